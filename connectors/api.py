@@ -1,0 +1,224 @@
+"""The REST API channel for integrations (a mobile app, a CRM, a phone bot).
+
+`POST /api/v1/messages` runs the message through the same pipeline as every channel and
+answers with the bot's replies at once; `GET /api/v1/conversations/{id}` returns every
+message, including operator replies written later. Clients authenticate with a bearer key
+from the configuration; the API is described in OpenAPI at `/api/v1/openapi.json`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from connectors.base import ConversationKey, Identity, Inbound, Outbound
+from gateway.errors import StoreError
+from gateway.keys import CONNECTORS, PIPELINE, SETTINGS, STORE
+from gateway.models import Message
+
+CHANNEL = "api"
+
+
+class CustomerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, max_length=200, description="The customer's id in your system")
+    name: str = Field("", max_length=200)
+    email: str | None = Field(None, max_length=320,
+                              description="Links this customer to their mail and Slack identity")
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customer: CustomerIn
+    text: str = Field(min_length=1, max_length=4000)
+    conversation_id: int | None = Field(None, description="Continue this conversation")
+    language: Literal["en", "fr", "nl", "de"] | None = None
+    message_id: str | None = Field(None, max_length=200,
+                                   description="Your id for this message: a retry with the same "
+                                               "id is not processed twice")
+
+
+class MessageOut(BaseModel):
+    id: int
+    direction: Literal["inbound", "outbound"]
+    author: Literal["customer", "bot", "operator", "system"]
+    kind: str | None = Field(None, description="answer, clarify or handoff for the bot; operator")
+    text: str
+    created_at: str
+    article_id: str | None = None
+    confidence: float | None = None
+    choices: list[str] | None = None
+
+
+class PostResult(BaseModel):
+    conversation_id: int
+    message_id: int
+    duplicate: bool
+    replies: list[MessageOut]
+    ticket_id: int | None
+
+
+class ConversationOut(BaseModel):
+    id: int
+    customer_id: int
+    language: str | None
+    owner: Literal["bot", "queue", "operator"]
+    messages: list[MessageOut]
+
+
+class ErrorOut(BaseModel):
+    error: str
+
+
+def message_out(message: Message) -> MessageOut:
+    meta = message.meta
+    return MessageOut(
+        id=message.id, direction=message.direction, author=message.author, kind=message.kind,
+        text=message.text, created_at=message.created_at.isoformat(),
+        article_id=meta.get("article_id"), confidence=meta.get("confidence"),
+        choices=[*meta["titles"], meta.get("none_label", "")] if meta.get("titles") else None,
+    )
+
+
+def _error(status: int, text: str) -> web.Response:
+    return web.json_response({"error": text}, status=status)
+
+
+@web.middleware
+async def _bearer(request: web.Request, handler: Any) -> web.StreamResponse:
+    if not request.path.startswith("/api/v1/") or request.path == "/api/v1/openapi.json":
+        return await handler(request)
+    keys = request.app[SETTINGS].api.keys
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not keys or not any(hmac.compare_digest(given, k.get_secret_value()) for k in keys):
+        return web.json_response({"error": "missing or unknown API key"}, status=401,
+                                 headers={"WWW-Authenticate": "Bearer"})
+    return await handler(request)
+
+
+async def post_message(request: web.Request) -> web.Response:
+    try:
+        body = MessageIn.model_validate_json(await request.read())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        return _error(400, f"{where}: {first['msg']}")
+    store = request.app[STORE]
+    identity = Identity(CHANNEL, body.customer.id, body.customer.name, body.customer.email)
+    try:
+        if body.conversation_id is not None:
+            conversation = await store.get_conversation(body.conversation_id)
+            customer = await store.resolve_customer(identity)
+            # A conversation id grants nothing: it must be this customer's API conversation.
+            if (conversation is None or conversation.channel != CHANNEL
+                    or conversation.customer_id != customer.id):
+                return _error(404, f"no conversation {body.conversation_id} for this customer")
+            address = conversation.address
+        else:
+            address = f"{body.customer.id}:{uuid.uuid4().hex}"
+        inbound = Inbound(
+            key=ConversationKey(CHANNEL, address), sender=identity, text=body.text,
+            channel_message_id=f"{body.customer.id}:{body.message_id or uuid.uuid4().hex}",
+            language=body.language,
+        )
+        outcome = await request.app[PIPELINE].handle(inbound)
+    except StoreError as exc:
+        return _error(503, f"storage unavailable, retry with the same message_id: {exc}")
+    result = PostResult(
+        conversation_id=outcome.conversation_id, message_id=outcome.message_id,
+        duplicate=outcome.duplicate, replies=[message_out(m) for m in outcome.replies],
+        ticket_id=outcome.ticket_id,
+    )
+    return web.json_response(result.model_dump(), status=200 if outcome.duplicate else 201)
+
+
+async def get_conversation(request: web.Request) -> web.Response:
+    try:
+        conversation_id = int(request.match_info["conversation_id"])
+    except ValueError:
+        return _error(400, "conversation id must be a number")
+    store = request.app[STORE]
+    try:
+        conversation = await store.get_conversation(conversation_id)
+        if conversation is None or conversation.channel != CHANNEL:
+            return _error(404, f"no API conversation {conversation_id}")
+        messages = await store.messages(conversation.id)
+    except StoreError as exc:
+        return _error(503, f"storage unavailable: {exc}")
+    out = ConversationOut(id=conversation.id, customer_id=conversation.customer_id,
+                          language=conversation.language, owner=conversation.owner,
+                          messages=[message_out(m) for m in messages])
+    return web.json_response(out.model_dump())
+
+
+def openapi() -> dict[str, Any]:
+    """The API description, generated from the same models that validate requests."""
+    def ref(model: type[BaseModel]) -> dict[str, str]:
+        return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+    def body(model: type[BaseModel], description: str) -> dict[str, Any]:
+        return {"description": description, "content": {"application/json": {"schema": ref(model)}}}
+
+    schemas: dict[str, Any] = {}
+    for model in (MessageIn, PostResult, ConversationOut, ErrorOut):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    errors = {"401": body(ErrorOut, "Missing or unknown API key"),
+              "503": body(ErrorOut, "Storage unavailable; retry with the same message_id")}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "helpdesk-gateway API", "version": "1"},
+        "components": {"schemas": schemas,
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+        "paths": {
+            "/api/v1/messages": {"post": {
+                "summary": "Send a customer's message; get the bot's replies",
+                "requestBody": {"required": True,
+                                "content": {"application/json": {"schema": ref(MessageIn)}}},
+                "responses": {"201": body(PostResult, "Processed"),
+                              "200": body(PostResult, "Already processed (same message_id)"),
+                              "400": body(ErrorOut, "Invalid body"),
+                              "404": body(ErrorOut, "Unknown conversation"), **errors},
+            }},
+            "/api/v1/conversations/{conversation_id}": {"get": {
+                "summary": "Every message of a conversation, operator replies included",
+                "parameters": [{"name": "conversation_id", "in": "path", "required": True,
+                                "schema": {"type": "integer"}}],
+                "responses": {"200": body(ConversationOut, "The conversation"),
+                              "404": body(ErrorOut, "Unknown conversation"), **errors},
+            }},
+        },
+    }
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.json_response(openapi())
+
+
+class ApiConnector:
+    """API clients fetch replies with GET; delivering is recording that it is available."""
+
+    channel = CHANNEL
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def send(self, outbound: Outbound) -> dict[str, Any] | None:
+        return None
+
+
+def setup(app: web.Application) -> None:
+    app[CONNECTORS][CHANNEL] = ApiConnector()
+    app.middlewares.append(_bearer)
+    app.router.add_post("/api/v1/messages", post_message)
+    app.router.add_get("/api/v1/conversations/{conversation_id}", get_conversation)
+    app.router.add_get("/api/v1/openapi.json", openapi_json)

@@ -1,0 +1,437 @@
+"""Turn the raw bytes of one inbound mail into a `ParsedMail`, whatever state they are in.
+
+One unparseable mail must not block an inbox (zammad#2754), so nothing here raises on
+bad input: malformed headers fall back to their raw text, bad charsets to a decoding
+that works, broken MIME to what the parser recovered, and every problem is listed in
+`ParsedMail.defects`. Pure functions, no network: the IMAP fetcher calls
+`parse_message` and decides what to do with the result.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import email.utils
+import hashlib
+import mimetypes
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import Message
+from email.parser import BytesParser
+from html.parser import HTMLParser
+
+from connectors.email.automated import Bounce, automated_reason, parse_bounce
+from connectors.email.headers import (
+    HEADER_ERRORS,
+    address_list,
+    content_type,
+    decode_bytes,
+    header_text,
+    message_ids,
+    normalise_message_id,
+    raw_header,
+    strict_address,
+)
+from connectors.email.quotes import strip_reply
+
+#: Deeper MIME trees are not walked (cpython#75630-style resource exhaustion); real mail
+#: rarely nests more than five levels.
+MAX_DEPTH = 20
+#: References kept per mail: the newest ones are the ones that thread (RFC 5322 §3.6.4).
+MAX_REFERENCES = 100
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+#: X-Auto-Response-Suppress values that ask for no automatic answer ([MS-OXCMAIL]
+#: 2.2.3.2.14); "DR", "RN"... only concern delivery and read receipts.
+_SUPPRESS_ANSWERS = {"all", "oof", "autoreply"}
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    size: int
+    #: None when `too_large`: the mail is still processed, the file is not kept.
+    data: bytes | None
+    too_large: bool
+
+
+@dataclass(frozen=True)
+class ParsedMail:
+    """One inbound mail, normalised. `defects` lists everything that had to be repaired."""
+
+    message_id: str
+    in_reply_to: tuple[str, ...]
+    references: tuple[str, ...]
+    from_address: str | None
+    from_name: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    reply_to: str | None
+    subject: str
+    date: datetime | None
+    text: str
+    new_text: str
+    html: str | None
+    attachments: tuple[Attachment, ...]
+    automated: str | None
+    bounce: Bounce | None
+    auto_response_suppress: bool
+    defects: tuple[str, ...]
+    raw: bytes = field(repr=False)
+
+
+def parse_message(
+    raw: bytes, *, max_attachment_bytes: int = 10 * 1024 * 1024, max_parts: int = 200
+) -> ParsedMail:
+    """Parse one mail. Never raises on malformed input; see `ParsedMail.defects`."""
+    defects: list[str] = []
+    msg = _parse_bytes(raw, defects)
+    walker = _Walker(max_attachment_bytes, max_parts, defects)
+    body = walker.render(msg, depth=0)
+    text = body.text.strip()
+    if not text:
+        defects.append("no readable text body")
+    from_address, from_name = strict_address(msg, "From", defects)
+    reply_to, _ = strict_address(msg, "Reply-To", defects)
+    return ParsedMail(
+        message_id=normalise_message_id(header_text(msg, "Message-ID", defects))
+        or _hash_id(msg, raw),
+        in_reply_to=message_ids(raw_header(msg, "In-Reply-To")),
+        references=message_ids(raw_header(msg, "References"))[-MAX_REFERENCES:],
+        from_address=from_address,
+        from_name=_one_line(from_name),
+        to=address_list(msg, "To", defects),
+        cc=address_list(msg, "Cc", defects),
+        reply_to=reply_to,
+        subject=_one_line(header_text(msg, "Subject", defects) or ""),
+        date=_date(header_text(msg, "Date", defects)),
+        text=text,
+        new_text=strip_reply(text),
+        html=body.html,
+        attachments=tuple(walker.attachments),
+        automated=automated_reason(msg, from_address),
+        bounce=parse_bounce(msg),
+        auto_response_suppress=_suppresses_answers(raw_header(msg, "X-Auto-Response-Suppress")),
+        defects=tuple(defects),
+        raw=raw,
+    )
+
+
+def _parse_bytes(raw: bytes, defects: list[str]) -> Message:
+    try:
+        return email.message_from_bytes(raw, policy=email.policy.default)
+    except RecursionError:
+        # The feed parser recurses once per nesting level: a hostile tree exhausts the
+        # stack. Keep the headers and read the body as text.
+        defects.append("MIME nesting too deep for the parser; body read as plain text")
+        return BytesParser(policy=email.policy.default).parsebytes(raw, headersonly=True)
+
+
+def _hash_id(msg: Message, raw: bytes) -> str:
+    """A stable id for mail without a usable Message-ID (chatwoot#9069).
+
+    Built from the sender's headers and the body only, so that the same mail fetched
+    twice (with different Received: trace headers) gets the same id.
+    """
+    _, sep, body = raw.partition(b"\r\n\r\n")
+    if not sep:
+        _, sep, body = raw.partition(b"\n\n")
+    digest = hashlib.sha256()
+    for name in ("From", "To", "Cc", "Date", "Subject"):
+        digest.update((raw_header(msg, name) or "").encode("utf-8", "surrogateescape") + b"\0")
+    digest.update(body)
+    return f"<{digest.hexdigest()}@hash.invalid>"
+
+
+def _one_line(value: str) -> str:
+    """Decoded headers may contain CR/LF (cpython#121650): never let them travel on."""
+    return _CONTROL.sub(" ", value).strip()
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _suppresses_answers(value: str | None) -> bool:
+    if value is None:
+        return False
+    return bool({v.strip().lower() for v in value.split(",")} & _SUPPRESS_ANSWERS)
+
+
+@dataclass
+class _Rendered:
+    text: str = ""
+    html: str | None = None
+    #: The text came from a text/plain part (preferred over HTML in alternatives).
+    plain: bool = False
+
+
+class _Walker:
+    """Walks the MIME tree once, within bounds, collecting readable text and attachments."""
+
+    def __init__(self, max_attachment_bytes: int, max_parts: int, defects: list[str]) -> None:
+        self.max_attachment_bytes = max_attachment_bytes
+        self.max_parts = max_parts
+        self.defects = defects
+        self.attachments: list[Attachment] = []
+        self.parts = 0
+
+    def render(self, part: Message, depth: int) -> _Rendered:
+        self.parts += 1
+        if self.parts > self.max_parts or depth > MAX_DEPTH:
+            if self.parts == self.max_parts + 1 or depth == MAX_DEPTH + 1:
+                self.defects.append("MIME tree too large or too deep; remaining parts skipped")
+            return _Rendered()
+        self.defects.extend(f"MIME: {type(d).__name__}: {d}" for d in part.defects)
+        ctype = content_type(part)
+        maintype = ctype.partition("/")[0]
+        if ctype == "message/rfc822" and isinstance(part.get_payload(), list):
+            return self._forwarded(part, depth)
+        if maintype == "message":  # delivery-status, disposition-notification...
+            self._attach(part, ctype)
+            return _Rendered()
+        if part.is_multipart():
+            return self._multipart(part, ctype, depth)
+        if _is_attachment(part, ctype):
+            self._attach(part, ctype)
+            return _Rendered()
+        content = self._decode(part)
+        if ctype == "text/html":
+            return _Rendered(html_to_text(content), content, plain=False)
+        # text/plain, and multiparts whose boundary was never found (payload is text).
+        return _Rendered(content, None, plain=True)
+
+    def _multipart(self, part: Message, ctype: str, depth: int) -> _Rendered:
+        children = [c for c in part.get_payload() if isinstance(c, Message)]
+        if ctype == "multipart/report" and children:
+            # RFC 6522: the first part is for humans; the status and the returned mail
+            # are machine data, kept as attachments.
+            first = self.render(children[0], depth + 1)
+            for child in children[1:]:
+                self._attach(child, content_type(child))
+            return first
+        rendered = [self.render(child, depth + 1) for child in children]
+        html = "\n".join(r.html for r in rendered if r.html) or None
+        if ctype == "multipart/alternative":
+            # RFC 2046 §5.1.4: alternatives of one content; prefer the plain text, else
+            # the last (richest) alternative that has any text.
+            with_text = [r for r in rendered if r.text.strip()]
+            plain = [r for r in with_text if r.plain]
+            chosen = plain[0] if plain else (with_text[-1] if with_text else _Rendered())
+            return _Rendered(chosen.text, html, chosen.plain)
+        text = "\n\n".join(r.text.strip() for r in rendered if r.text.strip())
+        return _Rendered(text, html, any(r.plain for r in rendered))
+
+    def _forwarded(self, part: Message, depth: int) -> _Rendered:
+        """A message/rfc822 part: its text is kept, under a Gmail-style forward marker."""
+        inner = part.get_payload(0)
+        assert isinstance(inner, Message)
+        rendered = self.render(inner, depth + 1)
+        lines = ["---------- Forwarded message ----------"]
+        for name in ("From", "Date", "Subject", "To"):
+            value = header_text(inner, name)
+            if value:
+                lines.append(f"{name}: {_one_line(value)}")
+        text = "\n".join(lines) + "\n\n" + rendered.text.strip()
+        return _Rendered(text, rendered.html, rendered.plain)
+
+    def _decode(self, part: Message) -> str:
+        data = part.get_payload(decode=True)
+        if not isinstance(data, bytes):
+            return ""
+        text, defect = decode_bytes(data, _param(part, "charset"))
+        if defect:
+            self.defects.append(defect)
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+    def _attach(self, part: Message, ctype: str) -> None:
+        data = _part_bytes(part)
+        too_large = len(data) > self.max_attachment_bytes
+        self.attachments.append(
+            Attachment(
+                filename=_filename(part, ctype, len(self.attachments) + 1),
+                content_type=ctype,
+                size=len(data),
+                data=None if too_large else data,
+                too_large=too_large,
+            )
+        )
+
+
+def _param(part: Message, name: str) -> str | None:
+    try:
+        value = part.get_param(name)
+    except HEADER_ERRORS:
+        return None
+    return email.utils.collapse_rfc2231_value(value) if value else None
+
+
+def _is_attachment(part: Message, ctype: str) -> bool:
+    try:
+        disposition = part.get_content_disposition()
+    except HEADER_ERRORS:
+        disposition = None
+    return disposition == "attachment" or ctype not in ("text/plain", "text/html")
+
+
+def _part_bytes(part: Message) -> bytes:
+    """A part's decoded content; whole sub-messages are kept as their raw bytes."""
+    if not part.is_multipart():
+        data = part.get_payload(decode=True)
+        if isinstance(data, bytes):
+            return data
+    # compat32 serialises without refolding, so it cannot raise on bad headers.
+    return part.as_bytes(policy=email.policy.compat32)
+
+
+_UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f/\\]+")
+
+
+def _filename(part: Message, ctype: str, number: int) -> str:
+    """The declared file name without path parts or control characters, or a made-up one."""
+    try:
+        name = part.get_filename() or ""
+    except HEADER_ERRORS:
+        name = ""
+    name = _UNSAFE_FILENAME.sub("_", str(name)).strip(" ._")
+    if name:
+        return name[:255]
+    return f"attachment-{number}{mimetypes.guess_extension(ctype) or '.bin'}"
+
+
+# --- HTML to readable text -----------------------------------------------------------
+
+_SKIP = {"script", "style", "head", "title", "template", "noscript"}
+_BLOCK = {
+    "p", "div", "section", "article", "header", "footer", "main", "aside", "nav",
+    "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "form", "center",
+    "address", "figure", "pre", "dl", "hr",
+}  # fmt: skip
+_LINE = {"br", "tr", "li", "dt", "dd", "blockquote"}
+_VOID = {"br", "hr", "img", "meta", "link", "input", "col", "area", "base", "wbr", "source"}
+_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+
+
+def html_to_text(html: str) -> str:
+    """Readable text from an HTML mail: paragraphs, line breaks, lists, links as
+    "text (url)", blockquotes as "> " lines; no script, style or hidden content."""
+    parser = _TextParser()
+    parser.feed(html)
+    parser.close()
+    return parser.result()
+
+
+class _TextParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[tuple[int, str]] = []  # (quote depth, text)
+        self.current = ""
+        self.quote = 0
+        self.pre = 0
+        self.skip: list[str] = []  # open tags whose content is not shown
+        self.lists: list[list[int]] = []  # [counter] per open list; -1 for bullets
+        self.links: list[tuple[str, int]] = []  # (href, length of current at <a>)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {k: v or "" for k, v in attrs}
+        if self.skip:
+            if tag not in _VOID:
+                self.skip.append(tag)
+            return
+        if tag in _SKIP or _HIDDEN.search(attributes.get("style", "")):
+            if tag not in _VOID:
+                self.skip.append(tag)
+            return
+        if tag in _BLOCK:
+            self._paragraph()
+        elif tag == "br":
+            self._newline(force=True)
+        elif tag in _LINE:
+            self._newline()
+        if tag == "blockquote":
+            self._paragraph()
+            self.quote += 1
+        elif tag == "pre":
+            self.pre += 1
+        elif tag in ("ul", "ol"):
+            self.lists.append([0 if tag == "ol" else -1])
+        elif tag == "li":
+            marker = "- "
+            if self.lists and self.lists[-1][0] >= 0:
+                self.lists[-1][0] += 1
+                marker = f"{self.lists[-1][0]}. "
+            self.current = "  " * max(len(self.lists) - 1, 0) + marker
+        elif tag in ("td", "th") and self.current.strip():
+            self.current += " "
+        elif tag == "a":
+            self.links.append((attributes.get("href", "").strip(), len(self.current)))
+        elif tag == "hr":
+            self.current = "---"
+            self._paragraph()
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.skip:
+            if tag == self.skip[-1]:
+                self.skip.pop()
+            return
+        if tag == "a" and self.links:
+            href, start = self.links.pop()
+            label = self.current[start:].strip()
+            target = href.removeprefix("mailto:")
+            if href and not href.startswith(("#", "javascript:")) and target != label:
+                self.current += f" ({target})" if label else target
+        elif tag == "blockquote":
+            self._paragraph()
+            self.quote = max(self.quote - 1, 0)
+        elif tag == "pre":
+            self.pre = max(self.pre - 1, 0)
+        elif tag in ("ul", "ol") and self.lists:
+            self.lists.pop()
+        if tag in _BLOCK:
+            self._paragraph()
+        elif tag in ("li", "tr", "dt", "dd"):
+            self._newline()
+
+    def handle_data(self, data: str) -> None:
+        if self.skip:
+            return
+        data = data.replace("\xa0", " ")
+        if self.pre:
+            first, *rest = data.split("\n")
+            self.current += first
+            for line in rest:
+                self._newline(force=True)
+                self.current += line
+            return
+        data = re.sub(r"\s+", " ", data)
+        if not self.current.strip() or self.current.endswith(" "):
+            data = data.lstrip()
+        self.current += data
+
+    def _newline(self, force: bool = False) -> None:
+        """End the current line; `force` keeps it even when empty (<br><br>, <pre>)."""
+        if self.current.strip() or force:
+            self.lines.append((self.quote, self.current.rstrip()))
+        self.current = ""
+
+    def _paragraph(self) -> None:
+        self._newline()
+        if self.lines and self.lines[-1][1]:
+            self.lines.append((self.quote, ""))
+
+    def result(self) -> str:
+        self._newline()
+        out: list[str] = []
+        for depth, text in self.lines:
+            line = ("> " * depth + text).rstrip() if depth else text
+            if not line.strip(" >") and out and not out[-1].strip(" >"):
+                continue
+            out.append(line)
+        return "\n".join(out).strip()

@@ -1,0 +1,187 @@
+// helpdesk-gateway web chat widget: one WebSocket, reconnect with backoff, nothing lost.
+// Unacknowledged messages live in localStorage and are resent after a reconnect; the
+// gateway deduplicates them by client_id. Customer text is always rendered as text.
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var base = script ? new URL(script.src, location.href) : new URL(location.href);
+  var wsUrl = (base.protocol === "https:" ? "wss://" : "ws://") + base.host + "/chat/ws";
+  var store = window.localStorage;
+  var KEY = "hgw-chat:" + base.host;
+  var state = JSON.parse(store.getItem(KEY) || "{}");
+  state.pending = state.pending || [];
+  var lastSeen = 0; // a fresh page asks for the whole conversation; a reconnect for what it missed
+  var lang = (navigator.language || "en").slice(0, 2);
+  var L = {
+    en: { title: "Support", send: "Send", placeholder: "Type your question…", online: "online",
+          offline: "reconnecting…", yes: "Yes, thanks", no: "No, talk to a person", you: "You",
+          bot: "Assistant", helped: "Did this help?" },
+    fr: { title: "Support", send: "Envoyer", placeholder: "Posez votre question…", online: "en ligne",
+          offline: "reconnexion…", yes: "Oui, merci", no: "Non, parler à quelqu'un", you: "Vous",
+          bot: "Assistant", helped: "Cela vous a-t-il aidé ?" },
+    nl: { title: "Klantendienst", send: "Verstuur", placeholder: "Stel uw vraag…", online: "online",
+          offline: "opnieuw verbinden…", yes: "Ja, bedankt", no: "Nee, met iemand praten", you: "U",
+          bot: "Assistent", helped: "Heeft dit geholpen?" },
+    de: { title: "Kundendienst", send: "Senden", placeholder: "Ihre Frage…", online: "online",
+          offline: "verbinde neu…", yes: "Ja, danke", no: "Nein, mit einem Menschen sprechen",
+          you: "Sie", bot: "Assistent", helped: "Hat das geholfen?" }
+  }[lang] || null;
+  L = L || { title: "Support", send: "Send", placeholder: "Type your question…", online: "online",
+    offline: "reconnecting…", yes: "Yes, thanks", no: "No, talk to a person", you: "You",
+    bot: "Assistant", helped: "Did this help?" };
+
+  function save() { store.setItem(KEY, JSON.stringify(state)); }
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  var root = el("section", "hgw-chat");
+  root.setAttribute("aria-label", L.title);
+  var header = el("header");
+  header.appendChild(el("h2", null, L.title));
+  var status = el("span", "hgw-status", L.offline);
+  status.setAttribute("role", "status");
+  header.appendChild(status);
+  var log = el("ol", "hgw-log");
+  log.setAttribute("aria-live", "polite");
+  var form = el("form", "hgw-form");
+  var input = el("textarea");
+  input.placeholder = L.placeholder;
+  input.setAttribute("aria-label", L.placeholder);
+  input.maxLength = 4000;
+  var send = el("button", "hgw-send", L.send);
+  send.type = "submit";
+  form.appendChild(input); form.appendChild(send);
+  root.appendChild(header); root.appendChild(log); root.appendChild(form);
+  document.body.appendChild(root);
+
+  var shown = {};      // message id -> true
+  var pendingNodes = {}; // client_id -> node
+
+  function scroll() { log.scrollTop = log.scrollHeight; }
+
+  function showCustomer(clientId, text, pending) {
+    var node = el("li", "hgw-msg hgw-customer" + (pending ? " hgw-pending" : ""), text);
+    node.dataset.clientId = clientId;
+    log.appendChild(node);
+    pendingNodes[clientId] = node;
+    scroll();
+  }
+
+  function showMessage(m) {
+    if (shown[m.id]) return;
+    shown[m.id] = true;
+    if (m.id > lastSeen) lastSeen = m.id;
+    if (m.author === "customer") {
+      var own = log.querySelector('[data-message-id="' + m.id + '"]');
+      if (!own) {
+        var n = el("li", "hgw-msg hgw-customer", m.text);
+        n.dataset.messageId = m.id;
+        log.appendChild(n);
+      }
+      scroll();
+      return;
+    }
+    var node = el("li", "hgw-msg hgw-" + m.author);
+    node.dataset.messageId = m.id;
+    node.dataset.kind = m.kind || "";
+    var who = m.author === "operator" ? (m.operator || "Operator") : L.bot;
+    node.appendChild(el("span", "hgw-who", who));
+    var body = el("div", "hgw-body");
+    if (m.html) { body.innerHTML = m.html; } else { body.textContent = m.text; }
+    node.appendChild(body);
+    if (m.choices && m.choices.length) {
+      var choices = el("div", "hgw-actions");
+      m.choices.forEach(function (label, i) {
+        var b = el("button", null, label);
+        b.type = "button";
+        b.addEventListener("click", function () { post(String(i + 1)); });
+        choices.appendChild(b);
+      });
+      node.appendChild(choices);
+    }
+    if (m.feedback) {
+      var fb = el("div", "hgw-actions");
+      fb.setAttribute("aria-label", L.helped);
+      var yes = el("button", null, L.yes); yes.type = "button";
+      var no = el("button", null, L.no); no.type = "button";
+      yes.addEventListener("click", function () { post(L.yes, "helpful"); fb.remove(); });
+      no.addEventListener("click", function () { post(L.no, "not_helpful"); fb.remove(); });
+      fb.appendChild(yes); fb.appendChild(no);
+      node.appendChild(fb);
+    }
+    log.appendChild(node);
+    scroll();
+  }
+
+  var ws = null, delay = 500;
+
+  function transmit(p) {
+    if (ws && ws.readyState === 1 && state.session) {
+      var frame = { type: "message", client_id: p.client_id, text: p.text };
+      if (p.action) frame.action = p.action;
+      ws.send(JSON.stringify(frame));
+    }
+  }
+
+  function post(text, action) {
+    text = (text || "").trim();
+    if (!text) return;
+    var id = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
+      : String(Date.now()) + Math.random().toString(16).slice(2);
+    var p = { client_id: id, text: text };
+    if (action) p.action = action;
+    state.pending.push(p); save();
+    showCustomer(id, text, true);
+    transmit(p);
+  }
+
+  function connect() {
+    ws = new WebSocket(wsUrl);
+    ws.onopen = function () {
+      delay = 500;
+      ws.send(JSON.stringify({ type: "hello", session: state.session || null, after: lastSeen }));
+    };
+    ws.onmessage = function (event) {
+      var data = JSON.parse(event.data);
+      if (data.type === "welcome") {
+        state.session = data.session; save();
+        status.textContent = L.online;
+        state.pending.forEach(transmit);
+      } else if (data.type === "ack") {
+        state.pending = state.pending.filter(function (p) { return p.client_id !== data.client_id; });
+        save();
+        var node = pendingNodes[data.client_id];
+        if (node) {
+          node.classList.remove("hgw-pending");
+          node.dataset.messageId = data.message_id;
+          shown[data.message_id] = true;
+        }
+      } else if (data.type === "message") {
+        showMessage(data);
+      } else if (data.type === "error" && data.retry) {
+        setTimeout(function () { state.pending.forEach(transmit); }, 2000);
+      }
+    };
+    ws.onclose = function () {
+      status.textContent = L.offline;
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 15000);
+    };
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    post(input.value);
+    input.value = "";
+    input.focus();
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
+  });
+  state.pending.forEach(function (p) { showCustomer(p.client_id, p.text, true); });
+  connect();
+})();

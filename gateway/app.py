@@ -1,0 +1,79 @@
+"""Builds the aiohttp application: the composition root that wires store, knowledge base,
+pipeline, outbox, connectors and the console, and starts/stops them in order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+
+import structlog
+from aiohttp import web
+
+from connectors import api as api_channel
+from connectors import webchat
+from connectors.base import Connector
+from gateway import console, health
+from gateway.auth import ensure_admin
+from gateway.kb_service import KnowledgeService
+from gateway.keys import CONNECTORS, HUB, KB, OUTBOX, PIPELINE, SETTINGS, STORE, TICKETS
+from gateway.notify import Hub
+from gateway.outbox import OutboxWorker
+from gateway.pipeline import Pipeline
+from gateway.settings import Settings
+from gateway.store import store_for
+from gateway.tickets import TicketService
+from knowledge_base.decide import DEFAULT_THRESHOLDS
+
+log = structlog.get_logger(__name__)
+
+#: WebSocket and JSON bodies larger than this are refused (aiohttp's 1-4 MiB is too generous).
+MAX_REQUEST_BYTES = 1024 * 1024
+
+
+def thresholds_from(settings: Settings) -> object:
+    overrides = {k: v for k, v in settings.knowledge_base.thresholds.model_dump().items()
+                 if v is not None}
+    return dataclasses.replace(DEFAULT_THRESHOLDS, **overrides)
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+    app[SETTINGS] = settings
+    app[HUB] = Hub()
+    app[CONNECTORS] = {}
+    app.cleanup_ctx.append(_core)
+    health.setup(app)
+    webchat.setup(app)
+    api_channel.setup(app)
+    console.setup(app)
+    return app
+
+
+async def _core(app: web.Application) -> AsyncIterator[None]:
+    """Open the store, load the KB, start the outbox and the connectors; undo in reverse."""
+    settings, hub = app[SETTINGS], app[HUB]
+    store = store_for(settings.database_url)
+    await store.open()
+    app[STORE] = store
+    await ensure_admin(store, settings)
+    kb = KnowledgeService(settings.kb_path, thresholds_from(settings),  # type: ignore[arg-type]
+                          settings.knowledge_base.reload_interval)
+    connectors: dict[str, Connector] = app[CONNECTORS]
+    outbox = OutboxWorker(store, connectors, settings.outbox, hub)
+    app[KB], app[OUTBOX] = kb, outbox
+    app[PIPELINE] = Pipeline(store, kb, settings, hub, outbox.wake)
+    app[TICKETS] = TicketService(store, hub, outbox.wake)
+    try:
+        async with kb.running(), outbox.running(settings.server.shutdown_grace):
+            for connector in connectors.values():
+                await connector.start()
+            log.info("gateway.started", connectors=sorted(connectors))
+            try:
+                yield
+            finally:
+                for connector in reversed(list(connectors.values())):
+                    await connector.stop()
+    finally:
+        await store.close()
+        log.info("gateway.stopped")

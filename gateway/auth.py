@@ -1,0 +1,108 @@
+"""Operator authentication: Argon2 password hashes, server-side sessions, CSRF tokens.
+
+The session cookie holds a random token; the database holds only its SHA-256, so a leaked
+database does not hand out live sessions. Sessions expire after an idle period and a new
+token is issued at every login (no session fixation).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+import structlog
+from aiohttp import web
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from gateway.keys import SETTINGS, STORE
+from gateway.models import Operator, utcnow
+from gateway.settings import Settings
+from gateway.store import Store
+
+log = structlog.get_logger(__name__)
+
+COOKIE = "hgw_session"
+_hasher = PasswordHasher()
+OPERATOR_KEY = "operator"
+CSRF_KEY = "csrf"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def ensure_admin(store: Store, settings: Settings) -> None:
+    """Create the configured admin on first start when a password is given (env or config)."""
+    admin = settings.console.admin
+    if admin.password is None or await store.operator_by_username(admin.username):
+        return
+    await store.create_operator(admin.username, admin.username.title(),
+                                hash_password(admin.password.get_secret_value()), "admin",
+                                languages=settings.languages.supported,
+                                queues=[q.name for q in settings.queues])
+    log.info("auth.admin_created", username=admin.username)
+
+
+async def authenticate(store: Store, username: str, password: str) -> Operator | None:
+    operator = await store.operator_by_username(username)
+    if operator is None or not operator.active:
+        hash_password(password)  # same cost whether or not the user exists
+        return None
+    return operator if verify_password(operator.password_hash, password) else None
+
+
+async def login(request: web.Request, response: web.StreamResponse, operator: Operator) -> str:
+    """Start a session for `operator`; set the cookie on `response`; return the CSRF token."""
+    settings = request.app[SETTINGS]
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    idle = timedelta(minutes=settings.console.session_idle_minutes)
+    await request.app[STORE].create_session(_digest(token), operator.id, csrf, utcnow() + idle)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/",
+                        secure=settings.console.secure_cookies)
+    return csrf
+
+
+async def logout(request: web.Request, response: web.StreamResponse) -> None:
+    token = request.cookies.get(COOKIE)
+    if token:
+        await request.app[STORE].delete_session(_digest(token))
+    response.del_cookie(COOKIE, path="/")
+
+
+async def current_operator(request: web.Request) -> tuple[Operator, str] | None:
+    """The logged-in operator and their CSRF token, sliding the idle expiry; None if absent."""
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    store = request.app[STORE]
+    found = await store.session(_digest(token))
+    if found is None:
+        return None
+    operator_id, csrf, expires_at = found
+    if expires_at < utcnow():
+        await store.delete_session(_digest(token))
+        return None
+    operator = await store.get_operator(operator_id)
+    if operator is None or not operator.active:
+        return None
+    idle = timedelta(minutes=request.app[SETTINGS].console.session_idle_minutes)
+    await store.extend_session(_digest(token), utcnow() + idle)
+    return operator, csrf
+
+
+def csrf_ok(expected: str, given: str | None) -> bool:
+    return given is not None and hmac.compare_digest(expected, given)

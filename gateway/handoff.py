@@ -1,0 +1,44 @@
+"""Turning a conversation the bot should not answer into a ticket for people.
+
+One explicit owner state per conversation (bot → queue → operator) silences the bot as
+soon as people own it, so the bot never talks over an operator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from gateway.models import Conversation, Ticket
+from gateway.notify import Hub
+from gateway.store import Store
+
+DEFAULT_PRIORITY = "P3"
+URGENT_PRIORITY = "P2"
+
+
+def subject_from(text: str, limit: int = 80) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+async def open_or_reopen_ticket(
+    store: Store, hub: Hub, conversation: Conversation, *, reason: str, queue: str,
+    attempts: Sequence[dict[str, Any]], subject: str, urgent: bool = False,
+) -> Ticket:
+    """The conversation's live ticket (reopened when solved), or a new one."""
+    ticket = await store.open_ticket_of(conversation.id)
+    if ticket is not None:
+        if ticket.status == "solved":
+            ticket = await store.update_ticket(ticket.id, "system", "ticket.reopened",
+                                               {"reason": reason}, status="open")
+    else:
+        priority = URGENT_PRIORITY if urgent else DEFAULT_PRIORITY
+        ticket = await store.create_ticket(
+            conversation, queue=queue, priority=priority, subject=subject,
+            bot_attempts=attempts, actor="bot", reason=reason,
+        )
+    if conversation.owner == "bot":
+        await store.update_conversation(conversation.id, owner="queue")
+    hub.publish("tickets", {"type": "ticket", "ticket_id": ticket.id, "queue": ticket.queue})
+    return ticket

@@ -1,0 +1,44 @@
+"""Liveness and readiness: `/healthz` says the process answers, `/readyz` that it can work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from gateway.errors import StoreError
+from gateway.keys import KB, OUTBOX, STORE
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """503 until the store answers and the KB has articles; details name what is wrong."""
+    app = request.app
+    checks: dict[str, Any] = {}
+    ready = True
+    try:
+        await app[STORE].ping()
+        checks["store"] = {"ok": True, "outbox_pending": await app[STORE].outbox_pending_count()}
+    except (StoreError, KeyError) as exc:
+        checks["store"] = {"ok": False, "error": str(exc)}
+        ready = False
+    kb = app.get(KB)
+    if kb is not None and kb.ready:
+        snapshot = kb.snapshot
+        checks["knowledge_base"] = {"ok": True, "articles": len(snapshot.articles),
+                                    "errors": list(snapshot.errors)}
+    else:
+        checks["knowledge_base"] = {"ok": False, "error": "no articles loaded",
+                                    "errors": list(kb.errors) if kb is not None else []}
+        ready = False
+    checks["outbox_worker"] = {"ok": OUTBOX in app}
+    return web.json_response({"status": "ready" if ready else "not ready", "checks": checks},
+                             status=200 if ready else 503)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)

@@ -1,0 +1,26 @@
+"""Typed application keys: the app-level state every route and connector reads."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from connectors.base import Connector
+    from gateway.kb_service import KnowledgeService
+    from gateway.notify import Hub
+    from gateway.outbox import OutboxWorker
+    from gateway.pipeline import Pipeline
+    from gateway.settings import Settings
+    from gateway.store import Store
+    from gateway.tickets import TicketService
+
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
+STORE: web.AppKey[Store] = web.AppKey("store")
+HUB: web.AppKey[Hub] = web.AppKey("hub")
+KB: web.AppKey[KnowledgeService] = web.AppKey("kb")
+PIPELINE: web.AppKey[Pipeline] = web.AppKey("pipeline")
+OUTBOX: web.AppKey[OutboxWorker] = web.AppKey("outbox")
+TICKETS: web.AppKey[TicketService] = web.AppKey("tickets")
+CONNECTORS: web.AppKey[dict[str, Connector]] = web.AppKey("connectors")

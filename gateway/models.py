@@ -1,0 +1,122 @@
+"""Plain data records shared by the store, the pipeline and the web layer.
+
+They are frozen dataclasses so that nothing mutates a record behind the store's back:
+changes go through the store, which writes an event for each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+Direction = Literal["inbound", "outbound"]
+Author = Literal["customer", "bot", "operator", "system"]
+ReplyKind = Literal["answer", "clarify", "handoff", "operator", "notice"]
+Owner = Literal["bot", "queue", "operator"]
+TicketStatus = Literal["new", "open", "pending", "solved", "closed"]
+Role = Literal["agent", "supervisor", "admin"]
+OutboxStatus = Literal["pending", "sent", "failed", "uncertain"]
+
+OPEN_TICKET_STATUSES: tuple[TicketStatus, ...] = ("new", "open", "pending")
+
+
+def utcnow() -> datetime:
+    """The one clock of the gateway (tests may freeze it by monkeypatching this function)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: int
+    name: str
+    email: str | None
+    language: str | None
+    segment: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: int
+    customer_id: int
+    channel: str
+    address: str
+    language: str | None
+    owner: Owner
+    category: str | None
+    last_article_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    conversation_id: int
+    direction: Direction
+    author: Author
+    text: str
+    kind: str | None
+    operator_id: int | None
+    channel_message_id: str | None
+    created_at: datetime
+    meta: dict[str, Any] = field(default_factory=dict)
+    #: The pipeline finished with this inbound message (a retry after a crash redoes it).
+    handled: bool = False
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    conversation_id: int
+    customer_id: int
+    status: TicketStatus
+    priority: str
+    queue: str
+    assignee_id: int | None
+    subject: str
+    language: str | None
+    category: str | None
+    bot_attempts: list[dict[str, Any]]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    conversation_id: int | None
+    ticket_id: int | None
+    actor: str
+    type: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Operator:
+    id: int
+    username: str
+    display_name: str
+    password_hash: str
+    role: Role
+    languages: tuple[str, ...]
+    queues: tuple[str, ...]
+    active: bool
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    id: int
+    message_id: int
+    conversation_id: int
+    channel: str
+    address: str
+    payload: dict[str, Any]
+    status: OutboxStatus
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None

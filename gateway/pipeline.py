@@ -1,0 +1,292 @@
+"""The inbound pipeline: one customer message in, the bot's decision and replies out.
+
+persist (idempotent) → customer and conversation → language → people own it? →
+clarification choice / negative feedback / asks for a human → KB match → answer, clarify or
+hand off → replies persisted in the outbox. `handle` needs no HTTP: every connector and
+every test drives the same entry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from connectors.base import Inbound
+from gateway.handoff import open_or_reopen_ticket, subject_from
+from gateway.kb_service import KBSnapshot, KnowledgeService
+from gateway.locks import KeyedLocks
+from gateway.models import Conversation, Customer, Message, Ticket
+from gateway.notify import Hub
+from gateway.settings import Settings
+from gateway.store import Store
+from gateway.texts import text as bot_text
+from knowledge_base.decide import Decision, decide
+from knowledge_base.index import Match
+from knowledge_base.language import detect_language
+from knowledge_base.render import render_answer
+from knowledge_base.signals import frustration, negative_feedback, urgency, wants_human
+
+log = structlog.get_logger(__name__)
+
+#: Below this many letters language detection guesses; keep the conversation's language.
+_MIN_DETECT_LETTERS = 12
+_FRUSTRATED = 0.7
+
+
+@dataclass
+class Outcome:
+    """What happened to one inbound message (what the API channel returns)."""
+
+    conversation_id: int
+    message_id: int
+    duplicate: bool = False
+    replies: list[Message] = field(default_factory=list)
+    ticket_id: int | None = None
+    decision: str | None = None
+
+
+class Pipeline:
+    def __init__(self, store: Store, kb: KnowledgeService, settings: Settings, hub: Hub,
+                 wake_outbox: Callable[[], None] = lambda: None) -> None:
+        self.store = store
+        self.kb = kb
+        self.settings = settings
+        self.hub = hub
+        self.wake_outbox = wake_outbox
+        self.locks = KeyedLocks()
+
+    async def handle(self, inbound: Inbound) -> Outcome:
+        customer = await self.store.resolve_customer(inbound.sender)
+        conversation = await self.store.conversation_for(
+            inbound.key, customer.id, inbound.language or customer.language
+        )
+        async with self.locks.hold(conversation.id):
+            conversation = await self.store.get_conversation(conversation.id) or conversation
+            message, new = await self.store.add_inbound(
+                conversation, inbound.text, inbound.channel_message_id,
+                {**inbound.meta, "automated": inbound.automated} if inbound.automated
+                else inbound.meta,
+            )
+            outcome = Outcome(conversation.id, message.id, duplicate=not new)
+            if message.handled:
+                return await self._replay(outcome)
+            # New, or a retry of a message whose handling was cut short (database outage,
+            # crash): decide now, so a resent message is never left unanswered.
+            self.hub.publish(f"conversation:{conversation.id}",
+                             {"type": "message", "message_id": message.id})
+            language = self._language(inbound, conversation)
+            if language != conversation.language:
+                await self.store.update_conversation(conversation.id, language=language)
+                conversation = dataclasses.replace(conversation, language=language)
+            await self._decide(inbound, customer, conversation, outcome)
+            await self.store.mark_handled(message.id)
+        if outcome.replies:
+            self.wake_outbox()
+        log.info("pipeline.handled", conversation_id=conversation.id, message_id=message.id,
+                 decision=outcome.decision, ticket_id=outcome.ticket_id)
+        return outcome
+
+    async def _replay(self, outcome: Outcome) -> Outcome:
+        """A resent message gets the replies the first copy got, and nothing new."""
+        later = await self.store.messages(outcome.conversation_id, after_id=outcome.message_id)
+        for message in later:
+            if message.direction == "inbound":
+                break
+            outcome.replies.append(message)
+        ticket = await self.store.open_ticket_of(outcome.conversation_id)
+        outcome.ticket_id = ticket.id if ticket else None
+        return outcome
+
+    def _language(self, inbound: Inbound, conversation: Conversation) -> str:
+        supported = self.settings.languages.supported
+        if inbound.language in supported:
+            return inbound.language
+        letters = sum(ch.isalpha() for ch in inbound.text)
+        if conversation.language and letters < _MIN_DETECT_LETTERS:
+            return conversation.language
+        fallback = conversation.language or self.settings.languages.default
+        detected = detect_language(inbound.text, default=fallback)
+        return detected if detected in supported else fallback
+
+    async def _decide(self, inbound: Inbound, customer: Customer, conversation: Conversation,
+                      outcome: Outcome) -> None:
+        if inbound.automated:
+            outcome.decision = "ignored"
+            await self.store.add_event("system", "message.automated",
+                                       conversation_id=conversation.id,
+                                       data={"reason": inbound.automated})
+            return
+        if conversation.owner != "bot":
+            outcome.decision = "people"
+            ticket = await open_or_reopen_ticket(
+                self.store, self.hub, conversation, reason="customer replied",
+                queue=self.settings.default_queue,
+                attempts=[], subject=subject_from(inbound.text),
+            )
+            outcome.ticket_id = ticket.id
+            return
+        kb = self.kb.snapshot
+        text, language = inbound.text, conversation.language or self.settings.languages.default
+        last_bot = await self._last_bot_message(conversation.id)
+
+        action = inbound.meta.get("action")
+        if action == "helpful":
+            outcome.decision = "feedback"
+            await self.store.add_event("customer", "answer.helpful",
+                                       conversation_id=conversation.id,
+                                       data={"article_id": conversation.last_article_id})
+            return
+        if action == "not_helpful":
+            await self._handoff(conversation, outcome, "answer did not help", "handoff_sorry", [],
+                                article_id=conversation.last_article_id)
+            return
+        chosen = _clarification_choice(text, last_bot)
+        if chosen == "none":
+            await self._handoff(conversation, outcome, "none of the choices", "handoff", [])
+            return
+        if chosen:
+            await self._answer(kb, customer, conversation, outcome, chosen, 1.0, language)
+            return
+        if last_bot is not None and last_bot.kind == "answer" and negative_feedback(text):
+            await self._handoff(conversation, outcome, "answer did not help", "handoff_sorry", [])
+            return
+        if wants_human(text):
+            await self._handoff(conversation, outcome, "asked for a human", "handoff_human", [])
+            return
+
+        match = kb.matcher.match(text, language, previous_article_id=conversation.last_article_id)
+        decision = decide(match, self.kb.thresholds)
+        attempts = _attempts(match, decision, kb)
+        if frustration(text) >= _FRUSTRATED:
+            await self._handoff(conversation, outcome, "customer frustrated", "handoff", attempts,
+                                urgent=True, article_id=decision.article_id)
+        elif decision.kind == "answer" and decision.article_id:
+            article = kb.articles[decision.article_id]
+            if article.handoff or article.requires_verification:
+                if article.handoff:
+                    await self._answer(kb, customer, conversation, outcome, article.id,
+                                       decision.confidence, language, record=False)
+                reason = "article requires an operator" if article.handoff else \
+                    "identity must be verified"
+                await self._handoff(conversation, outcome, reason, "handoff", attempts,
+                                    article_id=article.id, urgent=urgency(text))
+            else:
+                await self._answer(kb, customer, conversation, outcome, article.id,
+                                   decision.confidence, language)
+        elif decision.kind == "clarify":
+            await self._clarify(kb, conversation, outcome, decision, language)
+        else:
+            await self._handoff(conversation, outcome, "no confident answer", "handoff", attempts,
+                                urgent=urgency(text), article_id=decision.article_id)
+
+    async def _last_bot_message(self, conversation_id: int) -> Message | None:
+        for message in reversed(await self.store.messages(conversation_id)):
+            if message.direction == "outbound":
+                return message if message.author == "bot" else None
+        return None
+
+    async def _answer(self, kb: KBSnapshot, customer: Customer, conversation: Conversation,
+                      outcome: Outcome, article_id: str, confidence: float, language: str,
+                      record: bool = True) -> None:
+        article = kb.articles[article_id]
+        used_language, translation = article.translation(language)
+        body = render_answer(translation.answer, self._render_context(customer))
+        reply, _ = await self.store.add_reply(
+            conversation, author="bot", text=body, kind="answer",
+            meta={"article_id": article_id, "confidence": round(confidence, 3),
+                  "language": used_language, "title": translation.title},
+        )
+        outcome.replies.append(reply)
+        outcome.decision = "answer"
+        if record:
+            await self.store.update_conversation(conversation.id, last_article_id=article_id,
+                                                 category=article.category)
+
+    async def _clarify(self, kb: KBSnapshot, conversation: Conversation, outcome: Outcome,
+                       decision: Decision, language: str) -> None:
+        choices = [c for c in decision.choices if c in kb.articles]
+        titles = [kb.articles[c].translation(language)[1].title for c in choices]
+        lines = [bot_text("clarify", language)]
+        lines += [f"{n}. {title}" for n, title in enumerate(titles, start=1)]
+        lines.append(f"{len(titles) + 1}. {bot_text('none_of_these', language)}")
+        lines.append(bot_text("clarify_hint", language))
+        reply, _ = await self.store.add_reply(
+            conversation, author="bot", text="\n".join(lines), kind="clarify",
+            meta={"choices": choices, "titles": titles,
+                  "none_label": bot_text("none_of_these", language)},
+        )
+        outcome.replies.append(reply)
+        outcome.decision = "clarify"
+
+    async def _handoff(self, conversation: Conversation, outcome: Outcome, reason: str,
+                       template: str, attempts: list[dict[str, Any]], urgent: bool = False,
+                       article_id: str | None = None) -> Ticket:
+        messages = await self.store.messages(conversation.id)
+        subject = next((m.text for m in reversed(messages) if m.direction == "inbound"), "")
+        queue = self.settings.default_queue
+        if article_id is not None:
+            article = self.kb.snapshot.articles.get(article_id)
+            if article is not None and article.queue in {q.name for q in self.settings.queues}:
+                queue = article.queue
+        ticket = await open_or_reopen_ticket(
+            self.store, self.hub, conversation, reason=reason, queue=queue,
+            attempts=[{"reason": reason}, *attempts], subject=subject_from(subject), urgent=urgent,
+        )
+        reply, _ = await self.store.add_reply(
+            conversation, author="bot", kind="handoff",
+            text=bot_text(template, conversation.language, ticket=ticket.id),
+            meta={"ticket_id": ticket.id, "reason": reason},
+        )
+        outcome.replies.append(reply)
+        outcome.ticket_id = ticket.id
+        outcome.decision = "handoff"
+        return ticket
+
+    def _render_context(self, customer: Customer) -> dict[str, dict[str, object]]:
+        company = self.settings.company
+        return {
+            "customer": {"name": customer.name, "email": customer.email or ""},
+            "company": {"name": company.name, "email": company.email, "phone": company.phone},
+        }
+
+
+_NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+
+
+def _clarification_choice(text: str, last_bot: Message | None) -> str | None:
+    """The article picked after "Do you mean…?": by number or by title; "none" for none."""
+    if last_bot is None or last_bot.kind != "clarify":
+        return None
+    choices: list[str] = last_bot.meta.get("choices", [])
+    titles: list[str] = last_bot.meta.get("titles", [])
+    number = _NUMBER.match(text)
+    if number:
+        index = int(number.group(1)) - 1
+        if 0 <= index < len(choices):
+            return choices[index]
+        return "none" if index == len(choices) else None
+    folded = text.strip().casefold()
+    for choice, title in zip(choices, titles, strict=False):
+        if folded == title.casefold():
+            return choice
+    return None
+
+
+def _attempts(match: Match, decision: Decision, kb: KBSnapshot) -> list[dict[str, Any]]:
+    """What the bot tried, for the operator: the decision and the ranked candidates."""
+    return [{
+        "decision": decision.kind,
+        "confidence": round(decision.confidence, 3),
+        "language": match.language,
+        "candidates": [
+            {"article_id": c.article_id, "confidence": round(c.confidence, 3),
+             "title": kb.articles[c.article_id].translation(match.language)[1].title
+             if c.article_id in kb.articles else c.article_id}
+            for c in match.candidates
+        ],
+    }]

@@ -1,0 +1,202 @@
+"""Typed configuration: one TOML file, `HELPDESK_SECTION__KEY` environment overrides, validated once.
+
+Every problem becomes a `ConfigError` naming the file, the dotted key and what was expected,
+so a start-up with a bad file stops with a message an admin can act on. Secrets (API keys,
+passwords, tokens) belong in the environment, never in committed files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from gateway.errors import ConfigError
+
+ENV_PREFIX = "HELPDESK_"
+LANGUAGE_CODES = ("en", "fr", "nl", "de")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    #: Base URL people use to reach the gateway (links in Slack posts and mails).
+    public_url: str = "http://127.0.0.1:8080"
+    #: Origins allowed to open the web chat WebSocket; empty means "same host only".
+    chat_origins: tuple[str, ...] = ()
+    #: Seconds given to in-flight work (outbox) at shutdown.
+    shutdown_grace: float = Field(10.0, ge=0)
+
+
+class DatabaseSettings(_Section):
+    #: `sqlite:PATH` (relative to the config file) or a `postgresql://` DSN.
+    url: str = "sqlite:../var/helpdesk.db"
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql://", "postgres://")):
+            raise ValueError("expected 'sqlite:PATH' or a 'postgresql://' DSN")
+        return value
+
+
+class CompanySettings(_Section):
+    name: str = "Helpdesk"
+    email: str = ""
+    phone: str = ""
+
+
+class ThresholdSettings(_Section):
+    answer: float | None = Field(None, ge=0, le=1)
+    clarify: float | None = Field(None, ge=0, le=1)
+    clarify_margin: float | None = Field(None, ge=0, le=1)
+
+
+class KnowledgeBaseSettings(_Section):
+    path: Path = Path("kb")
+    #: Seconds between checks of the KB directory for edits (hot reload).
+    reload_interval: float = Field(1.0, gt=0)
+    thresholds: ThresholdSettings = ThresholdSettings()
+
+
+class LanguageSettings(_Section):
+    default: str = "en"
+    supported: tuple[str, ...] = LANGUAGE_CODES
+
+    @field_validator("default")
+    @classmethod
+    def _known_default(cls, value: str) -> str:
+        if value not in LANGUAGE_CODES:
+            raise ValueError(f"expected one of {', '.join(LANGUAGE_CODES)}")
+        return value
+
+
+class ApiSettings(_Section):
+    #: Bearer keys accepted by the REST API channel; set them with HELPDESK_API__KEYS.
+    keys: tuple[SecretStr, ...] = ()
+
+
+class AdminSettings(_Section):
+    username: str = "admin"
+    #: Set with HELPDESK_CONSOLE__ADMIN__PASSWORD; no admin is created without one.
+    password: SecretStr | None = None
+
+
+class ConsoleSettings(_Section):
+    session_idle_minutes: int = Field(120, ge=1)
+    #: Set the Secure flag on the session cookie (turn on behind HTTPS).
+    secure_cookies: bool = False
+    admin: AdminSettings = AdminSettings()
+
+
+class OutboxSettings(_Section):
+    poll_interval: float = Field(0.5, gt=0)
+    max_attempts: int = Field(8, ge=1)
+    #: First retry delay in seconds; doubles on each attempt up to `max_backoff`.
+    backoff: float = Field(2.0, gt=0)
+    max_backoff: float = Field(300.0, gt=0)
+    lease_seconds: float = Field(60.0, gt=0)
+
+
+class QueueSettings(_Section):
+    name: str
+    languages: tuple[str, ...] = LANGUAGE_CODES
+
+
+class LoggingSettings(_Section):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["json", "console"] = "json"
+
+
+class Settings(_Section):
+    server: ServerSettings = ServerSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    company: CompanySettings = CompanySettings()
+    knowledge_base: KnowledgeBaseSettings = KnowledgeBaseSettings()
+    languages: LanguageSettings = LanguageSettings()
+    api: ApiSettings = ApiSettings()
+    console: ConsoleSettings = ConsoleSettings()
+    outbox: OutboxSettings = OutboxSettings()
+    queues: tuple[QueueSettings, ...] = (QueueSettings(name="general"),)
+    #: Queue that receives hand-offs whose article names no queue.
+    default_queue: str = "general"
+    logging: LoggingSettings = LoggingSettings()
+    #: Directory relative paths are resolved against (the config file's directory).
+    base_dir: Path = Path(".")
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    @property
+    def kb_path(self) -> Path:
+        return self.resolve(self.knowledge_base.path)
+
+    @property
+    def database_url(self) -> str:
+        """The database URL with a relative SQLite path made absolute."""
+        url = self.database.url
+        if url.startswith("sqlite:"):
+            path = url.removeprefix("sqlite:")
+            return "sqlite:" + (path if path == ":memory:" else str(self.resolve(Path(path))))
+        return url
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """`HELPDESK_API__KEYS=a,b` becomes {"api": {"keys": ["a", "b"]}}; JSON values are parsed."""
+    tree: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        path = name.removeprefix(ENV_PREFIX).lower().split("__")
+        value: Any
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw.split(",") if path[-1] in {"keys", "supported", "chat_origins"} else raw
+        node = tree
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return tree
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read, merge with the environment and validate; raise `ConfigError` on the first problem."""
+    environ = os.environ if environ is None else environ
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(path), "", "file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
+    data = _merge(data, _env_overrides(environ))
+    data["base_dir"] = path.resolve().parent
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(str(path), key, first["msg"]) from None
+    queue_names = {queue.name for queue in settings.queues}
+    if settings.default_queue not in queue_names:
+        raise ConfigError(str(path), "default_queue", f"no queue named {settings.default_queue!r}")
+    return settings

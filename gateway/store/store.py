@@ -1,0 +1,488 @@
+"""The store: the one async interface the gateway persists through.
+
+It holds the SQL once and runs it on either driver (`SqliteDatabase` or `PostgresDatabase`);
+the same contract tests run against both. Every change to a conversation or a ticket
+writes an event in the same transaction, so the audit trail cannot miss a change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from connectors.base import ConversationKey, Identity
+from gateway.models import (
+    Conversation,
+    Customer,
+    Event,
+    Message,
+    Operator,
+    OutboxEntry,
+    Ticket,
+    utcnow,
+)
+from gateway.store import codec
+from gateway.store.db import Connection, Database, Row, is_unique_violation
+from gateway.store.migrations import MIGRATIONS, render
+
+_TICKET_FIELDS = frozenset({"status", "priority", "queue", "assignee_id", "subject", "category"})
+_CONVERSATION_FIELDS = frozenset({"owner", "language", "category", "last_article_id"})
+
+
+class Store:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        await self.db.open()
+        await self.migrate()
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def ping(self) -> None:
+        """Raise `StoreUnavailable` when the database does not answer."""
+        await self.db.fetchone("SELECT 1 AS ok")
+
+    async def migrate(self) -> list[int]:
+        """Apply pending migrations; return the versions applied now."""
+        applied: list[int] = []
+        async with self.db.transaction() as tx:
+            if self.db.dialect == "postgresql":
+                # Two replicas starting together must not both migrate.
+                await tx.execute("SELECT pg_advisory_xact_lock(4242)")
+            await tx.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                " applied_at TEXT NOT NULL)"
+            )
+            done = {r["version"] for r in await tx.fetchall("SELECT version FROM schema_migrations")}
+            for version, sql in MIGRATIONS:
+                if version in done:
+                    continue
+                for statement in render(sql, self.db.dialect).split(";"):
+                    if statement.strip():
+                        await tx.execute(statement)
+                await tx.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                    version, codec.ts(utcnow()),
+                )
+                applied.append(version)
+        return applied
+
+    # -- customers -----------------------------------------------------------------------------
+
+    async def resolve_customer(self, identity: Identity) -> Customer:
+        """The customer behind a channel identity, linked by e-mail address across channels."""
+        async with self.db.transaction() as tx:
+            row = await tx.fetchone(
+                "SELECT c.* FROM customers c JOIN identities i ON i.customer_id = c.id"
+                " WHERE i.channel = ? AND i.address = ?",
+                identity.channel, identity.address,
+            )
+            if row is not None:
+                if identity.email and not row["email"]:
+                    await tx.execute("UPDATE customers SET email = ? WHERE id = ?",
+                                     identity.email.lower(), row["id"])
+                    row["email"] = identity.email.lower()
+                return codec.customer(row)
+            now = codec.ts(utcnow())
+            row = None
+            if identity.email:
+                row = await tx.fetchone("SELECT * FROM customers WHERE email = ?",
+                                        identity.email.lower())
+            if row is None:
+                row = await tx.fetchone(
+                    "INSERT INTO customers (name, email, created_at) VALUES (?, ?, ?) RETURNING *",
+                    identity.name, identity.email.lower() if identity.email else None, now,
+                )
+                assert row is not None
+            await tx.execute(
+                "INSERT INTO identities (customer_id, channel, address, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                row["id"], identity.channel, identity.address, now,
+            )
+            return codec.customer(row)
+
+    async def get_customer(self, customer_id: int) -> Customer | None:
+        row = await self.db.fetchone("SELECT * FROM customers WHERE id = ?", customer_id)
+        return codec.customer(row) if row else None
+
+    async def update_customer(self, customer_id: int, **fields: Any) -> None:
+        allowed = {"name", "language", "segment"}
+        await self._update("customers", customer_id, fields, allowed)
+
+    # -- conversations -----------------------------------------------------------------------
+
+    async def conversation_at(self, key: ConversationKey) -> Conversation | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM conversations WHERE channel = ? AND address = ?", key.channel, key.address
+        )
+        return codec.conversation(row) if row else None
+
+    async def conversation_for(
+        self, key: ConversationKey, customer_id: int, language: str | None
+    ) -> Conversation:
+        """The conversation at this channel address, created on first contact."""
+        existing = await self.conversation_at(key)
+        if existing is not None:
+            return existing
+        now = codec.ts(utcnow())
+        try:
+            row = await self.db.fetchone(
+                "INSERT INTO conversations (customer_id, channel, address, language, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+                customer_id, key.channel, key.address, language, now, now,
+            )
+        except Exception as exc:
+            if not is_unique_violation(exc):
+                raise
+            # Another replica created it between our SELECT and INSERT.
+            raced = await self.conversation_at(key)
+            assert raced is not None
+            return raced
+        assert row is not None
+        return codec.conversation(row)
+
+    async def get_conversation(self, conversation_id: int) -> Conversation | None:
+        row = await self.db.fetchone("SELECT * FROM conversations WHERE id = ?", conversation_id)
+        return codec.conversation(row) if row else None
+
+    async def update_conversation(self, conversation_id: int, **fields: Any) -> None:
+        fields["updated_at"] = utcnow()
+        await self._update("conversations", conversation_id, fields,
+                           _CONVERSATION_FIELDS | {"updated_at"})
+
+    async def conversations_of(self, customer_id: int) -> list[Conversation]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM conversations WHERE customer_id = ? ORDER BY id DESC", customer_id
+        )
+        return [codec.conversation(r) for r in rows]
+
+    # -- messages ------------------------------------------------------------------------------
+
+    async def add_inbound(
+        self, conversation: Conversation, text: str, channel_message_id: str,
+        meta: dict[str, Any] | None = None,
+    ) -> tuple[Message, bool]:
+        """Persist a customer message once; `(existing, False)` when the channel resent it."""
+        now = codec.ts(utcnow())
+        try:
+            row = await self.db.fetchone(
+                "INSERT INTO messages (conversation_id, channel, direction, author, text,"
+                " channel_message_id, meta, created_at) VALUES (?, ?, 'inbound', 'customer', ?, ?,"
+                " ?, ?) RETURNING *",
+                conversation.id, conversation.channel, text, channel_message_id,
+                json.dumps(meta or {}), now,
+            )
+        except Exception as exc:
+            if not is_unique_violation(exc):
+                raise
+            existing = await self.db.fetchone(
+                "SELECT * FROM messages WHERE channel = ? AND channel_message_id = ?",
+                conversation.channel, channel_message_id,
+            )
+            assert existing is not None
+            return codec.message(existing), False
+        assert row is not None
+        await self.db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
+                              now, conversation.id)
+        return codec.message(row), True
+
+    async def add_reply(
+        self, conversation: Conversation, *, author: str, text: str, kind: str,
+        operator_id: int | None = None, meta: dict[str, Any] | None = None,
+    ) -> tuple[Message, OutboxEntry]:
+        """Persist a reply and its outbox entry in one transaction: it is stored before sent.
+
+        The outbox payload is self-contained (text, author, kind and the message's meta) so the
+        sender needs nothing else to deliver it after a restart.
+        """
+        now = codec.ts(utcnow())
+        async with self.db.transaction() as tx:
+            msg = await tx.fetchone(
+                "INSERT INTO messages (conversation_id, channel, direction, author, text, kind,"
+                " operator_id, meta, created_at) VALUES (?, ?, 'outbound', ?, ?, ?, ?, ?, ?)"
+                " RETURNING *",
+                conversation.id, conversation.channel, author, text, kind, operator_id,
+                json.dumps(meta or {}), now,
+            )
+            assert msg is not None
+            entry = await tx.fetchone(
+                "INSERT INTO outbox (message_id, conversation_id, channel, address, payload,"
+                " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                msg["id"], conversation.id, conversation.channel, conversation.address,
+                json.dumps({**(meta or {}), "text": text, "author": author, "kind": kind}),
+                now, now,
+            )
+            assert entry is not None
+            await tx.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
+                             now, conversation.id)
+        return codec.message(msg), codec.outbox(entry)
+
+    async def messages(self, conversation_id: int, after_id: int = 0) -> list[Message]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM messages WHERE conversation_id = ? AND id > ? ORDER BY id",
+            conversation_id, after_id,
+        )
+        return [codec.message(r) for r in rows]
+
+    async def find_message(self, channel: str, channel_message_id: str) -> Message | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM messages WHERE channel = ? AND channel_message_id = ?",
+            channel, channel_message_id,
+        )
+        return codec.message(row) if row else None
+
+    async def mark_handled(self, message_id: int) -> None:
+        await self.db.execute("UPDATE messages SET handled = 1 WHERE id = ?", message_id)
+
+    async def set_message_channel_id(self, message_id: int, channel_message_id: str) -> None:
+        """Remember the id the channel gave an outbound message (threading, dedup)."""
+        await self.db.execute("UPDATE messages SET channel_message_id = ? WHERE id = ?",
+                              channel_message_id, message_id)
+
+    # -- tickets -------------------------------------------------------------------------------
+
+    async def create_ticket(
+        self, conversation: Conversation, *, queue: str, priority: str, subject: str,
+        bot_attempts: Sequence[dict[str, Any]], actor: str, status: str = "new",
+        reason: str = "",
+    ) -> Ticket:
+        now = codec.ts(utcnow())
+        async with self.db.transaction() as tx:
+            row = await tx.fetchone(
+                "INSERT INTO tickets (conversation_id, customer_id, status, priority, queue,"
+                " subject, language, category, bot_attempts, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                conversation.id, conversation.customer_id, status, priority, queue, subject,
+                conversation.language, conversation.category, json.dumps(list(bot_attempts)),
+                now, now,
+            )
+            assert row is not None
+            await self._event(tx, actor, "ticket.created", conversation.id, row["id"],
+                              {"queue": queue, "priority": priority, "reason": reason})
+        return codec.ticket(row)
+
+    async def get_ticket(self, ticket_id: int) -> Ticket | None:
+        row = await self.db.fetchone("SELECT * FROM tickets WHERE id = ?", ticket_id)
+        return codec.ticket(row) if row else None
+
+    async def open_ticket_of(self, conversation_id: int) -> Ticket | None:
+        """The conversation's ticket that is not closed yet (a solved one can reopen)."""
+        row = await self.db.fetchone(
+            "SELECT * FROM tickets WHERE conversation_id = ? AND status <> 'closed'"
+            " ORDER BY id DESC LIMIT 1",
+            conversation_id,
+        )
+        return codec.ticket(row) if row else None
+
+    async def tickets(
+        self, statuses: Iterable[str], queues: Iterable[str] | None = None, limit: int = 200
+    ) -> list[Ticket]:
+        statuses = list(statuses)
+        sql = f"SELECT * FROM tickets WHERE status IN ({_marks(statuses)})"
+        args: list[Any] = list(statuses)
+        if queues is not None:
+            queues = list(queues)
+            if not queues:
+                return []
+            sql += f" AND queue IN ({_marks(queues)})"
+            args += queues
+        rows = await self.db.fetchall(sql + " ORDER BY id DESC LIMIT ?", *args, limit)
+        return [codec.ticket(r) for r in rows]
+
+    async def update_ticket(self, ticket_id: int, actor: str, event: str,
+                            data: dict[str, Any] | None = None, **fields: Any) -> Ticket:
+        """Change ticket fields and record the change as one event, atomically."""
+        unknown = set(fields) - _TICKET_FIELDS
+        if unknown:
+            raise ValueError(f"not ticket fields: {sorted(unknown)}")
+        async with self.db.transaction() as tx:
+            before = await tx.fetchone("SELECT * FROM tickets WHERE id = ?", ticket_id)
+            if before is None:
+                raise LookupError(f"no ticket {ticket_id}")
+            changes = {k: v for k, v in fields.items() if before[k] != v}
+            assignments = ", ".join(f"{name} = ?" for name in changes)
+            now = codec.ts(utcnow())
+            row = await tx.fetchone(
+                f"UPDATE tickets SET {assignments + ', ' if assignments else ''}updated_at = ?"
+                " WHERE id = ? RETURNING *",
+                *changes.values(), now, ticket_id,
+            )
+            assert row is not None
+            detail = dict(data or {})
+            detail.update({k: {"from": before[k], "to": v} for k, v in changes.items()})
+            await self._event(tx, actor, event, before["conversation_id"], ticket_id, detail)
+        return codec.ticket(row)
+
+    # -- events --------------------------------------------------------------------------------
+
+    async def add_event(self, actor: str, type_: str, *, conversation_id: int | None = None,
+                        ticket_id: int | None = None, data: dict[str, Any] | None = None) -> None:
+        await self._event(self.db, actor, type_, conversation_id, ticket_id, data or {})
+
+    async def events(self, *, ticket_id: int | None = None,
+                     conversation_id: int | None = None) -> list[Event]:
+        if ticket_id is not None:
+            rows = await self.db.fetchall("SELECT * FROM events WHERE ticket_id = ? ORDER BY id",
+                                          ticket_id)
+        else:
+            rows = await self.db.fetchall(
+                "SELECT * FROM events WHERE conversation_id = ? ORDER BY id", conversation_id
+            )
+        return [codec.event(r) for r in rows]
+
+    @staticmethod
+    async def _event(conn: Connection, actor: str, type_: str, conversation_id: int | None,
+                     ticket_id: int | None, data: dict[str, Any]) -> None:
+        await conn.execute(
+            "INSERT INTO events (conversation_id, ticket_id, actor, type, data, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            conversation_id, ticket_id, actor, type_, json.dumps(data, default=str),
+            codec.ts(utcnow()),
+        )
+
+    # -- operators and sessions ----------------------------------------------------------------
+
+    async def create_operator(self, username: str, display_name: str, password_hash: str,
+                              role: str, languages: Sequence[str] = (),
+                              queues: Sequence[str] = ()) -> Operator:
+        row = await self.db.fetchone(
+            "INSERT INTO operators (username, display_name, password_hash, role, languages,"
+            " queues, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+            username, display_name, password_hash, role, json.dumps(list(languages)),
+            json.dumps(list(queues)), codec.ts(utcnow()),
+        )
+        assert row is not None
+        return codec.operator(row)
+
+    async def set_operator_password(self, operator_id: int, password_hash: str) -> None:
+        await self.db.execute("UPDATE operators SET password_hash = ? WHERE id = ?",
+                              password_hash, operator_id)
+
+    async def operator_by_username(self, username: str) -> Operator | None:
+        row = await self.db.fetchone("SELECT * FROM operators WHERE username = ?", username)
+        return codec.operator(row) if row else None
+
+    async def get_operator(self, operator_id: int) -> Operator | None:
+        row = await self.db.fetchone("SELECT * FROM operators WHERE id = ?", operator_id)
+        return codec.operator(row) if row else None
+
+    async def operators(self) -> list[Operator]:
+        return [codec.operator(r) for r in await self.db.fetchall(
+            "SELECT * FROM operators ORDER BY username")]
+
+    async def create_session(self, token_hash: str, operator_id: int, csrf_token: str,
+                             expires_at: datetime) -> None:
+        await self.db.execute(
+            "INSERT INTO sessions (token_hash, operator_id, csrf_token, expires_at)"
+            " VALUES (?, ?, ?, ?)",
+            token_hash, operator_id, csrf_token, codec.ts(expires_at),
+        )
+
+    async def session(self, token_hash: str) -> tuple[int, str, datetime] | None:
+        row = await self.db.fetchone("SELECT * FROM sessions WHERE token_hash = ?", token_hash)
+        if row is None:
+            return None
+        return row["operator_id"], row["csrf_token"], codec.parse_ts(row["expires_at"])
+
+    async def extend_session(self, token_hash: str, expires_at: datetime) -> None:
+        await self.db.execute("UPDATE sessions SET expires_at = ? WHERE token_hash = ?",
+                              codec.ts(expires_at), token_hash)
+
+    async def delete_session(self, token_hash: str) -> None:
+        await self.db.execute("DELETE FROM sessions WHERE token_hash = ?", token_hash)
+
+    # -- outbox --------------------------------------------------------------------------------
+
+    async def claim_outbox(self, owner: str, lease: timedelta, limit: int = 20) -> list[OutboxEntry]:
+        """Lease due entries to one worker; the outer lease check makes replicas skip each other."""
+        now = utcnow()
+        now_s, until = codec.ts(now), codec.ts(now + lease)
+        rows = await self.db.fetchall(
+            "UPDATE outbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1"
+            " WHERE status = 'pending' AND (lease_until IS NULL OR lease_until < ?) AND id IN ("
+            " SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
+            " AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ?) RETURNING *",
+            owner, until, now_s, now_s, now_s, limit,
+        )
+        return sorted((codec.outbox(r) for r in rows), key=lambda e: e.id)
+
+    async def outbox_done(self, entry_id: int, result: dict[str, Any] | None) -> None:
+        await self.db.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, result = ?, lease_until = NULL,"
+            " last_error = NULL WHERE id = ?",
+            codec.ts(utcnow()), json.dumps(result or {}), entry_id,
+        )
+
+    async def outbox_retry(self, entry_id: int, error: str, at: datetime) -> None:
+        await self.db.execute(
+            "UPDATE outbox SET next_attempt_at = ?, last_error = ?, lease_until = NULL"
+            " WHERE id = ?",
+            codec.ts(at), error, entry_id,
+        )
+
+    async def outbox_give_up(self, entry_id: int, status: str, error: str) -> None:
+        """Stop trying: `failed` (permanent error) or `uncertain` (may have been delivered)."""
+        await self.db.execute(
+            "UPDATE outbox SET status = ?, last_error = ?, lease_until = NULL WHERE id = ?",
+            status, error, entry_id,
+        )
+
+    async def outbox_entries(self, status: str | None = None) -> list[OutboxEntry]:
+        if status is None:
+            rows = await self.db.fetchall("SELECT * FROM outbox ORDER BY id")
+        else:
+            rows = await self.db.fetchall("SELECT * FROM outbox WHERE status = ? ORDER BY id",
+                                          status)
+        return [codec.outbox(r) for r in rows]
+
+    async def outbox_pending_count(self) -> int:
+        row = await self.db.fetchone("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")
+        return int(row["n"]) if row else 0
+
+    # -- connector state and deduplication -----------------------------------------------------
+
+    async def get_state(self, key: str) -> Any:
+        row = await self.db.fetchone("SELECT value FROM connector_state WHERE key = ?", key)
+        return json.loads(row["value"]) if row else None
+
+    async def set_state(self, key: str, value: Any) -> None:
+        await self.db.execute(
+            "INSERT INTO connector_state (key, value, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
+            " updated_at = excluded.updated_at",
+            key, json.dumps(value), codec.ts(utcnow()),
+        )
+
+    async def first_time(self, source: str, key: str) -> bool:
+        """True exactly once per (source, key), across replicas (e.g. a Slack event_id)."""
+        changed = await self.db.execute(
+            "INSERT INTO dedup (source, key, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            source, key, codec.ts(utcnow()),
+        )
+        return changed == 1
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    async def _update(self, table: str, row_id: int, fields: dict[str, Any],
+                      allowed: frozenset[str] | set[str]) -> None:
+        unknown = set(fields) - set(allowed)
+        if unknown:
+            raise ValueError(f"not {table} fields: {sorted(unknown)}")
+        if not fields:
+            return
+        values = [codec.ts(v) if isinstance(v, datetime) else v for v in fields.values()]
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        await self.db.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", *values, row_id)
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+

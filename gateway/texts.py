@@ -1,0 +1,67 @@
+"""The bot's own sentences (not KB answers), in every supported language.
+
+Kept in one table so a translator can review them together; `{placeholders}` are filled
+with `str.format_map` from trusted values only (ticket numbers, article titles).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+TEXTS: Mapping[str, Mapping[str, str]] = {
+    "handoff": {
+        "en": "Thank you. I am passing your question to a colleague, who will get back to you"
+              " here as soon as possible (ticket #{ticket}).",
+        "fr": "Merci. Je transmets votre question à un collègue, qui vous répondra ici dès que"
+              " possible (ticket n° {ticket}).",
+        "nl": "Bedankt. Ik geef uw vraag door aan een collega, die u hier zo snel mogelijk"
+              " antwoordt (ticket #{ticket}).",
+        "de": "Danke. Ich leite Ihre Frage an einen Kollegen weiter, der Ihnen hier so bald wie"
+              " möglich antwortet (Ticket #{ticket}).",
+    },
+    "handoff_human": {
+        "en": "Of course. A colleague will take over this conversation and reply here"
+              " (ticket #{ticket}).",
+        "fr": "Bien sûr. Un collègue va reprendre cette conversation et vous répondra ici"
+              " (ticket n° {ticket}).",
+        "nl": "Natuurlijk. Een collega neemt dit gesprek over en antwoordt u hier"
+              " (ticket #{ticket}).",
+        "de": "Selbstverständlich. Ein Kollege übernimmt dieses Gespräch und antwortet Ihnen hier"
+              " (Ticket #{ticket}).",
+    },
+    "handoff_sorry": {
+        "en": "I am sorry that did not help. A colleague will look at your question and reply"
+              " here (ticket #{ticket}).",
+        "fr": "Désolé que cela ne vous ait pas aidé. Un collègue va examiner votre question et"
+              " vous répondra ici (ticket n° {ticket}).",
+        "nl": "Sorry dat dit niet hielp. Een collega bekijkt uw vraag en antwoordt u hier"
+              " (ticket #{ticket}).",
+        "de": "Es tut mir leid, dass das nicht geholfen hat. Ein Kollege sieht sich Ihre Frage an"
+              " und antwortet Ihnen hier (Ticket #{ticket}).",
+    },
+    "clarify": {
+        "en": "Do you mean:",
+        "fr": "Voulez-vous dire :",
+        "nl": "Bedoelt u:",
+        "de": "Meinen Sie:",
+    },
+    "clarify_hint": {
+        "en": "Reply with the number of your choice.",
+        "fr": "Répondez avec le numéro de votre choix.",
+        "nl": "Antwoord met het nummer van uw keuze.",
+        "de": "Antworten Sie mit der Nummer Ihrer Wahl.",
+    },
+    "none_of_these": {
+        "en": "None of these",
+        "fr": "Aucune de ces réponses",
+        "nl": "Geen van deze",
+        "de": "Nichts davon",
+    },
+}
+
+
+def text(name: str, language: str | None, **values: object) -> str:
+    """The sentence `name` in `language`, English when that language has none."""
+    variants = TEXTS[name]
+    template = variants.get(language or "en", variants["en"])
+    return template.format_map(values)

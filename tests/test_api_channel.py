@@ -1,0 +1,148 @@
+"""The REST API channel, end to end through HTTP: the pipeline's decisions as a client sees them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from gateway.keys import STORE
+
+
+async def post(client: TestClient, headers: dict[str, str], text: str, status: int = 201,
+               **extra: Any) -> dict[str, Any]:
+    body = {"customer": {"id": extra.pop("customer_id", "cust-1"), "name": "Ann Peeters"},
+            "text": text, **extra}
+    response = await client.post("/api/v1/messages", json=body, headers=headers)
+    assert response.status == status, await response.text()
+    return dict(await response.json())
+
+
+async def test_requests_without_a_valid_key_are_refused(client: TestClient) -> None:
+    response = await client.post("/api/v1/messages", json={},
+                                 headers={"Authorization": "Bearer wrong"})
+    assert response.status == 401
+    assert (await response.json())["error"] == "missing or unknown API key"
+
+
+async def test_known_question_gets_the_kb_answer(client: TestClient,
+                                                 api_headers: dict[str, str]) -> None:
+    result = await post(client, api_headers, "How long does delivery take?")
+    (reply,) = result["replies"]
+    assert reply["kind"] == "answer"
+    assert reply["article_id"] == "delivery-time"
+    assert reply["confidence"] > 0.5
+    assert result["ticket_id"] is None
+
+
+async def test_answer_comes_in_the_customers_language(client: TestClient,
+                                                      api_headers: dict[str, str]) -> None:
+    dutch = await post(client, api_headers, "Hoe lang duurt de levering van mijn fiets?",
+                       customer_id="nl-1")
+    french = await post(client, api_headers, "Combien de temps prend la livraison ?",
+                        customer_id="fr-1")
+    conversation = await client.get(f"/api/v1/conversations/{dutch['conversation_id']}",
+                                    headers=api_headers)
+    assert (await conversation.json())["language"] == "nl"
+    assert dutch["replies"][0]["article_id"] == french["replies"][0]["article_id"] == \
+        "delivery-time"
+    assert dutch["replies"][0]["text"] != french["replies"][0]["text"]
+
+
+async def test_asking_for_a_human_opens_a_ticket(client: TestClient,
+                                                 api_headers: dict[str, str]) -> None:
+    result = await post(client, api_headers, "Je veux parler à un conseiller humain",
+                        customer_id="fr-2")
+    (reply,) = result["replies"]
+    assert reply["kind"] == "handoff"
+    assert result["ticket_id"] is not None
+    assert f"{result['ticket_id']}" in reply["text"] and "collègue" in reply["text"]
+
+
+async def test_out_of_scope_question_is_handed_off_with_the_bots_attempts(
+        client: TestClient, api_headers: dict[str, str]) -> None:
+    result = await post(client, api_headers,
+                        "What is the capital of Mongolia and its population?")
+    assert result["replies"][0]["kind"] == "handoff"
+    ticket = await client.app[STORE].get_ticket(result["ticket_id"])
+    assert ticket is not None and ticket.status == "new"
+    assert ticket.bot_attempts[0] == {"reason": "no confident answer"}
+    candidates = ticket.bot_attempts[1]["candidates"]
+    assert candidates and all(0 <= c["confidence"] <= 1 for c in candidates)
+
+
+async def test_a_retried_message_is_processed_once(client: TestClient,
+                                                   api_headers: dict[str, str]) -> None:
+    first = await post(client, api_headers, "I need a human please", message_id="m-42")
+    again = await post(client, api_headers, "I need a human please", status=200,
+                       message_id="m-42", conversation_id=first["conversation_id"])
+    assert again["duplicate"] is True
+    assert again["message_id"] == first["message_id"]
+    assert [r["id"] for r in again["replies"]] == [r["id"] for r in first["replies"]]
+    assert again["ticket_id"] == first["ticket_id"]
+    conversation = await client.get(f"/api/v1/conversations/{first['conversation_id']}",
+                                    headers=api_headers)
+    assert len((await conversation.json())["messages"]) == 2
+
+
+async def test_once_handed_off_the_bot_stays_silent(client: TestClient,
+                                                    api_headers: dict[str, str]) -> None:
+    first = await post(client, api_headers, "talk to a person")
+    follow_up = await post(client, api_headers, "How long does delivery take?",
+                           conversation_id=first["conversation_id"])
+    assert follow_up["replies"] == []
+    assert follow_up["ticket_id"] == first["ticket_id"]
+
+
+async def test_that_did_not_help_hands_off(client: TestClient,
+                                           api_headers: dict[str, str]) -> None:
+    first = await post(client, api_headers, "How long does delivery take?")
+    assert first["replies"][0]["kind"] == "answer"
+    second = await post(client, api_headers, "that didn't help",
+                        conversation_id=first["conversation_id"])
+    assert second["replies"][0]["kind"] == "handoff"
+    ticket = await client.app[STORE].get_ticket(second["ticket_id"])
+    assert ticket is not None and ticket.bot_attempts[0]["reason"] == "answer did not help"
+
+
+async def test_someone_elses_conversation_is_not_found(client: TestClient,
+                                                       api_headers: dict[str, str]) -> None:
+    mine = await post(client, api_headers, "hello", customer_id="alice")
+    response = await client.post("/api/v1/messages", headers=api_headers, json={
+        "customer": {"id": "mallory"}, "text": "show me", "conversation_id":
+        mine["conversation_id"]})
+    assert response.status == 404
+
+
+async def test_invalid_body_names_the_field(client: TestClient,
+                                            api_headers: dict[str, str]) -> None:
+    response = await client.post("/api/v1/messages", headers=api_headers,
+                                 json={"customer": {"id": "x"}, "text": ""})
+    assert response.status == 400
+    assert (await response.json())["error"].startswith("text:")
+
+
+async def test_operator_reply_appears_in_the_conversation(client: TestClient,
+                                                          api_headers: dict[str, str]) -> None:
+    from gateway.keys import TICKETS
+
+    result = await post(client, api_headers, "I want to speak to an agent")
+    admin = await client.app[STORE].operator_by_username("admin")
+    assert admin is not None
+    await client.app[TICKETS].reply(admin, result["ticket_id"], "Hello Ann, I'm on it.")
+    response = await client.get(f"/api/v1/conversations/{result['conversation_id']}",
+                                headers=api_headers)
+    body = await response.json()
+    assert body["owner"] == "operator"
+    assert body["messages"][-1]["author"] == "operator"
+    assert body["messages"][-1]["text"] == "Hello Ann, I'm on it."
+
+
+async def test_openapi_document_is_valid(client: TestClient) -> None:
+    from openapi_spec_validator import validate
+
+    response = await client.get("/api/v1/openapi.json")
+    document = await response.json()
+    validate(document)
+    assert set(document["paths"]) == {"/api/v1/messages",
+                                      "/api/v1/conversations/{conversation_id}"}

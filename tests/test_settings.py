@@ -1,0 +1,83 @@
+"""Configuration: a bad file stops the start with file, key and problem; env overrides work."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gateway.errors import ConfigError
+from gateway.settings import load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "gateway.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_demo_and_example_configurations_are_valid() -> None:
+    for name in ("gateway.toml", "gateway.example.toml"):
+        settings = load_settings(ROOT / "config" / name, environ={})
+        assert settings.kb_path == (ROOT / "config" / "kb").resolve()
+
+
+def test_wrong_type_names_file_key_and_problem(tmp_path: Path) -> None:
+    path = write(tmp_path, '[server]\nport = "eighty"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert str(path) in str(caught.value)
+    assert caught.value.key == "server.port"
+    assert "integer" in caught.value.problem
+
+
+def test_unknown_key_is_refused_rather_than_ignored(tmp_path: Path) -> None:
+    path = write(tmp_path, "[server]\nprot = 8080\n")
+    with pytest.raises(ConfigError, match=r"server\.prot: Extra inputs are not permitted"):
+        load_settings(path, environ={})
+
+
+def test_broken_toml_says_where(tmp_path: Path) -> None:
+    path = write(tmp_path, "[server\nport = 1\n")
+    with pytest.raises(ConfigError, match="not valid TOML.*line 1"):
+        load_settings(path, environ={})
+
+
+def test_default_queue_must_exist(tmp_path: Path) -> None:
+    path = write(tmp_path, 'default_queue = "nowhere"\n')
+    with pytest.raises(ConfigError, match="default_queue: no queue named 'nowhere'"):
+        load_settings(path, environ={})
+
+
+def test_environment_overrides_secrets_and_nested_keys(tmp_path: Path) -> None:
+    path = write(tmp_path, "[api]\nkeys = []\n")
+    settings = load_settings(path, environ={
+        "HELPDESK_API__KEYS": "k1,k2",
+        "HELPDESK_CONSOLE__ADMIN__PASSWORD": "s3cret-pass",
+        "HELPDESK_SERVER__PORT": "9090",
+    })
+    assert [k.get_secret_value() for k in settings.api.keys] == ["k1", "k2"]
+    assert settings.console.admin.password is not None
+    assert settings.console.admin.password.get_secret_value() == "s3cret-pass"
+    assert settings.server.port == 9090
+    assert "s3cret" not in repr(settings)
+
+
+def test_relative_sqlite_path_is_relative_to_the_config_file(tmp_path: Path) -> None:
+    path = write(tmp_path, '[database]\nurl = "sqlite:data/hd.db"\n')
+    assert load_settings(path, environ={}).database_url == f"sqlite:{tmp_path / 'data' / 'hd.db'}"
+
+
+def test_cli_refuses_to_start_with_invalid_config(tmp_path: Path) -> None:
+    path = write(tmp_path, '[database]\nurl = "mysql://x"\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "run", "--config", str(path)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert f"{path}: database.url" in result.stderr
+    assert "postgresql://" in result.stderr

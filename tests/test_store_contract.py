@@ -1,0 +1,150 @@
+"""The store contract: every test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from connectors.base import ConversationKey, Identity
+from gateway.store import Store, store_for
+
+
+async def open_store(url: str) -> Store:
+    store = store_for(url)
+    await store.open()
+    return store
+
+
+async def test_migrations_are_applied_once(database_url: str) -> None:
+    store = await open_store(database_url)
+    try:
+        assert await store.migrate() == []
+    finally:
+        await store.close()
+
+
+async def test_same_email_on_two_channels_is_one_customer(database_url: str) -> None:
+    store = await open_store(database_url)
+    try:
+        by_mail = await store.resolve_customer(Identity("email", "ann@example.be", "Ann",
+                                                        "Ann@Example.be"))
+        by_slack = await store.resolve_customer(Identity("slack", "U123", "ann",
+                                                         "ann@example.be"))
+        stranger = await store.resolve_customer(Identity("slack", "U999", "bob"))
+        assert by_mail.id == by_slack.id
+        assert stranger.id != by_mail.id
+        again = await store.resolve_customer(Identity("slack", "U123", "ann"))
+        assert again.id == by_mail.id
+    finally:
+        await store.close()
+
+
+async def test_a_resent_message_is_stored_once(database_url: str) -> None:
+    store = await open_store(database_url)
+    try:
+        customer = await store.resolve_customer(Identity("webchat", "s1"))
+        conversation = await store.conversation_for(ConversationKey("webchat", "s1"),
+                                                    customer.id, "en")
+        first, new = await store.add_inbound(conversation, "hello", "m-1")
+        again, new_again = await store.add_inbound(conversation, "hello", "m-1")
+        assert new and not new_again
+        assert again.id == first.id
+        assert [m.text for m in await store.messages(conversation.id)] == ["hello"]
+    finally:
+        await store.close()
+
+
+async def test_concurrent_first_contacts_share_one_conversation(database_url: str) -> None:
+    store = await open_store(database_url)
+    try:
+        customer = await store.resolve_customer(Identity("api", "c1"))
+        key = ConversationKey("api", "c1:thread")
+        found = await asyncio.gather(*(store.conversation_for(key, customer.id, None)
+                                       for _ in range(5)))
+        assert len({c.id for c in found}) == 1
+    finally:
+        await store.close()
+
+
+async def test_reply_is_in_the_outbox_and_leased_to_one_worker(database_url: str) -> None:
+    store = await open_store(database_url)
+    try:
+        customer = await store.resolve_customer(Identity("webchat", "s2"))
+        conversation = await store.conversation_for(ConversationKey("webchat", "s2"),
+                                                    customer.id, "en")
+        message, entry = await store.add_reply(conversation, author="bot", text="hi",
+                                               kind="answer", meta={"article_id": "a"})
+        assert entry.payload == {"article_id": "a", "text": "hi", "author": "bot",
+                                 "kind": "answer"}
+        lease = timedelta(seconds=30)
+        first, second = await asyncio.gather(store.claim_outbox("w1", lease),
+                                             store.claim_outbox("w2", lease))
+        assert len(first) + len(second) == 1
+        claimed = (first or second)[0]
+        assert claimed.message_id == message.id and claimed.attempts == 1
+        await store.outbox_done(claimed.id, {"ok": True})
+        assert await store.outbox_pending_count() == 0
+        assert await store.claim_outbox("w3", lease) == []
+    finally:
+        await store.close()
+
+
+async def test_failed_send_is_retried_after_its_delay(database_url: str) -> None:
+    from gateway.models import utcnow
+
+    store = await open_store(database_url)
+    try:
+        customer = await store.resolve_customer(Identity("webchat", "s3"))
+        conversation = await store.conversation_for(ConversationKey("webchat", "s3"),
+                                                    customer.id, "en")
+        await store.add_reply(conversation, author="bot", text="hi", kind="answer")
+        lease = timedelta(seconds=30)
+        (entry,) = await store.claim_outbox("w", lease)
+        await store.outbox_retry(entry.id, "connection refused", utcnow() + timedelta(hours=1))
+        assert await store.claim_outbox("w", lease) == []
+        await store.outbox_retry(entry.id, "connection refused", utcnow())
+        (again,) = await store.claim_outbox("w", lease)
+        assert again.attempts == 2 and again.last_error == "connection refused"
+    finally:
+        await store.close()
+
+
+async def test_ticket_changes_are_audited(database_url: str) -> None:
+    store = await open_store(database_url)
+    try:
+        customer = await store.resolve_customer(Identity("api", "c9"))
+        conversation = await store.conversation_for(ConversationKey("api", "c9:t"),
+                                                    customer.id, "fr")
+        ticket = await store.create_ticket(conversation, queue="general", priority="P3",
+                                           subject="help", bot_attempts=[{"reason": "x"}],
+                                           actor="bot")
+        assert ticket.status == "new" and ticket.language == "fr"
+        updated = await store.update_ticket(ticket.id, "alice", "ticket.assigned", status="open")
+        assert updated.status == "open"
+        events = await store.events(ticket_id=ticket.id)
+        assert [(e.actor, e.type) for e in events] == [("bot", "ticket.created"),
+                                                       ("alice", "ticket.assigned")]
+        assert events[1].data["status"] == {"from": "new", "to": "open"}
+        assert (await store.open_ticket_of(conversation.id)) == updated
+    finally:
+        await store.close()
+
+
+async def test_event_dedup_is_first_time_only(database_url: str) -> None:
+    store = await open_store(database_url)
+    try:
+        results = await asyncio.gather(*(store.first_time("slack", "Ev1") for _ in range(4)))
+        assert sorted(results) == [False, False, False, True]
+    finally:
+        await store.close()
+
+
+async def test_connector_state_round_trips(database_url: str) -> None:
+    store = await open_store(database_url)
+    try:
+        assert await store.get_state("imap:INBOX") is None
+        await store.set_state("imap:INBOX", {"uidvalidity": 7, "last_uid": 42})
+        await store.set_state("imap:INBOX", {"uidvalidity": 7, "last_uid": 43})
+        assert await store.get_state("imap:INBOX") == {"uidvalidity": 7, "last_uid": 43}
+    finally:
+        await store.close()
