@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import structlog
 from aiohttp import web
+from knowledge_base.decide import DEFAULT_THRESHOLDS
 
 from connectors import api as api_channel
 from connectors import webchat
@@ -23,7 +24,6 @@ from gateway.pipeline import Pipeline
 from gateway.settings import Settings
 from gateway.store import store_for
 from gateway.tickets import TicketService
-from knowledge_base.decide import DEFAULT_THRESHOLDS
 
 log = structlog.get_logger(__name__)
 
@@ -47,6 +47,14 @@ def create_app(settings: Settings) -> web.Application:
     webchat.setup(app)
     api_channel.setup(app)
     console.setup(app)
+    if settings.email.enabled:
+        from connectors.email.connector import setup as setup_email
+
+        setup_email(app)
+    if settings.slack.enabled:
+        from connectors.slack import setup as setup_slack
+
+        setup_slack(app)
     return app
 
 
@@ -63,7 +71,9 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     outbox = OutboxWorker(store, connectors, settings.outbox, hub)
     app[KB], app[OUTBOX] = kb, outbox
     app[PIPELINE] = Pipeline(store, kb, settings, hub, outbox.wake)
-    app[TICKETS] = TicketService(store, hub, outbox.wake)
+    app[TICKETS] = TicketService(store, hub, outbox.wake,
+                                 queues=[q.name for q in settings.queues],
+                                 outcome_codes=settings.tickets.outcome_codes)
     try:
         async with kb.running(), outbox.running(settings.server.shutdown_grace):
             for connector in connectors.values():

@@ -56,8 +56,9 @@ async def _create_operator(args: argparse.Namespace, password: str) -> None:
             return
         queues = args.queues.split(",") if args.queues else [q.name for q in settings.queues]
         languages = args.languages.split(",") if args.languages else settings.languages.supported
-        await store.create_operator(args.username, args.name or args.username, hash_password(password),
-                                    args.role, languages=languages, queues=queues)
+        await store.create_operator(args.username, args.name or args.username,
+                                    hash_password(password), args.role,
+                                    languages=languages, queues=queues)
         print(f"operator {args.username} ({args.role}) created")
     finally:
         await store.close()

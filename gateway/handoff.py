@@ -26,11 +26,14 @@ async def open_or_reopen_ticket(
     store: Store, hub: Hub, conversation: Conversation, *, reason: str, queue: str,
     attempts: Sequence[dict[str, Any]], subject: str, urgent: bool = False,
 ) -> Ticket:
-    """The conversation's live ticket (reopened when solved), or a new one."""
+    """The conversation's live ticket, or a new one.
+
+    A customer writing again reopens a solved ticket and ends the wait of a pending one.
+    """
     ticket = await store.open_ticket_of(conversation.id)
     if ticket is not None:
-        if ticket.status == "solved":
-            ticket = await store.update_ticket(ticket.id, "system", "ticket.reopened",
+        if ticket.status in ("solved", "pending"):
+            ticket = await store.update_ticket(ticket.id, "customer", "ticket.reopened",
                                                {"reason": reason}, status="open")
     else:
         priority = URGENT_PRIORITY if urgent else DEFAULT_PRIORITY

@@ -108,10 +108,10 @@ class OutboxWorker:
             delay = max(delay, retry_after)
         await self.store.outbox_retry(entry.id, error, utcnow() + timedelta(seconds=delay))
 
-    async def drain(self, timeout: float) -> None:
-        """At shutdown: send what is due now, within `timeout` seconds."""
+    async def drain(self, grace: float) -> None:
+        """At shutdown: send what is due now, within `grace` seconds."""
         with contextlib.suppress(TimeoutError, StoreError):
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(grace):
                 while await self.run_once():
                     pass
 

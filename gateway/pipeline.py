@@ -15,6 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from knowledge_base.decide import Decision, decide
+from knowledge_base.index import Match
+from knowledge_base.language import detect_language
+from knowledge_base.render import render_answer
+from knowledge_base.signals import frustration, negative_feedback, urgency, wants_human
 
 from connectors.base import Inbound
 from gateway.handoff import open_or_reopen_ticket, subject_from
@@ -25,11 +30,6 @@ from gateway.notify import Hub
 from gateway.settings import Settings
 from gateway.store import Store
 from gateway.texts import text as bot_text
-from knowledge_base.decide import Decision, decide
-from knowledge_base.index import Match
-from knowledge_base.language import detect_language
-from knowledge_base.render import render_answer
-from knowledge_base.signals import frustration, negative_feedback, urgency, wants_human
 
 log = structlog.get_logger(__name__)
 

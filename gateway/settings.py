@@ -1,4 +1,4 @@
-"""Typed configuration: one TOML file, `HELPDESK_SECTION__KEY` environment overrides, validated once.
+"""Typed configuration: one TOML file, `HELPDESK_SECTION__KEY` overrides, validated once.
 
 Every problem becomes a `ConfigError` naming the file, the dotted key and what was expected,
 so a start-up with a bad file stops with a message an admin can act on. Secrets (API keys,
@@ -112,6 +112,62 @@ class QueueSettings(_Section):
     languages: tuple[str, ...] = LANGUAGE_CODES
 
 
+class EmailSettings(_Section):
+    """The mailbox customers write to (IMAP in) and the server replies leave through (SMTP)."""
+
+    enabled: bool = False
+    #: Support address replies come from, and its display name.
+    address: str = "support@example.com"
+    display_name: str = "Support"
+    imap_host: str = "127.0.0.1"
+    imap_port: int = Field(993, ge=1, le=65535)
+    imap_security: Literal["tls", "starttls", "plain"] = "tls"
+    imap_user: str = ""
+    #: Set with HELPDESK_EMAIL__IMAP_PASSWORD.
+    imap_password: SecretStr = SecretStr("")
+    mailbox: str = "INBOX"
+    #: After a mail is committed: flag it \Seen, or move it to `processed_mailbox`.
+    after_ingest: Literal["seen", "move"] = "seen"
+    processed_mailbox: str = "Processed"
+    #: Use IMAP IDLE when the server offers it; poll every `poll_interval` seconds otherwise.
+    idle: bool = True
+    poll_interval: float = Field(30.0, gt=0)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_security: Literal["tls", "starttls", "plain"] = "starttls"
+    smtp_user: str = ""
+    #: Set with HELPDESK_EMAIL__SMTP_PASSWORD.
+    smtp_password: SecretStr = SecretStr("")
+    #: Attachments above this size are recorded as "too large" (the mail is still ingested).
+    max_attachment_bytes: int = Field(10 * 1024 * 1024, ge=0)
+    #: At most this many automatic (bot) replies per correspondent per hour (RFC 3834 loops).
+    auto_replies_per_hour: int = Field(5, ge=0)
+
+
+class SlackSettings(_Section):
+    """A Slack app: customers write to it; optionally operators work tickets in a channel."""
+
+    enabled: bool = False
+    #: "http": Events API posted to /slack/events; "socket": Socket Mode (no public URL).
+    mode: Literal["http", "socket"] = "http"
+    #: Set with HELPDESK_SLACK__BOT_TOKEN (xoxb-...).
+    bot_token: SecretStr = SecretStr("")
+    #: Set with HELPDESK_SLACK__SIGNING_SECRET (HTTP mode).
+    signing_secret: SecretStr = SecretStr("")
+    #: Set with HELPDESK_SLACK__APP_TOKEN (xapp-..., Socket Mode).
+    app_token: SecretStr = SecretStr("")
+    #: Channel id where new tickets are posted for operators; empty = no operator channel.
+    operators_channel: str = ""
+    #: Slack Web API base URL (tests point it at a local fake server).
+    api_url: str = "https://slack.com/api/"
+
+
+class TicketSettings(_Section):
+    #: Outcome codes an operator picks when closing a ticket (the wrap-up of the contact).
+    outcome_codes: tuple[str, ...] = ("answered", "order-taken", "appointment-made",
+                                      "forwarded", "no-reply-from-customer", "duplicate")
+
+
 class LoggingSettings(_Section):
     level: Literal["debug", "info", "warning", "error"] = "info"
     format: Literal["json", "console"] = "json"
@@ -126,6 +182,9 @@ class Settings(_Section):
     api: ApiSettings = ApiSettings()
     console: ConsoleSettings = ConsoleSettings()
     outbox: OutboxSettings = OutboxSettings()
+    tickets: TicketSettings = TicketSettings()
+    email: EmailSettings = EmailSettings()
+    slack: SlackSettings = SlackSettings()
     queues: tuple[QueueSettings, ...] = (QueueSettings(name="general"),)
     #: Queue that receives hand-offs whose article names no queue.
     default_queue: str = "general"

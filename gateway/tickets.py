@@ -1,15 +1,24 @@
-"""What operators do to tickets: reply, take, note, close. One place, used by the console,
-the API and Slack alike, so every path writes the same events and notifies the same way.
+"""What operators do to tickets: reply, take, transfer, note, change status, merge, close.
+
+One place, used by the console, the API and Slack alike, so every path checks the same
+access rules, writes the same events and notifies the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from gateway.errors import AccessDenied
+from gateway.errors import AccessDenied, GatewayError
 from gateway.models import Message, Operator, Ticket
 from gateway.notify import Hub
 from gateway.store import Store
+
+#: Statuses an operator may set directly; `closed` goes through `close` (it needs a wrap-up).
+SETTABLE_STATUSES = ("open", "pending", "solved")
+
+
+class TicketError(GatewayError):
+    """An operation that does not apply to this ticket (e.g. replying to a closed one)."""
 
 
 def can_see(operator: Operator, ticket: Ticket) -> bool:
@@ -18,10 +27,13 @@ def can_see(operator: Operator, ticket: Ticket) -> bool:
 
 
 class TicketService:
-    def __init__(self, store: Store, hub: Hub, wake_outbox: Callable[[], None]) -> None:
+    def __init__(self, store: Store, hub: Hub, wake_outbox: Callable[[], None],
+                 queues: Sequence[str] = (), outcome_codes: Sequence[str] = ()) -> None:
         self.store = store
         self.hub = hub
         self.wake_outbox = wake_outbox
+        self.queues = tuple(queues)
+        self.outcome_codes = tuple(outcome_codes)
 
     async def get(self, operator: Operator, ticket_id: int) -> Ticket:
         """The ticket, or `LookupError`; `AccessDenied` outside the operator's queues."""
@@ -39,6 +51,8 @@ class TicketService:
     async def reply(self, operator: Operator, ticket_id: int, text: str) -> Message:
         """Send an operator's reply to the customer through their own channel (via the outbox)."""
         ticket = await self.get(operator, ticket_id)
+        if ticket.status == "closed":
+            raise TicketError(f"ticket {ticket_id} is closed")
         conversation = await self.store.get_conversation(ticket.conversation_id)
         assert conversation is not None
         message, _ = await self.store.add_reply(
@@ -68,6 +82,45 @@ class TicketService:
         self._changed(ticket)
         return ticket
 
+    async def transfer(self, operator: Operator, ticket_id: int, *, reason: str,
+                       queue: str | None = None, assignee: Operator | None = None) -> Ticket:
+        """Give the ticket to another queue or a named operator, saying why."""
+        ticket = await self.get(operator, ticket_id)
+        if not reason.strip():
+            raise TicketError("a transfer needs a reason")
+        changes: dict[str, object] = {}
+        if queue is not None:
+            if queue not in self.queues:
+                raise TicketError(f"no queue named {queue!r}")
+            changes["queue"] = queue
+            changes["assignee_id"] = None
+        if assignee is not None:
+            target_queue = str(changes.get("queue", ticket.queue))
+            if assignee.role == "agent" and target_queue not in assignee.queues:
+                raise TicketError(f"{assignee.username} does not work the {target_queue} queue")
+            changes["assignee_id"] = assignee.id
+        if not changes:
+            raise TicketError("transfer to a queue or an operator")
+        ticket = await self.store.update_ticket(
+            ticket.id, operator.username, "ticket.transferred",
+            {"reason": reason, "to_operator": assignee.username if assignee else None}, **changes)
+        await self.store.update_conversation(
+            ticket.conversation_id, owner="operator" if ticket.assignee_id else "queue")
+        self._changed(ticket)
+        return ticket
+
+    async def set_status(self, operator: Operator, ticket_id: int, status: str) -> Ticket:
+        """open, pending (waiting on the customer) or solved; a customer reply reopens."""
+        if status not in SETTABLE_STATUSES:
+            raise TicketError(f"status must be one of {', '.join(SETTABLE_STATUSES)}")
+        ticket = await self.get(operator, ticket_id)
+        if ticket.status == "closed":
+            raise TicketError(f"ticket {ticket_id} is closed")
+        ticket = await self.store.update_ticket(ticket.id, operator.username,
+                                                f"ticket.{status}", status=status)
+        self._changed(ticket)
+        return ticket
+
     async def note(self, operator: Operator, ticket_id: int, text: str) -> None:
         """An internal note: kept on the ticket, never sent to the customer."""
         ticket = await self.get(operator, ticket_id)
@@ -75,14 +128,36 @@ class TicketService:
                                    conversation_id=ticket.conversation_id, data={"text": text})
         self._changed(ticket)
 
-    async def close(self, operator: Operator, ticket_id: int, summary: str = "") -> Ticket:
-        """Close the ticket and give the conversation back to the bot for the next question."""
+    async def close(self, operator: Operator, ticket_id: int, outcome: str = "",
+                    summary: str = "") -> Ticket:
+        """Close with a wrap-up (outcome code + summary): with the transcript, the contact record.
+
+        The conversation goes back to the bot for the customer's next question.
+        """
+        if self.outcome_codes and outcome not in self.outcome_codes:
+            raise TicketError(f"pick an outcome: {', '.join(self.outcome_codes)}")
         ticket = await self.get(operator, ticket_id)
-        ticket = await self.store.update_ticket(ticket.id, operator.username, "ticket.closed",
-                                                {"summary": summary}, status="closed")
+        ticket = await self.store.update_ticket(
+            ticket.id, operator.username, "ticket.closed",
+            {"outcome": outcome, "summary": summary}, status="closed")
         await self.store.update_conversation(ticket.conversation_id, owner="bot")
         self._changed(ticket)
         return ticket
+
+    async def merge(self, operator: Operator, duplicate_id: int, into_id: int) -> Ticket:
+        """Close a duplicate ticket into another one of the same customer, linking both."""
+        duplicate = await self.get(operator, duplicate_id)
+        target = await self.get(operator, into_id)
+        if duplicate.id == target.id or duplicate.customer_id != target.customer_id:
+            raise TicketError("only another ticket of the same customer can be merged")
+        await self.store.update_ticket(duplicate.id, operator.username, "ticket.merged",
+                                       {"into": target.id}, status="closed")
+        await self.store.add_event(operator.username, "ticket.merged_from", ticket_id=target.id,
+                                   conversation_id=target.conversation_id,
+                                   data={"from": duplicate.id})
+        self._changed(duplicate)
+        self._changed(target)
+        return target
 
     def _changed(self, ticket: Ticket) -> None:
         self.hub.publish("tickets", {"type": "ticket", "ticket_id": ticket.id,

@@ -43,7 +43,7 @@ def test_unknown_key_is_refused_rather_than_ignored(tmp_path: Path) -> None:
 
 def test_broken_toml_says_where(tmp_path: Path) -> None:
     path = write(tmp_path, "[server\nport = 1\n")
-    with pytest.raises(ConfigError, match="not valid TOML.*line 1"):
+    with pytest.raises(ConfigError, match=r"not valid TOML.*line 1"):
         load_settings(path, environ={})
 
 

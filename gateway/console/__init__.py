@@ -1,7 +1,25 @@
-"""The operator console (placeholder until the console module lands)."""
+"""The operator console at `/console`: server-rendered pages for the people behind the bot.
+
+Operators log in, see the open tickets of their queues, read a conversation with what the
+bot tried, and reply, take, note or close; pages follow changes live over `/console/ws`.
+See docs/console.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 from aiohttp import web
 
+from gateway.console import guard, live, pages, routes
+
+STATIC = Path(__file__).parent / "static"
+
 
 def setup(app: web.Application) -> None:
-    return None
+    pages.setup(app)
+    app.middlewares.append(guard.guard)
+    app.on_response_prepare.append(guard.security_headers)
+    app.add_routes(routes.routes)
+    live.setup(app)
+    app.router.add_static(guard.STATIC, STATIC, name="console-static")

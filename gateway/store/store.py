@@ -24,7 +24,7 @@ from gateway.models import (
     utcnow,
 )
 from gateway.store import codec
-from gateway.store.db import Connection, Database, Row, is_unique_violation
+from gateway.store.db import Connection, Database, is_unique_violation
 from gateway.store.migrations import MIGRATIONS, render
 
 _TICKET_FIELDS = frozenset({"status", "priority", "queue", "assignee_id", "subject", "category"})
@@ -59,7 +59,8 @@ class Store:
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
                 " applied_at TEXT NOT NULL)"
             )
-            done = {r["version"] for r in await tx.fetchall("SELECT version FROM schema_migrations")}
+            rows = await tx.fetchall("SELECT version FROM schema_migrations")
+            done = {row["version"] for row in rows}
             for version, sql in MIGRATIONS:
                 if version in done:
                     continue
@@ -119,7 +120,8 @@ class Store:
 
     async def conversation_at(self, key: ConversationKey) -> Conversation | None:
         row = await self.db.fetchone(
-            "SELECT * FROM conversations WHERE channel = ? AND address = ?", key.channel, key.address
+            "SELECT * FROM conversations WHERE channel = ? AND address = ?",
+            key.channel, key.address,
         )
         return codec.conversation(row) if row else None
 
@@ -399,7 +401,8 @@ class Store:
 
     # -- outbox --------------------------------------------------------------------------------
 
-    async def claim_outbox(self, owner: str, lease: timedelta, limit: int = 20) -> list[OutboxEntry]:
+    async def claim_outbox(self, owner: str, lease: timedelta,
+                           limit: int = 20) -> list[OutboxEntry]:
         """Lease due entries to one worker; the outer lease check makes replicas skip each other."""
         now = utcnow()
         now_s, until = codec.ts(now), codec.ts(now + lease)

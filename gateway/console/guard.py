@@ -1,0 +1,108 @@
+"""The console's gatekeeping, in one place so no route can forget a part of it.
+
+- every console path except the login page and static files needs a session;
+- every POST carries the CSRF token in the `csrf` field (the login form a pre-session token
+  held in its own cookie, so nobody can log a victim into a foreign account);
+- `AccessDenied` becomes a 403 page and a missing object a 404 page, neither with any
+  detail of the object;
+- every console response carries a strict Content-Security-Policy and friends.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from gateway.auth import csrf_ok, current_operator
+from gateway.console.pages import SESSION, Session, error_page
+from gateway.errors import AccessDenied
+
+PREFIX = "/console"
+LOGIN = "/console/login"
+STATIC = "/console/static/"
+LOGIN_CSRF_COOKIE = "hgw_login_csrf"
+
+#: No inline script or style, nothing from elsewhere, no framing, forms post only here.
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def is_console(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after login: a console path only (never an open redirect)."""
+    if target and is_console(target) and not target.startswith(LOGIN) and "\\" not in target:
+        return target
+    return PREFIX
+
+
+def login_csrf(request: web.Request) -> str:
+    """The login form's token: reuse the browser's cookie so two open tabs both work."""
+    return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+
+
+def set_login_csrf(response: web.StreamResponse, token: str, secure: bool) -> None:
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path=LOGIN,
+                        secure=secure)
+
+
+async def _posted_csrf(request: web.Request) -> str | None:
+    value = (await request.post()).get("csrf")
+    return value if isinstance(value, str) else None
+
+
+@web.middleware
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not is_console(request.path):
+        return await handler(request)
+    public = request.path == LOGIN or request.path.startswith(STATIC)
+    expected: str | None
+    if public:
+        expected = request.cookies.get(LOGIN_CSRF_COOKIE)
+    else:
+        found = await current_operator(request)
+        if found is None:
+            raise web.HTTPSeeOther(_login_url(request))
+        request[SESSION] = Session(*found)
+        expected = found[1]
+    if request.method == "POST" and not (expected and csrf_ok(expected,
+                                                              await _posted_csrf(request))):
+        return error_page(request, 403, "This form has expired. Go back, reload the page "
+                                        "and try again.")
+    try:
+        return await handler(request)
+    except AccessDenied:
+        return error_page(request, 403, "You do not have access to this ticket.")
+    except LookupError as exc:
+        if type(exc) is not LookupError:  # KeyError/IndexError are bugs, not "not found"
+            raise
+        return error_page(request, 404, "There is no such ticket.")
+
+
+def _login_url(request: web.Request) -> str:
+    """The login page, remembering a GET target so the operator lands where they aimed."""
+    if request.method == "GET" and request.path != PREFIX:
+        return f"{LOGIN}?{urlencode({'next': request.path_qs})}"
+    return LOGIN
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """`on_response_prepare`: also covers redirects, router 404s and the WebSocket upgrade."""
+    if not is_console(request.path):
+        return
+    response.headers.update(HEADERS)
+    if not request.path.startswith(STATIC):
+        response.headers["Cache-Control"] = "no-store"

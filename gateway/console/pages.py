@@ -1,0 +1,58 @@
+"""Rendering console pages: the Jinja2 environment (autoescape on) and one `page` helper.
+
+Every page gets the logged-in operator and the CSRF token, so no template can forget the
+token in a form, and no handler has to pass them by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from gateway.models import Operator
+
+TEMPLATES = Path(__file__).parent / "templates"
+ENV: web.AppKey[jinja2.Environment] = web.AppKey("console_templates", jinja2.Environment)
+
+
+@dataclass(frozen=True)
+class Session:
+    operator: Operator
+    csrf: str
+
+
+#: Set by the guard middleware on every authenticated console request.
+SESSION: web.RequestKey[Session] = web.RequestKey("console_session", Session)
+
+
+def when(moment: datetime) -> str:
+    """Timestamps are shown in UTC, to the minute; the full value is in `<time datetime>`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def setup(app: web.Application) -> None:
+    aiohttp_jinja2.setup(app, app_key=ENV, loader=jinja2.FileSystemLoader(TEMPLATES),
+                         autoescape=True, default_helpers=False,
+                         undefined=jinja2.StrictUndefined,
+                         filters={"when": when, "iso": iso})
+
+
+def page(request: web.Request, template: str, context: dict[str, Any] | None = None,
+         status: int = 200) -> web.Response:
+    session = request.get(SESSION)
+    full = {"session": session, "live": None, **(context or {})}
+    return aiohttp_jinja2.render_template(template, request, full, status=status, app_key=ENV)
+
+
+def error_page(request: web.Request, status: int, message: str) -> web.Response:
+    return page(request, "error.html", {"status": status, "message": message}, status=status)

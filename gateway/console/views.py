@@ -1,0 +1,250 @@
+"""What each console page shows, built from the store's records.
+
+Templates only lay these out. The one place that decides which text may be shown as HTML
+lives here: customer text never is; bot and operator Markdown goes through `to_safe_html`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from markupsafe import Markup
+
+from gateway.console import queries
+from gateway.markdown import to_safe_html
+from gateway.models import Conversation, Customer, Event, Message, Operator, Ticket, utcnow
+from gateway.store import Store
+from gateway.tickets import TicketService, can_see
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    id: int
+    subject: str
+    customer: str
+    channel: str
+    language: str
+    queue: str
+    priority: str
+    status: str
+    assignee: str
+    created_at: datetime
+    age: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One message of the transcript; `html` is set only for sanitised bot/operator Markdown."""
+
+    id: int
+    author: str
+    who: str
+    text: str
+    html: Markup | None
+    created_at: datetime
+    delivery: str | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    article_id: str
+    title: str
+    confidence: str
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One thing the bot tried before handing over (a reason, or a scored match)."""
+
+    reason: str | None = None
+    decision: str | None = None
+    confidence: str | None = None
+    language: str | None = None
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AuditItem:
+    created_at: datetime
+    actor: str
+    label: str
+    details: list[str]
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """Another ticket of the same customer (only those the operator may open)."""
+
+    id: int
+    subject: str
+    status: str
+    channel: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Profile:
+    customer: Customer
+    channel: str
+    conversations: list[queries.PastConversation]
+    tickets: list[HistoryItem]
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    ticket: Ticket
+    conversation: Conversation
+    assignee: str
+    transcript: list[Entry]
+    attempts: list[Attempt]
+    profile: Profile
+    audit: list[AuditItem]
+
+
+_EVENT_LABELS = {
+    "ticket.created": "Ticket created",
+    "ticket.assigned": "Taken",
+    "ticket.replied": "Operator replied",
+    "ticket.note": "Internal note",
+    "ticket.closed": "Closed",
+    "ticket.reopened": "Reopened",
+    "answer.helpful": "Customer found the answer helpful",
+    "delivery.failed": "Delivery failed",
+    "delivery.uncertain": "Delivery uncertain",
+    "message.automated": "Automated message ignored",
+}
+
+
+def age(moment: datetime, now: datetime) -> str:
+    """A short, human age ("5 min", "3 h", "2 d") for scanning a queue."""
+    minutes = max(0, int((now - moment).total_seconds())) // 60
+    if minutes < 1:
+        return "< 1 min"
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} d"
+
+
+def percent(value: Any) -> str:
+    return f"{float(value):.0%}" if isinstance(value, int | float) else "–"
+
+
+def _names(operators: list[Operator]) -> dict[int, str]:
+    return {o.id: o.display_name for o in operators}
+
+
+async def ticket_rows(store: Store, tickets: list[Ticket]) -> list[TicketRow]:
+    """The queue table: tickets joined with their customer, channel and assignee."""
+    customers = await queries.customers_by_id(store, {t.customer_id for t in tickets})
+    conversations = await queries.conversations_by_id(store, {t.conversation_id for t in tickets})
+    names = _names(await store.operators())
+    now = utcnow()
+    rows = []
+    for t in tickets:
+        customer = customers.get(t.customer_id)
+        conversation = conversations.get(t.conversation_id)
+        rows.append(TicketRow(
+            id=t.id, subject=t.subject or "(no subject)",
+            customer=(customer.name or customer.email or f"#{customer.id}") if customer else "?",
+            channel=conversation.channel if conversation else "?",
+            language=t.language or "–", queue=t.queue, priority=t.priority, status=t.status,
+            assignee=names.get(t.assignee_id, "–") if t.assignee_id else "–",
+            created_at=t.created_at, age=age(t.created_at, now),
+        ))
+    return rows
+
+
+def entry(message: Message, delivery: queries.Delivery | None) -> Entry:
+    if message.author == "customer":
+        who, html = "Customer", None
+    else:
+        who = (message.meta.get("operator") or "Operator") if message.author == "operator" \
+            else message.author.capitalize()
+        html = Markup(to_safe_html(message.text))  # sanitised by nh3: safe to embed
+    status = None
+    if delivery is not None:
+        status = delivery.status + (f": {delivery.last_error}" if delivery.last_error else "")
+    return Entry(id=message.id, author=message.author, who=str(who), text=message.text,
+                 html=html, created_at=message.created_at, delivery=status)
+
+
+def attempts(raw: list[dict[str, Any]]) -> list[Attempt]:
+    """`ticket.bot_attempts` as recorded by the pipeline, tolerant of missing keys."""
+    shown = []
+    for item in raw:
+        if not isinstance(item, dict):
+            continue
+        candidates = [
+            Candidate(article_id=str(c.get("article_id", "")),
+                      title=str(c.get("title") or c.get("article_id", "")),
+                      confidence=percent(c.get("confidence")))
+            for c in item.get("candidates", []) if isinstance(c, dict)
+        ]
+        shown.append(Attempt(
+            reason=item.get("reason"), decision=item.get("decision"),
+            confidence=percent(item["confidence"]) if "confidence" in item else None,
+            language=item.get("language"), candidates=candidates,
+        ))
+    return shown
+
+
+def _detail(key: str, value: Any, names: dict[int, str]) -> str:
+    if isinstance(value, dict) and set(value) == {"from", "to"}:
+        before, after = value["from"], value["to"]
+        if key == "assignee_id":
+            before = names.get(before, "nobody") if before else "nobody"
+            after = names.get(after, "nobody") if after else "nobody"
+        return f"{key.removesuffix('_id')}: {before} → {after}"
+    return f"{key}: {value}"
+
+
+def audit_item(event: Event, names: dict[int, str]) -> AuditItem:
+    data = dict(event.data)
+    note = str(data.pop("text", "")) if event.type == "ticket.note" else None
+    details = [_detail(k, v, names) for k, v in data.items() if v not in (None, "", [], {})]
+    return AuditItem(created_at=event.created_at, actor=event.actor,
+                     label=_EVENT_LABELS.get(event.type, event.type), details=details, note=note)
+
+
+async def _profile(store: Store, operator: Operator, ticket: Ticket,
+                   conversation: Conversation) -> Profile:
+    customer = await store.get_customer(ticket.customer_id)
+    assert customer is not None  # tickets reference customers (foreign key)
+    conversations = await queries.conversations_of_customer(store, customer.id)
+    channels = {c.conversation.id: c.conversation.channel for c in conversations}
+    history = [
+        HistoryItem(id=t.id, subject=t.subject, status=t.status,
+                    channel=channels.get(t.conversation_id, "?"), created_at=t.created_at)
+        for t in await queries.tickets_of_customer(store, customer.id)
+        if t.id != ticket.id and can_see(operator, t)
+    ]
+    return Profile(customer=customer, channel=conversation.channel,
+                   conversations=conversations, tickets=history)
+
+
+async def ticket_page(service: TicketService, operator: Operator, ticket_id: int) -> TicketPage:
+    """Everything the ticket page shows; `AccessDenied`/`LookupError` before anything is read."""
+    ticket = await service.get(operator, ticket_id)
+    store = service.store
+    conversation = await store.get_conversation(ticket.conversation_id)
+    assert conversation is not None  # tickets reference conversations (foreign key)
+    names = _names(await store.operators())
+    sent = await queries.deliveries(store, conversation.id)
+    transcript = [entry(m, sent.get(m.id)) for m in await store.messages(conversation.id)]
+    # The ticket's own trail, plus conversation events that belong to no ticket
+    # (delivery failures, feedback) so the operator sees when a reply did not go out.
+    events = {e.id: e for e in await store.events(ticket_id=ticket.id)}
+    events.update({e.id: e for e in await store.events(conversation_id=conversation.id)
+                   if e.ticket_id is None})
+    return TicketPage(
+        ticket=ticket, conversation=conversation,
+        assignee=names.get(ticket.assignee_id, "–") if ticket.assignee_id else "nobody",
+        transcript=transcript, attempts=attempts(ticket.bot_attempts),
+        profile=await _profile(store, operator, ticket, conversation),
+        audit=[audit_item(events[k], names) for k in sorted(events)],
+    )
