@@ -41,9 +41,14 @@ def automated_reason(msg: Message, from_address: str | None) -> str | None:
     """Why `msg` looks machine-generated, or None for a human mail.
 
     Checked in this order, first match wins (RFC 3834 §2 lists these signals):
-    "auto-submitted", "precedence", "autoreply", "loop", "list", "receipt", "bounce",
-    "null-sender".
+    "bounce" / "receipt" (delivery or read reports, first because a bounce must be
+    recognised as one to suppress the dead address), "auto-submitted", "precedence",
+    "autoreply", "loop", "list", "null-sender", then "bounce" again for mail from
+    mailer-daemon@ or postmaster@.
     """
+    report = _report_kind(msg)
+    if report is not None:
+        return report
     auto_submitted = _token(header_text(msg, "Auto-Submitted"))
     if auto_submitted and auto_submitted != "no":  # RFC 3834 §5: anything but "no"
         return "auto-submitted"
@@ -55,9 +60,6 @@ def automated_reason(msg: Message, from_address: str | None) -> str | None:
         return "loop"
     if any(raw_header(msg, name) is not None for name in _LIST_HEADERS):  # RFC 2369/2919
         return "list"
-    report = _report_kind(msg)
-    if report is not None:
-        return report
     return_path = raw_header(msg, "Return-Path")
     if return_path is not None and return_path.replace(" ", "") == "<>":
         return "null-sender"  # RFC 5321 §4.5.5: notifications use the null reverse-path

@@ -12,19 +12,24 @@ import codecs
 import email.policy
 import email.utils
 import re
-from email.errors import HeaderParseError, ObsoleteHeaderDefect
+from email import errors
 from email.header import decode_header, make_header
 from email.headerregistry import AddressHeader, BaseHeader
 from email.message import Message
 
-#: What the header machinery of the standard library raises on bad input (IndexError
-#: is a LookupError, UnicodeError a ValueError).
-HEADER_ERRORS = (HeaderParseError, LookupError, ValueError, TypeError, AttributeError)
+#: What the header machinery of the standard library raises on bad input (MessageError
+#: covers HeaderParseError and CharsetError, IndexError is a LookupError, UnicodeError a
+#: ValueError).
+HEADER_ERRORS = (errors.MessageError, LookupError, ValueError, TypeError, AttributeError)
 
 #: Longer values are not handed to the structured parser: its cost is quadratic in the
 #: number of tokens (cpython#136063), so a hostile header could stall a worker.
 MAX_PARSED_HEADER = 16_384
 
+#: Nested RFC 2047 encodings are unwrapped at most this many times before giving up.
+_MAX_DECODE_ROUNDS = 3
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _SURROGATES = re.compile("[\udc80-\udcff]")
 _MSG_ID = re.compile(r"<([^<>\s]+)>")
@@ -47,9 +52,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | N
     for charset in order:
         try:
             text = data.decode(charset)
-        except LookupError:
-            continue
-        except UnicodeDecodeError:
+        except (LookupError, ValueError):  # unknown name, a NUL in it, or undecodable
             continue
         if declared_name is None or _same_codec(charset, declared_name) or data.isascii():
             return text, None
@@ -60,7 +63,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | N
 def _same_codec(a: str, b: str) -> bool:
     try:
         return codecs.lookup(a).name == codecs.lookup(b).name
-    except LookupError:
+    except (LookupError, ValueError):
         return False
 
 
@@ -121,6 +124,26 @@ def content_type(part: Message) -> str:
         return "text/plain"  # RFC 2045 §5.2: the default for an unusable Content-Type
 
 
+def one_line(value: str) -> str:
+    """`value` as a single line of plain text, safe for any header.
+
+    Encoded words are decoded first and the result checked again: the header registry
+    would otherwise decode `=?utf-8?q?=0D=0A...?=` itself and fold the newline into
+    the output (cpython#121650).
+    """
+    text = _CONTROL.sub(" ", value)
+    for _ in range(_MAX_DECODE_ROUNDS):
+        if not _ENCODED_WORD.search(text):
+            break
+        try:
+            text = _CONTROL.sub(" ", str(make_header(decode_header(text))))
+        except HEADER_ERRORS:
+            break
+    # Whatever still looks like an encoded word is shown literally, never decoded.
+    text = _ENCODED_WORD.sub(lambda m: m.group(0).replace("=?", "= ?"), text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def _note(defects: list[str] | None, text: str) -> None:
     if defects is not None:
         defects.append(text)
@@ -153,6 +176,17 @@ def message_ids(value: str | None) -> tuple[str, ...]:
     return tuple(result)
 
 
+#: Defects about decoding a display name, not about which address the header names.
+_HARMLESS_DEFECTS = (
+    errors.ObsoleteHeaderDefect,
+    errors.CharsetError,
+    errors.UndecodableBytesDefect,
+    errors.InvalidBase64CharactersDefect,
+    errors.InvalidBase64PaddingDefect,
+    errors.InvalidBase64LengthDefect,
+)
+
+
 def strict_address(
     msg: Message, name: str, defects: list[str] | None = None
 ) -> tuple[str | None, str]:
@@ -168,7 +202,7 @@ def strict_address(
         return None, ""
     mailboxes = header.addresses
     display = _fix_surrogates(mailboxes[0].display_name) if len(mailboxes) == 1 else ""
-    serious = [d for d in header.defects if not isinstance(d, ObsoleteHeaderDefect)]
+    serious = [d for d in header.defects if not isinstance(d, _HARMLESS_DEFECTS)]
     if len(mailboxes) != 1 or serious:
         _note(defects, f"{name}: ambiguous address, not used")
         return None, display

@@ -29,6 +29,7 @@ from connectors.email.headers import (
     header_text,
     message_ids,
     normalise_message_id,
+    one_line,
     raw_header,
     strict_address,
 )
@@ -40,7 +41,6 @@ MAX_DEPTH = 20
 #: References kept per mail: the newest ones are the ones that thread (RFC 5322 §3.6.4).
 MAX_REFERENCES = 100
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 #: X-Auto-Response-Suppress values that ask for no automatic answer ([MS-OXCMAIL]
 #: 2.2.3.2.14); "DR", "RN"... only concern delivery and read receipts.
 _SUPPRESS_ANSWERS = {"all", "oof", "autoreply"}
@@ -100,12 +100,12 @@ def parse_message(
         in_reply_to=message_ids(raw_header(msg, "In-Reply-To")),
         references=message_ids(raw_header(msg, "References"))[-MAX_REFERENCES:],
         from_address=from_address,
-        from_name=_one_line(from_name),
+        from_name=one_line(from_name),
         to=address_list(msg, "To", defects),
         cc=address_list(msg, "Cc", defects),
         reply_to=reply_to,
-        subject=_one_line(header_text(msg, "Subject", defects) or ""),
-        date=_date(header_text(msg, "Date", defects)),
+        subject=one_line(header_text(msg, "Subject", defects) or ""),
+        date=_date(header_text(msg, "Date", defects), defects),
         text=text,
         new_text=strip_reply(text),
         html=body.html,
@@ -113,12 +113,38 @@ def parse_message(
         automated=automated_reason(msg, from_address),
         bounce=parse_bounce(msg),
         auto_response_suppress=_suppresses_answers(raw_header(msg, "X-Auto-Response-Suppress")),
-        defects=tuple(defects),
+        defects=tuple(_defect_text(d) for d in defects),
         raw=raw,
     )
 
 
+_HEADER_LINE = re.compile(rb"^(?:[!-9;-~]+[ \t]*:|[ \t])")
+
+
+def _repair_header_block(raw: bytes, defects: list[str]) -> bytes:
+    """Drop non-header lines that sit between headers.
+
+    The standard parser ends the header block at the first such line and reads every
+    later header as body text (MissingHeaderBodySeparatorDefect), which loses the
+    MIME structure of the whole mail. Junk after the last header is left alone: that
+    is a body whose blank separator line is missing, and the parser reads it as such.
+    """
+    match = re.search(rb"\r?\n\r?\n", raw)
+    if match is None:
+        return raw
+    lines = raw[: match.start()].splitlines(keepends=True)
+    is_header = [bool(_HEADER_LINE.match(line)) for line in lines]
+    last = max((i for i, ok in enumerate(is_header) if ok), default=-1)
+    kept = [line for i, line in enumerate(lines) if is_header[i] or i > last]
+    if len(kept) == len(lines):
+        return raw
+    defects.append(f"{len(lines) - len(kept)} malformed header line(s) dropped")
+    head = b"".join(kept).rstrip(b"\r\n")
+    return head + raw[match.start() :]
+
+
 def _parse_bytes(raw: bytes, defects: list[str]) -> Message:
+    raw = _repair_header_block(raw, defects)
     try:
         return email.message_from_bytes(raw, policy=email.policy.default)
     except RecursionError:
@@ -144,17 +170,19 @@ def _hash_id(msg: Message, raw: bytes) -> str:
     return f"<{digest.hexdigest()}@hash.invalid>"
 
 
-def _one_line(value: str) -> str:
-    """Decoded headers may contain CR/LF (cpython#121650): never let them travel on."""
-    return _CONTROL.sub(" ", value).strip()
+def _defect_text(defect: str) -> str:
+    """Defects quote raw input and end up in logs: one line, valid UTF-8, bounded."""
+    text = defect.encode("utf-8", "backslashreplace").decode("utf-8")
+    return one_line(text)[:300]
 
 
-def _date(value: str | None) -> datetime | None:
+def _date(value: str | None, defects: list[str]) -> datetime | None:
     if not value:
         return None
     try:
         parsed = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
+        defects.append("Date: unparseable, ignored")
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
@@ -182,11 +210,13 @@ class _Walker:
         self.defects = defects
         self.attachments: list[Attachment] = []
         self.parts = 0
+        self.truncated = False
 
     def render(self, part: Message, depth: int) -> _Rendered:
         self.parts += 1
         if self.parts > self.max_parts or depth > MAX_DEPTH:
-            if self.parts == self.max_parts + 1 or depth == MAX_DEPTH + 1:
+            if not self.truncated:
+                self.truncated = True
                 self.defects.append("MIME tree too large or too deep; remaining parts skipped")
             return _Rendered()
         self.defects.extend(f"MIME: {type(d).__name__}: {d}" for d in part.defects)
@@ -199,7 +229,7 @@ class _Walker:
             return _Rendered()
         if part.is_multipart():
             return self._multipart(part, ctype, depth)
-        if _is_attachment(part, ctype):
+        if maintype != "multipart" and _is_attachment(part, ctype):
             self._attach(part, ctype)
             return _Rendered()
         content = self._decode(part)
@@ -232,13 +262,14 @@ class _Walker:
     def _forwarded(self, part: Message, depth: int) -> _Rendered:
         """A message/rfc822 part: its text is kept, under a Gmail-style forward marker."""
         inner = part.get_payload(0)
-        assert isinstance(inner, Message)
+        if not isinstance(inner, Message):  # pragma: no cover - the caller checked the payload
+            return _Rendered()
         rendered = self.render(inner, depth + 1)
         lines = ["---------- Forwarded message ----------"]
         for name in ("From", "Date", "Subject", "To"):
             value = header_text(inner, name)
             if value:
-                lines.append(f"{name}: {_one_line(value)}")
+                lines.append(f"{name}: {one_line(value)}")
         text = "\n".join(lines) + "\n\n" + rendered.text.strip()
         return _Rendered(text, rendered.html, rendered.plain)
 
@@ -291,7 +322,7 @@ def _part_bytes(part: Message) -> bytes:
     return part.as_bytes(policy=email.policy.compat32)
 
 
-_UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f/\\]+")
+_UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 def _filename(part: Message, ctype: str, number: int) -> str:
@@ -300,7 +331,8 @@ def _filename(part: Message, ctype: str, number: int) -> str:
         name = part.get_filename() or ""
     except HEADER_ERRORS:
         name = ""
-    name = _UNSAFE_FILENAME.sub("_", str(name)).strip(" ._")
+    name = re.split(r"[/\\]", str(name))[-1]  # a name, never a path (../../etc/...)
+    name = _UNSAFE_FILENAME.sub("_", name).strip(" .")
     if name:
         return name[:255]
     return f"attachment-{number}{mimetypes.guess_extension(ctype) or '.bin'}"
@@ -349,7 +381,9 @@ class _TextParser(HTMLParser):
             if tag not in _VOID:
                 self.skip.append(tag)
             return
-        if tag in _BLOCK:
+        if tag in ("ul", "ol") and self.lists:
+            self._newline()  # a nested list continues its parent item
+        elif tag in _BLOCK:
             self._paragraph()
         elif tag == "br":
             self._newline(force=True)
@@ -388,13 +422,16 @@ class _TextParser(HTMLParser):
             if href and not href.startswith(("#", "javascript:")) and target != label:
                 self.current += f" ({target})" if label else target
         elif tag == "blockquote":
-            self._paragraph()
+            self._newline()
             self.quote = max(self.quote - 1, 0)
+            self._paragraph()
         elif tag == "pre":
             self.pre = max(self.pre - 1, 0)
         elif tag in ("ul", "ol") and self.lists:
             self.lists.pop()
-        if tag in _BLOCK:
+        if tag in ("ul", "ol") and self.lists:
+            self._newline()
+        elif tag in _BLOCK:
             self._paragraph()
         elif tag in ("li", "tr", "dt", "dd"):
             self._newline()

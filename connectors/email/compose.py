@@ -1,0 +1,146 @@
+"""Build outgoing replies: threaded, tagged with the ticket, safe to send.
+
+Everything that reaches a header may come from a customer (a subject, a name), so
+every header value is reduced to one line of text before use, and the finished
+message is checked for header injection before it is returned (cpython#121650: an
+RFC 2047-encoded newline in a subject injected a `Bcc:` header).
+"""
+
+from __future__ import annotations
+
+import email.policy
+import email.utils
+import re
+import secrets
+import time
+from collections.abc import Sequence
+from email.headerregistry import Address
+from email.message import EmailMessage
+
+import nh3
+from markdown_it import MarkdownIt
+
+from connectors.email.headers import (
+    HEADER_ERRORS,
+    message_ids,
+    normalise_message_id,
+    one_line,
+)
+from connectors.email.mailthread import clean_subject
+
+#: References kept in a reply: the thread root and the newest ones are what threads a
+#: mail (RFC 5322 §3.6.4; long chains are trimmed from the middle as mailers do).
+MAX_REFERENCES = 20
+_DOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?")
+_HTML_TAGS = {
+    "p", "br", "a", "strong", "em", "b", "i", "code", "pre", "blockquote", "ul", "ol",
+    "li", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "table", "thead", "tbody", "tr",
+    "th", "td", "del", "s",
+}  # fmt: skip
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+
+
+class ComposeError(ValueError):
+    """An address, domain or Message-ID given to compose is unusable; nothing was built."""
+
+
+def new_message_id(domain: str) -> str:
+    """A fresh, unguessable Message-ID on our own domain (RFC 5322 §3.6.4)."""
+    domain = domain.strip().lower()
+    if not _DOMAIN.fullmatch(domain) or ".." in domain:
+        raise ComposeError(f"not a usable Message-ID domain: {domain!r}")
+    return f"<{int(time.time())}.{secrets.token_hex(12)}@{domain}>"
+
+
+def compose_reply(
+    *,
+    from_address: str,
+    from_name: str,
+    to_address: str,
+    subject: str,
+    markdown_body: str,
+    ticket_ref: int | None,
+    in_reply_to: str | None,
+    references: Sequence[str],
+    message_id: str,
+    automated: bool,
+) -> EmailMessage:
+    """A multipart/alternative reply (Markdown text + sanitised HTML), ready for SMTP."""
+    own_id = normalise_message_id(message_id)
+    if own_id is None:
+        raise ComposeError(f"not a usable Message-ID: {message_id!r}")
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["From"] = _address(from_address, from_name)
+    msg["To"] = _address(to_address, "")
+    msg["Subject"] = reply_subject(subject, ticket_ref)
+    msg["Date"] = email.utils.formatdate(usegmt=True)
+    msg["Message-ID"] = own_id
+    parent = normalise_message_id(in_reply_to)
+    chain = _reference_chain(references, parent)
+    if parent:
+        msg["In-Reply-To"] = parent
+    if chain:
+        msg["References"] = " ".join(chain)
+    if automated:
+        msg["Auto-Submitted"] = "auto-replied"  # RFC 3834 §5: mark, so others don't answer
+        msg["X-Auto-Response-Suppress"] = "All"  # Exchange: no out-of-office back to us
+    text = markdown_body.replace("\r\n", "\n").replace("\r", "\n")
+    msg.set_content(text)
+    msg.add_alternative(_html(text), subtype="html")
+    _check_headers(msg)
+    return msg
+
+
+def reply_subject(subject: str, ticket_ref: int | None) -> str:
+    """ "Re: <subject> [#1234]": one "Re:", one tag, whatever the incoming subject had."""
+    base = clean_subject(one_line(subject)) or "(no subject)"
+    tag = f" [#{ticket_ref}]" if ticket_ref is not None else ""
+    return f"Re: {base}{tag}"
+
+
+def _address(address: str, name: str) -> Address:
+    addr = address.strip()
+    if one_line(address) != addr or addr.count("@") != 1 or any(c in addr for c in '<>,;"( )'):
+        raise ComposeError(f"not a usable mail address: {address!r}")
+    try:
+        return Address(display_name=one_line(name), addr_spec=addr)
+    except HEADER_ERRORS as exc:
+        raise ComposeError(f"not a usable mail address: {address!r}") from exc
+
+
+def _reference_chain(references: Sequence[str], parent: str | None) -> list[str]:
+    """The parent's chain plus the parent itself (RFC 5322 §3.6.4), capped."""
+    chain: list[str] = []
+    for value in (*references, parent or ""):
+        for message_id in message_ids(value):
+            if message_id not in chain:
+                chain.append(message_id)
+    if len(chain) > MAX_REFERENCES:
+        chain = [chain[0], *chain[-(MAX_REFERENCES - 1) :]]
+    return chain
+
+
+def _html(markdown_text: str) -> str:
+    """Markdown rendered, then sanitised: the body may quote customer-written text."""
+    body = nh3.clean(
+        _MARKDOWN.render(markdown_text),
+        tags=_HTML_TAGS,
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
+    return (
+        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n{body}</body></html>\n'
+    )
+
+
+def _check_headers(msg: EmailMessage) -> None:
+    """Refuse to return a message whose serialised header block differs from what was set."""
+    head = msg.as_bytes().split(b"\r\n\r\n", 1)[0]
+    names = [
+        line.split(b":", 1)[0].decode("ascii", "replace").lower()
+        for line in head.split(b"\r\n")
+        if line and line[:1] not in (b" ", b"\t")
+    ]
+    if names != [k.lower() for k in msg.keys()]:
+        raise ComposeError(f"refusing to send: header block changed during serialisation {names}")
