@@ -164,7 +164,8 @@ def _utc(moment: datetime) -> datetime:
 
 _NOTICES = {
     "en": "We are closed now; you can expect an answer from {when}.",
-    "fr": "Nous sommes fermés pour le moment ; vous pouvez attendre une réponse à partir du {when}.",
+    "fr": "Nous sommes fermés pour le moment ; vous pouvez attendre une réponse à partir du"
+          " {when}.",
     "nl": "We zijn nu gesloten; u kunt een antwoord verwachten vanaf {when}.",
     "de": "Wir haben gerade geschlossen; Sie können ab {when} mit einer Antwort rechnen.",
 }
@@ -192,7 +193,8 @@ _WHEN = {
 }
 
 
-def out_of_hours_notice(calendar: BusinessCalendar, at: datetime, language: str | None) -> str | None:
+def out_of_hours_notice(calendar: BusinessCalendar, at: datetime,
+                        language: str | None) -> str | None:
     """The sentence for a contact outside opening hours, or None when the helpdesk is open.
 
     Names are spelled out here rather than taken from the OS locale, which a container

@@ -23,13 +23,14 @@ class _Section(BaseModel):
 
 
 class WeeklyHours(_Section):
-    """Shifts per weekday: several per day (split shifts), ``"22:00-06:00"`` runs overnight."""
+    """Shifts per weekday: several per day (split shifts), ``"22:00-06:00"`` runs overnight.
+    A named schedule is closed on the days it does not list."""
 
-    monday: tuple[str, ...] = _OFFICE
-    tuesday: tuple[str, ...] = _OFFICE
-    wednesday: tuple[str, ...] = _OFFICE
-    thursday: tuple[str, ...] = _OFFICE
-    friday: tuple[str, ...] = _OFFICE
+    monday: tuple[str, ...] = ()
+    tuesday: tuple[str, ...] = ()
+    wednesday: tuple[str, ...] = ()
+    thursday: tuple[str, ...] = ()
+    friday: tuple[str, ...] = ()
     saturday: tuple[str, ...] = ()
     sunday: tuple[str, ...] = ()
 
@@ -54,7 +55,14 @@ class WeeklyHours(_Section):
 
 
 class CalendarSettings(WeeklyHours):
-    """The office's hours (the weekday keys), plus named schedules for queues and operators."""
+    """The office's hours (the weekday keys; Monday to Friday 09:00-18:00 unless given), plus
+    named schedules for queues and operators."""
+
+    monday: tuple[str, ...] = _OFFICE
+    tuesday: tuple[str, ...] = _OFFICE
+    wednesday: tuple[str, ...] = _OFFICE
+    thursday: tuple[str, ...] = _OFFICE
+    friday: tuple[str, ...] = _OFFICE
 
     timezone: str = "Europe/Brussels"
     #: Country code of the public holidays the office closes on ("" = none).
@@ -149,6 +157,7 @@ _DEFAULT_MATRIX: dict[Level, dict[Level, str]] = {
     "medium": {"high": "P2", "medium": "P3", "low": "P4"},
     "low": {"high": "P3", "medium": "P4", "low": "P4"},
 }
+_HIGH: Level = "high"
 _URGENT_WORDS = ("urgent", "urgently", "asap", "emergency", "urgence", "dringend", "spoed",
                  "eilig", "notfall")
 
@@ -160,7 +169,7 @@ class PrioritySettings(_Section):
     default_urgency: Level = "medium"
     default_impact: Level = "medium"
     #: Customer segment → impact; a segment not listed has `default_impact`.
-    segments: dict[str, Level] = Field(default_factory=lambda: {"business": "high"})
+    segments: dict[str, Level] = Field(default_factory=lambda: {"business": _HIGH})
     #: Words that raise urgency one level (matched as whole words, any case).
     urgent_words: tuple[str, ...] = _URGENT_WORDS
     #: A frustration score (0..1, from knowledge_base.signals) at or above this raises urgency.

@@ -79,8 +79,8 @@ async def test_kb_edits_apply_without_restart_and_broken_edits_keep_last_good(
 
 
 async def test_database_outage_gives_a_clear_error_and_recovers(
-        aiohttp_client: Callable[..., Any], make_settings: Callable[..., Settings],
-        pg_url: str, api_headers: dict[str, str]) -> None:
+        pg_url: str, aiohttp_client: Callable[..., Any], make_settings: Callable[..., Settings],
+        api_headers: dict[str, str]) -> None:
     from gateway.app import create_app
 
     client = await aiohttp_client(create_app(make_settings(database={"url": pg_url})))

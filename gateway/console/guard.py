@@ -4,7 +4,7 @@
 - every POST carries the CSRF token in the `csrf` field (the login form a pre-session token
   held in its own cookie, so nobody can log a victim into a foreign account);
 - `AccessDenied` becomes a 403 page and a missing object a 404 page, neither with any
-  detail of the object;
+  detail of the object; a refused action (`Refused`, `TicketError`) an error page saying why;
 - every console response carries a strict Content-Security-Policy and friends.
 """
 
@@ -19,6 +19,7 @@ from aiohttp import web
 from gateway.auth import csrf_ok, current_operator
 from gateway.console.pages import SESSION, Session, error_page
 from gateway.errors import AccessDenied
+from gateway.tickets import TicketError
 
 PREFIX = "/console"
 LOGIN = "/console/login"
@@ -34,6 +35,14 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
+
+class Refused(Exception):
+    """A console request that cannot be done as asked: answered with an error page."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -84,6 +93,10 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
                                         "and try again.")
     try:
         return await handler(request)
+    except Refused as exc:
+        return error_page(request, exc.status, exc.message)
+    except TicketError as exc:  # checked after access: it only speaks of the operator's ticket
+        return error_page(request, 409, str(exc))
     except AccessDenied:
         return error_page(request, 403, "You do not have access to this ticket.")
     except LookupError as exc:

@@ -74,11 +74,12 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
             if frame.type == WSMsgType.ERROR:
                 break
     finally:
+        # Unsubscribe first: awaiting below may itself be cancelled (client gone).
+        for topic, queue in queues.items():
+            hub.unsubscribe(topic, queue)
         for pump in pumps:
             pump.cancel()
         await asyncio.gather(*pumps, return_exceptions=True)
-        for topic, queue in queues.items():
-            hub.unsubscribe(topic, queue)
     return ws
 
 

@@ -42,7 +42,8 @@ def iso(moment: datetime) -> str:
 
 def setup(app: web.Application) -> None:
     aiohttp_jinja2.setup(app, app_key=ENV, loader=jinja2.FileSystemLoader(TEMPLATES),
-                         autoescape=True, default_helpers=False,
+                         autoescape=True, default_helpers=False, trim_blocks=True,
+                         lstrip_blocks=True,
                          undefined=jinja2.StrictUndefined,
                          filters={"when": when, "iso": iso})
 

@@ -1,7 +1,8 @@
 """Console HTTP handlers: log in and out, the ticket list, a ticket and what to do with it.
 
-Handlers stay thin: the guard has already checked the session and the CSRF token, the
-`TicketService` checks access and records every change, the views build what is shown.
+Handlers stay thin: the guard has already checked the session and the CSRF token and turns
+refusals into error pages; the `TicketService` checks access, applies the rules and records
+every change; the views build what is shown.
 Each action answers with a redirect (post/redirect/get), so a reload never repeats it.
 """
 
@@ -14,13 +15,14 @@ from gateway.console import views
 from gateway.console.guard import (
     LOGIN,
     PREFIX,
+    Refused,
     login_csrf,
     safe_next,
     set_login_csrf,
 )
-from gateway.console.pages import SESSION, error_page, page
+from gateway.console.pages import SESSION, page
 from gateway.keys import SETTINGS, STORE, TICKETS
-from gateway.models import OPEN_TICKET_STATUSES
+from gateway.models import OPEN_TICKET_STATUSES, Ticket
 
 #: Same limit as the channels put on a customer's message.
 MAX_TEXT_CHARS = 4000
@@ -91,6 +93,7 @@ async def ticket_page(request: web.Request) -> web.StreamResponse:
     view = await views.ticket_page(request.app[TICKETS], request[SESSION].operator, ticket_id)
     return page(request, "ticket.html", {
         "view": view, "done": DONE.get(request.query.get("done", "")),
+        "outcomes": request.app[TICKETS].outcome_codes,
         "live": f"{PREFIX}/ws?ticket={ticket_id}",
     })
 
@@ -99,34 +102,30 @@ def _back(ticket_id: int, done: str) -> web.HTTPSeeOther:
     return web.HTTPSeeOther(f"{PREFIX}/tickets/{ticket_id}?done={done}")
 
 
-async def _text(request: web.Request) -> str | web.Response:
-    """The posted `text`, or the error page to answer with."""
-    text = str((await request.post()).get("text", "")).strip()
-    if not text:
-        return error_page(request, 400, "The text is empty.")
+async def _text(request: web.Request, name: str = "text", *, required: bool = True) -> str:
+    """A posted text field, stripped and bounded."""
+    text = str((await request.post()).get(name, "")).strip()
+    if required and not text:
+        raise Refused(400, "The text is empty.")
     if len(text) > MAX_TEXT_CHARS:
-        return error_page(request, 400, f"The text is limited to {MAX_TEXT_CHARS} characters.")
+        raise Refused(400, f"The text is limited to {MAX_TEXT_CHARS} characters.")
     return text
 
 
-async def _refusal(request: web.Request, ticket_id: int, *, open_only: bool) -> web.Response | None:
-    """Check access before reading the form; a closed ticket takes no reply (409): replying
-    or taking it would hand the conversation back to people with no ticket to track it."""
+async def _visible(request: web.Request, ticket_id: int, *, open_only: bool = False) -> Ticket:
+    """Check access before anything else, so a refused operator learns nothing from the
+    validation of their form. Taking or closing a closed ticket makes no sense: 409."""
     ticket = await request.app[TICKETS].get(request[SESSION].operator, ticket_id)
     if open_only and ticket.status == "closed":
-        return error_page(request, 409, "This ticket is closed.")
-    return None
+        raise Refused(409, "This ticket is closed.")
+    return ticket
 
 
 @routes.post(PREFIX + r"/tickets/{ticket_id:\d+}/reply")
 async def reply(request: web.Request) -> web.StreamResponse:
     ticket_id = _ticket_id(request)
-    refused = await _refusal(request, ticket_id, open_only=True)
-    if refused is not None:
-        return refused
+    await _visible(request, ticket_id)
     text = await _text(request)
-    if isinstance(text, web.Response):
-        return text
     await request.app[TICKETS].reply(request[SESSION].operator, ticket_id, text)
     raise _back(ticket_id, "replied")
 
@@ -134,9 +133,7 @@ async def reply(request: web.Request) -> web.StreamResponse:
 @routes.post(PREFIX + r"/tickets/{ticket_id:\d+}/take")
 async def take(request: web.Request) -> web.StreamResponse:
     ticket_id = _ticket_id(request)
-    refused = await _refusal(request, ticket_id, open_only=True)
-    if refused is not None:
-        return refused
+    await _visible(request, ticket_id, open_only=True)
     await request.app[TICKETS].take(request[SESSION].operator, ticket_id)
     raise _back(ticket_id, "taken")
 
@@ -144,18 +141,18 @@ async def take(request: web.Request) -> web.StreamResponse:
 @routes.post(PREFIX + r"/tickets/{ticket_id:\d+}/note")
 async def note(request: web.Request) -> web.StreamResponse:
     ticket_id = _ticket_id(request)
-    refused = await _refusal(request, ticket_id, open_only=False)
-    if refused is not None:
-        return refused
+    await _visible(request, ticket_id)
     text = await _text(request)
-    if isinstance(text, web.Response):
-        return text
     await request.app[TICKETS].note(request[SESSION].operator, ticket_id, text)
     raise _back(ticket_id, "noted")
 
 
 @routes.post(PREFIX + r"/tickets/{ticket_id:\d+}/close")
 async def close(request: web.Request) -> web.StreamResponse:
+    """Close with the wrap-up: an outcome code (checked by the service) and a summary."""
     ticket_id = _ticket_id(request)
-    await request.app[TICKETS].close(request[SESSION].operator, ticket_id)
+    await _visible(request, ticket_id, open_only=True)
+    outcome = await _text(request, "outcome", required=False)
+    summary = await _text(request, "summary", required=False)
+    await request.app[TICKETS].close(request[SESSION].operator, ticket_id, outcome, summary)
     raise _back(ticket_id, "closed")

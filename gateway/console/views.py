@@ -111,6 +111,12 @@ _EVENT_LABELS = {
     "ticket.note": "Internal note",
     "ticket.closed": "Closed",
     "ticket.reopened": "Reopened",
+    "ticket.transferred": "Transferred",
+    "ticket.open": "Set to open",
+    "ticket.pending": "Set to pending (waiting on the customer)",
+    "ticket.solved": "Set to solved",
+    "ticket.merged": "Merged into another ticket",
+    "ticket.merged_from": "Another ticket merged into this one",
     "answer.helpful": "Customer found the answer helpful",
     "delivery.failed": "Delivery failed",
     "delivery.uncertain": "Delivery uncertain",
@@ -193,6 +199,10 @@ def attempts(raw: list[dict[str, Any]]) -> list[Attempt]:
     return shown
 
 
+#: Internal ids in event data that mean nothing to an operator.
+_HIDDEN_DETAILS = frozenset({"message_id", "outbox_id"})
+
+
 def _detail(key: str, value: Any, names: dict[int, str]) -> str:
     if isinstance(value, dict) and set(value) == {"from", "to"}:
         before, after = value["from"], value["to"]
@@ -206,7 +216,8 @@ def _detail(key: str, value: Any, names: dict[int, str]) -> str:
 def audit_item(event: Event, names: dict[int, str]) -> AuditItem:
     data = dict(event.data)
     note = str(data.pop("text", "")) if event.type == "ticket.note" else None
-    details = [_detail(k, v, names) for k, v in data.items() if v not in (None, "", [], {})]
+    details = [_detail(k, v, names) for k, v in data.items()
+               if k not in _HIDDEN_DETAILS and v not in (None, "", [], {})]
     return AuditItem(created_at=event.created_at, actor=event.actor,
                      label=_EVENT_LABELS.get(event.type, event.type), details=details, note=note)
 

@@ -147,7 +147,9 @@ def to_postgres(sql: str) -> str:
 #: Errors meaning "the server went away" rather than "the statement is wrong".
 _UNAVAILABLE = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError,
                 asyncpg.exceptions.CannotConnectNowError, asyncpg.InterfaceError,
-                asyncpg.exceptions.OperatorInterventionError)
+                asyncpg.exceptions.OperatorInterventionError,
+                # a connection the server killed mid-protocol reports a confused state
+                asyncpg.exceptions.InternalClientError)
 
 
 class PostgresDatabase:
@@ -191,9 +193,12 @@ class PostgresDatabase:
         try:
             yield conn
         except _UNAVAILABLE as exc:
+            with contextlib.suppress(asyncpg.InterfaceError):  # already given back
+                conn.terminate()  # never hand a half-dead connection back to the pool
             raise StoreUnavailable(f"PostgreSQL connection lost: {exc}") from exc
         finally:
-            await self.pool.release(conn)
+            with contextlib.suppress(*_UNAVAILABLE):
+                await self.pool.release(conn)
 
     async def execute(self, sql: str, *args: Any) -> int:
         async with self._connection() as conn:

@@ -1,0 +1,74 @@
+"""Schema for operators' presence and capacity, and the SLA timers the watcher keeps.
+
+Same conventions as `gateway.store.migrations` (portable types, ISO-UTC text timestamps);
+versions start at 100 so they can follow the core list in any order of growth.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gateway.models import utcnow
+from gateway.store import codec
+from gateway.store.migrations import render
+
+if TYPE_CHECKING:  # the store will import this module to run the migrations
+    from gateway.store.store import Store
+
+MIGRATIONS_SLA: tuple[tuple[int, str], ...] = (
+    (
+        100,
+        """
+CREATE TABLE operator_status (
+    operator_id INTEGER PRIMARY KEY REFERENCES operators (id),
+    presence TEXT NOT NULL DEFAULT 'away',
+    capacity INTEGER NOT NULL DEFAULT 5,
+    skills TEXT NOT NULL DEFAULT '[]',
+    schedule TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE sla_timers (
+    ticket_id INTEGER PRIMARY KEY REFERENCES tickets (id),
+    priority TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'ok',
+    paused INTEGER NOT NULL DEFAULT 0,
+    paused_seconds INTEGER NOT NULL DEFAULT 0,
+    first_response_due TEXT NOT NULL,
+    resolution_due TEXT NOT NULL,
+    next_check_at TEXT NOT NULL,
+    ticket_updated_at TEXT NOT NULL,
+    first_response_warned INTEGER NOT NULL DEFAULT 0,
+    first_response_breached INTEGER NOT NULL DEFAULT 0,
+    resolution_warned INTEGER NOT NULL DEFAULT 0,
+    resolution_breached INTEGER NOT NULL DEFAULT 0,
+    computed_at TEXT NOT NULL
+);
+CREATE INDEX sla_timers_next_check ON sla_timers (next_check_at);
+CREATE INDEX sla_timers_state ON sla_timers (state);
+""",
+    ),
+)
+
+
+async def apply_sla_migrations(store: Store) -> list[int]:
+    """Apply `MIGRATIONS_SLA` to an open store, like `Store.migrate` does for the core list.
+
+    Needed only until `Store.migrate` runs `MIGRATIONS + MIGRATIONS_SLA`; both record versions
+    in `schema_migrations`, so running either after the other applies nothing twice.
+    """
+    applied: list[int] = []
+    async with store.db.transaction() as tx:
+        if store.db.dialect == "postgresql":
+            await tx.execute("SELECT pg_advisory_xact_lock(4242)")
+        rows = await tx.fetchall("SELECT version FROM schema_migrations")
+        done = {row["version"] for row in rows}
+        for version, sql in MIGRATIONS_SLA:
+            if version in done:
+                continue
+            for statement in render(sql, store.db.dialect).split(";"):
+                if statement.strip():
+                    await tx.execute(statement)
+            await tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                             version, codec.ts(utcnow()))
+            applied.append(version)
+    return applied
