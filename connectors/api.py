@@ -46,7 +46,8 @@ class MessageOut(BaseModel):
     id: int
     direction: Literal["inbound", "outbound"]
     author: Literal["customer", "bot", "operator", "system"]
-    kind: str | None = Field(None, description="answer, clarify or handoff for the bot; operator")
+    kind: str | None = Field(None, description="answer, clarify, handoff or smalltalk for the"
+                                              " bot; operator for an operator's reply")
     text: str
     created_at: str
     article_id: str | None = None

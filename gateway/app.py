@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 
 import structlog
 from aiohttp import web
-from knowledge_base.decide import DEFAULT_THRESHOLDS
 
 from connectors import api as api_channel
 from connectors import webchat
@@ -24,6 +23,7 @@ from gateway.pipeline import Pipeline
 from gateway.settings import Settings
 from gateway.store import store_for
 from gateway.tickets import TicketService
+from knowledge_base.decide import DEFAULT_THRESHOLDS
 
 log = structlog.get_logger(__name__)
 

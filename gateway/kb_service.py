@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
+
 from knowledge_base.decide import Thresholds
 from knowledge_base.files import LoadResult, load_directory
 from knowledge_base.index import Matcher

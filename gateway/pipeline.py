@@ -15,11 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from knowledge_base.decide import Decision, decide
-from knowledge_base.index import Match
-from knowledge_base.language import detect_language
-from knowledge_base.render import render_answer
-from knowledge_base.signals import frustration, negative_feedback, urgency, wants_human
 
 from connectors.base import Inbound
 from gateway.handoff import open_or_reopen_ticket, subject_from
@@ -28,8 +23,15 @@ from gateway.locks import KeyedLocks
 from gateway.models import Conversation, Customer, Message, Ticket
 from gateway.notify import Hub
 from gateway.settings import Settings
+from gateway.smalltalk import reply as smalltalk_reply
+from gateway.smalltalk import small_talk
 from gateway.store import Store
 from gateway.texts import text as bot_text
+from knowledge_base.decide import Decision, decide
+from knowledge_base.index import Match
+from knowledge_base.language import detect_language
+from knowledge_base.render import render_answer
+from knowledge_base.signals import frustration, negative_feedback, urgency, wants_human
 
 log = structlog.get_logger(__name__)
 
@@ -157,6 +159,13 @@ class Pipeline:
             return
         if wants_human(text):
             await self._handoff(conversation, outcome, "asked for a human", "handoff_human", [])
+            return
+        chat = small_talk(text)
+        if chat is not None:
+            reply, _ = await self.store.add_reply(conversation, author="bot", kind="smalltalk",
+                                                  text=smalltalk_reply(chat, language))
+            outcome.replies.append(reply)
+            outcome.decision = "smalltalk"
             return
 
         match = kb.matcher.match(text, language, previous_article_id=conversation.last_article_id)

@@ -146,3 +146,14 @@ async def test_openapi_document_is_valid(client: TestClient) -> None:
     validate(document)
     assert set(document["paths"]) == {"/api/v1/messages",
                                       "/api/v1/conversations/{conversation_id}"}
+
+
+async def test_greetings_and_thanks_are_answered_without_a_ticket(
+        client: TestClient, api_headers: dict[str, str]) -> None:
+    hello = await post(client, api_headers, "Goedemiddag!", customer_id="nl-9", language="nl")
+    assert hello["replies"][0]["kind"] == "smalltalk"
+    assert hello["replies"][0]["text"] == "Hallo! Waarmee kan ik u helpen?"
+    thanks = await post(client, api_headers, "merci beaucoup", language="fr",
+                        conversation_id=hello["conversation_id"], customer_id="nl-9")
+    assert thanks["replies"][0]["text"].startswith("Avec plaisir")
+    assert hello["ticket_id"] is None and thanks["ticket_id"] is None
