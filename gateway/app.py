@@ -21,6 +21,7 @@ from gateway.notify import Hub
 from gateway.outbox import OutboxWorker
 from gateway.pipeline import Pipeline
 from gateway.settings import Settings
+from gateway.sla_watcher import SlaWatcher
 from gateway.store import store_for
 from gateway.tickets import TicketService
 from knowledge_base.decide import DEFAULT_THRESHOLDS
@@ -74,8 +75,10 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     app[TICKETS] = TicketService(store, hub, outbox.wake,
                                  queues=[q.name for q in settings.queues],
                                  outcome_codes=settings.tickets.outcome_codes)
+    sla_watcher = SlaWatcher(store, hub, settings.sla, settings.calendar.for_queue)
     try:
-        async with kb.running(), outbox.running(settings.server.shutdown_grace):
+        async with kb.running(), outbox.running(settings.server.shutdown_grace), \
+                sla_watcher.running():
             for connector in connectors.values():
                 await connector.start()
             log.info("gateway.started", connectors=sorted(connectors))

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from gateway.lifecycle import reopen_status
 from gateway.models import Conversation, Ticket
 from gateway.notify import Hub
 from gateway.store import Store
 
 DEFAULT_PRIORITY = "P3"
-URGENT_PRIORITY = "P2"
 
 
 def subject_from(text: str, limit: int = 80) -> str:
@@ -24,7 +24,7 @@ def subject_from(text: str, limit: int = 80) -> str:
 
 async def open_or_reopen_ticket(
     store: Store, hub: Hub, conversation: Conversation, *, reason: str, queue: str,
-    attempts: Sequence[dict[str, Any]], subject: str, urgent: bool = False,
+    attempts: Sequence[dict[str, Any]], subject: str, priority: str = DEFAULT_PRIORITY,
 ) -> Ticket:
     """The conversation's live ticket, or a new one.
 
@@ -32,11 +32,11 @@ async def open_or_reopen_ticket(
     """
     ticket = await store.open_ticket_of(conversation.id)
     if ticket is not None:
-        if ticket.status in ("solved", "pending"):
+        status = reopen_status(ticket.status)
+        if status is not None:
             ticket = await store.update_ticket(ticket.id, "customer", "ticket.reopened",
-                                               {"reason": reason}, status="open")
+                                               {"reason": reason}, status=status)
     else:
-        priority = URGENT_PRIORITY if urgent else DEFAULT_PRIORITY
         ticket = await store.create_ticket(
             conversation, queue=queue, priority=priority, subject=subject,
             bot_attempts=attempts, actor="bot", reason=reason,

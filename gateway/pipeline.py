@@ -17,11 +17,14 @@ from typing import Any
 import structlog
 
 from connectors.base import Inbound
+from gateway.calendar import out_of_hours_notice
 from gateway.handoff import open_or_reopen_ticket, subject_from
 from gateway.kb_service import KBSnapshot, KnowledgeService
 from gateway.locks import KeyedLocks
-from gateway.models import Conversation, Customer, Message, Ticket
+from gateway.models import Conversation, Customer, Message, Ticket, utcnow
 from gateway.notify import Hub
+from gateway.priority import assess
+from gateway.routing import Queue, auto_assign
 from gateway.settings import Settings
 from gateway.smalltalk import reply as smalltalk_reply
 from gateway.smalltalk import small_talk
@@ -31,7 +34,7 @@ from knowledge_base.decide import Decision, decide
 from knowledge_base.index import Match
 from knowledge_base.language import detect_language
 from knowledge_base.render import render_answer
-from knowledge_base.signals import frustration, negative_feedback, urgency, wants_human
+from knowledge_base.signals import frustration, negative_feedback, wants_human
 
 log = structlog.get_logger(__name__)
 
@@ -183,7 +186,7 @@ class Pipeline:
                 reason = "article requires an operator" if article.handoff else \
                     "identity must be verified"
                 await self._handoff(conversation, outcome, reason, "handoff", attempts,
-                                    article_id=article.id, urgent=urgency(text))
+                                    article_id=article.id)
             else:
                 await self._answer(kb, customer, conversation, outcome, article.id,
                                    decision.confidence, language)
@@ -191,7 +194,7 @@ class Pipeline:
             await self._clarify(kb, conversation, outcome, decision, language)
         else:
             await self._handoff(conversation, outcome, "no confident answer", "handoff", attempts,
-                                urgent=urgency(text), article_id=decision.article_id)
+                                article_id=decision.article_id)
 
     async def _last_bot_message(self, conversation_id: int) -> Message | None:
         for message in reversed(await self.store.messages(conversation_id)):
@@ -242,19 +245,42 @@ class Pipeline:
             article = self.kb.snapshot.articles.get(article_id)
             if article is not None and article.queue in {q.name for q in self.settings.queues}:
                 queue = article.queue
+        customer = await self.store.get_customer(conversation.customer_id)
+        assessment = assess(subject, customer.segment if customer else None,
+                            self.settings.priority, urgent=urgent)
         ticket = await open_or_reopen_ticket(
             self.store, self.hub, conversation, reason=reason, queue=queue,
-            attempts=[{"reason": reason}, *attempts], subject=subject_from(subject), urgent=urgent,
+            attempts=[{"reason": reason, "priority_reasons": list(assessment.reasons)},
+                      *attempts],
+            subject=subject_from(subject), priority=assessment.priority,
         )
+        if ticket.status == "new" and ticket.assignee_id is None:
+            ticket = await self._auto_assign(ticket)
+        text = bot_text(template, conversation.language, ticket=ticket.id)
+        notice = out_of_hours_notice(self.settings.calendar.for_queue(ticket.queue), utcnow(),
+                                     conversation.language)
+        if notice:
+            text = f"{text}\n\n{notice}"
         reply, _ = await self.store.add_reply(
-            conversation, author="bot", kind="handoff",
-            text=bot_text(template, conversation.language, ticket=ticket.id),
-            meta={"ticket_id": ticket.id, "reason": reason},
+            conversation, author="bot", kind="handoff", text=text,
+            meta={"ticket_id": ticket.id, "reason": reason, "out_of_hours": bool(notice)},
         )
         outcome.replies.append(reply)
         outcome.ticket_id = ticket.id
         outcome.decision = "handoff"
         return ticket
+
+    async def _auto_assign(self, ticket: Ticket) -> Ticket:
+        """The least-loaded available operator who fits takes it; otherwise it stays queued."""
+        queue = next((q for q in self.settings.queues if q.name == ticket.queue), None)
+        assigned = await auto_assign(
+            self.store, ticket, self.settings.calendar.calendar,
+            queue=Queue(queue.name, frozenset(queue.languages), frozenset(queue.skills))
+            if queue else None,
+        )
+        if assigned.assignee_id is not None:
+            await self.store.update_conversation(ticket.conversation_id, owner="operator")
+        return assigned
 
     def _render_context(self, customer: Customer) -> dict[str, dict[str, object]]:
         company = self.settings.company

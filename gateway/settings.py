@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from gateway.errors import ConfigError
+from gateway.policy_settings import CalendarSettings, PrioritySettings, SlaSettings, policy_problems
 
 ENV_PREFIX = "HELPDESK_"
 LANGUAGE_CODES = ("en", "fr", "nl", "de")
@@ -110,6 +111,8 @@ class OutboxSettings(_Section):
 class QueueSettings(_Section):
     name: str
     languages: tuple[str, ...] = LANGUAGE_CODES
+    #: Skills an operator needs to be assigned this queue's tickets automatically.
+    skills: tuple[str, ...] = ()
 
 
 class EmailSettings(_Section):
@@ -183,6 +186,9 @@ class Settings(_Section):
     console: ConsoleSettings = ConsoleSettings()
     outbox: OutboxSettings = OutboxSettings()
     tickets: TicketSettings = TicketSettings()
+    calendar: CalendarSettings = CalendarSettings()
+    sla: SlaSettings = SlaSettings()
+    priority: PrioritySettings = PrioritySettings()
     email: EmailSettings = EmailSettings()
     slack: SlackSettings = SlackSettings()
     queues: tuple[QueueSettings, ...] = (QueueSettings(name="general"),)
@@ -258,4 +264,9 @@ def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Setti
     queue_names = {queue.name for queue in settings.queues}
     if settings.default_queue not in queue_names:
         raise ConfigError(str(path), "default_queue", f"no queue named {settings.default_queue!r}")
+    for key, problem in policy_problems(settings.sla, settings.priority):
+        raise ConfigError(str(path), key, problem)
+    unknown = sorted(set(settings.calendar.queues) - queue_names)
+    if unknown:
+        raise ConfigError(str(path), "calendar.queues", f"no queue named {unknown[0]!r}")
     return settings

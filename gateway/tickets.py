@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from gateway.errors import AccessDenied, GatewayError
+from gateway.lifecycle import IllegalTransition, check_transition
 from gateway.models import Message, Operator, Ticket
 from gateway.notify import Hub
 from gateway.store import Store
@@ -19,6 +20,13 @@ SETTABLE_STATUSES = ("open", "pending", "solved")
 
 class TicketError(GatewayError):
     """An operation that does not apply to this ticket (e.g. replying to a closed one)."""
+
+
+def _check(ticket: Ticket, status: str) -> None:
+    try:
+        check_transition(ticket.status, status)
+    except IllegalTransition as exc:
+        raise TicketError(f"ticket {ticket.id}: {exc}") from exc
 
 
 def can_see(operator: Operator, ticket: Ticket) -> bool:
@@ -114,8 +122,7 @@ class TicketService:
         if status not in SETTABLE_STATUSES:
             raise TicketError(f"status must be one of {', '.join(SETTABLE_STATUSES)}")
         ticket = await self.get(operator, ticket_id)
-        if ticket.status == "closed":
-            raise TicketError(f"ticket {ticket_id} is closed")
+        _check(ticket, status)
         ticket = await self.store.update_ticket(ticket.id, operator.username,
                                                 f"ticket.{status}", status=status)
         self._changed(ticket)
@@ -137,6 +144,7 @@ class TicketService:
         if self.outcome_codes and outcome not in self.outcome_codes:
             raise TicketError(f"pick an outcome: {', '.join(self.outcome_codes)}")
         ticket = await self.get(operator, ticket_id)
+        _check(ticket, "closed")
         ticket = await self.store.update_ticket(
             ticket.id, operator.username, "ticket.closed",
             {"outcome": outcome, "summary": summary}, status="closed")
@@ -150,6 +158,7 @@ class TicketService:
         target = await self.get(operator, into_id)
         if duplicate.id == target.id or duplicate.customer_id != target.customer_id:
             raise TicketError("only another ticket of the same customer can be merged")
+        _check(duplicate, "closed")
         await self.store.update_ticket(duplicate.id, operator.username, "ticket.merged",
                                        {"into": target.id}, status="closed")
         await self.store.add_event(operator.username, "ticket.merged_from", ticket_id=target.id,

@@ -66,7 +66,7 @@ async def test_out_of_scope_question_is_handed_off_with_the_bots_attempts(
     assert result["replies"][0]["kind"] == "handoff"
     ticket = await client.app[STORE].get_ticket(result["ticket_id"])
     assert ticket is not None and ticket.status == "new"
-    assert ticket.bot_attempts[0] == {"reason": "no confident answer"}
+    assert ticket.bot_attempts[0]["reason"] == "no confident answer"
     candidates = ticket.bot_attempts[1]["candidates"]
     assert candidates and all(0 <= c["confidence"] <= 1 for c in candidates)
 

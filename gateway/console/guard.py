@@ -36,6 +36,7 @@ HEADERS = {
     "X-Frame-Options": "DENY",
 }
 
+
 class Refused(Exception):
     """A console request that cannot be done as asked: answered with an error page."""
 

@@ -33,11 +33,11 @@ DONE = {"replied": "Reply sent to the customer.", "taken": "You now own this tic
 routes = web.RouteTableDef()
 
 
-def _login_form(request: web.Request, error: str | None, status: int) -> web.Response:
+def _login_form(request: web.Request, *, target: str | None, username: str = "",
+                error: str | None = None, status: int = 200) -> web.Response:
     token = login_csrf(request)
     response = page(request, "login.html", {
-        "csrf": token, "error": error, "next": safe_next(request.query.get("next")),
-        "username": "",
+        "csrf": token, "error": error, "next": safe_next(target), "username": username,
     }, status=status)
     set_login_csrf(response, token, request.app[SETTINGS].console.secure_cookies)
     return response
@@ -47,17 +47,19 @@ def _login_form(request: web.Request, error: str | None, status: int) -> web.Res
 async def login_page(request: web.Request) -> web.StreamResponse:
     if await auth.current_operator(request) is not None:
         raise web.HTTPSeeOther(safe_next(request.query.get("next")))
-    return _login_form(request, None, 200)
+    return _login_form(request, target=request.query.get("next"))
 
 
 @routes.post(LOGIN)
 async def login_submit(request: web.Request) -> web.StreamResponse:
     form = await request.post()
-    username, password = str(form.get("username", "")), str(form.get("password", ""))
-    operator = await auth.authenticate(request.app[STORE], username.strip(), password)
+    username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
+    target = str(form.get("next", ""))
+    operator = await auth.authenticate(request.app[STORE], username, password)
     if operator is None:
-        return _login_form(request, "Wrong username or password.", 401)
-    response = web.HTTPSeeOther(safe_next(str(form.get("next", ""))))
+        return _login_form(request, target=target, username=username,
+                           error="Wrong username or password.", status=401)
+    response = web.HTTPSeeOther(safe_next(target))
     await auth.logout(request, response)  # drop any previous session: a new id at each login
     await auth.login(request, response, operator)
     raise response

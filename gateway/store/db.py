@@ -64,6 +64,9 @@ class SqliteDatabase:
             raise StoreUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
         self._conn.row_factory = sqlite3.Row
         await self._conn.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL: durable across process crashes; only an OS crash or power loss can
+        # undo the last commits. FULL costs an fsync per statement (see docs/operations.md).
+        await self._conn.execute("PRAGMA synchronous=NORMAL")
         await self._conn.execute("PRAGMA foreign_keys=ON")
         await self._conn.execute("PRAGMA busy_timeout=5000")
 
