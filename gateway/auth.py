@@ -68,6 +68,9 @@ async def authenticate(store: Store, username: str, password: str) -> Operator |
 async def login(request: web.Request, response: web.StreamResponse, operator: Operator) -> str:
     """Start a session for `operator`; set the cookie on `response`; return the CSRF token."""
     settings = request.app[SETTINGS]
+    previous = request.cookies.get(COOKIE)
+    if previous:  # a login always ends the session it replaces (no fixation, no leftovers)
+        await request.app[STORE].delete_session(_digest(previous))
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     idle = timedelta(minutes=settings.console.session_idle_minutes)
     await request.app[STORE].create_session(_digest(token), operator.id, csrf, utcnow() + idle)

@@ -82,6 +82,8 @@ class TicketService:
 
     async def take(self, operator: Operator, ticket_id: int) -> Ticket:
         ticket = await self.get(operator, ticket_id)
+        if ticket.status == "closed":
+            raise TicketError(f"ticket {ticket_id} is closed")
         ticket = await self.store.update_ticket(
             ticket.id, operator.username, "ticket.assigned", {"by": operator.username},
             assignee_id=operator.id, status="open" if ticket.status == "new" else ticket.status,
@@ -119,9 +121,9 @@ class TicketService:
 
     async def set_status(self, operator: Operator, ticket_id: int, status: str) -> Ticket:
         """open, pending (waiting on the customer) or solved; a customer reply reopens."""
+        ticket = await self.get(operator, ticket_id)
         if status not in SETTABLE_STATUSES:
             raise TicketError(f"status must be one of {', '.join(SETTABLE_STATUSES)}")
-        ticket = await self.get(operator, ticket_id)
         _check(ticket, status)
         ticket = await self.store.update_ticket(ticket.id, operator.username,
                                                 f"ticket.{status}", status=status)
@@ -141,10 +143,10 @@ class TicketService:
 
         The conversation goes back to the bot for the customer's next question.
         """
-        if self.outcome_codes and outcome not in self.outcome_codes:
-            raise TicketError(f"pick an outcome: {', '.join(self.outcome_codes)}")
         ticket = await self.get(operator, ticket_id)
         _check(ticket, "closed")
+        if self.outcome_codes and outcome not in self.outcome_codes:
+            raise TicketError(f"pick an outcome: {', '.join(self.outcome_codes)}")
         ticket = await self.store.update_ticket(
             ticket.id, operator.username, "ticket.closed",
             {"outcome": outcome, "summary": summary}, status="closed")

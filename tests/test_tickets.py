@@ -132,3 +132,16 @@ async def test_internal_note_is_never_sent(desk: Desk) -> None:
     assert await desk.store.outbox_entries() == []
     assert (await desk.store.events(ticket_id=desk.ticket.id))[-1].data == \
         {"text": "customer is a VIP"}
+
+
+async def test_access_is_checked_before_anything_else(desk: Desk) -> None:
+    with pytest.raises(AccessDenied):
+        await desk.service.close(desk.other_agent, desk.ticket.id)
+    with pytest.raises(AccessDenied):
+        await desk.service.set_status(desk.other_agent, desk.ticket.id, "bogus")
+
+
+async def test_a_closed_ticket_cannot_be_taken(desk: Desk) -> None:
+    await desk.service.close(desk.agent, desk.ticket.id, outcome="answered")
+    with pytest.raises(TicketError, match="closed"):
+        await desk.service.take(desk.agent, desk.ticket.id)

@@ -104,6 +104,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         if type(exc) is not LookupError:  # KeyError/IndexError are bugs, not "not found"
             raise
         return error_page(request, 404, "There is no such ticket.")
+    except web.HTTPNotFound:  # no such console route
+        return error_page(request, 404, "There is no such page.")
 
 
 def _login_url(request: web.Request) -> str:

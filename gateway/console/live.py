@@ -30,10 +30,12 @@ def _same_origin(request: web.Request) -> bool:
 
 
 def _relevant(operator: Operator, topic: str, payload: dict[str, Any]) -> bool:
-    """On the list, an agent hears only of tickets in their queues."""
+    """On the list, an agent hears only of tickets in their queues (when the queue is known:
+    a signal carries no data, so an unneeded refresh costs nothing but a request)."""
     if topic != "tickets" or operator.role in ("supervisor", "admin"):
         return True
-    return payload.get("queue") in operator.queues
+    queue = payload.get("queue")
+    return queue is None or queue in operator.queues
 
 
 async def _topics(request: web.Request) -> list[str]:
