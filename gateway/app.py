@@ -78,7 +78,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     sla_watcher = SlaWatcher(store, hub, settings.sla, settings.calendar.for_queue)
     try:
         async with kb.running(), outbox.running(settings.server.shutdown_grace), \
-                sla_watcher.running():
+                sla_watcher.running(), app[PIPELINE].resuming():
             for connector in connectors.values():
                 await connector.start()
             log.info("gateway.started", connectors=sorted(connectors))

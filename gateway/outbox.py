@@ -97,7 +97,9 @@ class OutboxWorker:
 
     async def _retry_or_fail(self, entry: OutboxEntry, error: str,
                              retry_after: float | None) -> None:
-        if entry.attempts >= self.settings.max_attempts:
+        # A channel that says when to come back (HTTP 429 Retry-After) is slowing us down, not
+        # failing: such retries never exhaust the attempts, so a reply is never dropped.
+        if retry_after is None and entry.attempts >= self.settings.max_attempts:
             await self.store.outbox_give_up(entry.id, "failed", error)
             await self.store.add_event("system", "delivery.failed",
                                        conversation_id=entry.conversation_id,

@@ -8,16 +8,19 @@ every test drives the same entry.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 
-from connectors.base import Inbound
+from connectors.base import ConversationKey, Identity, Inbound
 from gateway.calendar import out_of_hours_notice
+from gateway.errors import StoreError
 from gateway.handoff import open_or_reopen_ticket, subject_from
 from gateway.kb_service import KBSnapshot, KnowledgeService
 from gateway.locks import KeyedLocks
@@ -78,23 +81,74 @@ class Pipeline:
                 else inbound.meta,
             )
             outcome = Outcome(conversation.id, message.id, duplicate=not new)
-            if message.handled:
+            # A retry of a message whose handling was cut short (database outage, crash) is
+            # decided again once its first claim expired, so it is never left unanswered;
+            # while another handler may still be at work it only gets what exists so far.
+            if not new and not await self.store.reclaim_unhandled(message.id):
                 return await self._replay(outcome)
-            # New, or a retry of a message whose handling was cut short (database outage,
-            # crash): decide now, so a resent message is never left unanswered.
-            self.hub.publish(f"conversation:{conversation.id}",
-                             {"type": "message", "message_id": message.id})
-            language = self._language(inbound, conversation)
-            if language != conversation.language:
-                await self.store.update_conversation(conversation.id, language=language)
-                conversation = dataclasses.replace(conversation, language=language)
-            await self._decide(inbound, customer, conversation, outcome)
-            await self.store.mark_handled(message.id)
+            await self._process(inbound, customer, conversation, outcome)
+        return outcome
+
+    async def resume_unhandled(self) -> int:
+        """Finish stored messages whose handling died with its claim (crash, outage).
+
+        Run periodically, so a customer message is answered or handed off even when the
+        channel never resends it. Returns how many were resumed.
+        """
+        resumed = 0
+        for message in await self.store.unhandled_messages():
+            conversation = await self.store.get_conversation(message.conversation_id)
+            if conversation is None or not await self.store.reclaim_unhandled(message.id):
+                continue
+            customer = await self.store.get_customer(conversation.customer_id)
+            assert customer is not None
+            inbound = Inbound(
+                key=ConversationKey(conversation.channel, conversation.address),
+                sender=Identity(conversation.channel, conversation.address, customer.name),
+                text=message.text, channel_message_id=message.channel_message_id or "",
+                automated=message.meta.get("automated"), meta=message.meta,
+            )
+            async with self.locks.hold(conversation.id):
+                await self._process(inbound, customer, conversation,
+                                    Outcome(conversation.id, message.id))
+            resumed += 1
+        return resumed
+
+    async def _process(self, inbound: Inbound, customer: Customer, conversation: Conversation,
+                       outcome: Outcome) -> None:
+        """Language, decision, replies; the message is `handled` only once all is stored."""
+        self.hub.publish(f"conversation:{conversation.id}",
+                         {"type": "message", "message_id": outcome.message_id})
+        language = self._language(inbound, conversation)
+        if language != conversation.language:
+            await self.store.update_conversation(conversation.id, language=language)
+            conversation = dataclasses.replace(conversation, language=language)
+        await self._decide(inbound, customer, conversation, outcome)
+        await self.store.mark_handled(outcome.message_id)
         if outcome.replies:
             self.wake_outbox()
-        log.info("pipeline.handled", conversation_id=conversation.id, message_id=message.id,
-                 decision=outcome.decision, ticket_id=outcome.ticket_id)
-        return outcome
+        log.info("pipeline.handled", conversation_id=conversation.id,
+                 message_id=outcome.message_id, decision=outcome.decision,
+                 ticket_id=outcome.ticket_id)
+
+    @contextlib.asynccontextmanager
+    async def resuming(self, interval: float = 30.0) -> AsyncIterator[Pipeline]:
+        """Background sweep for `resume_unhandled` while the gateway runs."""
+        async def sweep() -> None:
+            while True:
+                await asyncio.sleep(interval)
+                try:
+                    await self.resume_unhandled()
+                except StoreError as exc:
+                    log.error("pipeline.resume_failed", error=str(exc))
+
+        task = asyncio.create_task(sweep(), name="pipeline-resume")
+        try:
+            yield self
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def _replay(self, outcome: Outcome) -> Outcome:
         """A resent message gets the replies the first copy got, and nothing new."""

@@ -157,3 +157,36 @@ async def test_greetings_and_thanks_are_answered_without_a_ticket(
                         conversation_id=hello["conversation_id"], customer_id="nl-9")
     assert thanks["replies"][0]["text"].startswith("Avec plaisir")
     assert hello["ticket_id"] is None and thanks["ticket_id"] is None
+
+
+async def test_a_message_whose_handling_died_is_finished_by_the_sweep(
+        client: TestClient, api_headers: dict[str, str]) -> None:
+    from datetime import timedelta
+
+    from connectors.base import ConversationKey, Identity
+    from gateway.keys import PIPELINE
+
+    store = client.app[STORE]
+    customer = await store.resolve_customer(Identity("api", "crashed"))
+    conversation = await store.conversation_for(ConversationKey("api", "crashed:1"),
+                                                customer.id, "en")
+    # Stored, then the process died before deciding: its claim is already expired.
+    message, _ = await store.add_inbound(conversation, "I want to talk to a person", "lost-1",
+                                         claim=timedelta(seconds=-1))
+    assert await client.app[PIPELINE].resume_unhandled() == 1
+    assert await client.app[PIPELINE].resume_unhandled() == 0
+    replies = await store.messages(conversation.id, after_id=message.id)
+    assert [r.kind for r in replies] == ["handoff"]
+    assert await store.open_ticket_of(conversation.id) is not None
+
+
+async def test_a_retry_during_handling_does_not_decide_twice(
+        client: TestClient, api_headers: dict[str, str]) -> None:
+    from connectors.base import ConversationKey, Identity
+
+    store = client.app[STORE]
+    customer = await store.resolve_customer(Identity("api", "slow"))
+    conversation = await store.conversation_for(ConversationKey("api", "slow:1"),
+                                                customer.id, "en")
+    message, _ = await store.add_inbound(conversation, "hello", "in-flight")
+    assert await store.reclaim_unhandled(message.id) is False

@@ -103,6 +103,18 @@ async def test_permanent_failure_is_recorded_not_retried(tmp_path: Path) -> None
         await store.close()
 
 
+async def test_rate_limits_never_exhaust_the_attempts(tmp_path: Path) -> None:
+    channel = ScriptedChannel(*[DeliveryRetryLater("429", retry_after=0.001)] * 6)
+    store, worker = await setup(tmp_path, channel)
+    try:
+        await send_until_settled(worker, rounds=60)
+        assert [o.text for o in channel.delivered] == ["Your answer"]
+        (entry,) = await store.outbox_entries()
+        assert entry.status == "sent" and entry.attempts == 7
+    finally:
+        await store.close()
+
+
 async def test_gives_up_after_max_attempts(tmp_path: Path) -> None:
     channel = ScriptedChannel(*[DeliveryRetryLater("down")] * 10)
     store, worker = await setup(tmp_path, channel)

@@ -39,6 +39,21 @@ async def test_same_email_on_two_channels_is_one_customer(database_url: str) -> 
         await store.close()
 
 
+async def test_an_email_learnt_late_never_merges_two_customers(database_url: str) -> None:
+    store = await open_store(database_url)
+    try:
+        crm = await store.resolve_customer(Identity("api", "crm-1", "Ann", "ann@example.com"))
+        slack = await store.resolve_customer(Identity("slack", "U1", "Ann"))
+        again = await store.resolve_customer(Identity("slack", "U1", "Ann", "ann@example.com"))
+        assert again.id == slack.id != crm.id
+        assert again.email is None
+        fresh = await store.resolve_customer(Identity("slack", "U2", "Bo"))
+        learnt = await store.resolve_customer(Identity("slack", "U2", "Bo", "bo@example.com"))
+        assert learnt.id == fresh.id and learnt.email == "bo@example.com"
+    finally:
+        await store.close()
+
+
 async def test_a_resent_message_is_stored_once(database_url: str) -> None:
     store = await open_store(database_url)
     try:

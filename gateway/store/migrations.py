@@ -52,10 +52,12 @@ CREATE TABLE messages (
     channel_message_id TEXT,
     meta TEXT NOT NULL DEFAULT '{{}}',
     handled INTEGER NOT NULL DEFAULT 0,
+    claimed_until TEXT,
     created_at TEXT NOT NULL
 );
 CREATE UNIQUE INDEX messages_channel_id ON messages (channel, channel_message_id);
 CREATE INDEX messages_conversation ON messages (conversation_id, id);
+CREATE INDEX messages_unhandled ON messages (handled, claimed_until);
 CREATE TABLE operators (
     id {pk},
     username TEXT NOT NULL UNIQUE,

@@ -86,10 +86,14 @@ class Store:
                 identity.channel, identity.address,
             )
             if row is not None:
-                if identity.email and not row["email"]:
+                email = identity.email.lower() if identity.email else None
+                # Learn the address late (e.g. Slack's users.info answered only now), unless
+                # another customer already has it: two records are never merged silently.
+                if email and not row["email"] and await tx.fetchone(
+                        "SELECT id FROM customers WHERE email = ?", email) is None:
                     await tx.execute("UPDATE customers SET email = ? WHERE id = ?",
-                                     identity.email.lower(), row["id"])
-                    row["email"] = identity.email.lower()
+                                     email, row["id"])
+                    row["email"] = email
                 return codec.customer(row)
             now = codec.ts(utcnow())
             row = None
@@ -169,17 +173,21 @@ class Store:
 
     async def add_inbound(
         self, conversation: Conversation, text: str, channel_message_id: str,
-        meta: dict[str, Any] | None = None,
+        meta: dict[str, Any] | None = None, claim: timedelta = timedelta(seconds=60),
     ) -> tuple[Message, bool]:
-        """Persist a customer message once; `(existing, False)` when the channel resent it."""
-        now = codec.ts(utcnow())
+        """Persist a customer message once; `(existing, False)` when the channel resent it.
+
+        A new message is claimed for `claim` by the caller, who must handle it (see
+        `reclaim_unhandled` for a retry of a message whose handling was cut short).
+        """
+        now = utcnow()
         try:
             row = await self.db.fetchone(
                 "INSERT INTO messages (conversation_id, channel, direction, author, text,"
-                " channel_message_id, meta, created_at) VALUES (?, ?, 'inbound', 'customer', ?, ?,"
-                " ?, ?) RETURNING *",
+                " channel_message_id, meta, claimed_until, created_at) VALUES (?, ?, 'inbound',"
+                " 'customer', ?, ?, ?, ?, ?) RETURNING *",
                 conversation.id, conversation.channel, text, channel_message_id,
-                json.dumps(meta or {}), now,
+                json.dumps(meta or {}), codec.ts(now + claim), codec.ts(now),
             )
         except Exception as exc:
             if not is_unique_violation(exc):
@@ -192,8 +200,23 @@ class Store:
             return codec.message(existing), False
         assert row is not None
         await self.db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
-                              now, conversation.id)
+                              codec.ts(now), conversation.id)
         return codec.message(row), True
+
+    async def reclaim_unhandled(self, message_id: int,
+                                claim: timedelta = timedelta(seconds=60)) -> bool:
+        """Take over an unhandled message whose claim expired; True for exactly one caller.
+
+        This is how a retry finishes a message whose first handling died (database outage,
+        crash) without racing a handler that is still at work, in this process or another.
+        """
+        now = utcnow()
+        changed = await self.db.execute(
+            "UPDATE messages SET claimed_until = ? WHERE id = ? AND handled = 0"
+            " AND (claimed_until IS NULL OR claimed_until < ?)",
+            codec.ts(now + claim), message_id, codec.ts(now),
+        )
+        return changed == 1
 
     async def add_reply(
         self, conversation: Conversation, *, author: str, text: str, kind: str,
@@ -239,6 +262,15 @@ class Store:
             channel, channel_message_id,
         )
         return codec.message(row) if row else None
+
+    async def unhandled_messages(self, limit: int = 50) -> list[Message]:
+        """Inbound messages whose handling claim expired before they were handled."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM messages WHERE direction = 'inbound' AND handled = 0"
+            " AND claimed_until < ? ORDER BY id LIMIT ?",
+            codec.ts(utcnow()), limit,
+        )
+        return [codec.message(r) for r in rows]
 
     async def mark_handled(self, message_id: int) -> None:
         await self.db.execute("UPDATE messages SET handled = 1 WHERE id = ?", message_id)
