@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-
 #: Button presses a channel may attach to an inbound (`meta["action"]`): the feedback under
 #: an answer. Clarification choices travel as their number in the text.
 ACTIONS = frozenset({"helpful", "not_helpful"})

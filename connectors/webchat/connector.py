@@ -165,8 +165,9 @@ class _ChatSession:
             found = await store.conversation_at(ConversationKey(CHANNEL, address_of(session)))
             if found is not None:
                 conversation_id = found.id
-                after = data.get("after") if isinstance(data.get("after"), int) else 0
-                history = await store.messages(conversation_id, after_id=after)
+                after = data.get("after")
+                history = await store.messages(conversation_id,
+                                               after_id=after if isinstance(after, int) else 0)
         except StoreError as exc:
             log.error("webchat.history_unavailable", error=str(exc))
         await self.ws.send_json({"type": "welcome", "session": session,
@@ -183,7 +184,7 @@ class _ChatSession:
             return
         if len(text) > MAX_TEXT_CHARS:
             await self.ws.send_json({"type": "error", "client_id": client_id,
-                                     "error": f"messages are limited to {MAX_TEXT_CHARS} characters"})
+                                     "error": f"messages are limited to {MAX_TEXT_CHARS} chars"})
             return
         if not self.rate.allow():
             await self.ws.send_json({"type": "error", "client_id": client_id, "retry": True,
@@ -204,7 +205,7 @@ class _ChatSession:
         except StoreError as exc:
             log.error("webchat.store_unavailable", error=str(exc))
             await self.ws.send_json({"type": "error", "client_id": client_id, "retry": True,
-                                     "error": "temporarily unavailable, your message will be resent"})
+                                     "error": "temporarily unavailable, resending shortly"})
             return
         await self.ws.send_json({"type": "ack", "client_id": client_id,
                                  "message_id": outcome.message_id,
