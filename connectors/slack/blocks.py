@@ -1,0 +1,221 @@
+"""Block Kit layouts for what the gateway posts in Slack: answers with feedback buttons,
+clarification choices, operator replies, and the operators' ticket card. Pure functions.
+
+Limits that shape these functions: a section's text is at most 3,000 characters, a button's
+label 75, a message 50 blocks. https://api.slack.com/reference/block-kit/blocks
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Block = dict[str, Any]
+
+SECTION_LIMIT = 3000
+BUTTON_LIMIT = 75
+MAX_BLOCKS = 50
+
+#: The feedback row under an answer, in the answer's language (English otherwise).
+FEEDBACK: dict[str, tuple[str, str, str]] = {
+    "en": ("Did this help?", "Yes, thanks", "No, talk to a person"),
+    "fr": ("Cela vous a-t-il aidé ?", "Oui, merci", "Non, parler à une personne"),
+    "nl": ("Heeft dit geholpen?", "Ja, bedankt", "Nee, met een medewerker praten"),
+    "de": ("Hat das geholfen?", "Ja, danke", "Nein, mit einer Person sprechen"),
+}
+
+#: Blocks that hold the customer's buttons (removed once one is pressed).
+_BUTTON_BLOCKS = frozenset({"feedback_question", "feedback", "choices"})
+_BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
+_LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
+_HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.MULTILINE)
+
+
+def escape(text: str) -> str:
+    """Slack control sequences (`<!channel>`, `<@U..>`) must not come from customer text.
+
+    https://api.slack.com/reference/surfaces/formatting#escaping
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mrkdwn(markdown: str) -> str:
+    """The KB's Markdown (bold, links, headings) as Slack's mrkdwn, other text escaped."""
+    text = escape(markdown)
+    text = _LINK.sub(lambda m: f"<{m.group(2)}|{m.group(1)}>", text)
+    text = _BOLD.sub(lambda m: f"*{m.group(1) or m.group(2)}*", text)
+    return _HEADING.sub(lambda m: f"*{m.group(1)}*", text)
+
+
+def fallback(text: str) -> str:
+    """The `text` shown in notifications: escaped, within a section's size."""
+    return _clip(escape(text), SECTION_LIMIT)
+
+
+def sections(markdown: str) -> list[Block]:
+    """Text split on paragraph boundaries into sections of at most 3,000 characters."""
+    chunks: list[str] = []
+    for paragraph in mrkdwn(markdown).split("\n\n"):
+        if chunks and len(chunks[-1]) + 2 + len(paragraph) <= SECTION_LIMIT:
+            chunks[-1] += "\n\n" + paragraph
+        else:
+            chunks += [paragraph[i:i + SECTION_LIMIT]
+                       for i in range(0, max(len(paragraph), 1), SECTION_LIMIT)]
+    return [_section(chunk) for chunk in chunks if chunk.strip()][: MAX_BLOCKS - 2]
+
+
+def plain(text: str) -> list[Block]:
+    return sections(text)
+
+
+def answer(text: str, language: str | None) -> list[Block]:
+    """The KB answer, then "Did this help?" with Yes / No buttons (actions helpful/not_helpful)."""
+    question, yes, no = FEEDBACK.get(language or "en", FEEDBACK["en"])
+    return [
+        *sections(text),
+        {"type": "context", "block_id": "feedback_question",
+         "elements": [{"type": "plain_text", "text": question}]},
+        {"type": "actions", "block_id": "feedback", "elements": [
+            _button("helpful", yes, "helpful", style="primary"),
+            _button("not_helpful", no, "not_helpful"),
+        ]},
+    ]
+
+
+def clarify(text: str, titles: Sequence[str], none_label: str) -> list[Block]:
+    """"Do you mean…?" with one button per article; each sends its number, as typed."""
+    question = text.splitlines()[0] if text else ""
+    labels = [*titles, none_label]
+    return [
+        _section(escape(question)),
+        {"type": "actions", "block_id": "choices", "elements": [
+            _button(f"choice_{n}", label, str(n)) for n, label in enumerate(labels, start=1)
+        ][:25]},
+    ]
+
+
+def operator_reply(text: str, operator: str) -> list[Block]:
+    """An operator's answer, signed so the customer knows a person wrote it."""
+    signed = sections(text)
+    if operator:
+        signed.append({"type": "context",
+                       "elements": [{"type": "plain_text", "text": operator}]})
+    return signed
+
+
+def answered(original: Sequence[Block], label: str) -> list[Block]:
+    """The message after a button press: buttons replaced by the choice (no double votes)."""
+    kept = [b for b in original if b.get("block_id") not in _BUTTON_BLOCKS]
+    return [*kept, {"type": "context",
+                    "elements": [{"type": "mrkdwn", "text": f"→ *{escape(label)}*"}]}]
+
+
+@dataclass(frozen=True)
+class Card:
+    """What operators see about a ticket in their channel."""
+
+    ticket_id: int
+    subject: str
+    status: str
+    priority: str
+    queue: str
+    language: str
+    customer: str
+    customer_channel: str
+    assignee: str
+    link: str
+    queues: tuple[str, ...]
+    #: Wrap-up codes a close needs (TicketService.close); empty = a plain Close button.
+    outcomes: tuple[str, ...] = ()
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+
+
+def ticket_card(card: Card) -> list[Block]:
+    """Context first (who, what, where), the bot's attempts with scores, then the buttons."""
+    assignee = card.assignee or "nobody"
+    card_blocks: list[Block] = [
+        _section(f"*<{card.link}|Ticket #{card.ticket_id}>* {escape(card.subject)}"),
+        {"type": "section", "fields": [
+            _md(f"*Customer*\n{escape(card.customer)} ({escape(card.customer_channel)})"),
+            _md(f"*Language*\n{escape(card.language or '?')}"),
+            _md(f"*Priority*\n{escape(card.priority)}"),
+            _md(f"*Queue*\n{escape(card.queue)}"),
+            _md(f"*Status*\n{escape(card.status)}"),
+            _md(f"*Assignee*\n{escape(assignee)}"),
+        ]},
+    ]
+    tried = attempts_text(card.attempts)
+    if tried:
+        card_blocks.append(_section(tried))
+    if card.status != "closed":
+        queues = [q for q in card.queues if q != card.queue]
+        close: Block = _select("ticket_close", "Close as…", card.ticket_id, card.outcomes) \
+            if card.outcomes else _button("ticket_close", "Close", str(card.ticket_id),
+                                          style="danger")
+        close["confirm"] = {
+            "title": {"type": "plain_text", "text": "Close this ticket?"},
+            "text": {"type": "plain_text", "text": "The bot answers this customer again."},
+            "confirm": {"type": "plain_text", "text": "Close"},
+            "deny": {"type": "plain_text", "text": "Cancel"}}
+        elements = [_button("ticket_take", "Take", str(card.ticket_id), style="primary")]
+        if queues:
+            elements.append(_select("ticket_transfer", "Transfer to…", card.ticket_id, queues))
+        card_blocks.append({"type": "actions", "block_id": f"ticket:{card.ticket_id}",
+                            "elements": [*elements, close]})
+    card_blocks.append({"type": "context", "elements": [_md(
+        "Messages in this thread are *internal notes*. "
+        "Start a message with `!reply ` to send it to the customer.")]})
+    return card_blocks
+
+
+def attempts_text(attempts: Sequence[dict[str, Any]]) -> str:
+    """The hand-off reason and the articles the bot considered, with their confidence."""
+    lines: list[str] = []
+    for attempt in attempts:
+        if "reason" in attempt:
+            lines.append(f"*Hand-off:* {escape(str(attempt['reason']))}")
+        if "decision" in attempt:
+            lines.append(f"*Bot decision:* {escape(str(attempt['decision']))} "
+                         f"({float(attempt.get('confidence', 0)):.2f})")
+        for candidate in list(attempt.get("candidates", []))[:3]:
+            lines.append(f"• {escape(str(candidate.get('title', '')))} "
+                         f"({float(candidate.get('confidence', 0)):.2f})")
+    return _clip("\n".join(lines), SECTION_LIMIT)
+
+
+def mirror(author: str, text: str, operator: str = "") -> str:
+    """One conversation message as shown in the ticket's thread (mrkdwn, escaped)."""
+    who = {"customer": ":speech_balloon: *Customer*", "bot": ":robot_face: *Bot*"}.get(
+        author, f":outbox_tray: *Sent to customer by {escape(operator or 'an operator')}*")
+    return _clip(f"{who}\n{escape(text)}", SECTION_LIMIT)
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, SECTION_LIMIT)}}
+
+
+def _md(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _select(action_id: str, placeholder: str, ticket_id: int,
+            choices: Sequence[str]) -> Block:
+    """A static select whose option values carry the ticket: `<ticket id>:<choice>`."""
+    return {"type": "static_select", "action_id": action_id,
+            "placeholder": {"type": "plain_text", "text": placeholder},
+            "options": [{"text": {"type": "plain_text", "text": _clip(c, BUTTON_LIMIT)},
+                         "value": f"{ticket_id}:{c}"} for c in choices][:100]}
+
+
+def _button(action_id: str, label: str, value: str, style: str | None = None) -> Block:
+    button: Block = {"type": "button", "action_id": action_id, "value": value,
+                     "text": {"type": "plain_text", "text": _clip(label, BUTTON_LIMIT)}}
+    if style:
+        button["style"] = style
+    return button
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
