@@ -1,0 +1,286 @@
+"""The matcher: which articles a customer message is about, and how sure we are.
+
+A linear SVM (one-vs-rest, one class per article) is trained on every example question
+and title of every translation at load time. Its scores become probabilities through a
+softmax whose temperature is fitted on held-out folds of the examples, so `confidence`
+reads as "how often an answer this sure is right" rather than as a raw score.
+See docs/knowledge-base.md for what was measured and why this design.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.optimize import minimize_scalar
+from sklearn.model_selection import KFold
+from sklearn.svm import LinearSVC
+
+from knowledge_base.features import Featurizer
+from knowledge_base.language import detect_language
+from knowledge_base.model import Article
+from knowledge_base.text import fold
+
+if TYPE_CHECKING:
+    from knowledge_base.semantic import Embedder
+
+MAX_CANDIDATES = 5
+_FOLLOW_UP = re.compile(
+    r"^(and|what about|how about|also|same|et|et pour|et si|aussi|en|en voor|en als|ook|"
+    r"und|und fur|und wenn|auch|was ist mit)\b")
+#: Messages with at most this many words are read as follow-ups when there is context.
+_SHORT_FOLLOW_UP = 4
+
+#: Held-out examples that are plenty to fit the one temperature parameter.
+CALIBRATION_EXAMPLES = 2000
+
+Floats = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class MatcherSettings:
+    #: SVM regularisation: higher fits the examples more tightly.
+    c: float = 1.0
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_ngrams: tuple[int, int] = (2, 5)
+    #: Replace words the KB never uses by the closest one it does (rapidfuzz).
+    typo_correction: bool = True
+    #: Held-out folds used to fit the confidence temperature (0 disables: fixed 0.1).
+    calibration_folds: int = 5
+    #: Add sentence embeddings to the features (needs helpdesk-gateway[semantic]).
+    semantic: bool = False
+    #: Length of the embedding part of a vector (the word+character part has length 1).
+    semantic_weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    article_id: str
+    confidence: float
+    matched_question: str | None = None
+
+
+@dataclass(frozen=True)
+class Match:
+    language: str
+    candidates: list[Candidate]
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+
+@dataclass(frozen=True)
+class _Examples:
+    texts: list[str]
+    langs: list[str]
+    labels: npt.NDArray[np.int64]
+
+
+class Matcher:
+    """Immutable once built: share one instance between threads and requests."""
+
+    def __init__(self, articles: list[Article], settings: MatcherSettings,
+                 featurizer: Featurizer, examples: _Examples, vectors: sp.csr_matrix,
+                 embedder: Embedder | None = None, training: sp.csr_matrix | None = None,
+                 model: LinearSVC | None = None, temperature: float = 1.0) -> None:
+        self.articles = articles
+        self.settings = settings
+        self._featurizer = featurizer
+        self._examples = examples
+        self._vectors = vectors
+        self._embedder = embedder
+        self._training = training if training is not None else vectors
+        self._temperature = temperature
+        self._ids = [a.id for a in articles]
+        self._position = {a.id: i for i, a in enumerate(articles)}
+        # Hot-path layouts: one row per feature, so a query gathers only its own features.
+        self._by_feature = sp.csr_matrix(vectors.T) if vectors.shape[0] else vectors
+        self._weights, self._bias = _linear(model)
+        self._dense_weights: npt.NDArray[np.float32] | None = None
+        if self._weights is not None and embedder is not None:
+            lexical = vectors.shape[1]
+            self._weights, self._dense_weights = self._weights[:lexical], self._weights[lexical:]
+        # examples are grouped by article: article i owns rows _rows[i]:_rows[i + 1]
+        self._rows = np.searchsorted(examples.labels, np.arange(len(articles) + 1))
+
+    @classmethod
+    def build(cls, articles: Iterable[Article],
+              settings: MatcherSettings | None = None) -> Matcher:
+        settings = settings or MatcherSettings()
+        articles = sorted(articles, key=lambda a: a.id)
+        examples = _examples(articles)
+        featurizer = Featurizer(settings.word_ngrams, settings.char_ngrams,
+                                settings.typo_correction)
+        if not examples.texts:
+            return cls(articles, settings, featurizer, examples, sp.csr_matrix((0, 0)))
+        vectors = featurizer.fit_transform(examples.texts, examples.langs)
+        if len(articles) < 2:
+            return cls(articles, settings, featurizer, examples, vectors)
+        embedder = None
+        training = vectors
+        if settings.semantic:
+            from knowledge_base.semantic import load_embedder  # optional extra, heavy
+
+            embedder = load_embedder(settings.semantic_weight)
+            training = sp.hstack([vectors, embedder.encode(examples.texts)]).tocsr()
+        model = _fit(training, examples.labels, settings.c)
+        temperature = _fit_temperature(training, examples.labels, settings)
+        return cls(articles, settings, featurizer, examples, vectors, embedder, training, model,
+                   temperature)
+
+    def match(self, text: str, lang: str | None = None,
+              previous_article_id: str | None = None) -> Match:
+        """Ranked candidates (best first, at most 5) for one customer message."""
+        language = lang or detect_language(text)
+        if not self.articles or not text.strip():
+            return Match(language, [])
+        query = self._with_context(text, language, previous_article_id)
+        index, weight = self._featurizer.query(query, language)
+        if index.size == 0:  # not a single known word or character sequence
+            return Match(language, [])
+        similarities = self._by_feature[index].T @ weight  # to every example question
+        probabilities = self._probabilities(query, index, weight, similarities)
+        order = np.argsort(-probabilities, kind="stable")[:MAX_CANDIDATES]
+        return Match(language, [
+            Candidate(self._ids[i], round(float(probabilities[i]), 4),
+                      self._nearest_question(similarities, int(i)))
+            for i in order if probabilities[i] > 0.0])
+
+    def held_out_confusions(self, folds: int = 10) -> list[tuple[str, str, str]]:
+        """(question, its article, article it went to) for examples the matcher gets wrong
+        when trained without them: the articles an admin should tell apart better."""
+        if self._weights is None or len(self._examples.texts) < folds:
+            return []
+        labels = self._examples.labels
+        scores, rows = _held_out(self._training, labels, self.settings.c, folds)
+        predicted = scores.argmax(axis=1)
+        return [(self._examples.texts[row], self._ids[labels[row]], self._ids[guess])
+                for row, guess in zip(rows, predicted, strict=True) if guess != labels[row]]
+
+    def _with_context(self, text: str, language: str, previous: str | None) -> str:
+        """Read a follow-up ("and for Dutch customers?") together with the last answer's topic.
+
+        The previous article's title is prepended, so the classifier keeps that topic unless
+        the new words clearly point elsewhere.
+        """
+        if previous not in self._position:
+            return text
+        folded = " ".join(re.findall(r"[a-z0-9]+", fold(text)))
+        if not (_FOLLOW_UP.match(folded) or len(folded.split()) <= _SHORT_FOLLOW_UP):
+            return text
+        _, translation = self.articles[self._position[previous]].translation(language)
+        return f"{translation.title} {text}"
+
+    def _probabilities(self, query: str, index: npt.NDArray[np.int64], weight: Floats,
+                       similarities: Floats) -> Floats:
+        if self._weights is None:  # a single article: how close is the nearest example?
+            return np.array([float(similarities.max())])
+        scores = self._weights[index].T @ weight + self._bias
+        if self._embedder is not None and self._dense_weights is not None:
+            scores = scores + self._dense_weights.T @ self._embedder.encode([query])[0]
+        return _softmax(scores.reshape(1, -1), self._temperature)[0]
+
+    def _nearest_question(self, similarities: Floats, article: int) -> str | None:
+        start, end = self._rows[article], self._rows[article + 1]
+        if start == end:
+            return None
+        return self._examples.texts[start + int(np.argmax(similarities[start:end]))]
+
+
+def _examples(articles: list[Article]) -> _Examples:
+    """Every example question and title of every translation, labelled with its article."""
+    texts: list[str] = []
+    langs: list[str] = []
+    labels: list[int] = []
+    for index, article in enumerate(articles):
+        for lang, translation in article.translations.items():
+            for text in dict.fromkeys((translation.title, *translation.questions)):
+                texts.append(text)
+                langs.append(lang)
+                labels.append(index)
+    return _Examples(texts, langs, np.array(labels, dtype=np.int64))
+
+
+def _linear(model: LinearSVC | None) -> tuple[npt.NDArray[np.float32] | None, Floats]:
+    """The model as (features x articles) weights and a bias, two-class models included."""
+    if model is None:
+        return None, np.zeros(0)
+    weights = np.asarray(model.coef_, dtype=np.float32)
+    bias = np.asarray(model.intercept_, dtype=float)
+    if weights.shape[0] == 1:
+        weights, bias = np.vstack([-weights, weights]), np.concatenate([-bias, bias])
+    return np.ascontiguousarray(weights.T), bias
+
+
+def _fit(vectors: sp.csr_matrix, labels: npt.NDArray[np.int64], c: float) -> LinearSVC:
+    return LinearSVC(C=c).fit(vectors, labels)
+
+
+def _scores(model: LinearSVC, vectors: sp.csr_matrix) -> Floats:
+    """One score per class and row, also for a two-class model (which returns one column)."""
+    scores = np.asarray(model.decision_function(vectors), dtype=float)
+    if scores.ndim == 1:
+        scores = np.column_stack([-scores, scores])
+    return scores
+
+
+def _softmax(scores: Floats, temperature: float) -> Floats:
+    scaled = scores / temperature
+    scaled -= scaled.max(axis=1, keepdims=True)
+    exp = np.exp(scaled)
+    result: Floats = exp / exp.sum(axis=1, keepdims=True)
+    return result
+
+
+def _held_out(vectors: sp.csr_matrix, labels: npt.NDArray[np.int64], c: float,
+              folds: int, enough: int | None = None) -> tuple[Floats, npt.NDArray[np.int64]]:
+    """Scores of examples by a model trained without them: (scores, example rows).
+
+    This is how the matcher does on questions it never saw, as with real customers.
+    Examples whose article has no other example in the training folds are left out.
+    With `enough`, stops after the fold that brings that many scored examples: a large
+    KB needs one fold, not five, to fit a temperature (keeps rebuilds in seconds).
+    """
+    n_classes = int(labels.max()) + 1
+    held_scores: list[Floats] = []
+    held_rows: list[npt.NDArray[np.int64]] = []
+    for train, held in KFold(folds, shuffle=True, random_state=0).split(labels):
+        if np.unique(labels[train]).size < 2:
+            continue
+        model = _fit(vectors[train], labels[train], c)
+        held = held[np.isin(labels[held], model.classes_)]
+        scores = np.full((held.size, n_classes), -np.inf)
+        scores[:, model.classes_] = _scores(model, vectors[held])
+        held_scores.append(scores)
+        held_rows.append(held)
+        if enough is not None and sum(map(len, held_rows)) >= enough:
+            break
+    if not held_scores:
+        return np.zeros((0, n_classes)), np.zeros(0, dtype=np.int64)
+    return np.vstack(held_scores), np.concatenate(held_rows)
+
+
+def _fit_temperature(vectors: sp.csr_matrix, labels: npt.NDArray[np.int64],
+                     settings: MatcherSettings) -> float:
+    """Softmax temperature that best predicts held-out examples (lowest log-loss)."""
+    default = 0.1
+    if settings.calibration_folds < 2 or len(labels) < 2 * settings.calibration_folds:
+        return default
+    scores, rows = _held_out(vectors, labels, settings.c, settings.calibration_folds,
+                             enough=CALIBRATION_EXAMPLES)
+    if rows.size == 0:
+        return default
+    truth = labels[rows]
+
+    def log_loss(log_t: float) -> float:
+        probabilities = _softmax(scores, float(np.exp(log_t)))
+        return float(-np.log(probabilities[np.arange(truth.size), truth] + 1e-12).mean())
+
+    best = minimize_scalar(log_loss, bounds=(np.log(0.005), np.log(5.0)), method="bounded")
+    return float(np.exp(best.x))

@@ -1,0 +1,119 @@
+"""Checks an admin runs before publishing KB edits (`helpdesk-gateway kb lint DIR`).
+
+Errors break the customer experience (a question that can never be answered, a broken
+placeholder shown verbatim); warnings are quality problems worth a look.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from knowledge_base.files import LoadResult
+from knowledge_base.index import Matcher
+from knowledge_base.render import KNOWN_PLACEHOLDERS
+from knowledge_base.text import words
+
+#: An article pair is reported when at least this share of one's examples go to the other.
+CONFUSION_SHARE = 0.2
+#: ... and at least this many examples do.
+CONFUSION_MIN = 2
+_BRACES = re.compile(r"\{([^{}]*)\}")
+
+
+@dataclass(frozen=True)
+class LintIssue:
+    severity: Literal["error", "warning"]
+    article_id: str | None
+    path: Path | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        article = f"[{self.article_id}] " if self.article_id else ""
+        return f"{self.severity}: {where}{article}{self.message}"
+
+
+def lint(result: LoadResult, matcher: Matcher | None = None) -> list[LintIssue]:
+    """Every problem found in a loaded KB, errors first."""
+    issues = [LintIssue("error", None, e.path, f"line {e.line}: {e.message}"
+                        if e.line is not None else e.message) for e in result.errors]
+    issues += _translations(result) + _answers(result) + _duplicates(result)
+    if result.articles:
+        issues += _confusions(result, matcher or Matcher.build(result.articles.values()))
+    return sorted(issues, key=lambda i: (i.severity != "error", str(i.path), i.article_id or ""))
+
+
+def _translations(result: LoadResult) -> list[LintIssue]:
+    used = sorted({lang for a in result.articles.values() for lang in a.translations})
+    issues = []
+    for article in result.articles.values():
+        missing = [lang for lang in used if lang not in article.translations]
+        if missing:
+            issues.append(LintIssue("warning", article.id, article.source,
+                                    f"missing translation(s): {', '.join(missing)} "
+                                    "(customers get the English or first one instead)"))
+        if article.source is not None and article.source.stem != article.id:
+            issues.append(LintIssue("warning", article.id, article.source,
+                                    f"file name does not match id '{article.id}'"))
+    return issues
+
+
+def _answers(result: LoadResult) -> list[LintIssue]:
+    issues = []
+    for article in result.articles.values():
+        for lang, translation in article.translations.items():
+            if not translation.answer.strip() and not article.handoff:
+                issues.append(LintIssue("error", article.id, article.source,
+                                        f"{lang}: empty answer"))
+            for inner in _BRACES.findall(translation.answer):
+                if inner.strip() not in KNOWN_PLACEHOLDERS:
+                    issues.append(LintIssue(
+                        "error", article.id, article.source,
+                        f"{lang}: unknown placeholder {{{inner}}} (known: "
+                        f"{', '.join(sorted(KNOWN_PLACEHOLDERS))})"))
+            unbalanced = _BRACES.sub("", translation.answer)
+            if "{" in unbalanced or "}" in unbalanced:
+                issues.append(LintIssue("error", article.id, article.source,
+                                        f"{lang}: unbalanced '{{' or '}}' in the answer"))
+    return issues
+
+
+def _duplicates(result: LoadResult) -> list[LintIssue]:
+    """The same question (ignoring case, accents, punctuation) under two articles."""
+    owners: dict[str, set[str]] = defaultdict(set)
+    for article in result.articles.values():
+        for translation in article.translations.values():
+            for question in translation.questions:
+                owners[" ".join(words(question))].add(article.id)
+    issues = []
+    for question, ids in sorted(owners.items()):
+        if len(ids) > 1:
+            first, *others = sorted(ids)
+            issues.append(LintIssue(
+                "error", first, result.articles[first].source,
+                f"example question '{question}' also under {', '.join(others)}"))
+    return issues
+
+
+def _confusions(result: LoadResult, matcher: Matcher) -> list[LintIssue]:
+    """Article pairs the matcher mixes up on their own examples (cross-validated)."""
+    totals: Counter[str] = Counter()
+    for article in result.articles.values():
+        for translation in article.translations.values():
+            totals[article.id] += len(translation.questions)
+    mistakes = matcher.held_out_confusions()
+    pairs = Counter((truth, guess) for _, truth, guess in mistakes)
+    issues = []
+    for (truth, guess), count in sorted(pairs.items()):
+        if count >= CONFUSION_MIN and count / max(totals[truth], 1) >= CONFUSION_SHARE:
+            examples = [q for q, t, g in mistakes if (t, g) == (truth, guess)][:3]
+            issues.append(LintIssue(
+                "warning", truth, result.articles[truth].source if truth in result.articles
+                else None,
+                f"confused with '{guess}': {count} of its examples match that article "
+                f"better, e.g. {'; '.join(repr(q) for q in examples)}"))
+    return issues

@@ -1,0 +1,43 @@
+"""Filling `{customer.name}`-style placeholders in answers, safely.
+
+Answers are written by admins and rendered with data typed by customers, so this is a
+plain lookup in a fixed set of names: no attribute access, no format specs, no
+`str.format` (which would let `{customer.__class__}` walk Python objects).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+KNOWN_PLACEHOLDERS: frozenset[str] = frozenset({
+    "customer.name", "customer.email", "customer.number",
+    "company.name", "company.phone", "company.email", "ticket.id",
+})
+#: `{section.key}`; anything else in braces is left as written.
+PLACEHOLDER = re.compile(r"\{\s*([a-z_]+)\.([a-z_]+)\s*\}")
+_WITH_SPACE = re.compile(r"([ \t]?)" + PLACEHOLDER.pattern)
+#: What a missing value becomes: reads naturally in "Hello {customer.name}," in any language.
+_FALLBACK = {"customer.name": "", "company.name": "our team"}
+
+
+def render_answer(template: str, context: Mapping[str, Mapping[str, object]]) -> str:
+    """Replace known placeholders by their values; unknown or empty ones by a neutral text.
+
+    "Hello {customer.name}, ..." with no name gives "Hello, ..." rather than "Hello , ...".
+    """
+
+    def value(match: re.Match[str]) -> str:
+        space, section, key = match.groups()
+        name = f"{section}.{key}"
+        found = context.get(section, {}).get(key) if name in KNOWN_PLACEHOLDERS else None
+        text = "" if found is None else str(found).strip()
+        text = text or _FALLBACK.get(name, "")
+        return space + text if text else ""  # an empty value takes its leading space along
+
+    return _WITH_SPACE.sub(value, template)
+
+
+def placeholders(template: str) -> list[str]:
+    """Every `{section.key}` used in a template, known or not (for `kb lint`)."""
+    return [f"{m.group(1)}.{m.group(2)}" for m in PLACEHOLDER.finditer(template)]

@@ -1,0 +1,29 @@
+"""Answer placeholders: filled when known, neutral when missing, never code execution."""
+
+from __future__ import annotations
+
+from knowledge_base.render import KNOWN_PLACEHOLDERS, render_answer
+
+CONTEXT = {"customer": {"name": "Ann", "email": "ann@example.com", "number": "C-7"},
+           "company": {"name": "Velora", "phone": "+32 9 000 00 00"}, "ticket": {"id": 42}}
+
+
+def test_known_placeholders_are_filled() -> None:
+    text = "Hello {customer.name}, call {company.phone} about ticket {ticket.id}."
+    assert render_answer(text, CONTEXT) == "Hello Ann, call +32 9 000 00 00 about ticket 42."
+    assert "customer.email" in KNOWN_PLACEHOLDERS
+
+
+def test_missing_values_read_naturally() -> None:
+    assert render_answer("Hello {customer.name}, welcome!", {}) == "Hello, welcome!"
+    assert render_answer("Bonjour {customer.name} !", {"customer": {"name": " "}}) == "Bonjour !"
+    assert render_answer("The {company.name} team", {}) == "The our team team"
+
+
+def test_unknown_and_malicious_placeholders_never_leak_or_execute() -> None:
+    text = "{customer.__class__}{customer.name.__init__}{0}{x} {order.total} ok"
+    rendered = render_answer(text, CONTEXT)
+    assert "class" not in rendered and "Ann" not in rendered
+    assert rendered.endswith("ok")
+    assert render_answer("Plus d'infos : https://velora.be", {}) == (
+        "Plus d'infos : https://velora.be")

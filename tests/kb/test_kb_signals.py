@@ -1,0 +1,61 @@
+"""The pipeline's message signals in the four languages, with typos, without false alarms."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge_base.signals import frustration, negative_feedback, urgency, wants_human
+
+
+@pytest.mark.parametrize("text", [
+    "agent", "Agent please!", "human", "I want to talk to a human", "can I speak to a person",
+    "talk to an agnet", "Je veux parler à un conseiller humain", "une vraie personne svp",
+    "Kan ik met een medewerker spreken?", "medewerker aub", "mens", "Ik wil met een mens praten",
+    "Ich möchte mit einem Menschen sprechen", "Mitarbeiter bitte", "mit einem Mitarbieter",
+])
+def test_asking_for_a_person_is_recognised(text: str) -> None:
+    assert wants_human(text)
+
+
+@pytest.mark.parametrize("text", [
+    "what is a travel agent", "is the bike suitable for one person", "human resources address",
+    "Wie viele Mitarbeiter hat Ihre Firma?", "when will my bike arrive", "",
+])
+def test_other_uses_of_the_same_words_are_not(text: str) -> None:
+    assert not wants_human(text)
+
+
+@pytest.mark.parametrize("text", [
+    "no", "Nope.", "that didn't help", "That did not help at all", "wrong answer",
+    "ça n'aide pas", "Ca ne m'aide pas du tout", "non", "dat helpt niet", "nee",
+    "das hilft nicht", "Nein", "falsche Antwort",
+])
+def test_negative_feedback_is_recognised(text: str) -> None:
+    assert negative_feedback(text)
+
+
+@pytest.mark.parametrize("text", [
+    "no problem, thanks", "yes that helped", "I know", "Non merci, c'est parfait, ça m'aide",
+    "is there no delivery on Sunday", "nee hoor, dank je, alles is duidelijk",
+])
+def test_thanks_and_questions_are_not_negative_feedback(text: str) -> None:
+    assert not negative_feedback(text)
+
+
+def test_frustration_grows_with_anger_and_shouting() -> None:
+    assert frustration("when will my bike arrive?") == 0.0
+    assert 0.3 <= frustration("this is unacceptable") < 0.7
+    assert frustration("THIS IS UNACCEPTABLE!!!") >= 0.7
+    assert frustration("c'est scandaleux, vous êtes nuls !!") >= 0.7
+    assert frustration("Dit is schandalig!!") >= 0.7
+    assert frustration("Das ist inakzeptabel!!!") >= 0.7
+    assert frustration("you idiots") >= 0.5
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("urgent: my battery is on fire", True), ("I need it asap", True), ("dringend bitte", True),
+    ("zo snel mogelijk aub", True), ("répondez immédiatement", True), ("c'est urgnet", True),
+    ("when are you open", False), ("is the delivery free", False),
+])
+def test_urgency(text: str, expected: bool) -> None:
+    assert urgency(text) is expected
