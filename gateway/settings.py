@@ -163,6 +163,9 @@ class SlackSettings(_Section):
     operators_channel: str = ""
     #: Slack Web API base URL (tests point it at a local fake server).
     api_url: str = "https://slack.com/api/"
+    #: Slack user id → operator username, for operators whose Slack e-mail address is not
+    #: their console username (otherwise they are matched by e-mail).
+    operators: dict[str, str] = Field(default_factory=dict)
 
 
 class TicketSettings(_Section):

@@ -179,11 +179,15 @@ class OperatorDesk:
     # -- channel → tickets ---------------------------------------------------------------------
 
     async def operator_for(self, slack_user: str) -> Operator | None:
-        """The active operator whose username is the Slack user's email address."""
-        user = await self.directory.lookup(slack_user)
-        if not user.email:
-            return None
-        operator = await self.store.operator_by_username(user.email)
+        """The active operator mapped to this Slack user in `[slack] operators`, else the one
+        whose username is the Slack user's e-mail address."""
+        username = self.settings.slack.operators.get(slack_user)
+        if username is None:
+            user = await self.directory.lookup(slack_user)
+            if not user.email:
+                return None
+            username = user.email
+        operator = await self.store.operator_by_username(username)
         return operator if operator is not None and operator.active else None
 
     async def on_thread_message(self, event: Mapping[str, Any],
