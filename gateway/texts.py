@@ -39,6 +39,30 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "de": "Es tut mir leid, dass das nicht geholfen hat. Ein Kollege sieht sich Ihre Frage an"
               " und antwortet Ihnen hier (Ticket #{ticket}).",
     },
+    "status_taken": {
+        "en": "{operator} is now handling your question (ticket #{ticket}).",
+        "fr": "{operator} s'occupe maintenant de votre question (ticket n° {ticket}).",
+        "nl": "{operator} behandelt nu uw vraag (ticket #{ticket}).",
+        "de": "{operator} bearbeitet jetzt Ihre Anfrage (Ticket #{ticket}).",
+    },
+    "status_pending": {
+        "en": "We are waiting for your reply to continue with your question (ticket #{ticket}).",
+        "fr": "Nous attendons votre réponse pour poursuivre le traitement de votre question"
+              " (ticket n° {ticket}).",
+        "nl": "We wachten op uw antwoord om verder te gaan met uw vraag (ticket #{ticket}).",
+        "de": "Wir warten auf Ihre Antwort, um Ihre Anfrage weiter zu bearbeiten"
+              " (Ticket #{ticket}).",
+    },
+    "status_solved": {
+        "en": "We consider your question answered (ticket #{ticket}). Simply reply if you need"
+              " anything else.",
+        "fr": "Nous considérons votre question comme résolue (ticket n° {ticket}). Répondez"
+              " simplement si vous avez encore besoin d'aide.",
+        "nl": "We beschouwen uw vraag als opgelost (ticket #{ticket}). Antwoord gewoon als u nog"
+              " iets nodig hebt.",
+        "de": "Wir betrachten Ihre Anfrage als erledigt (Ticket #{ticket}). Antworten Sie einfach,"
+              " wenn Sie noch etwas brauchen.",
+    },
     "clarify": {
         "en": "Do you mean:",
         "fr": "Voulez-vous dire :",

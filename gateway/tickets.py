@@ -13,6 +13,7 @@ from gateway.lifecycle import IllegalTransition, check_transition
 from gateway.models import Message, Operator, Ticket
 from gateway.notify import Hub
 from gateway.store import Store
+from gateway.texts import text as bot_text
 
 #: Statuses an operator may set directly; `closed` goes through `close` (it needs a wrap-up).
 SETTABLE_STATUSES = ("open", "pending", "solved")
@@ -89,6 +90,7 @@ class TicketService:
             assignee_id=operator.id, status="open" if ticket.status == "new" else ticket.status,
         )
         await self.store.update_conversation(ticket.conversation_id, owner="operator")
+        await self._tell_customer(ticket, "status_taken", operator=operator.display_name)
         self._changed(ticket)
         return ticket
 
@@ -125,8 +127,11 @@ class TicketService:
         if status not in SETTABLE_STATUSES:
             raise TicketError(f"status must be one of {', '.join(SETTABLE_STATUSES)}")
         _check(ticket, status)
+        changed = ticket.status != status
         ticket = await self.store.update_ticket(ticket.id, operator.username,
                                                 f"ticket.{status}", status=status)
+        if changed and status in ("pending", "solved"):
+            await self._tell_customer(ticket, f"status_{status}")
         self._changed(ticket)
         return ticket
 
@@ -169,6 +174,17 @@ class TicketService:
         self._changed(duplicate)
         self._changed(target)
         return target
+
+    async def _tell_customer(self, ticket: Ticket, template: str, **values: object) -> None:
+        """Keep the customer informed, on their own channel and in their language."""
+        conversation = await self.store.get_conversation(ticket.conversation_id)
+        assert conversation is not None
+        await self.store.add_reply(
+            conversation, author="system", kind="notice",
+            text=bot_text(template, conversation.language, ticket=ticket.id, **values),
+            meta={"ticket_id": ticket.id, "notice": template},
+        )
+        self.wake_outbox()
 
     def _changed(self, ticket: Ticket) -> None:
         self.hub.publish("tickets", {"type": "ticket", "ticket_id": ticket.id,

@@ -145,3 +145,20 @@ async def test_a_closed_ticket_cannot_be_taken(desk: Desk) -> None:
     await desk.service.close(desk.agent, desk.ticket.id, outcome="answered")
     with pytest.raises(TicketError, match="closed"):
         await desk.service.take(desk.agent, desk.ticket.id)
+
+
+async def test_the_customer_is_told_of_status_changes_in_their_language(desk: Desk) -> None:
+    await desk.service.take(desk.agent, desk.ticket.id)
+    await desk.service.set_status(desk.agent, desk.ticket.id, "pending")
+    await desk.service.set_status(desk.agent, desk.ticket.id, "solved")
+    notices = [m for m in await desk.store.messages(desk.ticket.conversation_id)
+               if m.kind == "notice"]
+    assert [m.text for m in notices] == [
+        f"Ann s'occupe maintenant de votre question (ticket n° {desk.ticket.id}).",
+        "Nous attendons votre réponse pour poursuivre le traitement de votre question"
+        f" (ticket n° {desk.ticket.id}).",
+        f"Nous considérons votre question comme résolue (ticket n° {desk.ticket.id})."
+        " Répondez simplement si vous avez encore besoin d'aide.",
+    ]
+    assert all(m.author == "system" for m in notices)
+    assert len(await desk.store.outbox_entries("pending")) == 3
