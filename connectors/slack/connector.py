@@ -71,6 +71,8 @@ class SlackConnector:
         self._tasks: set[asyncio.Task[None]] = set()
         self._desk_task: asyncio.Task[None] | None = None
         self._feed: asyncio.Queue[Payload] | None = None
+        self._sla_task: asyncio.Task[None] | None = None
+        self._sla_feed: asyncio.Queue[Payload] | None = None
         self._socket: AsyncSocketModeHandler | None = None
 
     async def start(self) -> None:
@@ -81,6 +83,9 @@ class SlackConnector:
             self._feed = app[HUB].subscribe("tickets")
             self._desk_task = asyncio.create_task(self.desk.run(self._feed),
                                                   name="slack-operators")
+            self._sla_feed = app[HUB].subscribe("notifications")
+            self._sla_task = asyncio.create_task(self.desk.follow_sla(self._sla_feed),
+                                                 name="slack-sla")
         if self.mode == "socket":
             # Several replicas may each hold a connection: Slack sends each event to one.
             # https://api.slack.com/apis/connections/socket#connections
@@ -92,12 +97,15 @@ class SlackConnector:
     async def stop(self) -> None:
         if self._socket is not None:
             await self._socket.close_async()
-        if self._desk_task is not None:
-            self._desk_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._desk_task
+        for task in (self._desk_task, self._sla_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._feed is not None:
             self.web_app[HUB].unsubscribe("tickets", self._feed)
+        if self._sla_feed is not None:
+            self.web_app[HUB].unsubscribe("notifications", self._sla_feed)
         if self._tasks:
             _, pending = await asyncio.wait(set(self._tasks), timeout=STOP_GRACE)
             for task in pending:

@@ -176,6 +176,33 @@ class OperatorDesk:
         state["last_message_id"] = messages[-1].id
         await self.store.set_state(_ticket_key(ticket.id), state)
 
+    async def follow_sla(self, feed: asyncio.Queue[dict[str, Any]]) -> None:
+        """SLA warnings and breaches (Hub "notifications") in the ticket's thread; a breach is
+        also broadcast to the channel so the queue's supervisors see the escalation."""
+        while True:
+            note = await feed.get()
+            try:
+                await self.on_sla(note)
+            except (DeliveryError, StoreError) as exc:
+                log.warning("slack.sla_notice_failed", ticket_id=note.get("ticket_id"),
+                            error=str(exc))
+
+    async def on_sla(self, note: Mapping[str, Any]) -> None:
+        if note.get("type") not in ("sla.warning", "sla.breached"):
+            return
+        state = await self.store.get_state(_ticket_key(int(note["ticket_id"])))
+        if not state or "ts" not in state:
+            return
+        breached = note["type"] == "sla.breached"
+        clock = str(note.get("clock", "")).replace("_", " ")
+        due = str(note.get("due", ""))[:16].replace("T", " ")
+        supervisors = ", ".join(note.get("supervisors") or []) or "none"
+        text = (f"{':rotating_light: SLA breached' if breached else ':warning: SLA warning'}:"
+                f" {clock} due {due} UTC ({note.get('priority', '')}, queue"
+                f" {note.get('queue', '')}). Supervisors: {supervisors}.")
+        await self.poster.post(channel=state["channel"], thread_ts=state["ts"], text=text,
+                               reply_broadcast=breached, unfurl_links=False)
+
     # -- channel → tickets ---------------------------------------------------------------------
 
     async def operator_for(self, slack_user: str) -> Operator | None:

@@ -172,3 +172,20 @@ async def test_the_operators_channel_never_becomes_a_customer_conversation(
                        "channel_type": "channel", "text": "lunch?", "ts": slack.next_ts()})
     assert await slack.store.outbox_entries() == []
     assert slack.fake.called("chat.postMessage") == []
+
+
+async def test_an_sla_breach_is_escalated_in_the_tickets_thread(
+        slack: SlackDriver, alice: int) -> None:
+    from datetime import timedelta
+
+    from gateway.keys import HUB, SETTINGS
+    from gateway.models import utcnow
+    from gateway.sla_watcher import SlaWatcher
+
+    _, card = await hand_off(slack)
+    settings = slack.app[SETTINGS]
+    watcher = SlaWatcher(slack.store, slack.app[HUB], settings.sla, settings.calendar.for_queue)
+    await watcher.run_once(utcnow() + timedelta(days=30))
+    (notice, *_) = await slack.fake.wait_for("chat.postMessage", channel=OPS,
+                                             thread_ts=card["ts"], reply_broadcast=True)
+    assert notice["text"].startswith(":rotating_light: SLA breached: first response due")
