@@ -18,7 +18,9 @@ from aiohttp import web
 
 from gateway.auth import csrf_ok, current_operator
 from gateway.console.pages import SESSION, Session, error_page
+from gateway.console.queries import operator_status
 from gateway.errors import AccessDenied
+from gateway.keys import STORE
 from gateway.tickets import TicketError
 
 PREFIX = "/console"
@@ -86,7 +88,9 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         found = await current_operator(request)
         if found is None:
             raise web.HTTPSeeOther(_login_url(request))
-        request[SESSION] = Session(*found)
+        status = await operator_status(request.app[STORE], found[0].id)
+        request[SESSION] = (Session(*found, presence=status.presence, capacity=status.capacity)
+                            if status else Session(*found))
         expected = found[1]
     if request.method == "POST" and not (expected and csrf_ok(expected,
                                                               await _posted_csrf(request))):

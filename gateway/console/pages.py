@@ -16,6 +16,7 @@ import jinja2
 from aiohttp import web
 
 from gateway.models import Operator
+from gateway.routing import DEFAULT_CAPACITY
 
 TEMPLATES = Path(__file__).parent / "templates"
 ENV: web.AppKey[jinja2.Environment] = web.AppKey("console_templates", jinja2.Environment)
@@ -25,6 +26,9 @@ ENV: web.AppKey[jinja2.Environment] = web.AppKey("console_templates", jinja2.Env
 class Session:
     operator: Operator
     csrf: str
+    #: As set in the console header (`gateway.routing.set_presence`); never set: away.
+    presence: str = "away"
+    capacity: int = DEFAULT_CAPACITY
 
 
 #: Set by the guard middleware on every authenticated console request.
@@ -51,7 +55,10 @@ def setup(app: web.Application) -> None:
 def page(request: web.Request, template: str, context: dict[str, Any] | None = None,
          status: int = 200) -> web.Response:
     session = request.get(SESSION)
-    full = {"session": session, "live": None, **(context or {})}
+    # Where the header's forms come back to: this page (a form's result page: the list).
+    here = str(request.rel_url.without_query_params("done")) if request.method == "GET" \
+        else "/console"
+    full = {"session": session, "live": None, "here": here, **(context or {})}
     return aiohttp_jinja2.render_template(template, request, full, status=status, app_key=ENV)
 
 

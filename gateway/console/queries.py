@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
-from gateway.models import Conversation, Customer, Ticket
+from gateway.models import Conversation, Customer, Event, Ticket
 from gateway.store import Store, codec
 
 
@@ -76,3 +77,132 @@ async def deliveries(store: Store, conversation_id: int) -> dict[int, Delivery]:
         conversation_id,
     )
     return {row["message_id"]: Delivery(row["status"], row["last_error"]) for row in rows}
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    """The list's filters, already checked against what the operator may ask for.
+
+    `queues` None means every queue; `assignee_id` None means anyone, 0 unassigned."""
+
+    statuses: tuple[str, ...]
+    queues: tuple[str, ...] | None = None
+    priority: str | None = None
+    language: str | None = None
+    assignee_id: int | None = None
+
+
+async def filtered_tickets(store: Store, wanted: TicketFilter, limit: int = 200) -> list[Ticket]:
+    """Tickets matching the filters, newest first (the SLA state is filtered by the caller)."""
+    if not wanted.statuses or (wanted.queues is not None and not wanted.queues):
+        return []
+    sql = f"SELECT * FROM tickets WHERE status IN ({_marks(wanted.statuses)})"
+    args: list[object] = list(wanted.statuses)
+    if wanted.queues is not None:
+        sql += f" AND queue IN ({_marks(wanted.queues)})"
+        args += wanted.queues
+    if wanted.priority is not None:
+        sql += " AND priority = ?"
+        args.append(wanted.priority)
+    if wanted.language is not None:
+        sql += " AND language = ?"
+        args.append(wanted.language)
+    if wanted.assignee_id == 0:
+        sql += " AND assignee_id IS NULL"
+    elif wanted.assignee_id is not None:
+        sql += " AND assignee_id = ?"
+        args.append(wanted.assignee_id)
+    rows = await store.db.fetchall(sql + " ORDER BY id DESC LIMIT ?", *args, limit)
+    return [codec.ticket(row) for row in rows]
+
+
+async def sla_timers(store: Store, ticket_ids: Collection[int]) -> dict[int, dict[str, Any]]:
+    """The SLA watcher's stored timers (`sla_timers` rows) by ticket id."""
+    if not ticket_ids:
+        return {}
+    rows = await store.db.fetchall(
+        f"SELECT * FROM sla_timers WHERE ticket_id IN ({_marks(ticket_ids)})", *ticket_ids
+    )
+    return {int(row["ticket_id"]): dict(row) for row in rows}
+
+
+async def replied_tickets(store: Store, ticket_ids: Collection[int]) -> set[int]:
+    """Tickets an operator has answered at least once (their first-response clock stopped)."""
+    if not ticket_ids:
+        return set()
+    rows = await store.db.fetchall(
+        "SELECT DISTINCT ticket_id FROM events WHERE type = 'ticket.replied'"
+        f" AND ticket_id IN ({_marks(ticket_ids)})", *ticket_ids
+    )
+    return {int(row["ticket_id"]) for row in rows}
+
+
+async def events_of_tickets(store: Store, ticket_ids: Collection[int]) -> dict[int, list[Event]]:
+    """The audit trails of several tickets in one query."""
+    found: dict[int, list[Event]] = {ticket_id: [] for ticket_id in ticket_ids}
+    if not ticket_ids:
+        return found
+    rows = await store.db.fetchall(
+        f"SELECT * FROM events WHERE ticket_id IN ({_marks(ticket_ids)}) ORDER BY id", *ticket_ids
+    )
+    for row in rows:
+        event = codec.event(row)
+        if event.ticket_id is not None:
+            found[event.ticket_id].append(event)
+    return found
+
+
+async def last_event(store: Store, ticket_id: int) -> Event | None:
+    row = await store.db.fetchone(
+        "SELECT * FROM events WHERE ticket_id = ? ORDER BY id DESC LIMIT 1", ticket_id
+    )
+    return codec.event(row) if row else None
+
+
+@dataclass(frozen=True)
+class SlaAlarm:
+    """An `sla.warning`/`sla.breached` event of a ticket still in work."""
+
+    event: Event
+    ticket: Ticket
+    current_state: str | None
+
+
+async def sla_alarms(store: Store, limit: int = 200) -> list[SlaAlarm]:
+    """Recent SLA alarms of tickets still new, open or pending, newest first."""
+    rows = await store.db.fetchall(
+        "SELECT e.id AS e_id, e.conversation_id AS e_conversation_id, e.actor AS e_actor,"
+        " e.type AS e_type, e.data AS e_data, e.created_at AS e_created_at,"
+        " s.state AS sla_state, t.* FROM events e JOIN tickets t ON t.id = e.ticket_id"
+        " LEFT JOIN sla_timers s ON s.ticket_id = t.id"
+        " WHERE e.type IN ('sla.warning', 'sla.breached')"
+        " AND t.status IN ('new', 'open', 'pending') ORDER BY e.id DESC LIMIT ?", limit,
+    )
+    alarms = []
+    for row in rows:
+        event = codec.event({"id": row["e_id"], "conversation_id": row["e_conversation_id"],
+                             "ticket_id": row["id"], "actor": row["e_actor"],
+                             "type": row["e_type"], "data": row["e_data"],
+                             "created_at": row["e_created_at"]})
+        alarms.append(SlaAlarm(event, codec.ticket(row), row["sla_state"]))
+    return alarms
+
+
+@dataclass(frozen=True)
+class OperatorStatus:
+    presence: str
+    capacity: int
+
+
+async def operator_statuses(store: Store) -> dict[int, OperatorStatus]:
+    """Presence and capacity as operators set them (`operator_status`)."""
+    rows = await store.db.fetchall("SELECT operator_id, presence, capacity FROM operator_status")
+    return {int(row["operator_id"]): OperatorStatus(row["presence"], int(row["capacity"]))
+            for row in rows}
+
+
+async def operator_status(store: Store, operator_id: int) -> OperatorStatus | None:
+    row = await store.db.fetchone(
+        "SELECT presence, capacity FROM operator_status WHERE operator_id = ?", operator_id
+    )
+    return OperatorStatus(row["presence"], int(row["capacity"])) if row else None

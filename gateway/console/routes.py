@@ -8,10 +8,13 @@ Each action answers with a redirect (post/redirect/get), so a reload never repea
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from gateway import auth
-from gateway.console import views
+from gateway.console import alerts, canned, filters, queries, views
+from gateway.console import sla as console_sla
 from gateway.console.guard import (
     LOGIN,
     PREFIX,
@@ -21,14 +24,30 @@ from gateway.console.guard import (
     set_login_csrf,
 )
 from gateway.console.pages import SESSION, page
-from gateway.keys import SETTINGS, STORE, TICKETS
-from gateway.models import OPEN_TICKET_STATUSES, Ticket
+from gateway.keys import KB, SETTINGS, STORE, TICKETS
+from gateway.lifecycle import TRANSITIONS
+from gateway.models import Ticket, utcnow
+from gateway.routing import PRESENCES, set_presence
+from gateway.tickets import SETTABLE_STATUSES, can_see
 
 #: Same limit as the channels put on a customer's message.
 MAX_TEXT_CHARS = 4000
+#: The most tickets an operator can say they take at once.
+MAX_CAPACITY = 50
 #: `?done=` after an action: what the page confirms to the operator.
 DONE = {"replied": "Reply sent to the customer.", "taken": "You now own this ticket.",
-        "noted": "Internal note added.", "closed": "Ticket closed."}
+        "noted": "Internal note added.", "closed": "Ticket closed.",
+        "transferred": "Ticket transferred.",
+        "status-pending": "Set to pending: waiting on the customer. The SLA is paused.",
+        "status-solved": "Marked solved. A reply from the customer reopens it.",
+        "status-open": "Reopened: the SLA runs again.",
+        "merged": "The duplicate was merged into this ticket."}
+#: The same on the list, after an action that took the ticket out of the operator's sight.
+LIST_DONE = {"transferred": "Ticket transferred. It is no longer in your queues.",
+             "presence": "Presence updated."}
+#: The status buttons, in the order shown.
+STATUS_ACTIONS = {"pending": "Pending (waiting on the customer)", "solved": "Solved",
+                  "open": "Reopen"}
 
 routes = web.RouteTableDef()
 
@@ -72,12 +91,31 @@ async def logout(request: web.Request) -> web.StreamResponse:
     raise response
 
 
+async def common(request: web.Request) -> dict[str, Any]:
+    """What every page shows around its content: the operator's SLA alerts."""
+    return {"alerts": await alerts.sla_alerts(request.app[STORE], request[SESSION].operator)}
+
+
 @routes.get(PREFIX)
 async def ticket_list(request: web.Request) -> web.StreamResponse:
+    """The queue view, filtered by GET parameters (see `filters`)."""
     operator = request[SESSION].operator
-    tickets = await request.app[TICKETS].visible(operator, OPEN_TICKET_STATUSES)
-    rows = await views.ticket_rows(request.app[STORE], tickets)
-    return page(request, "tickets.html", {"rows": rows, "live": f"{PREFIX}/ws"})
+    settings, store = request.app[SETTINGS], request.app[STORE]
+    offered = filters.choices(settings, operator)
+    chosen = filters.selected(request.query, offered)
+    tickets = [t for t in await queries.filtered_tickets(
+        store, filters.ticket_filter(chosen, operator)) if can_see(operator, t)]
+    slas = await console_sla.row_slas(store, settings, tickets, utcnow())
+    if chosen["sla"]:
+        tickets = [t for t in tickets if t.id in slas and slas[t.id].state == chosen["sla"]]
+    rows = await views.ticket_rows(store, tickets, slas)
+    return page(request, "tickets.html", {
+        "rows": rows, "offered": offered, "chosen": chosen,
+        "filtered": any(chosen.values()), "assignees": filters.ASSIGNEES,
+        "done": LIST_DONE.get(request.query.get("done", "")),
+        "kb_errors": alerts.kb_errors_for(operator, request.app[KB].errors),
+        "live": f"{PREFIX}/ws", **await common(request),
+    })
 
 
 @routes.get(f"{PREFIX}/")
@@ -92,15 +130,44 @@ def _ticket_id(request: web.Request) -> int:
 @routes.get(PREFIX + r"/tickets/{ticket_id:\d+}")
 async def ticket_page(request: web.Request) -> web.StreamResponse:
     ticket_id = _ticket_id(request)
-    view = await views.ticket_page(request.app[TICKETS], request[SESSION].operator, ticket_id)
+    operator, service = request[SESSION].operator, request.app[TICKETS]
+    view = await views.ticket_page(service, operator, ticket_id, request.app[SETTINGS])
+    ticket = view.ticket
     return page(request, "ticket.html", {
         "view": view, "done": DONE.get(request.query.get("done", "")),
-        "outcomes": request.app[TICKETS].outcome_codes,
-        "live": f"{PREFIX}/ws?ticket={ticket_id}",
+        "outcomes": service.outcome_codes, "queues": service.queues,
+        "targets": await views.transfer_targets(request.app[STORE], operator, ticket),
+        "status_actions": _status_actions(ticket),
+        "duplicates": [t for t in view.profile.tickets if t.status != "closed"],
+        "live": f"{PREFIX}/ws?ticket={ticket_id}", **await common(request),
+    })
+
+
+def _status_actions(ticket: Ticket) -> dict[str, str]:
+    """The status buttons the lifecycle allows now (a new ticket opens by Take or a reply)."""
+    return {status: label for status, label in STATUS_ACTIONS.items()
+            if status != ticket.status and status in TRANSITIONS.get(ticket.status, ())
+            and not (status == "open" and ticket.status == "new")}
+
+
+@routes.get(PREFIX + r"/tickets/{ticket_id:\d+}/answers")
+async def canned_answers(request: web.Request) -> web.StreamResponse:
+    """The KB's answers in the customer's language, for the reply box (JSON)."""
+    ticket = await _visible(request, _ticket_id(request))
+    store, settings = request.app[STORE], request.app[SETTINGS]
+    conversation = await store.get_conversation(ticket.conversation_id)
+    customer = await store.get_customer(ticket.customer_id)
+    assert conversation is not None and customer is not None  # foreign keys
+    language = canned.language_of(settings, ticket, conversation.language, customer)
+    articles = request.app[KB].snapshot.articles
+    return web.json_response({
+        "language": language,
+        "answers": canned.answers(articles, language, settings, ticket, customer),
     })
 
 
 def _back(ticket_id: int, done: str) -> web.HTTPSeeOther:
+    """Post/redirect/get: back to the ticket with a confirmation."""
     return web.HTTPSeeOther(f"{PREFIX}/tickets/{ticket_id}?done={done}")
 
 
@@ -158,3 +225,72 @@ async def close(request: web.Request) -> web.StreamResponse:
     summary = await _text(request, "summary", required=False)
     await request.app[TICKETS].close(request[SESSION].operator, ticket_id, outcome, summary)
     raise _back(ticket_id, "closed")
+
+
+@routes.post(PREFIX + r"/tickets/{ticket_id:\d+}/transfer")
+async def transfer(request: web.Request) -> web.StreamResponse:
+    """To another queue (unassigned there) and/or a named operator; the reason is required."""
+    ticket_id = _ticket_id(request)
+    operator = request[SESSION].operator
+    await _visible(request, ticket_id, open_only=True)
+    form = await request.post()
+    reason = await _text(request, "reason", required=False)
+    if not reason:
+        raise Refused(400, "Say why you transfer this ticket: the reason is required.")
+    queue = str(form.get("queue", "")).strip() or None
+    username = str(form.get("assignee", "")).strip()
+    assignee = None
+    if username:
+        assignee = await request.app[STORE].operator_by_username(username)
+        if assignee is None or not assignee.active:
+            raise Refused(400, "There is no such operator.")
+    if queue is None and assignee is None:
+        raise Refused(400, "Choose a queue or an operator to transfer the ticket to.")
+    ticket = await request.app[TICKETS].transfer(operator, ticket_id, reason=reason,
+                                                 queue=queue, assignee=assignee)
+    if not can_see(operator, ticket):  # given away to a queue that is not ours
+        raise web.HTTPSeeOther(f"{PREFIX}?done=transferred")
+    raise _back(ticket_id, "transferred")
+
+
+@routes.post(PREFIX + r"/tickets/{ticket_id:\d+}/status")
+async def set_status(request: web.Request) -> web.StreamResponse:
+    """Pending (waiting on the customer: SLA paused), solved, or open again."""
+    ticket_id = _ticket_id(request)
+    await _visible(request, ticket_id, open_only=True)
+    status = str((await request.post()).get("status", ""))
+    if status not in SETTABLE_STATUSES:
+        raise Refused(400, f"The status must be one of: {', '.join(SETTABLE_STATUSES)}.")
+    await request.app[TICKETS].set_status(request[SESSION].operator, ticket_id, status)
+    raise _back(ticket_id, f"status-{status}")
+
+
+@routes.post(PREFIX + r"/tickets/{ticket_id:\d+}/merge")
+async def merge(request: web.Request) -> web.StreamResponse:
+    """Close this ticket as a duplicate of another ticket of the same customer."""
+    ticket_id = _ticket_id(request)
+    await _visible(request, ticket_id, open_only=True)
+    into = str((await request.post()).get("into", "")).strip().removeprefix("#")
+    if not into.isdigit():
+        raise Refused(400, "Give the number of the ticket to merge into.")
+    target = await request.app[TICKETS].merge(request[SESSION].operator, ticket_id, int(into))
+    raise _back(target.id, "merged")
+
+
+@routes.post(f"{PREFIX}/presence")
+async def presence(request: web.Request) -> web.StreamResponse:
+    """The operator's own presence and capacity (what automatic assignment goes by)."""
+    form = await request.post()
+    wanted = str(form.get("presence", ""))
+    raw_capacity = str(form.get("capacity", "")).strip()
+    if wanted not in PRESENCES:
+        raise Refused(400, f"Presence must be one of: {', '.join(PRESENCES)}.")
+    capacity = None
+    if raw_capacity:
+        if not raw_capacity.isdigit() or int(raw_capacity) > MAX_CAPACITY:
+            raise Refused(400, f"Capacity must be a whole number from 0 to {MAX_CAPACITY}.")
+        capacity = int(raw_capacity)
+    await set_presence(request.app[STORE], request[SESSION].operator.id, wanted,
+                       capacity=capacity)
+    target = safe_next(str(form.get("next", "")))
+    raise web.HTTPSeeOther(target if target != PREFIX else f"{PREFIX}?done=presence")

@@ -6,6 +6,7 @@ lives here: customer text never is; bot and operator Markdown goes through `to_s
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,9 +14,13 @@ from typing import Any
 from markupsafe import Markup
 
 from gateway.console import queries
+from gateway.console.canned import language_of
+from gateway.console.pages import when
+from gateway.console.sla import RowSla, TicketSla, ticket_sla
 from gateway.markdown import to_safe_html
 from gateway.models import Conversation, Customer, Event, Message, Operator, Ticket, utcnow
-from gateway.store import Store
+from gateway.settings import Settings
+from gateway.store import Store, codec
 from gateway.tickets import TicketService, can_see
 
 
@@ -32,6 +37,7 @@ class TicketRow:
     assignee: str
     created_at: datetime
     age: str
+    sla: RowSla | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,9 @@ class TicketPage:
     attempts: list[Attempt]
     profile: Profile
     audit: list[AuditItem]
+    sla: TicketSla | None = None
+    #: The customer's language: what the canned answers are offered in.
+    language: str = "en"
 
 
 _EVENT_LABELS = {
@@ -121,6 +130,8 @@ _EVENT_LABELS = {
     "delivery.failed": "Delivery failed",
     "delivery.uncertain": "Delivery uncertain",
     "message.automated": "Automated message ignored",
+    "sla.warning": "SLA warning",
+    "sla.breached": "SLA breached",
 }
 
 
@@ -144,8 +155,9 @@ def _names(operators: list[Operator]) -> dict[int, str]:
     return {o.id: o.display_name for o in operators}
 
 
-async def ticket_rows(store: Store, tickets: list[Ticket]) -> list[TicketRow]:
-    """The queue table: tickets joined with their customer, channel and assignee."""
+async def ticket_rows(store: Store, tickets: list[Ticket],
+                      slas: dict[int, RowSla] | None = None) -> list[TicketRow]:
+    """The queue table: tickets joined with their customer, channel, assignee and SLA."""
     customers = await queries.customers_by_id(store, {t.customer_id for t in tickets})
     conversations = await queries.conversations_by_id(store, {t.conversation_id for t in tickets})
     names = _names(await store.operators())
@@ -161,6 +173,7 @@ async def ticket_rows(store: Store, tickets: list[Ticket]) -> list[TicketRow]:
             language=t.language or "–", queue=t.queue, priority=t.priority, status=t.status,
             assignee=names.get(t.assignee_id, "–") if t.assignee_id else "–",
             created_at=t.created_at, age=age(t.created_at, now),
+            sla=(slas or {}).get(t.id),
         ))
     return rows
 
@@ -210,6 +223,11 @@ def _detail(key: str, value: Any, names: dict[int, str]) -> str:
             before = names.get(before, "nobody") if before else "nobody"
             after = names.get(after, "nobody") if after else "nobody"
         return f"{key.removesuffix('_id')}: {before} → {after}"
+    if isinstance(value, list):
+        return f"{key}: {', '.join(str(v) for v in value)}"
+    if key == "due" and isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return f"due: {when(codec.parse_ts(value))}"
     return f"{key}: {value}"
 
 
@@ -238,8 +256,11 @@ async def _profile(store: Store, operator: Operator, ticket: Ticket,
                    conversations=conversations, tickets=history)
 
 
-async def ticket_page(service: TicketService, operator: Operator, ticket_id: int) -> TicketPage:
-    """Everything the ticket page shows; `AccessDenied`/`LookupError` before anything is read."""
+async def ticket_page(service: TicketService, operator: Operator, ticket_id: int,
+                      settings: Settings | None = None) -> TicketPage:
+    """Everything the ticket page shows; `AccessDenied`/`LookupError` before anything is read.
+
+    With `settings`, also the SLA clocks as of now."""
     ticket = await service.get(operator, ticket_id)
     store = service.store
     conversation = await store.get_conversation(ticket.conversation_id)
@@ -249,13 +270,44 @@ async def ticket_page(service: TicketService, operator: Operator, ticket_id: int
     transcript = [entry(m, sent.get(m.id)) for m in await store.messages(conversation.id)]
     # The ticket's own trail, plus conversation events that belong to no ticket
     # (delivery failures, feedback) so the operator sees when a reply did not go out.
-    events = {e.id: e for e in await store.events(ticket_id=ticket.id)}
+    trail = await store.events(ticket_id=ticket.id)
+    events = {e.id: e for e in trail}
     events.update({e.id: e for e in await store.events(conversation_id=conversation.id)
                    if e.ticket_id is None})
+    profile = await _profile(store, operator, ticket, conversation)
     return TicketPage(
         ticket=ticket, conversation=conversation,
         assignee=names.get(ticket.assignee_id, "–") if ticket.assignee_id else "nobody",
         transcript=transcript, attempts=attempts(ticket.bot_attempts),
-        profile=await _profile(store, operator, ticket, conversation),
+        profile=profile,
         audit=[audit_item(events[k], names) for k in sorted(events)],
+        sla=ticket_sla(settings, ticket, trail, utcnow()) if settings is not None else None,
+        language=(language_of(settings, ticket, conversation.language, profile.customer)
+                  if settings is not None else ticket.language or "en"),
     )
+
+
+@dataclass(frozen=True)
+class TransferTarget:
+    username: str
+    label: str
+
+
+async def transfer_targets(store: Store, operator: Operator,
+                           ticket: Ticket) -> list[TransferTarget]:
+    """Who the transfer form offers: supervisors and admins may give any ticket to anyone;
+    an agent to the colleagues of the ticket's queue (and to supervisors and admins)."""
+    statuses = await queries.operator_statuses(store)
+    targets = []
+    for other in await store.operators():
+        if not other.active:
+            continue
+        if (operator.role == "agent" and other.role == "agent"
+                and ticket.queue not in other.queues):
+            continue
+        status = statuses.get(other.id)
+        presence = status.presence if status else "away"
+        label = (f"{other.display_name} ({other.username}, {other.role}) · "
+                 f"{', '.join(other.queues) or 'no queue'} · {presence}")
+        targets.append(TransferTarget(other.username, label))
+    return targets

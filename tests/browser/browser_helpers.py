@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
+import aiohttp
+from aiohttp import web
 from playwright.async_api import Page, expect
+
+from gateway.auth import hash_password
+from gateway.keys import STORE
+from tests.conftest import API_KEY
+
+OPERATOR_PASSWORD = "operator-password-1"
 
 
 async def open_chat(page: Page, base_url: str) -> None:
@@ -28,3 +37,23 @@ async def log_in(page: Page, base_url: str, password: str, username: str = "admi
     await page.get_by_role("button", name="Log in").click()
     await expect(page.get_by_role("heading", name="Open tickets")).to_be_visible()
     await expect(page.locator("#live-status")).to_have_text("live")
+
+
+async def api_message(base_url: str, text: str, *, customer_id: str = "c1", name: str = "Ann",
+                      conversation_id: int | None = None) -> dict[str, Any]:
+    """A customer writes through the REST API channel (the quickest way to make a ticket)."""
+    async with aiohttp.ClientSession() as http, http.post(
+        base_url + "/api/v1/messages", headers={"Authorization": f"Bearer {API_KEY}"},
+        json={"customer": {"id": customer_id, "name": name}, "text": text,
+              "conversation_id": conversation_id},
+    ) as response:
+        assert response.status == 201, await response.text()
+        body: dict[str, Any] = await response.json()
+        return body
+
+
+async def create_operator(app: web.Application, username: str, role: str,
+                          queues: list[str]) -> None:
+    """An operator with password `OPERATOR_PASSWORD`, in the running app's store."""
+    await app[STORE].create_operator(username, username.title(), hash_password(OPERATOR_PASSWORD),
+                                     role, languages=["en", "fr", "nl", "de"], queues=queues)

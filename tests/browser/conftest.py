@@ -24,9 +24,15 @@ expect.set_options(timeout=15_000)
 
 
 @pytest.fixture
-async def base_url(settings: Settings) -> AsyncIterator[str]:
+def gateway_app(settings: Settings) -> web.Application:
+    """The application `base_url` serves (its store is `gateway_app[STORE]` once started)."""
+    return create_app(settings)
+
+
+@pytest.fixture
+async def base_url(gateway_app: web.Application) -> AsyncIterator[str]:
     """The whole app (store, KB, outbox, connectors) served on 127.0.0.1:<free port>."""
-    runner = web.AppRunner(create_app(settings))
+    runner = web.AppRunner(gateway_app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

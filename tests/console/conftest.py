@@ -3,7 +3,7 @@ through the REST API channel."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from console_helpers import AGENT_PASSWORD, Handoff, Login, csrf_of
 
 from gateway.auth import hash_password
 from gateway.keys import STORE
+from gateway.models import Operator
 from gateway.settings import Settings
 
 
@@ -27,6 +28,7 @@ def login(client: TestClient, admin_password: str) -> Login:
     """Log in through the form; return the session's CSRF token (from the landing page)."""
 
     async def log_in(username: str = "admin", password: str | None = None) -> str:
+        client.session.cookie_jar.clear()  # as a fresh browser: switching operators works
         form = await client.get("/console/login")
         response = await client.post("/console/login", data={
             "csrf": csrf_of(await form.text()), "username": username,
@@ -44,10 +46,11 @@ def handoff(client: TestClient, api_headers: dict[str, str]) -> Handoff:
     """A customer asks the API channel for a human; returns the API's answer (ticket_id...)."""
 
     async def ask(text: str = "I want to talk to a human", customer_id: str = "c1",
-                  name: str = "Ann", conversation_id: int | None = None) -> dict[str, Any]:
+                  name: str = "Ann", conversation_id: int | None = None,
+                  language: str | None = None) -> dict[str, Any]:
         response = await client.post("/api/v1/messages", headers=api_headers, json={
             "customer": {"id": customer_id, "name": name}, "text": text,
-            "conversation_id": conversation_id,
+            "conversation_id": conversation_id, "language": language,
         })
         assert response.status == 201, await response.text()
         body: dict[str, Any] = await response.json()
@@ -64,5 +67,19 @@ def sales_agent(client: TestClient) -> Callable[[], Awaitable[None]]:
     async def create() -> None:
         await client.app[STORE].create_operator(
             "sam", "Sam Sales", hash_password(AGENT_PASSWORD), role="agent", queues=["sales"])
+
+    return create
+
+
+@pytest.fixture
+def make_operator(client: TestClient) -> Callable[..., Awaitable[Operator]]:
+    """Create an operator (password `AGENT_PASSWORD`): `await make_operator("gina", "agent",
+    ["general"])`."""
+
+    async def create(username: str, role: str = "agent", queues: Sequence[str] = ("general",),
+                     languages: Sequence[str] = ("en", "fr", "nl", "de")) -> Operator:
+        return await client.app[STORE].create_operator(
+            username, username.title(), hash_password(AGENT_PASSWORD), role=role,
+            queues=list(queues), languages=list(languages))
 
     return create

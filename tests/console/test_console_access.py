@@ -77,3 +77,30 @@ async def test_forms_without_the_csrf_token_are_refused(client: TestClient, logi
     assert all(m.author != "operator" for m in messages)
     ticket = await store.get_ticket(ticket_id)
     assert ticket is not None and ticket.status == "new"
+
+
+async def test_new_actions_check_access_and_csrf_first(
+    client: TestClient, login: Login, handoff: Handoff, sales_agent: CreateAgent
+) -> None:
+    ticket_id = (await handoff(name="Zelda Secretname"))["ticket_id"]
+    other = (await handoff(customer_id="c1"))["ticket_id"]
+    store = client.app[STORE]
+    before = await store.get_ticket(ticket_id)
+    actions = (("transfer", {"queue": "sales", "reason": "mine now"}),
+               ("status", {"status": "pending"}), ("merge", {"into": str(other)}))
+    await sales_agent()
+    csrf = await login("sam", AGENT_PASSWORD)
+    for action, data in actions:
+        posted = await client.post(f"/console/tickets/{ticket_id}/{action}",
+                                   data={"csrf": csrf, **data})
+        assert posted.status == 403, action
+        assert "Zelda" not in await posted.text()
+    assert (await client.get(f"/console/tickets/{ticket_id}/answers")).status == 403
+    await login()
+    for action, data in actions:
+        for token in ({}, {"csrf": "forged"}):
+            posted = await client.post(f"/console/tickets/{ticket_id}/{action}",
+                                       data={**token, **data})
+            assert posted.status == 403, (action, token)
+    assert (await client.post("/console/presence", data={"presence": "busy"})).status == 403
+    assert await store.get_ticket(ticket_id) == before

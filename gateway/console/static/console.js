@@ -1,6 +1,8 @@
-// helpdesk-gateway operator console: keep the open page current without reloading it.
+// helpdesk-gateway operator console: keep the open page current without reloading it, and
+// offer the knowledge base's answers for the reply box.
 // /console/ws only says "something changed"; the page then fetches itself and swaps the
 // regions marked data-live, so everything shown passes the same access checks as a load.
+// Nothing here builds HTML from data: text goes in through textContent only.
 (function () {
   "use strict";
 
@@ -14,11 +16,13 @@
     }
   });
 
+  cannedAnswers();
+
   var path = document.body.dataset.live;
   if (!path) return;
   var status = document.getElementById("live-status");
   var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
-  var busy = false, again = false, delay = 500;
+  var busy = false, again = false, delay = 500, gone = false;
 
   function show(text, on) {
     if (!status) return;
@@ -29,13 +33,33 @@
   function swap(doc) {
     document.querySelectorAll("[data-live]").forEach(function (old) {
       var fresh = doc.getElementById(old.id);
-      if (fresh && fresh.innerHTML !== old.innerHTML) {
+      if (!fresh || fresh.innerHTML === old.innerHTML) return;
+      if (old.hasAttribute("aria-live")) {
+        // Keep a live region in place (screen readers announce changes to its content).
+        old.replaceChildren.apply(old, Array.prototype.map.call(fresh.childNodes, function (n) {
+          return document.importNode(n, true);
+        }));
+      } else {
         old.replaceWith(document.importNode(fresh, true));
       }
     });
   }
 
+  // The ticket was taken out of our sight (e.g. transferred to another queue): show the
+  // server's own 403/404 page content instead of a stale ticket.
+  function lost(doc) {
+    var main = document.getElementById("main"), fresh = doc.getElementById("main");
+    if (!main || !fresh) return;
+    gone = true;
+    main.replaceChildren.apply(main, Array.prototype.map.call(fresh.childNodes, function (n) {
+      return document.importNode(n, true);
+    }));
+    document.title = doc.title;
+    main.focus();
+  }
+
   function refresh() {
+    if (gone) return;
     if (busy) { again = true; return; }
     busy = true;
     fetch(location.href, { credentials: "same-origin", cache: "no-store" })
@@ -43,6 +67,12 @@
         if (response.redirected && new URL(response.url).pathname === "/console/login") {
           location.assign(response.url); // the session ended: log in again
           return null;
+        }
+        if (response.status === 403 || response.status === 404) {
+          return response.text().then(function (html) {
+            lost(new DOMParser().parseFromString(html, "text/html"));
+            return null;
+          });
         }
         return response.ok ? response.text() : null;
       })
@@ -57,6 +87,7 @@
   }
 
   function connect() {
+    if (gone) return;
     var ws = new WebSocket(url);
     ws.onopen = function () {
       delay = 500;
@@ -67,12 +98,97 @@
       if (JSON.parse(event.data).type === "changed") refresh();
     };
     ws.onclose = function () {
-      show("reconnecting…", false);
+      show(gone ? "offline" : "reconnecting…", false);
       refresh(); // a refused socket may mean the session ended: the fetch finds out
-      setTimeout(connect, delay);
+      if (!gone) setTimeout(connect, delay);
       delay = Math.min(delay * 2, 15000);
     };
   }
 
   connect();
+
+  // Canned answers: fetch the KB's answers in the customer's language once, filter them as
+  // the operator types, and put the chosen one in the reply box (to edit before sending).
+  function cannedAnswers() {
+    var box = document.getElementById("canned");
+    if (!box) return;
+    var filter = document.getElementById("canned-filter");
+    var list = document.getElementById("canned-list");
+    var note = document.getElementById("canned-status");
+    var reply = document.getElementById("reply-text");
+    var answers = [];
+
+    function fold(text) {
+      return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+    }
+
+    function render() {
+      var words = fold(filter.value).split(/\s+/).filter(Boolean);
+      function all(text) {
+        return words.every(function (w) { return text.indexOf(w) !== -1; });
+      }
+      // Everything that matches, best first: in the title, in the questions, anywhere.
+      var shown = answers.filter(function (a) { return all(a.haystack); })
+        .map(function (a, i) {
+          return { a: a, i: i, rank: all(a.title_) ? 0 : all(a.questions_) ? 1 : 2 };
+        })
+        .sort(function (x, y) { return x.rank - y.rank || x.i - y.i; })
+        .map(function (x) { return x.a; });
+      list.replaceChildren();
+      shown.forEach(function (a) {
+        var item = document.createElement("li");
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "canned-choice";
+        button.dataset.articleId = a.id;
+        button.textContent = a.title;
+        if (a.language !== box.dataset.language) {
+          var lang = document.createElement("span");
+          lang.className = "muted";
+          lang.textContent = " (" + a.language + ")";
+          button.appendChild(lang);
+        }
+        button.addEventListener("click", function () { use(a); });
+        item.appendChild(button);
+        list.appendChild(item);
+      });
+      note.textContent = shown.length + " of " + answers.length + " answers" +
+        (words.length ? " match" : "");
+    }
+
+    function use(answer) {
+      if (!reply) return;
+      reply.value = answer.answer;
+      reply.focus();
+      reply.setSelectionRange(0, 0);
+      reply.scrollTop = 0;
+      note.textContent = "Inserted “" + answer.title + "” into the reply box. Edit it, then send.";
+    }
+
+    fetch(box.dataset.answers, { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.json();
+      })
+      .then(function (data) {
+        box.dataset.language = data.language;
+        answers = data.answers.map(function (a) {
+          a.title_ = fold(a.title);
+          a.questions_ = fold(a.questions.join(" "));
+          a.haystack = fold([a.title, a.id, a.category, a.answer].concat(a.questions).join(" "));
+          return a;
+        });
+        filter.addEventListener("input", render);
+        // Enter in the search box picks the first match rather than submitting anything.
+        filter.addEventListener("keydown", function (event) {
+          if (event.key === "Enter") {
+            event.preventDefault();
+            var first = list.querySelector("button");
+            if (first) first.click();
+          }
+        });
+        render();
+      })
+      .catch(function () { note.textContent = "The answers could not be loaded."; });
+  }
 })();

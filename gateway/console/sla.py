@@ -1,0 +1,137 @@
+"""What the console shows of the SLA: the clocks of one ticket, and a summary per list row.
+
+The ticket page evaluates both clocks from the audit trail at the moment it is shown
+(`gateway.sla.evaluate`), so a change is visible at once. The list reads the watcher's
+`sla_timers`, and recomputes only the rows the watcher has not caught up with yet (the
+ticket changed since, or a warning/breach moment has passed), so it is never stale either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from gateway.console import queries
+from gateway.models import Event, Ticket
+from gateway.settings import Settings
+from gateway.sla import Clock, SlaStatus, evaluate, history_from_events
+from gateway.store import Store, codec
+
+CLOCK_LABELS = {"first_response": "First response", "resolution": "Resolution"}
+
+
+@dataclass(frozen=True)
+class ClockView:
+    label: str
+    due: datetime
+    state: str
+    #: running, paused, met (stopped in time) or stopped (stopped after its due time).
+    progress: str
+    relative: str
+
+
+@dataclass(frozen=True)
+class TicketSla:
+    clocks: list[ClockView]
+    state: str
+    paused: bool
+    paused_for: str
+
+
+@dataclass(frozen=True)
+class RowSla:
+    """One list row: the worse state, whether it is paused, and the due time that matters."""
+
+    state: str
+    paused: bool
+    due: datetime | None
+    clock: str
+
+
+def relative(moment: datetime, now: datetime) -> str:
+    """"in 2 h 10 min" / "5 min ago": how far a due time is, for scanning."""
+    seconds = int((moment - now).total_seconds())
+    minutes = abs(seconds) // 60
+    if minutes < 1:
+        text = "< 1 min"
+    elif minutes < 60:
+        text = f"{minutes} min"
+    elif minutes < 48 * 60:
+        text = f"{minutes // 60} h {minutes % 60:02d} min" if minutes % 60 else f"{minutes // 60} h"
+    else:
+        text = f"{minutes // (24 * 60)} d"
+    return f"in {text}" if seconds >= 0 else f"{text} ago"
+
+
+def duration(span: timedelta) -> str:
+    minutes = int(span.total_seconds()) // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def _progress(clock: Clock) -> str:
+    if clock.running:
+        return "running"
+    if clock.done:
+        return "stopped" if clock.state == "breached" else "met"
+    return "paused"
+
+
+def status_of(settings: Settings, ticket: Ticket, events: Iterable[Event],
+              now: datetime) -> SlaStatus | None:
+    """Both clocks of a ticket now; None when its priority has no SLA target."""
+    try:
+        settings.sla.target(ticket.priority)
+    except KeyError:
+        return None
+    return evaluate(history_from_events(ticket, events), settings.sla,
+                    settings.calendar.for_queue(ticket.queue), now)
+
+
+def ticket_sla(settings: Settings, ticket: Ticket, events: Iterable[Event],
+               now: datetime) -> TicketSla | None:
+    status = status_of(settings, ticket, events, now)
+    if status is None:
+        return None
+    clocks = [ClockView(label=CLOCK_LABELS[c.name], due=c.due, state=c.state,
+                        progress=_progress(c), relative=relative(c.due, now))
+              for c in status.clocks]
+    return TicketSla(clocks=clocks, state=status.state, paused=status.paused,
+                     paused_for=duration(status.paused_time))
+
+
+def _row_from_status(status: SlaStatus) -> RowSla:
+    clock = status.first_response if not status.first_response.done else status.resolution
+    return RowSla(state=status.state, paused=status.paused,
+                  due=None if clock.done else clock.due, clock=CLOCK_LABELS[clock.name])
+
+
+async def row_slas(store: Store, settings: Settings, tickets: list[Ticket],
+                   now: datetime) -> dict[int, RowSla]:
+    """SLA summaries of list rows: from `sla_timers` when current, else computed now."""
+    ids = [t.id for t in tickets]
+    timers = await queries.sla_timers(store, ids)
+    replied = await queries.replied_tickets(store, ids)
+    found: dict[int, RowSla] = {}
+    stale: list[Ticket] = []
+    for ticket in tickets:
+        row = timers.get(ticket.id)
+        if (row is None or row["ticket_updated_at"] != codec.ts(ticket.updated_at)
+                or row["next_check_at"] <= codec.ts(now) or row["priority"] != ticket.priority):
+            stale.append(ticket)
+            continue
+        answered = ticket.id in replied
+        due = codec.parse_ts(row["resolution_due" if answered else "first_response_due"])
+        done = ticket.status in ("solved", "closed")
+        found[ticket.id] = RowSla(state=row["state"], paused=bool(row["paused"]),
+                                  due=None if done else due,
+                                  clock=CLOCK_LABELS["resolution" if answered
+                                                     else "first_response"])
+    trails = await queries.events_of_tickets(store, [t.id for t in stale])
+    for ticket in stale:
+        status = status_of(settings, ticket, trails[ticket.id], now)
+        if status is not None:
+            found[ticket.id] = _row_from_status(status)
+    return found
