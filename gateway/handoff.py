@@ -44,4 +44,5 @@ async def open_or_reopen_ticket(
     if conversation.owner == "bot":
         await store.update_conversation(conversation.id, owner="queue")
     hub.publish("tickets", {"type": "ticket", "ticket_id": ticket.id, "queue": ticket.queue})
+    hub.publish(f"ticket:{ticket.id}", {"type": "ticket", "ticket_id": ticket.id})
     return ticket

@@ -113,12 +113,13 @@ class TicketService:
             changes["assignee_id"] = assignee.id
         if not changes:
             raise TicketError("transfer to a queue or an operator")
+        previous_queue = ticket.queue
         ticket = await self.store.update_ticket(
             ticket.id, operator.username, "ticket.transferred",
             {"reason": reason, "to_operator": assignee.username if assignee else None}, **changes)
         await self.store.update_conversation(
             ticket.conversation_id, owner="operator" if ticket.assignee_id else "queue")
-        self._changed(ticket)
+        self._changed(ticket, previous_queue=previous_queue)
         return ticket
 
     async def set_status(self, operator: Operator, ticket_id: int, status: str) -> Ticket:
@@ -186,7 +187,11 @@ class TicketService:
         )
         self.wake_outbox()
 
-    def _changed(self, ticket: Ticket) -> None:
-        self.hub.publish("tickets", {"type": "ticket", "ticket_id": ticket.id,
-                                     "queue": ticket.queue})
+    def _changed(self, ticket: Ticket, previous_queue: str | None = None) -> None:
+        """Tell live views; a transfer also names the queue the ticket left."""
+        note: dict[str, object] = {"type": "ticket", "ticket_id": ticket.id,
+                                   "queue": ticket.queue}
+        if previous_queue is not None and previous_queue != ticket.queue:
+            note["previous_queue"] = previous_queue
+        self.hub.publish("tickets", note)
         self.hub.publish(f"ticket:{ticket.id}", {"type": "ticket", "ticket_id": ticket.id})
