@@ -29,11 +29,11 @@ def write_chart(path: Path, curves: list[Curve]) -> None:
              f'<rect width="{_W}" height="{_H}" fill="white"/>',
              f'<text x="{_LEFT}" y="18" font-size="13">KB matcher: precision of the answers '
              f'given vs. share of in-scope questions answered correctly</text>']
-    for tick in range(0, 11, 2):
-        x, _ = _xy(tick / 10, 1)
+    for step in range(0, 11, 2):
+        x, _ = _xy(step / 10, 1)
         parts.append(f'<line x1="{x}" y1="{_TOP}" x2="{x}" y2="{_TOP + _PLOT_H}" stroke="#eee"/>')
         parts.append(f'<text x="{x}" y="{_TOP + _PLOT_H + 15}" text-anchor="middle">'
-                     f'{tick / 10:.1f}</text>')
+                     f'{step / 10:.1f}</text>')
     for tick in (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0):
         _, y = _xy(0, tick)
         colour = "#f4a" if tick == 0.95 else "#eee"

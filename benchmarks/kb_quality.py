@@ -13,8 +13,8 @@ Prints one JSON object; run it on an idle machine (latency is measured per query
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import csv
+import dataclasses
 import json
 import random
 import sys
@@ -38,6 +38,7 @@ SHOTS = 10
 SEED = 0
 
 Queries = list[tuple[str, str | None]]  # (text, intent or None for out-of-scope)
+Run = tuple[dict[str, object], list[tuple[float, float]]]  # (figures, precision curve)
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def curve(confidences: Sequence[float], predictions: Sequence[str | None],
 
 
 def run_matcher(articles: list[Article], queries: Queries,
-                settings: MatcherSettings) -> tuple[dict[str, object], list]:
+                settings: MatcherSettings) -> Run:
     start = time.perf_counter()
     matcher = Matcher.build(articles, settings)
     build = time.perf_counter() - start
@@ -132,7 +133,7 @@ def run_matcher(articles: list[Article], queries: Queries,
     return _report(queries, predictions, confidences, latencies, build)
 
 
-def run_baseline(articles: list[Article], queries: Queries) -> tuple[dict[str, object], list]:
+def run_baseline(articles: list[Article], queries: Queries) -> Run:
     """rapidfuzz token_sort_ratio against the single best example (the naive approach)."""
     start = time.perf_counter()
     examples = [(q, a.id) for a in articles for q in a.translations["en"].questions]
@@ -151,7 +152,7 @@ def run_baseline(articles: list[Article], queries: Queries) -> tuple[dict[str, o
 
 
 def _report(queries: Queries, predictions: list[str | None], confidences: list[float],
-            latencies: list[float], build: float) -> tuple[dict[str, object], list]:
+            latencies: list[float], build: float) -> Run:
     truth = [None if intent is None else intent.replace("_", "-") for _, intent in queries]
     report: dict[str, object] = dict(scores(predictions, confidences, truth))
     report["latency_p50_ms"] = round(float(np.percentile(latencies, 50)), 3)

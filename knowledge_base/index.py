@@ -55,7 +55,7 @@ class MatcherSettings:
     #: Add sentence embeddings to the features (needs helpdesk-gateway[semantic]).
     semantic: bool = False
     #: Length of the embedding part of a vector (the word+character part has length 1).
-    semantic_weight: float = 1.0
+    semantic_weight: float = 2.0
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import random
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 from conftest import DATASETS
 
 from knowledge_base.decide import decide
+from knowledge_base.errors import KBError
 from knowledge_base.files import LoadResult
-from knowledge_base.index import MAX_CANDIDATES, Matcher
+from knowledge_base.index import MAX_CANDIDATES, Matcher, MatcherSettings
 from knowledge_base.model import Article, Translation
 
 
@@ -122,6 +122,17 @@ def test_accuracy_floor_on_a_clinc150_slice() -> None:
     assert right / len(tests) >= 0.85
 
 
-def test_matcher_builds_from_a_kb_file_path_free_article(tmp_path: Path) -> None:
+def test_an_article_built_in_code_is_matched() -> None:
     article = Article("x-y", "sales", {"de": Translation("Preis", ("Was kostet das Rad?",), "")})
     assert Matcher.build([article]).match("Was kostet das Fahrrad?", "de").candidates
+
+
+def test_semantic_option_without_the_extra_says_how_to_install_it(kb: LoadResult) -> None:
+    try:
+        import sentence_transformers  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("the semantic extra is installed here")
+    with pytest.raises(KBError, match=r"helpdesk-gateway\[semantic\]"):
+        Matcher.build(kb.articles.values(), MatcherSettings(semantic=True))
