@@ -88,6 +88,5 @@ def test_missing_signals_module_means_words_only(monkeypatch: pytest.MonkeyPatch
 
 def test_with_the_real_signals_module_when_it_is_there(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.undo()
-    pytest.importorskip("knowledge_base.signals")
     assert priority.assess("Where is my order?", "consumer", DEFAULTS).priority == "P3"
     assert priority.assess("This is urgent", "business", DEFAULTS).priority == "P1"

@@ -1,0 +1,115 @@
+"""Replies out through SMTP: retried while the server is down, never sent twice, and the
+failures that must not be retried (5xx, hard bounces, lost during DATA) are recorded."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.email_live.conftest import GatewayFactory
+from tests.email_live.servers import MailAdmin, SmtpCapture, free_port, make_mail
+
+QUESTION: dict[str, Any] = dict(sender="Ann <ann@customer.test>", subject="Delivery",
+                                body="How long does delivery take?")
+
+
+async def test_smtp_down_then_up_delivers_the_reply_once(
+        mailbox: str, gateway: GatewayFactory) -> None:
+    port = free_port()  # nothing listens here yet: connection refused
+    gw = await gateway(mailbox, smtp_port=port)
+    async with MailAdmin() as admin:
+        uid = await admin.append(mailbox, make_mail(**QUESTION))
+    await gw.processed(uid)
+
+    async def retried() -> bool:
+        (entry,) = await gw.store.outbox_entries()
+        return entry.attempts >= 2 and "connect" in (entry.last_error or "")
+
+    await gw.wait(retried, what="a visible, retried SMTP failure")
+    late = SmtpCapture(port).start()
+    try:
+        await late.wait_for(1, timeout=15)
+        (entry,) = await gw.store.outbox_entries()
+        await gw.wait(lambda: _status(gw, "sent"), what="outbox entry sent")
+        await asyncio.sleep(0.3)
+        assert len(late.messages) == 1
+        assert entry.status in {"pending", "sent"}
+    finally:
+        late.stop()
+
+
+async def _status(gw: Any, status: str) -> bool:
+    return [e.status for e in await gw.store.outbox_entries()] == [status]
+
+
+async def test_recipient_refused_with_5xx_fails_without_retry(
+        mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory) -> None:
+    smtp.rcpt_hook = lambda _address: "550 5.1.1 No such user"
+    gw = await gateway(mailbox)
+    async with MailAdmin() as admin:
+        await admin.append(mailbox, make_mail(**QUESTION))
+    await gw.wait(lambda: _status(gw, "failed"), what="outbox entry failed")
+    (entry,) = await gw.store.outbox_entries()
+    assert entry.attempts == 1 and "550" in (entry.last_error or "")
+    assert smtp.messages == []
+
+
+async def test_connection_lost_during_data_is_uncertain_and_not_resent(
+        mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory) -> None:
+    accept = smtp.handle_DATA
+
+    async def accept_then_hang_up(server: Any, session: Any, envelope: Any) -> str:
+        await accept(server, session, envelope)
+        server.transport.close()  # the mail arrived, but the client never hears "250"
+        return "250 OK"
+
+    smtp.handle_DATA = accept_then_hang_up  # type: ignore[method-assign]
+    gw = await gateway(mailbox)
+    async with MailAdmin() as admin:
+        await admin.append(mailbox, make_mail(**QUESTION))
+    await gw.wait(lambda: _status(gw, "uncertain"), what="outbox entry uncertain")
+    await asyncio.sleep(0.3)
+    assert len(smtp.messages) == 1  # delivered once, never blindly resent
+
+
+def _dsn(recipient: str, original_message_id: str) -> bytes:
+    return (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.customer.test>\r\n"
+        "To: support@velora.test\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "Message-ID: <dsn-1@mx.customer.test>\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n'
+        "\r\n--B\r\nContent-Type: text/plain\r\n\r\nYour mail could not be delivered.\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.customer.test\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"From: support@velora.test\r\nTo: {recipient}\r\n"
+        f"Message-ID: {original_message_id}\r\nSubject: Re: Delivery\r\n"
+        "\r\n--B--\r\n"
+    ).encode()
+
+
+async def test_a_hard_bounce_is_recorded_and_suppresses_the_address(
+        mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory, database_url: str) -> None:
+    gw = await gateway(mailbox, database_url=database_url)
+    async with MailAdmin() as admin:
+        await admin.append(mailbox, make_mail(**QUESTION))
+        (answer,) = await smtp.wait_for(1)
+        await admin.append(mailbox, _dsn("ann@customer.test", answer["Message-ID"]))
+        uid = await admin.append(mailbox, make_mail(**{**QUESTION, "subject": "Again"}))
+    await gw.processed(uid)
+    (first, _again) = await gw.inbound()  # the DSN is an event, not a customer message
+    events = await gw.store.events(conversation_id=first["conversation_id"])
+    (bounce,) = [e for e in events if e.type == "email.bounce"]
+    assert bounce.data == {"recipient": "ann@customer.test", "status": "5.1.1",
+                           "permanent": True}
+
+    async def suppressed() -> bool:
+        entries = await gw.store.outbox_entries()
+        return len(entries) == 2 and entries[1].status == "failed"
+
+    await gw.wait(suppressed, what="the reply to a bounced address refused")
+    assert "hard bounce" in ((await gw.store.outbox_entries())[1].last_error or "")
+    assert len(smtp.messages) == 1
