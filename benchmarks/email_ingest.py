@@ -190,6 +190,8 @@ async def run(count: int) -> dict[str, Any]:
         started = time.perf_counter()
         runner, connector = await gateway(settings)
         while len(connector.commits) < count:
+            if time.perf_counter() - (connector.commits or [started])[-1] > 60:
+                raise RuntimeError(f"ingestion stalled: {connector.health()}")
             await asyncio.sleep(0.01)
         ingest_seconds = time.perf_counter() - started
         ingested = await connector.store.db.fetchone(

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.errors import StoreError
-from gateway.keys import KB, OUTBOX, STORE
+from gateway.keys import CONNECTORS, KB, OUTBOX, STORE
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -35,8 +35,18 @@ async def readyz(request: web.Request) -> web.Response:
                                     "errors": list(kb.errors) if kb is not None else []}
         ready = False
     checks["outbox_worker"] = {"ok": OUTBOX in app}
+    # Channel health is shown, not gated on: a mail server outage must not take the web chat
+    # and console out of the load balancer.
+    checks["connectors"] = {name: _connector_health(connector)
+                            for name, connector in app[CONNECTORS].items()}
     return web.json_response({"status": "ready" if ready else "not ready", "checks": checks},
                              status=200 if ready else 503)
+
+
+def _connector_health(connector: object) -> Any:
+    """A connector that watches a remote service (IMAP) reports on it with `health()`."""
+    probe = getattr(connector, "health", None)
+    return probe() if callable(probe) else {"ok": True}
 
 
 def setup(app: web.Application) -> None:

@@ -124,7 +124,8 @@ class EmailSettings(_Section):
     display_name: str = "Support"
     imap_host: str = "127.0.0.1"
     imap_port: int = Field(993, ge=1, le=65535)
-    imap_security: Literal["tls", "starttls", "plain"] = "tls"
+    #: aioimaplib speaks implicit TLS or plain IMAP (no STARTTLS).
+    imap_security: Literal["tls", "plain"] = "tls"
     imap_user: str = ""
     #: Set with HELPDESK_EMAIL__IMAP_PASSWORD.
     imap_password: SecretStr = SecretStr("")

@@ -78,3 +78,26 @@ async def test_an_untrusted_certificate_is_refused_and_reported(
 
     await gw.wait(failed, what="a certificate error in health")
     assert not gw.connector.health()["connected"]
+
+
+async def test_readyz_reports_the_mailbox_without_taking_the_gateway_down(
+        gateway: GatewayFactory) -> None:
+    import json
+
+    from aiohttp.test_utils import make_mocked_request
+
+    from gateway.health import readyz
+
+    gw = await gateway("INBOX", imap_user="tls", imap_password="tls-pass",
+                       imap_security="tls", imap_port=IMAPS_PORT, wait_connected=False)
+
+    async def failed() -> bool:
+        return gw.connector.health()["last_error"] is not None
+
+    await gw.wait(failed, what="an IMAP error in health")
+    response = await readyz(make_mocked_request("GET", "/readyz", app=gw.app))
+    assert response.status == 200
+    assert isinstance(response.body, bytes)
+    email = json.loads(response.body)["checks"]["connectors"]["email"]
+    assert email["connected"] is False
+    assert "CERTIFICATE_VERIFY_FAILED" in email["last_error"]

@@ -1,0 +1,278 @@
+"""One IMAP session on one mailbox: select, list new UIDs, fetch, flag or move, IDLE.
+
+Only UID commands are used (reliability §2, zammad#1662: sequence numbers shift when
+another client expunges). Fetches use BODY.PEEK[] so that reading a mail never marks it
+\\Seen: the connector flags it explicitly after the commit (reliability §1). No decision
+about what a mail means is taken here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import aioimaplib
+
+from gateway.settings import EmailSettings
+
+#: Server pushes that mean "the mailbox changed" (RFC 3501 §7.3-7.4) or "going away".
+_CHANGED = re.compile(rb"\b(EXISTS|RECENT|EXPUNGE)\b")
+_BYE = re.compile(rb"^\s*BYE\b")
+_UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
+_UIDNEXT = re.compile(rb"\[UIDNEXT (\d+)\]")
+_FETCH_UID = re.compile(rb"\bUID (\d+)")
+_FETCH_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
+#: Mails fetched per UID FETCH: bounded by count and by size, so a run of 10 MB mails is
+#: never held in memory together.
+BATCH_COUNT = 50
+BATCH_BYTES = 8 * 1024 * 1024
+
+
+class ImapError(Exception):
+    """The server refused a command or the session broke; the caller reconnects."""
+
+
+@dataclass(frozen=True)
+class MailboxStatus:
+    uidvalidity: int
+    #: The UID the next mail will get (RFC 3501 §2.3.1.1); UIDNEXT - 1 is "everything so far".
+    uidnext: int
+    exists: int
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A mail newer than the last committed UID, not fetched yet."""
+
+    uid: int
+    size: int
+
+
+def quote_mailbox(name: str) -> str:
+    """A mailbox name as an IMAP quoted string (RFC 3501 §4.3); aioimaplib sends args raw."""
+    if any(c in name for c in "\r\n\0"):
+        raise ValueError(f"unusable mailbox name: {name!r}")
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def tls_context(security: str) -> ssl.SSLContext | None:
+    """The TLS context for `imap_security`; None for plain IMAP."""
+    # aioimaplib (2.0) has no STARTTLS command, so the settings only offer tls and plain.
+    return ssl.create_default_context() if security == "tls" else None
+
+
+class ImapSession:
+    """A logged-in session with `mailbox` selected. Open with `connect`, end with `close`."""
+
+    def __init__(self, client: aioimaplib.IMAP4, mailbox: str) -> None:
+        self.client = client
+        self.mailbox = mailbox
+        #: Set by the transport when the connection goes away, so IDLE does not wait forever.
+        self.lost = asyncio.Event()
+
+    @classmethod
+    async def connect(
+        cls, settings: EmailSettings, *, ssl_context: ssl.SSLContext | None, command_timeout: float
+    ) -> tuple[ImapSession, MailboxStatus]:
+        """Connect, log in and select; raise `ImapError`, `OSError` or `TimeoutError`."""
+        lost = asyncio.Event()
+        client = aioimaplib.IMAP4(
+            host=settings.imap_host,
+            port=settings.imap_port,
+            timeout=command_timeout,
+            conn_lost_cb=lambda _exc: lost.set(),
+            ssl_context=ssl_context,
+        )
+        session = cls(client, settings.mailbox)
+        session.lost = lost
+        try:
+            await client.wait_hello_from_server()
+            _check(
+                await client.login(settings.imap_user, settings.imap_password.get_secret_value()),
+                "LOGIN",
+            )
+            status = await session.select()
+        except BaseException:
+            session.abort()
+            raise
+        return session, status
+
+    async def select(self) -> MailboxStatus:
+        response = _check(await self.client.select(quote_mailbox(self.mailbox)), "SELECT")
+        validity = _search(_UIDVALIDITY, response.lines)
+        uidnext = _search(_UIDNEXT, response.lines)
+        if validity is None:
+            raise ImapError(f"SELECT {self.mailbox!r} gave no UIDVALIDITY")
+        if uidnext is None:  # optional before RFC 9051; STATUS always has it
+            status = _check(
+                await self.client.status(quote_mailbox(self.mailbox), "(UIDNEXT)"), "STATUS"
+            )
+            uidnext = _search(re.compile(rb"UIDNEXT (\d+)"), status.lines) or 1
+        return MailboxStatus(validity, uidnext, aioimaplib.extract_exists(response) or 0)
+
+    async def pending(self, last_uid: int) -> list[Pending]:
+        """Mails with a UID above `last_uid`, oldest first, with their sizes."""
+        response = _check(
+            await self.client.uid("fetch", f"{last_uid + 1}:*", "(UID RFC822.SIZE)"), "UID FETCH"
+        )
+        found: dict[int, int] = {}
+        for line in response.lines:
+            if not isinstance(line, bytes):
+                continue
+            uid, size = _search(_FETCH_UID, [line]), _search(_FETCH_SIZE, [line])
+            # "n:*" also matches the highest UID when it is below n (RFC 3501 §6.4.8).
+            if uid is not None and size is not None and uid > last_uid:
+                found[uid] = size
+        return [Pending(uid, found[uid]) for uid in sorted(found)]
+
+    async def fetch(self, uids: list[int]) -> dict[int, bytes]:
+        """The raw bytes of each mail (BODY.PEEK[]: reading does not set \\Seen).
+
+        A UID missing from the answer was expunged meanwhile; the caller skips it.
+        """
+        response = _check(
+            await self.client.uid("fetch", _uid_set(uids), "(UID BODY.PEEK[])"), "UID FETCH"
+        )
+        return dict(_literals(response.lines))
+
+    async def mark_seen(self, uid: int) -> None:
+        _check(await self.client.uid("store", str(uid), "+FLAGS.SILENT (\\Seen)"), "UID STORE")
+
+    async def move(self, uid: int, target: str) -> None:
+        """RFC 6851 MOVE, or COPY + \\Deleted + UID EXPUNGE (RFC 4315) without it."""
+        if self.client.has_capability("MOVE"):
+            _check(await self.client.uid("move", str(uid), quote_mailbox(target)), "UID MOVE")
+            return
+        _check(await self.client.uid("copy", str(uid), quote_mailbox(target)), "UID COPY")
+        _check(await self.client.uid("store", str(uid), "+FLAGS.SILENT (\\Deleted)"), "UID STORE")
+        _check(await self.client.uid("expunge", str(uid)), "UID EXPUNGE")
+
+    async def ensure_mailbox(self, name: str) -> None:
+        """Create `name` if missing (the target of `after_ingest = "move"`)."""
+        response = await self.client.create(quote_mailbox(name))
+        if response.result != "OK" and b"ALREADYEXISTS" not in b" ".join(
+            line for line in response.lines if isinstance(line, bytes)
+        ):
+            raise ImapError(f"CREATE {name!r} failed: {_text(response)}")
+
+    @property
+    def supports_idle(self) -> bool:
+        return self.client.has_capability("IDLE")
+
+    async def idle(self, renew: float, watchdog: float) -> bool:
+        """Wait in IDLE (RFC 2177) until the mailbox changes or `renew` seconds pass.
+
+        Returns True when the server reported a change. The whole exchange runs under a
+        watchdog: `idle_start` can hang forever when the server answers `* BYE`
+        (aioimaplib#110), and a silently dropped connection would otherwise never wake us.
+        """
+        async with asyncio.timeout(renew + watchdog):
+            idle = await self.client.idle_start(timeout=renew)
+            changed = False
+            try:
+                push = asyncio.ensure_future(self.client.wait_server_push(timeout=renew + 1))
+                lost = asyncio.ensure_future(self.lost.wait())
+                try:
+                    await asyncio.wait({push, lost}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    lost.cancel()
+                    if not push.done():
+                        push.cancel()
+                if self.lost.is_set():
+                    raise ImapError("connection lost during IDLE")
+                lines = push.result() if not push.cancelled() and push.exception() is None else []
+                if isinstance(lines, list):
+                    if any(_BYE.search(bytes(line)) for line in lines):
+                        raise ImapError("server said BYE during IDLE")
+                    changed = any(_CHANGED.search(bytes(line)) for line in lines)
+            finally:
+                if self.client.has_pending_idle() and not self.lost.is_set():
+                    self.client.idle_done()
+                    await idle
+            return changed
+
+    def abort(self) -> None:
+        """Drop the connection now, also when it is still being opened."""
+        connecting = self.client._client_task  # aioimaplib exposes no public handle
+        if not connecting.done():
+            connecting.cancel()
+        transport = self.client.protocol.transport if self.client.protocol else None
+        if transport is not None:
+            transport.close()
+        # An IDLE interrupted inside `idle_start` leaves its helper tasks waiting forever.
+        for task in (*self.client.tasks, *self.client.protocol.tasks):
+            task.cancel()
+
+
+def _check(response: aioimaplib.Response, command: str) -> aioimaplib.Response:
+    if response.result != "OK":
+        raise ImapError(f"{command} failed: {response.result} {_text(response)}")
+    return response
+
+
+def _text(response: aioimaplib.Response) -> str:
+    last = response.lines[-1] if response.lines else b""
+    return bytes(last).decode("utf-8", "replace")[:200]
+
+
+def _search(pattern: re.Pattern[bytes], lines: list[bytes]) -> int | None:
+    for line in lines:
+        if isinstance(line, bytes):
+            match = pattern.search(line)
+            if match:
+                return int(match.group(1))
+    return None
+
+
+def _uid_set(uids: list[int]) -> str:
+    """`[1, 2, 3, 7]` -> `1:3,7`: short command lines for big batches."""
+    parts: list[str] = []
+    start = previous = uids[0]
+    for uid in uids[1:]:
+        if uid == previous + 1:
+            previous = uid
+            continue
+        parts.append(f"{start}:{previous}" if start != previous else str(start))
+        start = previous = uid
+    parts.append(f"{start}:{previous}" if start != previous else str(start))
+    return ",".join(parts)
+
+
+def _literals(lines: list[bytes]) -> Iterator[tuple[int, bytes]]:
+    """(UID, body) pairs from a UID FETCH answer, whichever side of the literal UID is on.
+
+    aioimaplib gives `b'n FETCH (UID u BODY[] {size}'`, then the literal as a bytearray,
+    then `b' UID u)'` or `b')'`. Unsolicited FETCH lines (flag changes by other clients)
+    carry no literal and are skipped.
+    """
+    uid: int | None = None
+    body: bytes | None = None
+    for line in lines:
+        if isinstance(line, bytearray):
+            body = bytes(line)
+            continue
+        if b"FETCH (" in line:
+            if uid is not None and body is not None:
+                yield uid, body
+            uid, body = _search(_FETCH_UID, [line]), None
+        elif uid is None:
+            uid = _search(_FETCH_UID, [line])
+    if uid is not None and body is not None:
+        yield uid, body
+
+
+def batches(pending: list[Pending]) -> Iterator[list[int]]:
+    """UIDs grouped for fetching: at most BATCH_COUNT mails or BATCH_BYTES per batch."""
+    batch: list[int] = []
+    size = 0
+    for mail in pending:
+        if batch and (len(batch) >= BATCH_COUNT or size + mail.size > BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(mail.uid)
+        size += mail.size
+    if batch:
+        yield batch

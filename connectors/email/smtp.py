@@ -1,0 +1,99 @@
+"""Hand one composed mail to the SMTP server, and say precisely how it failed.
+
+The outbox decides what to do with a failure, so the phase matters (reliability §21):
+nothing can have been delivered before DATA (retry later, zammad#1239); a 5xx reply is
+final; a connection lost during DATA leaves the outcome unknown, and resending blindly
+would duplicate the mail (freescout#5457), so that is `DeliveryUncertain`.
+"""
+
+from __future__ import annotations
+
+import ssl
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from gateway.errors import DeliveryError, DeliveryRetryLater, DeliveryUncertain
+from gateway.settings import EmailSettings
+
+#: Seconds per SMTP command; a stalled server must not hold the outbox worker.
+TIMEOUT = 30.0
+
+
+class SmtpSender:
+    """Sends through the `[email]` SMTP server; one connection per mail (replies are rare)."""
+
+    def __init__(
+        self,
+        settings: EmailSettings,
+        *,
+        tls_context: ssl.SSLContext | None = None,
+        timeout: float = TIMEOUT,
+    ) -> None:
+        self.settings = settings
+        self.tls_context = tls_context
+        self.timeout = timeout
+
+    def _client(self) -> aiosmtplib.SMTP:
+        s = self.settings
+        return aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            timeout=self.timeout,
+            use_tls=s.smtp_security == "tls",
+            start_tls=s.smtp_security == "starttls",
+            tls_context=self.tls_context,
+            username=s.smtp_user or None,
+            password=s.smtp_password.get_secret_value() if s.smtp_user else None,
+        )
+
+    async def send(self, message: EmailMessage, sender: str, recipient: str) -> None:
+        """Deliver `message` to `recipient` with envelope sender `sender`.
+
+        Raises `DeliveryRetryLater` (nothing delivered, try again), `DeliveryError` (the
+        server refused for good) or `DeliveryUncertain` (lost during DATA).
+        """
+        client = self._client()
+        try:
+            await client.connect()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            raise DeliveryRetryLater(
+                f"SMTP connect to {self.settings.smtp_host}:"
+                f"{self.settings.smtp_port} failed: {_describe(exc)}"
+            ) from exc
+        try:
+            try:
+                await client.mail(sender)
+                await client.rcpt(recipient)
+            except aiosmtplib.SMTPResponseException as exc:
+                raise _refused(exc, "envelope") from exc
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                raise DeliveryRetryLater(f"SMTP envelope failed: {_describe(exc)}") from exc
+            try:
+                await client.data(message.as_bytes())
+            except aiosmtplib.SMTPResponseException as exc:
+                # A reply code means the server answered: it did not take the mail.
+                raise _refused(exc, "DATA") from exc
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                raise DeliveryUncertain(
+                    f"SMTP connection lost during DATA, the server may "
+                    f"have accepted the mail: {_describe(exc)}"
+                ) from exc
+        finally:
+            if client.is_connected:
+                try:
+                    await client.quit()
+                except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                    client.close()  # the mail's fate is already decided; just drop the line
+
+
+def _refused(exc: aiosmtplib.SMTPResponseException, phase: str) -> DeliveryError:
+    """5xx is permanent (RFC 5321 §4.2.1), 4xx transient."""
+    text = f"SMTP {phase} refused: {exc.code} {exc.message}"
+    if 500 <= exc.code < 600:
+        return DeliveryError(text)
+    return DeliveryRetryLater(text)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
