@@ -11,7 +11,7 @@ import structlog
 from aiohttp import web
 
 from connectors import api as api_channel
-from connectors import webchat
+from connectors import phone, webchat
 from connectors.base import Connector
 from gateway import console, health
 from gateway.auth import ensure_admin
@@ -47,6 +47,7 @@ def create_app(settings: Settings) -> web.Application:
     health.setup(app)
     webchat.setup(app)
     api_channel.setup(app)
+    phone.setup(app)
     console.setup(app)
     if settings.email.enabled:
         from connectors.email.connector import setup as setup_email
@@ -74,7 +75,8 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     app[PIPELINE] = Pipeline(store, kb, settings, hub, outbox.wake)
     app[TICKETS] = TicketService(store, hub, outbox.wake,
                                  queues=[q.name for q in settings.queues],
-                                 outcome_codes=settings.tickets.outcome_codes)
+                                 outcome_codes=settings.tickets.outcome_codes,
+                                 priorities=sorted(settings.priority.priorities()))
     sla_watcher = SlaWatcher(store, hub, settings.sla, settings.calendar.for_queue)
     try:
         async with kb.running(), outbox.running(settings.server.shutdown_grace), \

@@ -6,14 +6,19 @@ access rules, writes the same events and notifies the same way.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 
+from connectors.base import ConversationKey, Identity
 from gateway.errors import AccessDenied, GatewayError
 from gateway.lifecycle import IllegalTransition, check_transition
 from gateway.models import Message, Operator, Ticket
 from gateway.notify import Hub
 from gateway.store import Store
 from gateway.texts import text as bot_text
+
+#: Contacts an operator records in the console (see connectors/phone.py).
+PHONE = "phone"
 
 #: Statuses an operator may set directly; `closed` goes through `close` (it needs a wrap-up).
 SETTABLE_STATUSES = ("open", "pending", "solved")
@@ -37,12 +42,14 @@ def can_see(operator: Operator, ticket: Ticket) -> bool:
 
 class TicketService:
     def __init__(self, store: Store, hub: Hub, wake_outbox: Callable[[], None],
-                 queues: Sequence[str] = (), outcome_codes: Sequence[str] = ()) -> None:
+                 queues: Sequence[str] = (), outcome_codes: Sequence[str] = (),
+                 priorities: Sequence[str] = ("P1", "P2", "P3", "P4")) -> None:
         self.store = store
         self.hub = hub
         self.wake_outbox = wake_outbox
         self.queues = tuple(queues)
         self.outcome_codes = tuple(outcome_codes)
+        self.priorities = tuple(priorities)
 
     async def get(self, operator: Operator, ticket_id: int) -> Ticket:
         """The ticket, or `LookupError`; `AccessDenied` outside the operator's queues."""
@@ -80,6 +87,56 @@ class TicketService:
         self.wake_outbox()
         self._changed(ticket)
         return message
+
+    async def create(self, operator: Operator, *, name: str, email: str | None, subject: str,
+                     text: str, queue: str, priority: str) -> Ticket:
+        """A ticket the operator opens for a contact made by phone or at the counter.
+
+        The customer is found (or created) by e-mail address, so the contact joins their
+        history; the operator owns the ticket from the start.
+        """
+        if queue not in self.queues:
+            raise TicketError(f"no queue named {queue!r}")
+        if operator.role == "agent" and queue not in operator.queues:
+            raise AccessDenied(f"the {queue} queue is not yours")
+        if not subject.strip() or not text.strip():
+            raise TicketError("a ticket needs a subject and what the customer asked")
+        key = uuid.uuid4().hex
+        customer = await self.store.resolve_customer(
+            Identity(PHONE, key, name.strip(), email.strip().lower() if email else None))
+        conversation = await self.store.conversation_for(ConversationKey(PHONE, key),
+                                                         customer.id, None)
+        message, _ = await self.store.add_inbound(conversation, text.strip(), f"{PHONE}:{key}",
+                                                  {"recorded_by": operator.username})
+        await self.store.mark_handled(message.id)  # people, not the bot, handle this one
+        ticket = await self.store.create_ticket(
+            conversation, queue=queue, priority=priority, subject=subject.strip(),
+            bot_attempts=[{"reason": f"opened by {operator.username}"}],
+            actor=operator.username, reason="opened by an operator", status="open")
+        ticket = await self.store.update_ticket(ticket.id, operator.username, "ticket.assigned",
+                                                {"by": operator.username},
+                                                assignee_id=operator.id)
+        await self.store.update_conversation(conversation.id, owner="operator")
+        self._changed(ticket)
+        return ticket
+
+    async def update(self, operator: Operator, ticket_id: int, *, priority: str | None = None,
+                     subject: str | None = None) -> Ticket:
+        """Correct a ticket's priority or subject (audited like every change)."""
+        ticket = await self.get(operator, ticket_id)
+        changes: dict[str, object] = {}
+        if priority is not None:
+            if priority not in self.priorities:
+                raise TicketError(f"priority must be one of {', '.join(self.priorities)}")
+            changes["priority"] = priority
+        if subject is not None:
+            if not subject.strip():
+                raise TicketError("the subject cannot be empty")
+            changes["subject"] = subject.strip()
+        ticket = await self.store.update_ticket(ticket.id, operator.username, "ticket.updated",
+                                                None, **changes)
+        self._changed(ticket)
+        return ticket
 
     async def take(self, operator: Operator, ticket_id: int) -> Ticket:
         ticket = await self.get(operator, ticket_id)

@@ -162,3 +162,38 @@ async def test_the_customer_is_told_of_status_changes_in_their_language(desk: De
     ]
     assert all(m.author == "system" for m in notices)
     assert len(await desk.store.outbox_entries("pending")) == 3
+
+
+async def test_an_operator_opens_a_ticket_for_a_phone_call(desk: Desk) -> None:
+    ticket = await desk.service.create(
+        desk.agent, name="Chloé", email=None, subject="Wants a test ride",
+        text="Called to book a test ride on Saturday", queue="sales", priority="P3")
+    assert ticket.status == "open" and ticket.assignee_id == desk.agent.id
+    (message,) = await desk.store.messages(ticket.conversation_id)
+    assert message.text == "Called to book a test ride on Saturday" and message.handled
+    conversation = await desk.store.get_conversation(ticket.conversation_id)
+    assert conversation is not None and conversation.channel == "phone"
+    assert conversation.owner == "operator"
+    with pytest.raises(AccessDenied):
+        await desk.service.create(desk.agent, name="X", email=None, subject="s", text="t",
+                                  queue="billing", priority="P3")
+
+
+async def test_a_phone_contact_joins_the_customer_known_by_email(desk: Desk) -> None:
+    known = await desk.store.resolve_customer(Identity("email", "max@example.be", "Max",
+                                                       "max@example.be"))
+    ticket = await desk.service.create(
+        desk.agent, name="Max", email="Max@Example.be", subject="Invoice", text="Needs a copy",
+        queue="sales", priority="P4")
+    assert ticket.customer_id == known.id
+
+
+async def test_priority_and_subject_can_be_corrected_with_an_audit_trail(desk: Desk) -> None:
+    with pytest.raises(TicketError, match="priority must be one of"):
+        await desk.service.update(desk.agent, desk.ticket.id, priority="P9")
+    updated = await desk.service.update(desk.agent, desk.ticket.id, priority="P1",
+                                        subject="Leasing for 40 bikes")
+    assert (updated.priority, updated.subject) == ("P1", "Leasing for 40 bikes")
+    event = (await desk.store.events(ticket_id=updated.id))[-1]
+    assert event.type == "ticket.updated" and event.data["priority"] == {"from": "P3",
+                                                                         "to": "P1"}

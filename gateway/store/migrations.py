@@ -140,4 +140,5 @@ CREATE TABLE dedup (
 def render(sql: str, dialect: str) -> str:
     """Fill the dialect-specific parts of a migration."""
     pk = "INTEGER PRIMARY KEY AUTOINCREMENT" if dialect == "sqlite" else "BIGSERIAL PRIMARY KEY"
-    return sql.format(pk=pk)
+    blob = "BLOB" if dialect == "sqlite" else "BYTEA"
+    return sql.format(pk=pk, blob=blob)
