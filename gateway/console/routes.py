@@ -28,7 +28,7 @@ from gateway.keys import KB, SETTINGS, STORE, TICKETS
 from gateway.lifecycle import TRANSITIONS
 from gateway.models import Ticket, utcnow
 from gateway.routing import PRESENCES, set_presence
-from gateway.tickets import SETTABLE_STATUSES, can_see
+from gateway.tickets import SETTABLE_STATUSES, TicketError, can_see
 
 #: Same limit as the channels put on a customer's message.
 MAX_TEXT_CHARS = 4000
@@ -41,13 +41,16 @@ DONE = {"replied": "Reply sent to the customer.", "taken": "You now own this tic
         "status-pending": "Set to pending: waiting on the customer. The SLA is paused.",
         "status-solved": "Marked solved. A reply from the customer reopens it.",
         "status-open": "Reopened: the SLA runs again.",
-        "merged": "The duplicate was merged into this ticket."}
+        "merged": "The duplicate was merged into this ticket.",
+        "created": "Ticket opened; it is yours.", "updated": "Ticket updated."}
 #: The same on the list, after an action that took the ticket out of the operator's sight.
 LIST_DONE = {"transferred": "Ticket transferred. It is no longer in your queues.",
              "presence": "Presence updated."}
 #: The status buttons, in the order shown.
 STATUS_ACTIONS = {"pending": "Pending (waiting on the customer)", "solved": "Solved",
                   "open": "Reopen"}
+
+NEW_TICKET_FIELDS = ("name", "email", "subject", "text", "queue", "priority")
 
 routes = web.RouteTableDef()
 
@@ -116,6 +119,52 @@ async def ticket_list(request: web.Request) -> web.StreamResponse:
         "kb_errors": alerts.kb_errors_for(operator, request.app[KB].errors),
         "live": f"{PREFIX}/ws", **await common(request),
     })
+
+
+def _new_ticket_form(request: web.Request, form: dict[str, str], error: str = "",
+                     status: int = 200) -> web.Response:
+    operator, service = request[SESSION].operator, request.app[TICKETS]
+    queues = [q for q in service.queues if operator.role != "agent" or q in operator.queues]
+    return page(request, "new_ticket.html", {
+        "form": form, "error": error, "queues": queues, "priorities": service.priorities,
+    }, status=status)
+
+
+@routes.get(f"{PREFIX}/tickets/new")
+async def new_ticket_page(request: web.Request) -> web.StreamResponse:
+    blank = dict.fromkeys(NEW_TICKET_FIELDS, "")
+    return _new_ticket_form(request, {**blank, "priority": "P3"})
+
+
+@routes.post(f"{PREFIX}/tickets/new")
+async def new_ticket(request: web.Request) -> web.StreamResponse:
+    """A contact by phone or at the counter becomes a ticket the operator owns."""
+    posted = await request.post()
+    form = {key: str(posted.get(key, "")).strip()[:MAX_TEXT_CHARS]
+            for key in NEW_TICKET_FIELDS}
+    if form["priority"] not in request.app[TICKETS].priorities:
+        return _new_ticket_form(request, form, "Choose a priority from the list.", 400)
+    try:
+        ticket = await request.app[TICKETS].create(
+            request[SESSION].operator, name=form["name"], email=form["email"] or None,
+            subject=form["subject"], text=form["text"], queue=form["queue"],
+            priority=form["priority"])
+    except TicketError as exc:
+        return _new_ticket_form(request, form, str(exc), 400)
+    raise _back(ticket.id, "created")
+
+
+@routes.post(PREFIX + r"/tickets/{ticket_id:\d+}/fields")
+async def update_fields(request: web.Request) -> web.StreamResponse:
+    """Correct the priority or the subject."""
+    ticket_id = _ticket_id(request)
+    await _visible(request, ticket_id, open_only=True)
+    posted = await request.post()
+    priority = str(posted.get("priority", "")).strip() or None
+    subject = str(posted.get("subject", "")).strip()[:200] or None
+    await request.app[TICKETS].update(request[SESSION].operator, ticket_id, priority=priority,
+                                      subject=subject)
+    raise _back(ticket_id, "updated")
 
 
 @routes.get(f"{PREFIX}/")

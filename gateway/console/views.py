@@ -13,6 +13,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from gateway.attachments import AttachmentMeta, attachments_of
 from gateway.console import queries
 from gateway.console.canned import language_of
 from gateway.console.pages import when
@@ -41,6 +42,29 @@ class TicketRow:
 
 
 @dataclass(frozen=True)
+class FileLink:
+    """A customer's attachment as listed under the message; `stored` False = too large."""
+
+    id: int
+    name: str
+    size: str
+    stored: bool
+
+
+def size_label(size: int) -> str:
+    for unit in ("B", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            return f"{size} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    return f"{size} B"
+
+
+def file_link(meta: AttachmentMeta) -> FileLink:
+    return FileLink(id=meta.id, name=meta.filename or "attachment", size=size_label(meta.size),
+                    stored=not meta.too_large)
+
+
+@dataclass(frozen=True)
 class Entry:
     """One message of the transcript; `html` is set only for sanitised bot/operator Markdown."""
 
@@ -51,6 +75,7 @@ class Entry:
     html: Markup | None
     created_at: datetime
     delivery: str | None = None
+    files: tuple[FileLink, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -178,7 +203,8 @@ async def ticket_rows(store: Store, tickets: list[Ticket],
     return rows
 
 
-def entry(message: Message, delivery: queries.Delivery | None) -> Entry:
+def entry(message: Message, delivery: queries.Delivery | None,
+          files: list[AttachmentMeta] | None = None) -> Entry:
     if message.author == "customer":
         who, html = "Customer", None
     else:
@@ -189,7 +215,8 @@ def entry(message: Message, delivery: queries.Delivery | None) -> Entry:
     if delivery is not None:
         status = delivery.status + (f": {delivery.last_error}" if delivery.last_error else "")
     return Entry(id=message.id, author=message.author, who=str(who), text=message.text,
-                 html=html, created_at=message.created_at, delivery=status)
+                 html=html, created_at=message.created_at, delivery=status,
+                 files=tuple(file_link(f) for f in files or ()))
 
 
 def attempts(raw: list[dict[str, Any]]) -> list[Attempt]:
@@ -267,7 +294,9 @@ async def ticket_page(service: TicketService, operator: Operator, ticket_id: int
     assert conversation is not None  # tickets reference conversations (foreign key)
     names = _names(await store.operators())
     sent = await queries.deliveries(store, conversation.id)
-    transcript = [entry(m, sent.get(m.id)) for m in await store.messages(conversation.id)]
+    messages = await store.messages(conversation.id)
+    files = await attachments_of(store, [m.id for m in messages if m.author == "customer"])
+    transcript = [entry(m, sent.get(m.id), files.get(m.id)) for m in messages]
     # The ticket's own trail, plus conversation events that belong to no ticket
     # (delivery failures, feedback) so the operator sees when a reply did not go out.
     trail = await store.events(ticket_id=ticket.id)
