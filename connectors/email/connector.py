@@ -39,10 +39,11 @@ from connectors.email.imap import ImapError, ImapSession, MailboxStatus, batches
 from connectors.email.mailthread import subject_ticket_ref, thread_candidates
 from connectors.email.parse import ParsedMail, parse_message
 from connectors.email.smtp import SmtpSender
+from gateway.attachments import save_attachments
 from gateway.errors import DeliveryError, StoreError
 from gateway.keys import CONNECTORS, PIPELINE, SETTINGS, STORE
 from gateway.models import Conversation, Message, utcnow
-from gateway.pipeline import Pipeline
+from gateway.pipeline import Outcome, Pipeline
 from gateway.settings import EmailSettings
 from gateway.store import Store
 
@@ -317,6 +318,7 @@ class EmailConnector:
             meta=meta,
         )
         outcome = await self.pipeline.handle(inbound)
+        await self._keep_attachments(mail, outcome, meta["attachments"])
         too_large = [a.filename for a in mail.attachments if a.too_large]
         if too_large and not outcome.duplicate:
             await self.store.add_event(
@@ -326,6 +328,25 @@ class EmailConnector:
         if outcome.duplicate:
             return "duplicate"
         return f"automated:{automated}" if automated else str(outcome.decision)
+
+    async def _keep_attachments(self, mail: ParsedMail, outcome: Outcome,
+                                listed: list[dict[str, Any]]) -> None:
+        """Store the files with the message (too-large ones as a row without bytes).
+
+        A new message always. A duplicate only when it is this very mail taken in again
+        after a crash or a store error between the pipeline's commit and this call (the
+        stored message lists the same attachments and has none saved yet); never a
+        stranger's mail reusing the Message-ID. `save_attachments` is all-or-nothing and
+        writes nothing for a message that already has its files.
+        """
+        if not mail.attachments:
+            return
+        if outcome.duplicate:
+            stored = await self.store.find_message(CHANNEL, mail.message_id)
+            if (stored is None or stored.id != outcome.message_id
+                    or stored.meta.get("attachments") != listed):
+                return
+        await save_attachments(self.store, outcome.message_id, mail.attachments)
 
     async def _thread(self, mail: ParsedMail) -> tuple[ConversationKey, dict[str, Any]]:
         """Which conversation the mail joins; only ever one whose customer is the sender."""
