@@ -185,6 +185,7 @@ async def ticket_page(request: web.Request) -> web.StreamResponse:
     return page(request, "ticket.html", {
         "view": view, "done": DONE.get(request.query.get("done", "")),
         "outcomes": service.outcome_codes, "queues": service.queues,
+        "priorities": service.priorities,
         "targets": await views.transfer_targets(request.app[STORE], operator, ticket),
         "status_actions": _status_actions(ticket),
         "duplicates": [t for t in view.profile.tickets if t.status != "closed"],

@@ -58,6 +58,8 @@ async def test_priority_and_subject_are_corrected_from_the_ticket_page(
         client: TestClient, login: Login, handoff: Handoff) -> None:
     ticket_id = (await handoff())["ticket_id"]
     csrf = await login()
+    page = await (await client.get(f"/console/tickets/{ticket_id}")).text()
+    assert f'action="/console/tickets/{ticket_id}/fields"' in page
     response = await client.post(f"/console/tickets/{ticket_id}/fields", data={
         "csrf": csrf, "priority": "P1", "subject": "Bike stolen"})
     assert response.status == 200 and "Ticket updated." in await response.text()
