@@ -16,6 +16,7 @@ from pathlib import Path
 
 import structlog
 
+from gateway.background import background
 from knowledge_base.decide import Thresholds
 from knowledge_base.files import LoadResult, load_directory
 from knowledge_base.index import Matcher
@@ -111,13 +112,8 @@ class KnowledgeService:
         """Load once, then watch the directory until the context exits."""
         if self._snapshot is None:
             await asyncio.to_thread(self.load)
-        task = asyncio.create_task(self._watch(), name="kb-reloader")
-        try:
+        async with background(self._watch(), "kb-reloader"):
             yield self
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     async def _watch(self) -> None:
         while True:

@@ -18,6 +18,7 @@ from datetime import timedelta
 import structlog
 
 from connectors.base import Connector, ConversationKey, Outbound
+from gateway.background import background
 from gateway.errors import DeliveryError, DeliveryRetryLater, DeliveryUncertain, StoreError
 from gateway.models import OutboxEntry, utcnow
 from gateway.notify import Hub
@@ -130,11 +131,8 @@ class OutboxWorker:
 
     @contextlib.asynccontextmanager
     async def running(self, grace: float) -> AsyncIterator[OutboxWorker]:
-        task = asyncio.create_task(self._loop(), name="outbox")
         try:
-            yield self
+            async with background(self._loop(), "outbox"):
+                yield self
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
             await self.drain(grace)

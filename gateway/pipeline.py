@@ -19,6 +19,7 @@ from typing import Any
 import structlog
 
 from connectors.base import ConversationKey, Identity, Inbound
+from gateway.background import background
 from gateway.calendar import out_of_hours_notice
 from gateway.errors import StoreError
 from gateway.handoff import open_or_reopen_ticket, subject_from
@@ -142,13 +143,8 @@ class Pipeline:
                 except StoreError as exc:
                     log.error("pipeline.resume_failed", error=str(exc))
 
-        task = asyncio.create_task(sweep(), name="pipeline-resume")
-        try:
+        async with background(sweep(), "pipeline-resume"):
             yield self
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     async def _replay(self, outcome: Outcome) -> Outcome:
         """A resent message gets the replies the first copy got, and nothing new."""

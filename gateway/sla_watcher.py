@@ -19,6 +19,7 @@ from typing import Any
 
 import structlog
 
+from gateway.background import background
 from gateway.calendar import BusinessCalendar
 from gateway.errors import StoreError
 from gateway.models import Ticket, utcnow
@@ -134,10 +135,5 @@ class SlaWatcher:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[SlaWatcher]:
-        task = asyncio.create_task(self._loop(), name="sla-watcher")
-        try:
+        async with background(self._loop(), "sla-watcher"):
             yield self
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
