@@ -290,11 +290,7 @@ class Pipeline:
                        article_id: str | None = None) -> Ticket:
         messages = await self.store.messages(conversation.id)
         subject = next((m.text for m in reversed(messages) if m.direction == "inbound"), "")
-        queue = self.settings.default_queue
-        if article_id is not None:
-            article = self.kb.snapshot.articles.get(article_id)
-            if article is not None and article.queue in {q.name for q in self.settings.queues}:
-                queue = article.queue
+        queue = self.queue_for(article_id, conversation.category)
         customer = await self.store.get_customer(conversation.customer_id)
         assessment = assess(subject, customer.segment if customer else None,
                             self.settings.priority, urgent=urgent)
@@ -319,6 +315,15 @@ class Pipeline:
         outcome.ticket_id = ticket.id
         outcome.decision = "handoff"
         return ticket
+
+    def queue_for(self, article_id: str | None, category: str | None) -> str:
+        """The article's own queue, else its purpose category's queue, else the default."""
+        article = self.kb.snapshot.articles.get(article_id) if article_id else None
+        queues = {q.name for q in self.settings.queues}
+        if article is not None and article.queue in queues:
+            return article.queue
+        purpose = article.category if article is not None else category
+        return self.settings.category_queues.get(purpose or "", self.settings.default_queue)
 
     async def _auto_assign(self, ticket: Ticket) -> Ticket:
         """The least-loaded available operator who fits takes it; otherwise it stays queued."""

@@ -198,6 +198,9 @@ class Settings(_Section):
     queues: tuple[QueueSettings, ...] = (QueueSettings(name="general"),)
     #: Queue that receives hand-offs whose article names no queue.
     default_queue: str = "general"
+    #: Purpose category (order, sales, information, assistance, complaint) → queue, for
+    #: hand-offs whose article names no queue of its own.
+    category_queues: dict[str, str] = Field(default_factory=dict)
     logging: LoggingSettings = LoggingSettings()
     #: Directory relative paths are resolved against (the config file's directory).
     base_dir: Path = Path(".")
@@ -268,6 +271,9 @@ def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Setti
     queue_names = {queue.name for queue in settings.queues}
     if settings.default_queue not in queue_names:
         raise ConfigError(str(path), "default_queue", f"no queue named {settings.default_queue!r}")
+    for category, queue in settings.category_queues.items():
+        if queue not in queue_names:
+            raise ConfigError(str(path), f"category_queues.{category}", f"no queue named {queue!r}")
     for key, problem in policy_problems(settings.sla, settings.priority):
         raise ConfigError(str(path), key, problem)
     unknown = sorted(set(settings.calendar.queues) - queue_names)

@@ -77,3 +77,29 @@ async def test_nobody_fits_leaves_the_ticket_in_its_queue(client: TestClient,
     result = await handoff(client, api_headers, "I want to talk to a person please", "en-only")
     ticket = await store.get_ticket(result["ticket_id"])
     assert ticket is not None and ticket.assignee_id is None and ticket.queue == "general"
+
+
+async def test_hand_offs_go_to_the_articles_queue_else_its_purpose_category_queue(
+        aiohttp_client: Any, make_settings: Any) -> None:
+    from gateway.app import create_app
+    from gateway.keys import PIPELINE
+
+    client = await aiohttp_client(create_app(make_settings(
+        category_queues={"information": "sales", "complaint": "billing"})))
+    pipeline = client.app[PIPELINE]
+    assert pipeline.queue_for("warranty", None) == "technical"  # the article's own queue
+    assert pipeline.queue_for("opening-hours-shops", None) == "sales"  # no queue: category
+    assert pipeline.queue_for(None, "complaint") == "billing"  # no article: conversation's
+    assert pipeline.queue_for(None, None) == "general"
+
+
+def test_a_category_queue_must_exist(tmp_path: Any) -> None:
+    import pytest
+
+    from gateway.errors import ConfigError
+    from gateway.settings import load_settings
+
+    path = tmp_path / "gateway.toml"
+    path.write_text('category_queues = { complaint = "nowhere" }\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"category_queues\.complaint: no queue named"):
+        load_settings(path, environ={})
