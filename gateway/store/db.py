@@ -175,10 +175,15 @@ class PostgresDatabase:
         except asyncpg.PostgresError as exc:
             raise StoreError(f"PostgreSQL refused the connection: {exc}") from exc
 
-    async def close(self) -> None:
+    async def close(self, grace: float = 10.0) -> None:
+        """Close gracefully; a connection still busy after `grace` seconds (a server that
+        went away mid-query) is cut, so shutdown never hangs."""
         if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+            pool, self._pool = self._pool, None
+            try:
+                await asyncio.wait_for(pool.close(), grace)
+            except (TimeoutError, *_UNAVAILABLE):
+                pool.terminate()
 
     @property
     def pool(self) -> asyncpg.Pool:

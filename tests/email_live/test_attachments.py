@@ -97,7 +97,7 @@ async def _ticket_with_files(gw: Gateway, count: int = 2) -> tuple[Ticket, list[
 
 
 async def test_files_are_stored_listed_and_downloaded_only_by_who_sees_the_ticket(
-        mailbox: str, gateway: GatewayFactory, browser: Any, database_url: str) -> None:
+        database_url: str, mailbox: str, gateway: GatewayFactory, browser: Any) -> None:
     gw = await gateway(mailbox, database_url=database_url, max_attachment_bytes=LIMIT)
     async with MailAdmin() as admin:
         uid = await admin.append(mailbox, mail_with_files())

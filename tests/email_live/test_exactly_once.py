@@ -16,7 +16,7 @@ QUESTION = make_mail(sender="Ann <ann@customer.test>", subject="Delivery",
 
 
 async def test_killed_after_commit_before_flagging_restarts_without_duplicates(
-        mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory, database_url: str,
+        database_url: str, mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory,
         monkeypatch: pytest.MonkeyPatch) -> None:
     handled = asyncio.Event()
 
@@ -48,7 +48,7 @@ async def test_killed_after_commit_before_flagging_restarts_without_duplicates(
 
 
 async def test_a_store_failure_at_the_commit_step_reingests_once(
-        mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory, database_url: str,
+        database_url: str, mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory,
         monkeypatch: pytest.MonkeyPatch) -> None:
     original = EmailConnector._advance
     failures: list[int] = []

@@ -9,7 +9,7 @@ CUSTOMER = "Ann Peeters <ann@customer.test>"
 
 
 async def test_customer_mail_gets_a_threaded_bot_answer_and_is_seen_after_commit(
-        mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory, database_url: str) -> None:
+        database_url: str, mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory) -> None:
     gw = await gateway(mailbox, database_url=database_url)
     raw = make_mail(sender=CUSTOMER, subject="Delivery question",
                     body="How long does delivery take?", message_id="<q1@customer.test>",
@@ -91,7 +91,7 @@ async def test_a_stranger_quoting_a_ticket_number_gets_a_new_conversation(
 
 
 async def test_an_auto_responder_answering_the_bot_gets_no_second_reply(
-        mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory, database_url: str) -> None:
+        database_url: str, mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory) -> None:
     gw = await gateway(mailbox, database_url=database_url)
     async with MailAdmin() as admin:
         await admin.append(mailbox, make_mail(sender=CUSTOMER, subject="Delivery",
@@ -157,7 +157,7 @@ async def test_a_malformed_mail_is_quarantined_and_the_next_one_flows(
 
 
 async def test_mailbox_recreated_with_new_uidvalidity_does_not_reingest_old_mail(
-        mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory, database_url: str) -> None:
+        database_url: str, mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory) -> None:
     old = [make_mail(sender=CUSTOMER, subject=f"Old {n}", body="How long does delivery take?")
            for n in range(3)]
     gw = await gateway(mailbox, database_url=database_url)

@@ -92,7 +92,7 @@ def _dsn(recipient: str, original_message_id: str) -> bytes:
 
 
 async def test_a_hard_bounce_is_recorded_and_suppresses_the_address(
-        mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory, database_url: str) -> None:
+        database_url: str, mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory) -> None:
     gw = await gateway(mailbox, database_url=database_url)
     async with MailAdmin() as admin:
         await admin.append(mailbox, make_mail(**QUESTION))
