@@ -146,6 +146,8 @@ class EmailSettings(_Section):
     max_attachment_bytes: int = Field(10 * 1024 * 1024, ge=0)
     #: At most this many automatic (bot) replies per correspondent per hour (RFC 3834 loops).
     auto_replies_per_hour: int = Field(5, ge=0)
+    #: Addresses that receive SLA warnings and breaches (e.g. the supervisors' list).
+    escalate_to: tuple[str, ...] = ()
 
 
 class SlackSettings(_Section):

@@ -33,6 +33,7 @@ import structlog
 from aiohttp import web
 
 from connectors.base import ConversationKey, Identity, Inbound, InboundAttachment, Outbound
+from connectors.email import escalation
 from connectors.email.compose import ComposeError, compose_reply
 from connectors.email.headers import normalise_message_id, raw_header
 from connectors.email.imap import ImapError, ImapSession, MailboxStatus, batches, tls_context
@@ -41,7 +42,7 @@ from connectors.email.parse import ParsedMail, parse_message
 from connectors.email.smtp import SmtpSender
 from gateway.attachments import save_attachments
 from gateway.errors import DeliveryError, StoreError
-from gateway.keys import CONNECTORS, PIPELINE, SETTINGS, STORE
+from gateway.keys import CONNECTORS, HUB, PIPELINE, SETTINGS, STORE
 from gateway.models import Conversation, Message, utcnow
 from gateway.pipeline import Outcome, Pipeline
 from gateway.settings import EmailSettings
@@ -111,6 +112,8 @@ class EmailConnector:
         self.domain = self.settings.address.rpartition("@")[2].lower()
         self._health = _Health()
         self._task: asyncio.Task[None] | None = None
+        self._escalation: asyncio.Task[None] | None = None
+        self._alarms: asyncio.Queue[dict[str, Any]] | None = None
         #: Set after every completed sync (tests and the benchmark wait on it).
         self.synced = asyncio.Event()
 
@@ -127,13 +130,22 @@ class EmailConnector:
     async def start(self) -> None:
         self._health.quarantined = len(await self.store.get_state(QUARANTINE_INDEX) or [])
         self._task = asyncio.create_task(self._run(), name="email-imap")
+        if self.settings.escalate_to:
+            self._alarms = self.app[HUB].subscribe("notifications")
+            self._escalation = asyncio.create_task(
+                escalation.follow(self._alarms, self.smtp, self.settings,
+                                  self.app[SETTINGS].server.public_url), name="email-escalation")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._escalation):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._escalation = None
+        if self._alarms is not None:
+            self.app[HUB].unsubscribe("notifications", self._alarms)
+            self._alarms = None
         self._health.connected = False
 
     def health(self) -> dict[str, Any]:

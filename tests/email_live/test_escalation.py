@@ -1,0 +1,31 @@
+"""SLA breaches are mailed to `[email] escalate_to`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.email_live.conftest import GatewayFactory
+from tests.email_live.servers import MailAdmin, SmtpCapture, make_mail
+
+
+async def test_an_sla_breach_is_mailed_to_the_escalation_address(
+        mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory) -> None:
+    from gateway.keys import HUB, SETTINGS
+    from gateway.models import utcnow
+    from gateway.sla_watcher import SlaWatcher
+
+    gw = await gateway(mailbox, escalate_to=["supervisors@velora.be"])
+    async with MailAdmin() as admin:
+        uid = await admin.append(mailbox, make_mail(
+            sender="ann@customer.test", subject="Help", body="I want to talk to a person"))
+    await gw.processed(uid)
+    await smtp.wait_for(1)  # the hand-off reply to the customer
+    (ticket,) = await gw.store.tickets(("new", "open"))
+    settings = gw.app[SETTINGS]
+    watcher = SlaWatcher(gw.store, gw.app[HUB], settings.sla, settings.calendar.for_queue)
+    await watcher.run_once(utcnow() + timedelta(days=30))
+    mails = await smtp.wait_for(2)
+    escalation = next(m for m in mails if m["To"] == "supervisors@velora.be")
+    assert escalation["Subject"].startswith(f"[#{ticket.id}] SLA breached:")
+    assert escalation["Auto-Submitted"] == "auto-generated"
+    assert f"/console/tickets/{ticket.id}" in escalation.get_content()
