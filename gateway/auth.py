@@ -86,8 +86,13 @@ async def logout(request: web.Request, response: web.StreamResponse) -> None:
     response.del_cookie(COOKIE, path="/")
 
 
-async def current_operator(request: web.Request) -> tuple[Operator, str] | None:
-    """The logged-in operator and their CSRF token, sliding the idle expiry; None if absent."""
+async def current_operator(request: web.Request,
+                           extend: bool = True) -> tuple[Operator, str] | None:
+    """The logged-in operator and their CSRF token; None if absent or expired.
+
+    `extend` slides the idle expiry: true for what the operator does, false for automatic
+    page refreshes, so an unattended console tab still times out.
+    """
     token = request.cookies.get(COOKIE)
     if not token:
         return None
@@ -102,8 +107,9 @@ async def current_operator(request: web.Request) -> tuple[Operator, str] | None:
     operator = await store.get_operator(operator_id)
     if operator is None or not operator.active:
         return None
-    idle = timedelta(minutes=request.app[SETTINGS].console.session_idle_minutes)
-    await store.extend_session(_digest(token), utcnow() + idle)
+    if extend:
+        idle = timedelta(minutes=request.app[SETTINGS].console.session_idle_minutes)
+        await store.extend_session(_digest(token), utcnow() + idle)
     return operator, csrf
 
 

@@ -23,6 +23,9 @@ from gateway.errors import AccessDenied
 from gateway.keys import STORE
 from gateway.tickets import TicketError
 
+#: Sent by console.js on the page refreshes a live signal triggers: not operator activity.
+LIVE_REFRESH_HEADER = "X-Live-Refresh"
+
 PREFIX = "/console"
 LOGIN = "/console/login"
 STATIC = "/console/static/"
@@ -85,7 +88,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     if public:
         expected = request.cookies.get(LOGIN_CSRF_COOKIE)
     else:
-        found = await current_operator(request)
+        found = await current_operator(
+            request, extend=request.headers.get(LIVE_REFRESH_HEADER) != "1")
         if found is None:
             raise web.HTTPSeeOther(_login_url(request))
         status = await operator_status(request.app[STORE], found[0].id)

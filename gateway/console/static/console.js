@@ -62,7 +62,9 @@
     if (gone) return;
     if (busy) { again = true; return; }
     busy = true;
-    fetch(location.href, { credentials: "same-origin", cache: "no-store" })
+    // Marked as a live refresh: it must not count as the operator's activity (idle timeout).
+    fetch(location.href, { credentials: "same-origin", cache: "no-store",
+                           headers: { "X-Live-Refresh": "1" } })
       .then(function (response) {
         if (response.redirected && new URL(response.url).pathname === "/console/login") {
           location.assign(response.url); // the session ended: log in again
