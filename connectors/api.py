@@ -15,7 +15,7 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from connectors.base import ConversationKey, Identity, Inbound, Outbound
+from connectors.base import ConversationKey, Identity, Inbound, NothingToRun, Outbound
 from gateway.errors import StoreError
 from gateway.keys import CONNECTORS, PIPELINE, SETTINGS, STORE
 from gateway.models import Message
@@ -202,16 +202,10 @@ async def openapi_json(request: web.Request) -> web.Response:
     return web.json_response(openapi())
 
 
-class ApiConnector:
+class ApiConnector(NothingToRun):
     """API clients fetch replies with GET; delivering is recording that it is available."""
 
     channel = CHANNEL
-
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
 
     async def send(self, outbound: Outbound) -> dict[str, Any] | None:
         return None

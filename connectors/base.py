@@ -72,6 +72,17 @@ class Outbound:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+class NothingToRun:
+    """For channels with no background work of their own (they answer requests or deliver in
+    place): `start` and `stop` have nothing to do."""
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
 class Connector(Protocol):
     """A channel. `send` raises `DeliveryError` (or a subclass) when it could not deliver."""
 

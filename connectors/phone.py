@@ -10,20 +10,14 @@ from typing import Any
 
 from aiohttp import web
 
-from connectors.base import Outbound
+from connectors.base import NothingToRun, Outbound
 from gateway.keys import CONNECTORS
 
 CHANNEL = "phone"
 
 
-class PhoneConnector:
+class PhoneConnector(NothingToRun):
     channel = CHANNEL
-
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
 
     async def send(self, outbound: Outbound) -> dict[str, Any] | None:
         return {"delivered": "in person by the operator"}

@@ -13,7 +13,7 @@ from typing import Any
 import structlog
 from aiohttp import WSMsgType, web
 
-from connectors.base import ACTIONS, ConversationKey, Identity, Inbound, Outbound
+from connectors.base import ACTIONS, ConversationKey, Identity, Inbound, NothingToRun, Outbound
 from gateway.errors import StoreError
 from gateway.keys import CONNECTORS, HUB, PIPELINE, SETTINGS, STORE
 from gateway.markdown import to_safe_html
@@ -59,17 +59,11 @@ def _frame(message_id: int, author: str, kind: str, text: str, meta: dict[str, A
     return frame
 
 
-class WebChatConnector:
+class WebChatConnector(NothingToRun):
     channel = CHANNEL
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
-
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
 
     async def send(self, outbound: Outbound) -> dict[str, Any] | None:
         """Push to the customer's open tabs; a closed tab catches up from the store later."""
