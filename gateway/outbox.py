@@ -69,10 +69,7 @@ class OutboxWorker:
         try:
             result = await connector.send(outbound)
         except DeliveryUncertain as exc:
-            await self.store.outbox_give_up(entry.id, "uncertain", str(exc))
-            await self.store.add_event("system", "delivery.uncertain",
-                                       conversation_id=entry.conversation_id,
-                                       data={"outbox_id": entry.id, "error": str(exc)})
+            await self._give_up(entry, "uncertain", str(exc))
             bound.error("outbox.uncertain", error=str(exc))
             return
         except DeliveryRetryLater as exc:
@@ -80,10 +77,7 @@ class OutboxWorker:
             bound.warning("outbox.retry", error=str(exc), retry_after=exc.retry_after)
             return
         except DeliveryError as exc:
-            await self.store.outbox_give_up(entry.id, "failed", str(exc))
-            await self.store.add_event("system", "delivery.failed",
-                                       conversation_id=entry.conversation_id,
-                                       data={"outbox_id": entry.id, "error": str(exc)})
+            await self._give_up(entry, "failed", str(exc))
             bound.error("outbox.failed", error=str(exc))
             return
         except Exception as exc:  # an unexpected connector bug: keep the reply, try again later
@@ -96,15 +90,19 @@ class OutboxWorker:
                                                     str(result["channel_message_id"]))
         bound.info("outbox.sent")
 
+    async def _give_up(self, entry: OutboxEntry, status: str, error: str) -> None:
+        """Stop trying (`failed` or `uncertain`) and say so on the conversation's record."""
+        await self.store.outbox_give_up(entry.id, status, error)
+        await self.store.add_event("system", f"delivery.{status}",
+                                   conversation_id=entry.conversation_id,
+                                   data={"outbox_id": entry.id, "error": error})
+
     async def _retry_or_fail(self, entry: OutboxEntry, error: str,
                              retry_after: float | None) -> None:
         # A channel that says when to come back (HTTP 429 Retry-After) is slowing us down, not
         # failing: such retries never exhaust the attempts, so a reply is never dropped.
         if retry_after is None and entry.attempts >= self.settings.max_attempts:
-            await self.store.outbox_give_up(entry.id, "failed", error)
-            await self.store.add_event("system", "delivery.failed",
-                                       conversation_id=entry.conversation_id,
-                                       data={"outbox_id": entry.id, "error": error})
+            await self._give_up(entry, "failed", error)
             return
         delay = min(self.settings.backoff * 2 ** (entry.attempts - 1), self.settings.max_backoff)
         if retry_after is not None:
