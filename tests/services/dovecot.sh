@@ -55,7 +55,9 @@ start() {
   fi
   [ -x "$DOVECOT" ] || { echo "dovecot: $DOVECOT missing (apt-get install dovecot-imapd)" >&2; exit 1; }
   configure
-  "$DOVECOT" -c "$CONF"
+  # Detached from the caller's stdout/stderr: a caller that captures output (pytest's
+  # subprocess.run) would otherwise wait for the daemon to close them, forever.
+  "$DOVECOT" -c "$CONF" </dev/null >>"$ROOT/dovecot.out" 2>&1
   for _ in $(seq 50); do
     port_open "$IMAP_PORT" && port_open "$IMAPS_PORT" && {
       echo "dovecot: listening on 127.0.0.1:$IMAP_PORT (plain) and :$IMAPS_PORT (TLS), root $ROOT"
