@@ -2,28 +2,37 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: run test lint bench clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
-	touch $(STAMP)
+
+# The default install: light, no PyTorch.
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+# The tests also cover the optional [semantic] extra (CPU build of PyTorch).
+$(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install -q -e '.[test,semantic]'
+	touch $@
 
 ## Start the gateway on http://127.0.0.1:8080 (SQLite under ./var/, demo config and KB).
-run: $(STAMP)
+run: $(RUN_STAMP)
 	mkdir -p var
 	$(BIN)/helpdesk-gateway run --config config/gateway.toml
 
 ## Set up and run the whole test suite (lint, types, tests).
-test: $(STAMP)
-	$(BIN)/ruff check gateway connectors knowledge_base tests benchmarks
-	$(BIN)/mypy gateway connectors knowledge_base
+test: $(TEST_STAMP)
+	$(BIN)/ruff check gateway connectors knowledge_base tests benchmarks tools
+	$(BIN)/mypy gateway connectors knowledge_base tools
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/kb_quality.py
 
 clean:

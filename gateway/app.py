@@ -25,6 +25,7 @@ from gateway.sla_watcher import SlaWatcher
 from gateway.store import store_for
 from gateway.tickets import TicketService
 from knowledge_base.decide import DEFAULT_THRESHOLDS
+from knowledge_base.index import MatcherSettings
 
 log = structlog.get_logger(__name__)
 
@@ -68,7 +69,8 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     app[STORE] = store
     await ensure_admin(store, settings)
     kb = KnowledgeService(settings.kb_path, thresholds_from(settings),  # type: ignore[arg-type]
-                          settings.knowledge_base.reload_interval)
+                          settings.knowledge_base.reload_interval,
+                          MatcherSettings(semantic=settings.knowledge_base.semantic))
     connectors: dict[str, Connector] = app[CONNECTORS]
     outbox = OutboxWorker(store, connectors, settings.outbox, hub)
     app[KB], app[OUTBOX] = kb, outbox

@@ -19,7 +19,7 @@ import structlog
 from gateway.background import background
 from knowledge_base.decide import Thresholds
 from knowledge_base.files import LoadResult, load_directory
-from knowledge_base.index import Matcher
+from knowledge_base.index import Matcher, MatcherSettings
 from knowledge_base.model import Article
 
 log = structlog.get_logger(__name__)
@@ -46,8 +46,10 @@ def _fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
 
 
 class KnowledgeService:
-    def __init__(self, root: Path, thresholds: Thresholds, interval: float = 1.0) -> None:
+    def __init__(self, root: Path, thresholds: Thresholds, interval: float = 1.0,
+                 matcher: MatcherSettings | None = None) -> None:
         self.root = root
+        self.matcher_settings = matcher or MatcherSettings()
         self.thresholds = thresholds
         self.interval = interval
         self._snapshot: KBSnapshot | None = None
@@ -73,7 +75,7 @@ class KnowledgeService:
         fingerprint = _fingerprint(self.root)
         result = load_directory(self.root)
         articles = self._with_last_good(result)
-        matcher = Matcher.build(articles.values())
+        matcher = Matcher.build(articles.values(), self.matcher_settings)
         errors = tuple(str(error) for error in result.errors)
         if not self.root.is_dir():
             errors = (f"{self.root}: knowledge-base directory not found", *errors)

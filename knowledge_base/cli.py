@@ -22,7 +22,7 @@ from knowledge_base.cases import Outcome, load_cases, run_cases, summary
 from knowledge_base.decide import DEFAULT_THRESHOLDS, Thresholds, decide
 from knowledge_base.errors import KBError
 from knowledge_base.files import LoadResult, load_directory
-from knowledge_base.index import Matcher
+from knowledge_base.index import Matcher, MatcherSettings
 from knowledge_base.lint import lint
 
 
@@ -56,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--lang", help="en, fr, nl or de (default: detected)")
     ask.add_argument("--previous", metavar="ARTICLE_ID", help="article answered just before")
     ask.add_argument("--json", action="store_true")
+    _matcher_options(ask)
     _threshold_options(ask)
     ask.set_defaults(command=_ask)
 
@@ -66,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("--min-pass-rate", type=float, default=1.0, metavar="R",
                       help="exit 1 when fewer than this share of cases pass (default 1.0)")
     _threshold_options(test)
+    _matcher_options(test)
     test.set_defaults(command=_test)
     return parser
 
@@ -76,6 +78,15 @@ def _threshold_options(parser: argparse.ArgumentParser) -> None:
                         help=f"answer threshold (default {defaults.answer})")
     parser.add_argument("--clarify", type=float, default=defaults.clarify,
                         help=f"clarify threshold (default {defaults.clarify})")
+
+
+def _matcher_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--semantic", action="store_true",
+                        help="add sentence embeddings (needs helpdesk-gateway[semantic])")
+
+
+def _matcher(result: LoadResult, args: argparse.Namespace) -> Matcher:
+    return Matcher.build(result.articles.values(), MatcherSettings(semantic=args.semantic))
 
 
 def _thresholds(args: argparse.Namespace) -> Thresholds:
@@ -108,7 +119,7 @@ def _lint(args: argparse.Namespace) -> int:
 def _ask(args: argparse.Namespace) -> int:
     result = _load(args.dir)
     _print_load_errors(result)
-    matcher = Matcher.build(result.articles.values())
+    matcher = _matcher(result, args)
     match = matcher.match(args.text, args.lang, previous_article_id=args.previous)
     decision = decide(match, _thresholds(args))
     if args.json:
@@ -129,7 +140,7 @@ def _test(args: argparse.Namespace) -> int:
     result = _load(args.dir)
     _print_load_errors(result)
     cases = load_cases(args.cases)
-    matcher = Matcher.build(result.articles.values())
+    matcher = _matcher(result, args)
     outcomes = run_cases(matcher, cases, _thresholds(args))
     report = summary(outcomes)
     failures = [o for o in outcomes if not o.passed]

@@ -25,7 +25,7 @@ class Thresholds:
 
 
 #: Chosen from benchmarks/kb_quality.py, see docs/knowledge-base.md#thresholds.
-DEFAULT_THRESHOLDS = Thresholds(answer=0.9, clarify=0.25, clarify_margin=0.3)
+DEFAULT_THRESHOLDS = Thresholds(answer=0.9, clarify=0.25, clarify_margin=0.4)
 
 
 @dataclass(frozen=True)

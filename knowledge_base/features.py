@@ -76,7 +76,7 @@ class Featurizer:
         Gives the same vector as the fitted vectorizers would, in a fraction of the time.
         """
         tokens = words(text)
-        stemmed = " ".join(stem(self._correct(w), lang) for w in tokens)
+        stemmed = " ".join(stem(self.correct(w), lang) for w in tokens)
         word_index, word_weight = _tfidf(self._word_ngrams(stemmed), self._words)
         char_index, char_weight = _tfidf(self._char_ngrams(" ".join(tokens)), self._chars)
         index = np.concatenate([word_index, char_index + len(self._words.vocabulary_)])
@@ -84,7 +84,7 @@ class Featurizer:
         norm = float(np.linalg.norm(weight))
         return index, weight / norm if norm else weight
 
-    def _correct(self, word: str) -> str:
+    def correct(self, word: str) -> str:
         """A word the KB never uses, replaced by the closest one it does ("livraision")."""
         if (not self._typo_correction or word in self._known or len(word) < _MIN_TYPO_LENGTH
                 or word.isdigit()):

@@ -1,18 +1,20 @@
 """The matcher: which articles a customer message is about, and how sure we are.
 
 A linear SVM (one-vs-rest, one class per article) is trained on every example question
-and title of every translation at load time. Its scores become probabilities through a
-softmax whose temperature is fitted on held-out folds of the examples, so `confidence`
-reads as "how often an answer this sure is right" rather than as a raw score.
+and title of every translation at load time, over word and character n-grams plus a dense
+vector of what the words mean (shipped word vectors; sentence embeddings with the extra).
+Its scores become probabilities through a softmax whose temperature is fitted on held-out
+folds of the examples, so `confidence` reads as "how often an answer this sure is right"
+rather than as a raw score.
 See docs/knowledge-base.md for what was measured and why this design.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -25,9 +27,7 @@ from knowledge_base.features import Featurizer
 from knowledge_base.language import detect_language
 from knowledge_base.model import Article
 from knowledge_base.text import fold
-
-if TYPE_CHECKING:
-    from knowledge_base.semantic import Embedder
+from knowledge_base.wordvectors import WordVectors
 
 MAX_CANDIDATES = 5
 _FOLLOW_UP = re.compile(
@@ -52,9 +52,13 @@ class MatcherSettings:
     typo_correction: bool = True
     #: Held-out folds used to fit the confidence temperature (0 disables: fixed 0.1).
     calibration_folds: int = 5
+    #: Add the shipped word vectors (what words mean) to the features.
+    word_vectors: bool = True
+    #: Length of the word-vector part of a question's vector (word+character part: 1).
+    word_vector_weight: float = 1.5
     #: Add sentence embeddings to the features (needs helpdesk-gateway[semantic]).
     semantic: bool = False
-    #: Length of the embedding part of a vector (the word+character part has length 1).
+    #: Length of the sentence-embedding part of a question's vector.
     semantic_weight: float = 2.0
 
 
@@ -75,6 +79,19 @@ class Match:
         return self.candidates[0] if self.candidates else None
 
 
+class Encoder(Protocol):
+    """Dense vectors for texts, appended to the sparse word+character features.
+
+    Both encoders come from English models: text in other languages gets a zero vector
+    rather than noise, and leans on the word+character features alone.
+    """
+
+    languages: frozenset[str]
+    dimensions: int
+
+    def encode(self, texts: Sequence[str]) -> Floats: ...
+
+
 @dataclass(frozen=True)
 class _Examples:
     texts: list[str]
@@ -82,30 +99,58 @@ class _Examples:
     labels: npt.NDArray[np.int64]
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """One fitted linear model: how the matcher scores the languages it is used for."""
+
+    weights: npt.NDArray[np.float32]  # sparse features x articles
+    dense_weights: npt.NDArray[np.float32] | None  # encoder dimensions x articles
+    bias: Floats
+    temperature: float
+    encoders: tuple[Encoder, ...]
+    training: sp.csr_matrix  # the examples as this model saw them (for held-out checks)
+
+    @classmethod
+    def fit(cls, vectors: sp.csr_matrix, examples: _Examples, settings: MatcherSettings,
+            encoders: tuple[Encoder, ...]) -> _Reading:
+        training = sp.hstack([vectors, *(_dense(e, examples.texts, examples.langs)
+                                         for e in encoders)]).tocsr()
+        weights, bias = _linear(_fit(training, examples.labels, settings.c))
+        lexical = vectors.shape[1]
+        return cls(weights[:lexical], weights[lexical:] if encoders else None, bias,
+                   _fit_temperature(training, examples.labels, settings), encoders, training)
+
+    def probabilities(self, query: str, language: str, index: npt.NDArray[np.int64],
+                      weight: Floats) -> Floats:
+        scores = self.weights[index].T @ weight + self.bias
+        if self.dense_weights is not None:
+            dense = np.concatenate([_dense(e, [query], [language])[0] for e in self.encoders])
+            scores = scores + self.dense_weights.T @ dense
+        return _softmax(scores.reshape(1, -1), self.temperature)[0]
+
+
 class Matcher:
-    """Immutable once built: share one instance between threads and requests."""
+    """Immutable once built: share one instance between threads and requests.
+
+    With word vectors or sentence embeddings (English models), English questions are read
+    by a model that also weighs what the words mean; when the KB has other languages, those
+    get a second model over words and characters only, which does better for them than a
+    model that learned to expect a meaning vector they cannot have.
+    """
 
     def __init__(self, articles: list[Article], settings: MatcherSettings,
                  featurizer: Featurizer, examples: _Examples, vectors: sp.csr_matrix,
-                 embedder: Embedder | None = None, training: sp.csr_matrix | None = None,
-                 model: LinearSVC | None = None, temperature: float = 1.0) -> None:
+                 readings: dict[str | None, _Reading] | None = None) -> None:
         self.articles = articles
         self.settings = settings
         self._featurizer = featurizer
         self._examples = examples
-        self._vectors = vectors
-        self._embedder = embedder
-        self._training = training if training is not None else vectors
-        self._temperature = temperature
+        #: by language; the None entry reads every language without its own
+        self._readings = readings or {}
         self._ids = [a.id for a in articles]
         self._position = {a.id: i for i, a in enumerate(articles)}
-        # Hot-path layouts: one row per feature, so a query gathers only its own features.
+        # Hot-path layout: one row per feature, so a query gathers only its own features.
         self._by_feature = sp.csr_matrix(vectors.T) if vectors.shape[0] else vectors
-        self._weights, self._bias = _linear(model)
-        self._dense_weights: npt.NDArray[np.float32] | None = None
-        if self._weights is not None and embedder is not None:
-            lexical = vectors.shape[1]
-            self._weights, self._dense_weights = self._weights[:lexical], self._weights[lexical:]
         # examples are grouped by article: article i owns rows _rows[i]:_rows[i + 1]
         self._rows = np.searchsorted(examples.labels, np.arange(len(articles) + 1))
 
@@ -122,17 +167,15 @@ class Matcher:
         vectors = featurizer.fit_transform(examples.texts, examples.langs)
         if len(articles) < 2:
             return cls(articles, settings, featurizer, examples, vectors)
-        embedder = None
-        training = vectors
-        if settings.semantic:
-            from knowledge_base.semantic import load_embedder  # optional extra, heavy
-
-            embedder = load_embedder(settings.semantic_weight)
-            training = sp.hstack([vectors, embedder.encode(examples.texts)]).tocsr()
-        model = _fit(training, examples.labels, settings.c)
-        temperature = _fit_temperature(training, examples.labels, settings)
-        return cls(articles, settings, featurizer, examples, vectors, embedder, training, model,
-                   temperature)
+        encoders = _encoders(settings, featurizer)
+        meaning = _Reading.fit(vectors, examples, settings, encoders)
+        covered = frozenset.intersection(*(e.languages for e in encoders)) if encoders else None
+        if covered is None or covered.issuperset(examples.langs):
+            return cls(articles, settings, featurizer, examples, vectors, {None: meaning})
+        words_only = _Reading.fit(vectors, examples, settings, ())
+        readings: dict[str | None, _Reading] = {lang: meaning for lang in covered}
+        readings[None] = words_only
+        return cls(articles, settings, featurizer, examples, vectors, readings)
 
     def match(self, text: str, lang: str | None = None,
               previous_article_id: str | None = None) -> Match:
@@ -145,7 +188,7 @@ class Matcher:
         if index.size == 0:  # not a single known word or character sequence
             return Match(language, [])
         similarities = self._by_feature[index].T @ weight  # to every example question
-        probabilities = self._probabilities(query, index, weight, similarities)
+        probabilities = self._probabilities(query, language, index, weight, similarities)
         order = np.argsort(-probabilities, kind="stable")[:MAX_CANDIDATES]
         return Match(language, [
             Candidate(self._ids[i], round(float(probabilities[i]), 4),
@@ -155,10 +198,11 @@ class Matcher:
     def held_out_confusions(self, folds: int = 10) -> list[tuple[str, str, str]]:
         """(question, its article, article it went to) for examples the matcher gets wrong
         when trained without them: the articles an admin should tell apart better."""
-        if self._weights is None or len(self._examples.texts) < folds:
+        if not self._readings or len(self._examples.texts) < folds:
             return []
         labels = self._examples.labels
-        scores, rows = _held_out(self._training, labels, self.settings.c, folds)
+        training = self._readings[None].training
+        scores, rows = _held_out(training, labels, self.settings.c, folds)
         predicted = scores.argmax(axis=1)
         return [(self._examples.texts[row], self._ids[labels[row]], self._ids[guess])
                 for row, guess in zip(rows, predicted, strict=True) if guess != labels[row]]
@@ -177,20 +221,38 @@ class Matcher:
         _, translation = self.articles[self._position[previous]].translation(language)
         return f"{translation.title} {text}"
 
-    def _probabilities(self, query: str, index: npt.NDArray[np.int64], weight: Floats,
-                       similarities: Floats) -> Floats:
-        if self._weights is None:  # a single article: how close is the nearest example?
+    def _probabilities(self, query: str, language: str, index: npt.NDArray[np.int64],
+                       weight: Floats, similarities: Floats) -> Floats:
+        if not self._readings:  # a single article: how close is the nearest example?
             return np.array([float(similarities.max())])
-        scores = self._weights[index].T @ weight + self._bias
-        if self._embedder is not None and self._dense_weights is not None:
-            scores = scores + self._dense_weights.T @ self._embedder.encode([query])[0]
-        return _softmax(scores.reshape(1, -1), self._temperature)[0]
+        reading = self._readings.get(language) or self._readings[None]
+        return reading.probabilities(query, language, index, weight)
 
     def _nearest_question(self, similarities: Floats, article: int) -> str | None:
         start, end = self._rows[article], self._rows[article + 1]
         if start == end:
             return None
         return self._examples.texts[start + int(np.argmax(similarities[start:end]))]
+
+
+def _encoders(settings: MatcherSettings, featurizer: Featurizer) -> tuple[Encoder, ...]:
+    encoders: list[Encoder] = []
+    if settings.word_vectors:
+        encoders.append(WordVectors(settings.word_vector_weight, featurizer.correct))
+    if settings.semantic:
+        from knowledge_base.semantic import load_embedder  # optional extra, heavy
+
+        encoders.append(load_embedder(settings.semantic_weight))
+    return tuple(encoders)
+
+
+def _dense(encoder: Encoder, texts: Sequence[str], langs: Sequence[str]) -> Floats:
+    """The encoder's vectors for texts in its languages, zeros for the others."""
+    result = np.zeros((len(texts), encoder.dimensions))
+    rows = [i for i, lang in enumerate(langs) if lang in encoder.languages]
+    if rows:
+        result[rows] = encoder.encode([texts[i] for i in rows])
+    return result
 
 
 def _examples(articles: list[Article]) -> _Examples:
@@ -207,10 +269,8 @@ def _examples(articles: list[Article]) -> _Examples:
     return _Examples(texts, langs, np.array(labels, dtype=np.int64))
 
 
-def _linear(model: LinearSVC | None) -> tuple[npt.NDArray[np.float32] | None, Floats]:
+def _linear(model: LinearSVC) -> tuple[npt.NDArray[np.float32], Floats]:
     """The model as (features x articles) weights and a bias, two-class models included."""
-    if model is None:
-        return None, np.zeros(0)
     weights = np.asarray(model.coef_, dtype=np.float32)
     bias = np.asarray(model.intercept_, dtype=float)
     if weights.shape[0] == 1:

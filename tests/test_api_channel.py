@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from gateway.app import create_app
 from gateway.keys import STORE
+from gateway.settings import Settings
+from tests.conftest import DEMO_KB
 
 
 async def post(client: TestClient, headers: dict[str, str], text: str, status: int = 201,
@@ -33,6 +37,17 @@ async def test_known_question_gets_the_kb_answer(client: TestClient,
     assert reply["article_id"] == "delivery-time"
     assert reply["confidence"] > 0.5
     assert result["ticket_id"] is None
+
+
+async def test_semantic_matcher_setting_answers_paraphrases(
+        aiohttp_client: Callable[..., Any], make_settings: Callable[..., Settings],
+        api_headers: dict[str, str]) -> None:
+    # "sign in" is in no example of password-reset: the light matcher hands it off, the
+    # sentence embeddings answer it.
+    settings = make_settings(knowledge_base={"path": str(DEMO_KB), "semantic": True})
+    client = await aiohttp_client(create_app(settings))
+    (reply,) = (await post(client, api_headers, "I cannot sign in"))["replies"]
+    assert (reply["kind"], reply["article_id"]) == ("answer", "password-reset")
 
 
 async def test_answer_comes_in_the_customers_language(client: TestClient,

@@ -35,6 +35,16 @@ def test_wrong_type_names_file_key_and_problem(tmp_path: Path) -> None:
     assert "integer" in caught.value.problem
 
 
+def test_semantic_matcher_without_the_extra_says_how_to_install_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As on a default install, whether or not the extra is present on this machine.
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+    path = write(tmp_path, "[knowledge_base]\nsemantic = true\n")
+    with pytest.raises(ConfigError,
+                       match=r"knowledge_base\.semantic: .*helpdesk-gateway\[semantic\]"):
+        load_settings(path, environ={})
+
+
 def test_unknown_key_is_refused_rather_than_ignored(tmp_path: Path) -> None:
     path = write(tmp_path, "[server]\nprot = 8080\n")
     with pytest.raises(ConfigError, match=r"server\.prot: Extra inputs are not permitted"):

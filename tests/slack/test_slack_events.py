@@ -128,12 +128,12 @@ async def test_rate_limited_reply_is_sent_once_after_retry_after(slack: SlackDri
 
 
 async def test_clarification_choice_button_sends_its_number(slack: SlackDriver) -> None:
-    ts = await slack.dm("bike battery delivery")
+    ts = await slack.dm("my battery delivery")  # delivery-time or battery-problem?
     await customer_posts(slack.fake)
     (clarify,) = slack.fake.messages(channel=CUSTOMER_DM)
     buttons = [e for b in clarify["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert [b["action_id"] for b in buttons][:2] == ["choice_1", "choice_2"]
-    await slack.press(clarify, "choice_2")
+    await slack.press(clarify, "choice_1")
     answer = (await customer_posts(slack.fake, 2))[1]
     assert answer["thread_ts"] == ts
     assert "3 to 5 working days" in str(answer["text"])
