@@ -92,7 +92,8 @@ class Encoder(Protocol):
     languages: frozenset[str]
     dimensions: int
 
-    def encode(self, texts: Sequence[str]) -> Floats: ...
+    def encode(self, texts: Sequence[str], remember: bool = False) -> Floats:
+        """`remember`: the texts are example questions, worth keeping for the next build."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ class _Reading:
     @classmethod
     def fit(cls, vectors: sp.csr_matrix, examples: _Examples, settings: MatcherSettings,
             encoders: tuple[Encoder, ...]) -> _Reading:
-        training = sp.hstack([vectors, *(_dense(e, examples.texts, examples.langs)
+        training = sp.hstack([vectors, *(_dense(e, examples.texts, examples.langs, remember=True)
                                          for e in encoders)]).tocsr()
         # liblinear releases the GIL: the model and its calibration train side by side,
         # which nearly halves a large KB's rebuild on two cores (CLINC150 full: 26 s -> 18 s).
@@ -259,12 +260,13 @@ def _encoders(settings: MatcherSettings, featurizer: Featurizer) -> tuple[Encode
     return tuple(encoders)
 
 
-def _dense(encoder: Encoder, texts: Sequence[str], langs: Sequence[str]) -> Floats:
+def _dense(encoder: Encoder, texts: Sequence[str], langs: Sequence[str],
+           remember: bool = False) -> Floats:
     """The encoder's vectors for texts in its languages, zeros for the others."""
     result = np.zeros((len(texts), encoder.dimensions))
     rows = [i for i, lang in enumerate(langs) if lang in encoder.languages]
     if rows:
-        result[rows] = encoder.encode([texts[i] for i in rows])
+        result[rows] = encoder.encode([texts[i] for i in rows], remember=remember)
     return result
 
 

@@ -81,7 +81,8 @@ class WordVectors:
         """The word itself when the model knows it whole, else the KB's closest word."""
         return word if word in self._table.index else self._correct(word)
 
-    def encode(self, texts: Sequence[str]) -> Floats:
+    def encode(self, texts: Sequence[str], remember: bool = False) -> Floats:
+        """Vectors for texts; `remember` is ignored: a lookup costs less than a cache."""
         result = np.zeros((len(texts), self._table.dimensions))
         for row, text in enumerate(texts):
             ids = [i for word in words(text) for i in self._table.pieces(self._known(word))]

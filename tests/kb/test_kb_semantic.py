@@ -7,14 +7,17 @@ the heavier option is proved to work rather than assumed.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from conftest import FIXTURE_KB
 
+from knowledge_base import semantic as semantic_module
 from knowledge_base.cli import main
 from knowledge_base.decide import decide
 from knowledge_base.files import LoadResult
 from knowledge_base.index import Matcher, MatcherSettings
+from knowledge_base.model import Article, Translation
 
 #: Shares no word with password-reset's examples ("log in", "password").
 PARAPHRASE = "I cannot sign in"
@@ -47,3 +50,25 @@ def test_cli_ask_takes_the_semantic_option(capsys: pytest.CaptureFixture[str]) -
                  "--json"]) == 0
     decision = json.loads(capsys.readouterr().out)["decision"]
     assert (decision["kind"], decision["article_id"]) == ("answer", "password-reset")
+
+
+def test_a_rebuild_encodes_only_the_questions_that_changed(
+        kb: LoadResult, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Hot reload must stay within seconds: re-encoding every question would not.
+    model = semantic_module._model()
+    batches: list[list[str]] = []
+    encode = model.encode
+
+    def spy(texts: list[str], **options: Any) -> Any:
+        batches.append(list(texts))
+        return encode(texts, **options)
+
+    monkeypatch.setattr(model, "encode", spy)
+    Matcher.build(kb.articles.values(), MatcherSettings(semantic=True))
+    batches.clear()
+    gift_cards = Article("gift-cards", "sales", {"en": Translation(
+        "Gift cards", ("Do you sell gift vouchers?",), "Yes, in every shop.")})
+    rebuilt = Matcher.build([*kb.articles.values(), gift_cards], MatcherSettings(semantic=True))
+    assert batches == [["Gift cards", "Do you sell gift vouchers?"]]
+    assert rebuilt.match("can I buy a present voucher for my dad", "en").candidates[0].article_id \
+        == "gift-cards"
