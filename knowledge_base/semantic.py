@@ -73,7 +73,7 @@ def available() -> bool:
 
 def load_embedder(weight: float) -> Embedder:
     if not available():
-        raise KBError(f"MatcherSettings(semantic=True) needs the optional extra: {INSTALL}")
+        raise KBError(f"semantic matching needs the optional extra: {INSTALL}")
     return Embedder(_model(), weight)
 
 
