@@ -10,6 +10,7 @@ Both use sublinear TF-IDF learned from the KB's own example questions.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
@@ -25,6 +26,8 @@ from knowledge_base.text import stem, words
 #: Unknown words shorter than this are left alone: too little to correct reliably.
 _MIN_TYPO_LENGTH = 4
 _TYPO_SCORE = 80.0
+#: Corrections kept per fitted KB (unknown words customers keep typing).
+_REMEMBERED_TYPOS = 10_000
 
 
 SparseVector = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
@@ -54,6 +57,7 @@ class Featurizer:
         self._known: frozenset[str] = frozenset()
         self._word_ngrams: Callable[[str], list[str]] = _no_ngrams
         self._char_ngrams: Callable[[str], list[str]] = _no_ngrams
+        self._closest: Callable[[str], str] = self._search
 
     def fit_transform(self, texts: Sequence[str], langs: Sequence[str]) -> sp.csr_matrix:
         tokens = [words(text) for text in texts]
@@ -63,6 +67,8 @@ class Featurizer:
         char_view = self._chars.fit_transform([" ".join(ws) for ws in tokens])
         self._word_ngrams = self._words.build_analyzer()
         self._char_ngrams = self._chars.build_analyzer()
+        # Remembered per fitted KB: the word vectors ask again for the same unknown word.
+        self._closest = functools.lru_cache(maxsize=_REMEMBERED_TYPOS)(self._search)
         return _join(word_view, char_view)
 
     @property
@@ -89,6 +95,9 @@ class Featurizer:
         if (not self._typo_correction or word in self._known or len(word) < _MIN_TYPO_LENGTH
                 or word.isdigit()):
             return word
+        return self._closest(word)
+
+    def _search(self, word: str) -> str:
         best = process.extractOne(word, self._vocabulary, scorer=fuzz.ratio,
                                   score_cutoff=_TYPO_SCORE)
         return str(best[0]) if best else word

@@ -57,8 +57,8 @@ class _Table:
 
 
 @functools.cache
-def _table(path: Path = DATA) -> _Table:
-    return _Table(path)
+def _table() -> _Table:
+    return _Table(DATA)
 
 
 class WordVectors:
