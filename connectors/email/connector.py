@@ -134,7 +134,8 @@ class EmailConnector:
             self._alarms = self.app[HUB].subscribe("notifications")
             self._escalation = asyncio.create_task(
                 escalation.follow(self._alarms, self.smtp, self.settings,
-                                  self.app[SETTINGS].server.public_url), name="email-escalation")
+                                  self.app[SETTINGS].server.public_url, self.domain),
+                name="email-escalation")
 
     async def stop(self) -> None:
         for task in (self._task, self._escalation):

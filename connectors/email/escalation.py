@@ -23,7 +23,7 @@ log = structlog.get_logger(__name__)
 
 
 def escalation_mail(note: dict[str, Any], settings: EmailSettings, recipient: str,
-                    public_url: str) -> EmailMessage:
+                    public_url: str, domain: str) -> EmailMessage:
     breached = note["type"] == "sla.breached"
     clock = str(note.get("clock", "")).replace("_", " ")
     message = EmailMessage()
@@ -32,7 +32,7 @@ def escalation_mail(note: dict[str, Any], settings: EmailSettings, recipient: st
     message["Subject"] = (f"[#{note['ticket_id']}] SLA {'breached' if breached else 'warning'}:"
                           f" {clock} ({note.get('priority', '')}, {note.get('queue', '')})")
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = new_message_id(settings.address.rpartition("@")[2] or "localhost")
+    message["Message-ID"] = new_message_id(domain or "localhost")
     message["Auto-Submitted"] = "auto-generated"
     supervisors = ", ".join(note.get("supervisors") or []) or "none"
     message.set_content(
@@ -45,15 +45,18 @@ def escalation_mail(note: dict[str, Any], settings: EmailSettings, recipient: st
 
 
 async def follow(feed: asyncio.Queue[dict[str, Any]], sender: SmtpSender,
-                 settings: EmailSettings, public_url: str) -> None:
-    """Mail every SLA alarm published on the Hub's "notifications" topic."""
+                 settings: EmailSettings, public_url: str, domain: str) -> None:
+    """Mail every SLA alarm published on the Hub's "notifications" topic.
+
+    `domain` is the support address's, as the connector derived it, for Message-IDs.
+    """
     while True:
         note = await feed.get()
         if note.get("type") not in ("sla.warning", "sla.breached"):
             continue
         for recipient in settings.escalate_to:
             try:
-                await sender.send(escalation_mail(note, settings, recipient, public_url),
+                await sender.send(escalation_mail(note, settings, recipient, public_url, domain),
                                   settings.address, recipient)
             except DeliveryError as exc:  # best effort: the console and audit trail have it
                 log.warning("email.escalation_failed", ticket_id=note.get("ticket_id"),
