@@ -179,6 +179,19 @@ class TicketService:
         self._changed(ticket, previous_queue=previous_queue)
         return ticket
 
+    async def release(self, actor: Operator, operator: Operator, reason: str) -> list[Ticket]:
+        """Put every unclosed ticket of `operator` back in its queue, unassigned: nobody
+        would answer them otherwise (an operator who left). The queue's team sees them."""
+        released = []
+        for ticket in await self.store.tickets_assigned_to(operator.id):
+            ticket = await self.store.update_ticket(
+                ticket.id, actor.username, "ticket.released",
+                {"reason": reason, "from_operator": operator.username}, assignee_id=None)
+            await self.store.update_conversation(ticket.conversation_id, owner="queue")
+            self._changed(ticket)
+            released.append(ticket)
+        return released
+
     async def set_status(self, operator: Operator, ticket_id: int, status: str) -> Ticket:
         """open, pending (waiting on the customer) or solved; a customer reply reopens."""
         ticket = await self.get(operator, ticket_id)

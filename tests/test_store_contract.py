@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 
 from connectors.base import ConversationKey, Identity
+from gateway.models import utcnow
 from gateway.store import Store, store_for
 
 
@@ -161,5 +162,30 @@ async def test_connector_state_round_trips(database_url: str) -> None:
         await store.set_state("imap:INBOX", {"uidvalidity": 7, "last_uid": 42})
         await store.set_state("imap:INBOX", {"uidvalidity": 7, "last_uid": 43})
         assert await store.get_state("imap:INBOX") == {"uidvalidity": 7, "last_uid": 43}
+    finally:
+        await store.close()
+
+
+async def test_an_operator_is_changed_and_logged_out_everywhere(database_url: str) -> None:
+    store = await open_store(database_url)
+    try:
+        gina = await store.create_operator("gina", "Gina", "hash", "agent", ["en"], ["general"])
+        for token in ("t1", "t2"):
+            await store.create_session(token, gina.id, "csrf", utcnow() + timedelta(hours=1))
+        customer = await store.resolve_customer(Identity("api", "c10"))
+        conversation = await store.conversation_for(ConversationKey("api", "c10:t"),
+                                                    customer.id, "en")
+        ticket = await store.create_ticket(conversation, queue="general", priority="P3",
+                                           subject="help", bot_attempts=[], actor="bot")
+        await store.update_ticket(ticket.id, "gina", "ticket.assigned", assignee_id=gina.id)
+        assert [t.id for t in await store.tickets_assigned_to(gina.id)] == [ticket.id]
+
+        changed = await store.update_operator(gina.id, display_name="Gina P", role="supervisor",
+                                              languages=["en", "nl"], queues=[], active=False)
+        assert (changed.display_name, changed.role, changed.languages, changed.queues,
+                changed.active) == ("Gina P", "supervisor", ("en", "nl"), (), False)
+        assert await store.get_operator(gina.id) == changed
+        await store.delete_sessions_of(gina.id)
+        assert await store.session("t1") is None and await store.session("t2") is None
     finally:
         await store.close()

@@ -1,9 +1,12 @@
 """`/console/admin`: the team as admins manage it: operators with their role, queues,
-languages and presence, and a form to create an operator. Everyone else gets 403.
+languages and presence, a form to create an operator and one to change an operator.
+Everyone else gets 403.
 
 Creating an operator here does what `helpdesk-gateway create-operator` does (Argon2 hash,
 `Store.create_operator`), with the same rules: a password of at least 8 characters, queues
-and languages among those configured.
+and languages among those configured. Deactivating an operator (someone who left) logs
+them out everywhere and puts their tickets back in their queues, so no customer waits on
+a person who will not answer; the history keeps their name.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from gateway.auth import hash_password
 from gateway.console import alerts, queries
 from gateway.console.guard import PREFIX, Refused
 from gateway.console.pages import SESSION, page
-from gateway.keys import KB, SETTINGS, STORE
+from gateway.keys import KB, SETTINGS, STORE, TICKETS
 from gateway.models import Operator
 from gateway.routing import DEFAULT_CAPACITY, operator_load
 from gateway.settings import Settings
@@ -74,21 +77,33 @@ async def _page(request: web.Request, *, form: Mapping[str, Any] | None = None,
 @routes.get(ADMIN)
 async def admin_page(request: web.Request) -> web.StreamResponse:
     _admin_only(request)
-    created = request.query.get("created", "")
     done = None
-    if created and await request.app[STORE].operator_by_username(created):
-        done = f"Operator {created} created."
+    for key, said in (("created", "created"), ("updated", "updated")):
+        name = request.query.get(key, "")
+        if name and await request.app[STORE].operator_by_username(name):
+            done = f"Operator {name} {said}."
+    released = request.query.get("released", "")
+    if done and released.isdigit() and int(released):
+        done += (" 1 ticket went back to its queue." if released == "1" else
+                 f" {int(released)} tickets went back to their queues.")
     return await _page(request, done=done)
 
 
-def _checked(settings: Settings, posted: Any) -> tuple[dict[str, Any], str | None]:
-    """The new operator's fields from the form, and the first problem found (or None)."""
+def _checked(settings: Settings, posted: Any, *,
+             existing: str | None = None) -> tuple[dict[str, Any], str | None]:
+    """The operator's fields from the form, and the first problem found (or None).
+
+    A new operator names their username and needs a password; when changing the `existing`
+    operator, the username stays and an empty password keeps theirs.
+    """
+    new = existing is None
     form: dict[str, Any] = {
-        "username": str(posted.get("username", "")).strip().lower(),
+        "username": existing or str(posted.get("username", "")).strip().lower(),
         "display_name": str(posted.get("display_name", "")).strip(),
         "role": str(posted.get("role", "")),
         "queues": [str(q) for q in posted.getall("queues", [])],
         "languages": [str(lang) for lang in posted.getall("languages", [])],
+        "active": new or posted.get("active") == "on",
     }
     password = str(posted.get("password", ""))
     queues = {q.name for q in settings.queues}
@@ -107,8 +122,8 @@ def _checked(settings: Settings, posted: Any) -> tuple[dict[str, Any], str | Non
         return form, "Choose languages among those supported."
     if not form["languages"]:
         return form, "Choose at least one language."
-    if len(password) < MIN_PASSWORD:
-        return form, f"The initial password needs at least {MIN_PASSWORD} characters."
+    if (new or password) and len(password) < MIN_PASSWORD:
+        return form, f"The password needs at least {MIN_PASSWORD} characters."
     return form, None
 
 
@@ -128,3 +143,61 @@ async def create_operator(request: web.Request) -> web.StreamResponse:
         hash_password(str(posted.get("password", ""))), form["role"],
         languages=form["languages"], queues=form["queues"])
     raise web.HTTPSeeOther(f"{ADMIN}?created={form['username']}")
+
+
+async def _operator(request: web.Request) -> Operator:
+    found = await request.app[STORE].operator_by_username(request.match_info["username"])
+    if found is None:
+        raise Refused(404, "There is no such operator.")
+    return found
+
+
+async def _edit_page(request: web.Request, operator: Operator, *,
+                     form: Mapping[str, Any] | None = None, error: str | None = None,
+                     status: int = 200) -> web.Response:
+    settings = request.app[SETTINGS]
+    return page(request, "operator.html", {
+        "operator": operator, "roles": ROLES, "min_password": MIN_PASSWORD,
+        "all_queues": [q.name for q in settings.queues],
+        "all_languages": list(settings.languages.supported),
+        "form": form or {"display_name": operator.display_name, "role": operator.role,
+                         "queues": operator.queues, "languages": operator.languages,
+                         "active": operator.active},
+        "error": error, "kb_errors": request.app[KB].errors,
+        "alerts": await alerts.sla_alerts(request.app[STORE], request[SESSION].operator),
+    }, status=status)
+
+
+@routes.get(f"{ADMIN}/operators/{{username}}")
+async def edit_operator_page(request: web.Request) -> web.StreamResponse:
+    _admin_only(request)
+    return await _edit_page(request, await _operator(request))
+
+
+@routes.post(f"{ADMIN}/operators/{{username}}")
+async def edit_operator(request: web.Request) -> web.StreamResponse:
+    """Change an operator; deactivating logs them out and hands their tickets back."""
+    me = _admin_only(request)
+    operator = await _operator(request)
+    posted = await request.post()
+    form, problem = _checked(request.app[SETTINGS], posted, existing=operator.username)
+    if problem is None and operator.id == me.id and not (form["active"]
+                                                         and form["role"] == "admin"):
+        problem = ("You cannot deactivate yourself or give up your own admin role: "
+                   "another admin must do it, so the team never loses its last admin.")
+    if problem is not None:
+        return await _edit_page(request, operator, form=form, error=problem, status=400)
+    store = request.app[STORE]
+    updated = await store.update_operator(
+        operator.id, display_name=form["display_name"] or operator.username,
+        role=form["role"], languages=form["languages"], queues=form["queues"],
+        active=form["active"])
+    password = str(posted.get("password", ""))
+    if password:
+        await store.set_operator_password(operator.id, hash_password(password))
+    released = 0
+    if password or not updated.active:
+        await store.delete_sessions_of(operator.id)
+    if not updated.active:
+        released = len(await request.app[TICKETS].release(me, updated, "operator deactivated"))
+    raise web.HTTPSeeOther(f"{ADMIN}?updated={operator.username}&released={released}")

@@ -147,6 +147,7 @@ _EVENT_LABELS = {
     "ticket.closed": "Closed",
     "ticket.reopened": "Reopened",
     "ticket.transferred": "Transferred",
+    "ticket.released": "Back to the queue (operator deactivated)",
     "ticket.open": "Set to open",
     "ticket.pending": "Set to pending (waiting on the customer)",
     "ticket.solved": "Set to solved",

@@ -331,6 +331,13 @@ class Store:
         rows = await self.db.fetchall(sql + " ORDER BY id DESC LIMIT ?", *args, limit)
         return [codec.ticket(r) for r in rows]
 
+    async def tickets_assigned_to(self, operator_id: int) -> list[Ticket]:
+        """The operator's tickets that are not closed, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM tickets WHERE assignee_id = ? AND status <> 'closed' ORDER BY id",
+            operator_id)
+        return [codec.ticket(r) for r in rows]
+
     async def update_ticket(self, ticket_id: int, actor: str, event: str,
                             data: dict[str, Any] | None = None, **fields: Any) -> Ticket:
         """Change ticket fields and record the change as one event, atomically."""
@@ -399,6 +406,23 @@ class Store:
     async def set_operator_password(self, operator_id: int, password_hash: str) -> None:
         await self.db.execute("UPDATE operators SET password_hash = ? WHERE id = ?",
                               password_hash, operator_id)
+
+    async def update_operator(self, operator_id: int, *, display_name: str, role: str,
+                              languages: Sequence[str], queues: Sequence[str],
+                              active: bool) -> Operator:
+        row = await self.db.fetchone(
+            "UPDATE operators SET display_name = ?, role = ?, languages = ?, queues = ?,"
+            " active = ? WHERE id = ? RETURNING *",
+            display_name, role, json.dumps(list(languages)), json.dumps(list(queues)),
+            int(active), operator_id,
+        )
+        if row is None:
+            raise LookupError(f"no operator {operator_id}")
+        return codec.operator(row)
+
+    async def delete_sessions_of(self, operator_id: int) -> None:
+        """Log an operator out everywhere (deactivated, or their password was reset)."""
+        await self.db.execute("DELETE FROM sessions WHERE operator_id = ?", operator_id)
 
     async def operator_by_username(self, username: str) -> Operator | None:
         row = await self.db.fetchone("SELECT * FROM operators WHERE username = ?", username)
