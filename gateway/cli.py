@@ -1,10 +1,13 @@
-"""`helpdesk-gateway`: run the gateway, check its configuration, manage operators, edit the KB."""
+"""`helpdesk-gateway`: run the gateway, check its configuration, manage operators, edit the KB,
+answer a customer's access or erasure request."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
+import json
 import sys
 from pathlib import Path
 
@@ -73,6 +76,42 @@ def cmd_create_operator(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _customer(args: argparse.Namespace) -> tuple[int, str]:
+    """Export or erase one customer's data (GDPR access and erasure requests): the exit
+    code and what to print (or write to --output)."""
+    from gateway import logs, personal_data
+    from gateway.store import store_for
+
+    settings = _settings(args)
+    logs.configure(settings.logging.level, settings.logging.format)  # to stderr
+    store = store_for(settings.database_url)
+    await store.open()
+    try:
+        customer_id = await personal_data.find_customer(store, args.reference)
+        if args.action == "export":
+            return 0, json.dumps(await personal_data.export(store, customer_id),
+                                 ensure_ascii=False, indent=2, default=str)
+        if not args.yes:
+            print(f"customer {customer_id} found. Erasure cannot be undone: export first if "
+                  "the person also asked for their data, then run again with --yes.",
+                  file=sys.stderr)
+            return 1, ""
+        erased = await personal_data.erase(store, customer_id, actor=f"cli:{args.actor}")
+        return 0, json.dumps(dataclasses.asdict(erased))
+    finally:
+        await store.close()
+
+
+def cmd_customer(args: argparse.Namespace) -> int:
+    code, text = asyncio.run(_customer(args))
+    if args.output and code == 0 and args.action == "export":
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+        print(f"exported to {args.output}", file=sys.stderr)
+    elif text:
+        print(text)
+    return code
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="helpdesk-gateway", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -96,6 +135,16 @@ def parser() -> argparse.ArgumentParser:
     op.add_argument("--languages", default="", help="comma-separated (default: all languages)")
     op.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     op.set_defaults(func=cmd_create_operator)
+    customer = with_config(commands.add_parser(
+        "customer", help="a customer's data: export it (access request) or erase it"))
+    customer.add_argument("action", choices=["export", "erase"])
+    customer.add_argument("reference",
+                          help="customer number, e-mail address or channel:identity")
+    customer.add_argument("--output", help="export: write the JSON here (default: stdout)")
+    customer.add_argument("--yes", action="store_true", help="erase: confirm")
+    customer.add_argument("--actor", default=getpass.getuser(),
+                          help="erase: who asked, for the audit trail (default: you)")
+    customer.set_defaults(func=cmd_customer)
     commands.add_parser("kb", help="knowledge-base tools: lint, ask, test (see `kb --help`)",
                         add_help=False)
     return root

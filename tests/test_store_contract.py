@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 
+import pytest
+
 from connectors.base import ConversationKey, Identity
+from gateway import personal_data
 from gateway.models import utcnow
 from gateway.store import Store, store_for
 
@@ -106,8 +110,6 @@ async def test_reply_is_in_the_outbox_and_leased_to_one_worker(database_url: str
 
 
 async def test_failed_send_is_retried_after_its_delay(database_url: str) -> None:
-    from gateway.models import utcnow
-
     store = await open_store(database_url)
     try:
         customer = await store.resolve_customer(Identity("webchat", "s3"))
@@ -187,5 +189,36 @@ async def test_an_operator_is_changed_and_logged_out_everywhere(database_url: st
         assert await store.get_operator(gina.id) == changed
         await store.delete_sessions_of(gina.id)
         assert await store.session("t1") is None and await store.session("t2") is None
+    finally:
+        await store.close()
+
+
+async def test_a_customer_is_exported_and_erased(database_url: str) -> None:
+    store = await open_store(database_url)
+    try:
+        ann = await store.resolve_customer(Identity("email", "ann@example.be", "Ann",
+                                                    "ann@example.be"))
+        conversation = await store.conversation_for(ConversationKey("email", "ann@example.be"),
+                                                    ann.id, "nl")
+        message, _ = await store.add_inbound(conversation, text="Ik ben Ann, mijn fiets",
+                                             channel_message_id="<m1@example.be>")
+        ticket = await store.create_ticket(conversation, queue="general", priority="P3",
+                                           subject="Ann's bike", bot_attempts=[{"q": "fiets"}],
+                                           actor="bot")
+        exported = await personal_data.export(store, await personal_data.find_customer(
+            store, "ANN@example.be"))
+        assert json.loads(json.dumps(exported, default=str))["customer"]["name"] == "Ann"
+        assert exported["tickets"][0]["bot_attempts"] == [{"q": "fiets"}]
+
+        erased = await personal_data.erase(store, ann.id, actor="dpo")
+        assert (erased.messages, erased.tickets, erased.tickets_closed) == (1, 1, 1)
+        assert [m.text for m in await store.messages(conversation.id)] == ["[erased]"]
+        closed = await store.get_ticket(ticket.id)
+        assert closed is not None and closed.status == "closed"
+        # the mail's id is kept: fetched again from the mailbox, it is not taken in again
+        kept = await store.find_message("email", "<m1@example.be>")
+        assert kept is not None and kept.id == message.id and kept.text == "[erased]"
+        with pytest.raises(personal_data.NoSuchCustomer):
+            await personal_data.find_customer(store, "ann@example.be")
     finally:
         await store.close()

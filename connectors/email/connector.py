@@ -40,6 +40,7 @@ from connectors.email.imap import ImapError, ImapSession, MailboxStatus, batches
 from connectors.email.mailthread import subject_ticket_ref, thread_candidates
 from connectors.email.parse import ParsedMail, parse_message
 from connectors.email.smtp import SmtpSender
+from connectors.email.state import AUTO_REPLIES, QUARANTINE_INDEX, QUARANTINE_RAW, SUPPRESSED
 from gateway.attachments import save_attachments
 from gateway.errors import DeliveryError, StoreError
 from gateway.keys import CONNECTORS, HUB, PIPELINE, SETTINGS, STORE
@@ -51,11 +52,6 @@ from gateway.store import Store
 log = structlog.get_logger(__name__)
 
 CHANNEL = "email"
-#: Store state keys (connector_state); documented in docs/email.md.
-QUARANTINE_INDEX = "email:quarantine"
-_QUARANTINE_RAW = "email:quarantine:raw:"
-_SUPPRESSED = "email:suppressed:"
-_AUTO_REPLIES = "email:auto-replies:"
 #: Our Message-IDs are `<hgw.OUTBOX_ID.DIGEST@domain>` (see `_message_id`).
 _OWN_ID_PREFIX = "<hgw."
 #: Returned-mail parts of a DSN that carry the original headers (RFC 3462, RFC 6522).
@@ -410,7 +406,7 @@ class EmailConnector:
         return None
 
     async def _recent_auto_replies(self, address: str) -> list[str]:
-        stamps: list[str] = await self.store.get_state(_AUTO_REPLIES + address) or []
+        stamps: list[str] = await self.store.get_state(AUTO_REPLIES + address) or []
         since = (utcnow() - timedelta(hours=1)).isoformat()
         return [s for s in stamps if s > since]
 
@@ -426,7 +422,7 @@ class EmailConnector:
                                          "permanent": bounce.permanent})
         if bounce.permanent and bounce.recipient:
             # RFC 3463 §3.1: 5.x.x is permanent; writing again only bounces again (§20).
-            await self.store.set_state(_SUPPRESSED + bounce.recipient.lower(),
+            await self.store.set_state(SUPPRESSED + bounce.recipient.lower(),
                                        {"status": bounce.status, "at": utcnow().isoformat(),
                                         "conversation_id": conversation_id})
         log.warning("email.bounce", conversation_id=conversation_id, status=bounce.status,
@@ -459,7 +455,7 @@ class EmailConnector:
         entry_id = f"{origin['mailbox']}/{origin['uidvalidity']}/{origin['uid']}"
         index: list[dict[str, Any]] = await self.store.get_state(QUARANTINE_INDEX) or []
         if not any(e["id"] == entry_id for e in index):
-            await self.store.set_state(_QUARANTINE_RAW + entry_id,
+            await self.store.set_state(QUARANTINE_RAW + entry_id,
                                        {"raw": base64.b64encode(raw).decode("ascii")})
             index.append({"id": entry_id, "error": error[:1000], "size": len(raw),
                           "at": utcnow().isoformat(), **origin})
@@ -472,7 +468,7 @@ class EmailConnector:
         return list(await self.store.get_state(QUARANTINE_INDEX) or [])
 
     async def quarantined_raw(self, entry_id: str) -> bytes | None:
-        saved = await self.store.get_state(_QUARANTINE_RAW + entry_id)
+        saved = await self.store.get_state(QUARANTINE_RAW + entry_id)
         return base64.b64decode(saved["raw"]) if saved else None
 
     async def reprocess(self, entry_id: str) -> str:
@@ -483,7 +479,7 @@ class EmailConnector:
         result = await self.ingest(raw)
         index = [e for e in await self.quarantined() if e["id"] != entry_id]
         await self.store.set_state(QUARANTINE_INDEX, index)
-        await self.store.set_state(_QUARANTINE_RAW + entry_id, None)
+        await self.store.set_state(QUARANTINE_RAW + entry_id, None)
         self._health.quarantined = len(index)
         return result
 
@@ -498,7 +494,7 @@ class EmailConnector:
         recipient = customer.email.lower() if customer and customer.email else None
         if recipient is None:
             raise DeliveryError("the conversation's customer has no mail address")
-        if await self.store.get_state(_SUPPRESSED + recipient):
+        if await self.store.get_state(SUPPRESSED + recipient):
             raise DeliveryError("recipient suppressed after a hard bounce (5.x.x)")
         parent = _last_inbound(await self.store.messages(conversation.id))
         ticket = await self.store.open_ticket_of(conversation.id)
@@ -522,7 +518,7 @@ class EmailConnector:
         await self.smtp.send(message, self.settings.address, recipient)
         if automated:
             stamps = await self._recent_auto_replies(recipient)
-            await self.store.set_state(_AUTO_REPLIES + recipient,
+            await self.store.set_state(AUTO_REPLIES + recipient,
                                        [*stamps, utcnow().isoformat()])
         log.info("email.sent", outbox_id=outbound.outbox_id,
                  conversation_id=outbound.conversation_id, automated=automated)

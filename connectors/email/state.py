@@ -1,0 +1,73 @@
+"""What the e-mail connector keeps in the store's `connector_state`, by key, and the
+per-person view of it that access and erasure requests need (gateway/personal_data.py).
+
+Keys (documented in docs/email.md):
+- `email:quarantine` the quarantine index; `email:quarantine:raw:ID` one quarantined
+  mail's raw bytes (base64);
+- `email:suppressed:ADDRESS` an address that hard-bounced;
+- `email:auto-replies:ADDRESS` when the bot last auto-replied to an address.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any
+
+from gateway.store import Store
+
+QUARANTINE_INDEX = "email:quarantine"
+QUARANTINE_RAW = "email:quarantine:raw:"
+SUPPRESSED = "email:suppressed:"
+AUTO_REPLIES = "email:auto-replies:"
+
+
+async def about(store: Store, addresses: Sequence[str]) -> dict[str, Any]:
+    """What the connector keeps about these addresses: suppression, auto-reply stamps and
+    quarantined mails that mention them (raw, base64), for an access request."""
+    found: dict[str, Any] = {"suppressed": {}, "auto_replies": {}, "quarantined": []}
+    for address in addresses:
+        for prefix, name in ((SUPPRESSED, "suppressed"), (AUTO_REPLIES, "auto_replies")):
+            value = await store.get_state(prefix + address)
+            if value is not None:
+                found[name][address] = value
+    for entry_id, raw in await _quarantined_mentioning(store, addresses):
+        found["quarantined"].append({"id": entry_id,
+                                     "raw_base64": base64.b64encode(raw).decode("ascii")})
+    return found
+
+
+async def forget(store: Store, addresses: Sequence[str]) -> int:
+    """Delete what the connector keeps about these addresses; return how many keys went.
+
+    A quarantined mail that mentions one of them leaves the quarantine for good: it
+    cannot be reprocessed afterwards, which is what erasure asks.
+    """
+    keys = [prefix + address for address in addresses
+            for prefix in (SUPPRESSED, AUTO_REPLIES)]
+    mentioning = [entry_id for entry_id, _ in await _quarantined_mentioning(store, addresses)]
+    keys += [QUARANTINE_RAW + entry_id for entry_id in mentioning]
+    removed = 0
+    async with store.db.transaction() as tx:
+        for key in keys:
+            removed += await tx.execute("DELETE FROM connector_state WHERE lower(key) = ?",
+                                        key.lower())
+    if mentioning:
+        index = await store.get_state(QUARANTINE_INDEX) or []
+        await store.set_state(QUARANTINE_INDEX,
+                              [e for e in index if e["id"] not in set(mentioning)])
+    return removed
+
+
+async def _quarantined_mentioning(store: Store,
+                                  addresses: Sequence[str]) -> list[tuple[str, bytes]]:
+    if not addresses:
+        return []
+    needles = [a.lower().encode() for a in addresses]
+    found = []
+    for entry in await store.get_state(QUARANTINE_INDEX) or []:
+        saved = await store.get_state(QUARANTINE_RAW + entry["id"])
+        raw = base64.b64decode(saved["raw"]) if saved else b""
+        if any(needle in raw.lower() for needle in needles):
+            found.append((str(entry["id"]), raw))
+    return found
