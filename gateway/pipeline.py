@@ -187,7 +187,7 @@ class Pipeline:
             return
         kb = self.kb.snapshot
         text, language = inbound.text, conversation.language or self.settings.languages.default
-        last_bot = await self._last_bot_message(conversation.id)
+        last_bot = await self._last_bot_message(conversation.id, before=outcome.message_id)
 
         action = inbound.meta.get("action")
         if action == "helpful":
@@ -215,9 +215,8 @@ class Pipeline:
             return
         chat = small_talk(text)
         if chat is not None:
-            reply, _ = await self.store.add_reply(conversation, author="bot", kind="smalltalk",
-                                                  text=smalltalk_reply(chat, language))
-            outcome.replies.append(reply)
+            await self._reply(conversation, outcome, kind="smalltalk",
+                              text=smalltalk_reply(chat, language))
             outcome.decision = "smalltalk"
             return
 
@@ -246,9 +245,20 @@ class Pipeline:
             await self._handoff(conversation, outcome, "no confident answer", "handoff", attempts,
                                 article_id=decision.article_id)
 
-    async def _last_bot_message(self, conversation_id: int) -> Message | None:
+    async def _reply(self, conversation: Conversation, outcome: Outcome, *, text: str,
+                     kind: str, meta: dict[str, Any] | None = None) -> None:
+        """Store a bot reply to the message being handled, once: deciding the message again
+        (a crash before it was marked handled) finds the reply instead of sending it twice."""
+        reply, _ = await self.store.add_reply(
+            conversation, author="bot", text=text, kind=kind, meta=meta,
+            reply_key=f"{outcome.message_id}:{len(outcome.replies)}")
+        outcome.replies.append(reply)
+
+    async def _last_bot_message(self, conversation_id: int, before: int) -> Message | None:
+        """The bot's last word before the message being handled (not a reply to it, which
+        exists already when the message is decided again after a crash)."""
         for message in reversed(await self.store.messages(conversation_id)):
-            if message.direction == "outbound":
+            if message.direction == "outbound" and message.id < before:
                 return message if message.author == "bot" else None
         return None
 
@@ -258,12 +268,11 @@ class Pipeline:
         article = kb.articles[article_id]
         used_language, translation = article.translation(language)
         body = render_answer(translation.answer, self._render_context(customer))
-        reply, _ = await self.store.add_reply(
-            conversation, author="bot", text=body, kind="answer",
+        await self._reply(
+            conversation, outcome, text=body, kind="answer",
             meta={"article_id": article_id, "confidence": round(confidence, 3),
                   "language": used_language, "title": translation.title},
         )
-        outcome.replies.append(reply)
         outcome.decision = "answer"
         if record:
             await self.store.update_conversation(conversation.id, last_article_id=article_id,
@@ -277,12 +286,11 @@ class Pipeline:
         lines += [f"{n}. {title}" for n, title in enumerate(titles, start=1)]
         lines.append(f"{len(titles) + 1}. {bot_text('none_of_these', language)}")
         lines.append(bot_text("clarify_hint", language))
-        reply, _ = await self.store.add_reply(
-            conversation, author="bot", text="\n".join(lines), kind="clarify",
+        await self._reply(
+            conversation, outcome, text="\n".join(lines), kind="clarify",
             meta={"choices": choices, "titles": titles,
                   "none_label": bot_text("none_of_these", language)},
         )
-        outcome.replies.append(reply)
         outcome.decision = "clarify"
 
     async def _handoff(self, conversation: Conversation, outcome: Outcome, reason: str,
@@ -307,11 +315,10 @@ class Pipeline:
                                      conversation.language)
         if notice:
             text = f"{text}\n\n{notice}"
-        reply, _ = await self.store.add_reply(
-            conversation, author="bot", kind="handoff", text=text,
+        await self._reply(
+            conversation, outcome, kind="handoff", text=text,
             meta={"ticket_id": ticket.id, "reason": reason, "out_of_hours": bool(notice)},
         )
-        outcome.replies.append(reply)
         outcome.ticket_id = ticket.id
         outcome.decision = "handoff"
         return ticket

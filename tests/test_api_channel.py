@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
@@ -205,3 +206,38 @@ async def test_a_retry_during_handling_does_not_decide_twice(
                                                 customer.id, "en")
     message, _ = await store.add_inbound(conversation, "hello", "in-flight")
     assert await store.reclaim_unhandled(message.id) is False
+
+
+async def test_a_message_decided_again_after_a_crash_is_not_answered_twice(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    from connectors.base import ConversationKey, Identity
+    from gateway.errors import StoreUnavailable
+    from gateway.keys import PIPELINE
+    from gateway.models import utcnow
+    from gateway.store import codec
+
+    store = client.app[STORE]
+    customer = await store.resolve_customer(Identity("api", "twice"))
+    conversation = await store.conversation_for(ConversationKey("api", "twice:1"),
+                                                customer.id, "en")
+    message, _ = await store.add_inbound(conversation, "How long does delivery take?",
+                                         "crash-1", claim=timedelta(seconds=-1))
+    marked = store.mark_handled
+
+    async def crash(message_id: int) -> None:  # the process dies after storing the reply
+        raise StoreUnavailable("killed")
+
+    monkeypatch.setattr(store, "mark_handled", crash)
+    with pytest.raises(StoreUnavailable):
+        await client.app[PIPELINE].resume_unhandled()
+    monkeypatch.setattr(store, "mark_handled", marked)
+    await store.db.execute("UPDATE messages SET claimed_until = ? WHERE id = ?",
+                           codec.ts(utcnow() - timedelta(seconds=1)), message.id)  # expired
+    assert await client.app[PIPELINE].resume_unhandled() == 1
+
+    replies = await store.messages(conversation.id, after_id=message.id)
+    assert [r.kind for r in replies] == ["answer"]
+    queued = [e for e in await store.outbox_entries() if e.conversation_id == conversation.id]
+    assert len(queued) == 1

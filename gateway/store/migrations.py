@@ -134,6 +134,16 @@ CREATE TABLE dedup (
 );
 """,
     ),
+    (
+        2,
+        # What a bot reply answers: "<inbound message id>:<position>". Deciding a message
+        # again after a crash between storing its replies and marking it handled finds
+        # them instead of sending them twice.
+        """
+ALTER TABLE messages ADD COLUMN reply_key TEXT;
+CREATE UNIQUE INDEX messages_reply_key ON messages (reply_key);
+""",
+    ),
 )
 
 

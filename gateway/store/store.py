@@ -222,20 +222,29 @@ class Store:
     async def add_reply(
         self, conversation: Conversation, *, author: str, text: str, kind: str,
         operator_id: int | None = None, meta: dict[str, Any] | None = None,
+        reply_key: str | None = None,
     ) -> tuple[Message, OutboxEntry]:
         """Persist a reply and its outbox entry in one transaction: it is stored before sent.
 
         The outbox payload is self-contained (text, author, kind and the message's meta) so the
-        sender needs nothing else to deliver it after a restart.
+        sender needs nothing else to deliver it after a restart. A reply with a `reply_key`
+        that is already stored is not stored again: the existing one is returned.
         """
         now = codec.ts(utcnow())
         async with self.db.transaction() as tx:
+            if reply_key is not None:
+                found = await tx.fetchone("SELECT * FROM messages WHERE reply_key = ?",
+                                          reply_key)
+                entry = found and await tx.fetchone(
+                    "SELECT * FROM outbox WHERE message_id = ?", found["id"])
+                if found is not None and entry is not None:
+                    return codec.message(found), codec.outbox(entry)
             msg = await tx.fetchone(
                 "INSERT INTO messages (conversation_id, channel, direction, author, text, kind,"
-                " operator_id, meta, created_at) VALUES (?, ?, 'outbound', ?, ?, ?, ?, ?, ?)"
-                " RETURNING *",
+                " operator_id, meta, reply_key, created_at)"
+                " VALUES (?, ?, 'outbound', ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 conversation.id, conversation.channel, author, text, kind, operator_id,
-                json.dumps(meta or {}), now,
+                json.dumps(meta or {}), reply_key, now,
             )
             assert msg is not None
             entry = await tx.fetchone(
