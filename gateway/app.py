@@ -13,7 +13,7 @@ from aiohttp import web
 from connectors import api as api_channel
 from connectors import phone, webchat
 from connectors.base import Connector
-from gateway import console, health
+from gateway import console, health, retention
 from gateway.auth import ensure_admin
 from gateway.kb_service import KnowledgeService
 from gateway.keys import CONNECTORS, HUB, KB, OUTBOX, PIPELINE, SETTINGS, STORE, TICKETS
@@ -82,7 +82,8 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     sla_watcher = SlaWatcher(store, hub, settings.sla, settings.calendar.for_queue)
     try:
         async with kb.running(), outbox.running(settings.server.shutdown_grace), \
-                sla_watcher.running(), app[PIPELINE].resuming():
+                sla_watcher.running(), app[PIPELINE].resuming(), \
+                retention.running(store, settings.retention):
             for connector in connectors.values():
                 await connector.start()
             log.info("gateway.started", connectors=sorted(connectors))

@@ -142,30 +142,14 @@ async def erase(store: Store, customer_id: int, actor: str) -> Erasure:
     async with db.transaction() as tx:
         conversations = await _ids(tx, "SELECT id FROM conversations WHERE customer_id = ?",
                                    customer_id)
-        tickets = await _ids(tx, "SELECT id FROM tickets WHERE customer_id = ?", customer_id)
         unclosed = await _ids(tx, "SELECT id FROM tickets WHERE customer_id = ? AND status"
                                   " <> 'closed'", customer_id)
-        messages = await _ids(tx, f"SELECT id FROM messages WHERE conversation_id IN"
-                                  f" ({_marks(conversations)})", *conversations)
-        counts = {
-            "attachments": await _in(tx, "DELETE FROM attachments WHERE message_id IN", messages),
-            "messages": await _in(tx, "UPDATE messages SET text = ?, meta = '{}' WHERE id IN",
-                                  messages, ERASED),
-            "outbox_cancelled": await _in(
-                tx, "UPDATE outbox SET status = 'failed', last_error = ? WHERE status ="
-                    " 'pending' AND message_id IN", messages, "cancelled: customer data erased"),
-            "events": await _in(
-                tx, "UPDATE events SET data = '{}' WHERE ticket_id IN", tickets)
-            + await _in(tx, "UPDATE events SET data = '{}' WHERE ticket_id IS NULL AND"
-                            " conversation_id IN", conversations)
-            + await _mentioning(tx, addresses),
-            "tickets": await _in(tx, "UPDATE tickets SET subject = ?, bot_attempts = '[]'"
-                                     " WHERE id IN", tickets, ERASED),
-            "identities": await tx.execute("DELETE FROM identities WHERE customer_id = ?",
-                                           customer_id),
-        }
-        await _in(tx, "UPDATE outbox SET payload = '{}', address = ? WHERE message_id IN",
-                  messages, ERASED)
+        counts = await erase_content(tx, conversations)
+        counts["events"] += await _mentioning(tx, addresses)
+        counts["identities"] = await tx.execute("DELETE FROM identities WHERE customer_id = ?",
+                                                customer_id)
+        await _in(tx, "UPDATE outbox SET address = ? WHERE conversation_id IN",
+                  conversations, ERASED)
         for conversation in conversations:  # (channel, address) stays unique
             await tx.execute("UPDATE conversations SET address = ?, owner = 'bot' WHERE id = ?",
                              f"erased:{conversation}", conversation)
@@ -189,6 +173,31 @@ async def erase(store: Store, customer_id: int, actor: str) -> Erasure:
                      tickets_closed=len(unclosed), connector_state=forgotten, **counts)
     log.info("customer.erased", customer_id=customer_id, actor=actor)  # no personal data
     return result
+
+
+async def erase_content(conn: Connection, conversations: Sequence[int]) -> dict[str, int]:
+    """Erase what was said in these conversations, keep who, when and what happened:
+    message texts and metadata, attachments, unsent replies, ticket subjects, what the bot
+    tried, and event details (notes). Also used by retention (gateway/retention.py)."""
+    tickets = await _ids(conn, f"SELECT id FROM tickets WHERE conversation_id IN"
+                               f" ({_marks(conversations)})", *conversations)
+    messages = await _ids(conn, f"SELECT id FROM messages WHERE conversation_id IN"
+                                f" ({_marks(conversations)})", *conversations)
+    counts = {
+        "attachments": await _in(conn, "DELETE FROM attachments WHERE message_id IN", messages),
+        "messages": await _in(conn, "UPDATE messages SET text = ?, meta = '{}' WHERE id IN",
+                              messages, ERASED),
+        "outbox_cancelled": await _in(
+            conn, "UPDATE outbox SET status = 'failed', last_error = ? WHERE status ="
+                  " 'pending' AND message_id IN", messages, "cancelled: customer data erased"),
+        "events": await _in(conn, "UPDATE events SET data = '{}' WHERE ticket_id IN", tickets)
+        + await _in(conn, "UPDATE events SET data = '{}' WHERE ticket_id IS NULL AND"
+                          " conversation_id IN", conversations),
+        "tickets": await _in(conn, "UPDATE tickets SET subject = ?, bot_attempts = '[]'"
+                                   " WHERE id IN", tickets, ERASED),
+    }
+    await _in(conn, "UPDATE outbox SET payload = '{}' WHERE message_id IN", messages)
+    return counts
 
 
 async def _mentioning(conn: Connection, addresses: Sequence[str]) -> int:

@@ -188,6 +188,19 @@ class TicketSettings(_Section):
                                       "forwarded", "no-reply-from-customer", "duplicate")
 
 
+class RetentionSettings(_Section):
+    """How long personal data is kept (GDPR storage limitation); 0 keeps it."""
+
+    #: Days after a conversation's last activity (and its ticket's) before what was said in
+    #: it is erased: message texts, attachments, ticket subjects and notes. A conversation
+    #: with an unclosed ticket is kept. A customer with nothing newer is erased entirely.
+    conversations_days: int = Field(0, ge=0)
+    #: Days a quarantined mail's raw bytes are kept when nobody reprocesses it.
+    quarantine_days: int = Field(0, ge=0)
+    #: Seconds between two purges.
+    check_interval: float = Field(3600.0, gt=0)
+
+
 class LoggingSettings(_Section):
     level: Literal["debug", "info", "warning", "error"] = "info"
     format: Literal["json", "console"] = "json"
@@ -208,6 +221,7 @@ class Settings(_Section):
     priority: PrioritySettings = PrioritySettings()
     email: EmailSettings = EmailSettings()
     slack: SlackSettings = SlackSettings()
+    retention: RetentionSettings = RetentionSettings()
     queues: tuple[QueueSettings, ...] = (QueueSettings(name="general"),)
     #: Queue that receives hand-offs whose article names no queue.
     default_queue: str = "general"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from gateway.store import Store
@@ -57,6 +58,21 @@ async def forget(store: Store, addresses: Sequence[str]) -> int:
         await store.set_state(QUARANTINE_INDEX,
                               [e for e in index if e["id"] not in set(mentioning)])
     return removed
+
+
+async def expire_quarantine(store: Store, before: datetime) -> int:
+    """Delete quarantined mails put there before `before` (retention); return how many."""
+    index = await store.get_state(QUARANTINE_INDEX) or []
+    expired = [e for e in index if datetime.fromisoformat(e["at"]) < before]
+    if not expired:
+        return 0
+    async with store.db.transaction() as tx:
+        for entry in expired:
+            await tx.execute("DELETE FROM connector_state WHERE key = ?",
+                             QUARANTINE_RAW + entry["id"])
+    gone = {e["id"] for e in expired}
+    await store.set_state(QUARANTINE_INDEX, [e for e in index if e["id"] not in gone])
+    return len(expired)
 
 
 async def _quarantined_mentioning(store: Store,
