@@ -15,6 +15,7 @@ from connectors import phone, webchat
 from connectors.base import Connector
 from gateway import console, health, retention
 from gateway.auth import ensure_admin
+from gateway.directory import Directory
 from gateway.kb_service import KnowledgeService
 from gateway.keys import CONNECTORS, HUB, KB, OUTBOX, PIPELINE, SETTINGS, STORE, TICKETS
 from gateway.notify import Hub
@@ -74,7 +75,9 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     connectors: dict[str, Connector] = app[CONNECTORS]
     outbox = OutboxWorker(store, connectors, settings.outbox, hub)
     app[KB], app[OUTBOX] = kb, outbox
-    app[PIPELINE] = Pipeline(store, kb, settings, hub, outbox.wake)
+    directory = settings.customers.directory
+    app[PIPELINE] = Pipeline(store, kb, settings, hub, outbox.wake,
+                             Directory(settings.resolve(directory)) if directory else None)
     app[TICKETS] = TicketService(store, hub, outbox.wake,
                                  queues=[q.name for q in settings.queues],
                                  outcome_codes=settings.tickets.outcome_codes,

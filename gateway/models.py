@@ -34,6 +34,8 @@ class Customer:
     language: str | None
     segment: str
     created_at: datetime
+    #: Customer number in the company's directory, once verified in a conversation.
+    number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class Conversation:
     last_article_id: str | None
     created_at: datetime
     updated_at: datetime
+    #: The customer number this conversation verified (number + postal code), if any.
+    verified_number: str | None = None
 
 
 @dataclass(frozen=True)

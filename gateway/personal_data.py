@@ -151,7 +151,8 @@ async def erase(store: Store, customer_id: int, actor: str) -> Erasure:
         await _in(tx, "UPDATE outbox SET address = ? WHERE conversation_id IN",
                   conversations, ERASED)
         for conversation in conversations:  # (channel, address) stays unique
-            await tx.execute("UPDATE conversations SET address = ?, owner = 'bot' WHERE id = ?",
+            await tx.execute("UPDATE conversations SET address = ?, owner = 'bot',"
+                             " verified_number = NULL WHERE id = ?",
                              f"erased:{conversation}", conversation)
         now = codec.ts(utcnow())
         for ticket in unclosed:  # nobody can be answered any more: out of the queues
@@ -162,8 +163,8 @@ async def erase(store: Store, customer_id: int, actor: str) -> Erasure:
                 "INSERT INTO events (conversation_id, ticket_id, actor, type, data, created_at)"
                 " VALUES (?, ?, ?, 'ticket.closed', ?, ?)", row["conversation_id"], ticket,
                 actor, json.dumps({"outcome": "customer data erased"}), now)
-        await tx.execute("UPDATE customers SET name = ?, email = NULL WHERE id = ?",
-                         ERASED, customer_id)
+        await tx.execute("UPDATE customers SET name = ?, email = NULL, number = NULL"
+                         " WHERE id = ?", ERASED, customer_id)
         await tx.execute(
             "INSERT INTO events (conversation_id, ticket_id, actor, type, data, created_at)"
             " VALUES (NULL, NULL, ?, 'customer.erased', ?, ?)",

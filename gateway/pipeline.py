@@ -21,6 +21,7 @@ import structlog
 from connectors.base import ConversationKey, Identity, Inbound
 from gateway.background import background
 from gateway.calendar import out_of_hours_notice
+from gateway.directory import Directory, credentials
 from gateway.errors import StoreError
 from gateway.handoff import open_or_reopen_ticket, subject_from
 from gateway.kb_service import KBSnapshot, KnowledgeService
@@ -61,8 +62,11 @@ class Outcome:
 
 class Pipeline:
     def __init__(self, store: Store, kb: KnowledgeService, settings: Settings, hub: Hub,
-                 wake_outbox: Callable[[], None] = lambda: None) -> None:
+                 wake_outbox: Callable[[], None] = lambda: None,
+                 directory: Directory | None = None) -> None:
         self.store = store
+        #: The customer directory the bot verifies identities against (None: people do).
+        self.directory = directory
         self.kb = kb
         self.settings = settings
         self.hub = hub
@@ -205,8 +209,14 @@ class Pipeline:
             await self._handoff(conversation, outcome, "none of the choices", "handoff", [])
             return
         if chosen:
-            await self._answer(kb, customer, conversation, outcome, chosen, 1.0, language)
+            await self._serve(kb, customer, conversation, outcome, chosen, 1.0, language, [])
             return
+        if last_bot is not None and last_bot.kind == "verify" and self.directory is not None:
+            typed = credentials(text)
+            if typed is not None:  # otherwise they asked something else: read it as such
+                await self._verify(kb, customer, conversation, outcome, last_bot, typed,
+                                   language)
+                return
         if last_bot is not None and last_bot.kind == "answer" and negative_feedback(text):
             await self._handoff(conversation, outcome, "answer did not help", "handoff_sorry", [])
             return
@@ -227,23 +237,73 @@ class Pipeline:
             await self._handoff(conversation, outcome, "customer frustrated", "handoff", attempts,
                                 urgent=True, article_id=decision.article_id)
         elif decision.kind == "answer" and decision.article_id:
-            article = kb.articles[decision.article_id]
-            if article.handoff or article.requires_verification:
-                if article.handoff:
-                    await self._answer(kb, customer, conversation, outcome, article.id,
-                                       decision.confidence, language, record=False)
-                reason = "article requires an operator" if article.handoff else \
-                    "identity must be verified"
-                await self._handoff(conversation, outcome, reason, "handoff", attempts,
-                                    article_id=article.id)
-            else:
-                await self._answer(kb, customer, conversation, outcome, article.id,
-                                   decision.confidence, language)
+            await self._serve(kb, customer, conversation, outcome, decision.article_id,
+                              decision.confidence, language, attempts)
         elif decision.kind == "clarify":
             await self._clarify(kb, conversation, outcome, decision, language)
         else:
             await self._handoff(conversation, outcome, "no confident answer", "handoff", attempts,
                                 article_id=decision.article_id)
+
+    async def _serve(self, kb: KBSnapshot, customer: Customer, conversation: Conversation,
+                     outcome: Outcome, article_id: str, confidence: float, language: str,
+                     attempts: list[dict[str, Any]]) -> None:
+        """The article the customer asked about, under its rules: an account-specific one
+        only once their identity is verified (the bot asks for it when it has the customer
+        directory, an operator does otherwise); a `handoff` one also goes to people."""
+        article = kb.articles[article_id]
+        unverified = article.requires_verification and not conversation.verified_number
+        if unverified and self.directory is not None:
+            await self._reply(conversation, outcome, kind="verify",
+                              text=bot_text("verify_ask", language),
+                              meta={"article_id": article.id, "failures": 0})
+            outcome.decision = "verify"
+            return
+        if article.handoff or unverified:
+            if article.handoff and not unverified:
+                await self._answer(kb, customer, conversation, outcome, article.id, confidence,
+                                   language, record=False)
+            reason = "identity must be verified" if unverified else \
+                "article requires an operator"
+            await self._handoff(conversation, outcome, reason, "handoff", attempts,
+                                article_id=article.id)
+            return
+        await self._answer(kb, customer, conversation, outcome, article.id, confidence, language)
+
+    async def _verify(self, kb: KBSnapshot, customer: Customer, conversation: Conversation,
+                      outcome: Outcome, asked: Message, typed: tuple[str, str],
+                      language: str) -> None:
+        """The customer's answer to "your customer number and postal code, please"."""
+        assert self.directory is not None
+        article_id = str(asked.meta.get("article_id", ""))
+        entry = self.directory.verify(*typed)
+        if entry is None:
+            failures = int(asked.meta.get("failures", 0)) + 1
+            await self.store.add_event("bot", "verification.failed",
+                                       conversation_id=conversation.id,
+                                       data={"attempt": failures})
+            if failures >= self.settings.customers.verification_attempts:
+                await self._handoff(conversation, outcome, "identity could not be verified",
+                                    "handoff", [], article_id=article_id or None)
+                return
+            await self._reply(conversation, outcome, kind="verify",
+                              text=bot_text("verify_retry", language),
+                              meta={"article_id": article_id, "failures": failures})
+            outcome.decision = "verify"
+            return
+        await self.store.update_conversation(conversation.id, verified_number=entry.number)
+        await self.store.update_customer(customer.id, number=entry.number)
+        await self.store.add_event("bot", "verification.succeeded",
+                                   conversation_id=conversation.id,
+                                   data={"number": entry.number})
+        conversation = dataclasses.replace(conversation, verified_number=entry.number)
+        customer = dataclasses.replace(customer, number=entry.number)
+        await self._reply(conversation, outcome, kind="verified",
+                          text=bot_text("verify_ok", language))
+        if article_id in kb.articles:
+            await self._serve(kb, customer, conversation, outcome, article_id, 1.0, language, [])
+        else:
+            outcome.decision = "verified"
 
     async def _reply(self, conversation: Conversation, outcome: Outcome, *, text: str,
                      kind: str, meta: dict[str, Any] | None = None) -> None:
@@ -347,7 +407,8 @@ class Pipeline:
     def _render_context(self, customer: Customer) -> dict[str, dict[str, object]]:
         company = self.settings.company
         return {
-            "customer": {"name": customer.name, "email": customer.email or ""},
+            "customer": {"name": customer.name, "email": customer.email or "",
+                         "number": customer.number or ""},
             "company": {"name": company.name, "email": company.email, "phone": company.phone},
         }
 

@@ -188,6 +188,15 @@ class TicketSettings(_Section):
                                       "forwarded", "no-reply-from-customer", "duplicate")
 
 
+class CustomerSettings(_Section):
+    #: CSV export of the customer file (number, postal_code[, name, email, segment]). With
+    #: it, the bot verifies customers itself before answering an article marked
+    #: `requires_verification`; without it, those questions go to an operator.
+    directory: Path | None = None
+    #: Wrong number/postal code pairs in a conversation before it goes to an operator.
+    verification_attempts: int = Field(2, ge=1, le=5)
+
+
 class RetentionSettings(_Section):
     """How long personal data is kept (GDPR storage limitation); 0 keeps it."""
 
@@ -221,6 +230,7 @@ class Settings(_Section):
     priority: PrioritySettings = PrioritySettings()
     email: EmailSettings = EmailSettings()
     slack: SlackSettings = SlackSettings()
+    customers: CustomerSettings = CustomerSettings()
     retention: RetentionSettings = RetentionSettings()
     queues: tuple[QueueSettings, ...] = (QueueSettings(name="general"),)
     #: Queue that receives hand-offs whose article names no queue.
@@ -306,4 +316,11 @@ def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Setti
     unknown = sorted(set(settings.calendar.queues) - queue_names)
     if unknown:
         raise ConfigError(str(path), "calendar.queues", f"no queue named {unknown[0]!r}")
+    if settings.customers.directory is not None:
+        from gateway.directory import read_directory  # a bad file stops the start, clearly
+
+        try:
+            read_directory(settings.resolve(settings.customers.directory))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(str(path), "customers.directory", str(exc)) from None
     return settings

@@ -69,6 +69,32 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "nl": "Bedoelt u:",
         "de": "Meinen Sie:",
     },
+    "verify_ask": {
+        "en": "I can help with that once I know it is you. Please send your customer number"
+              " and postal code (for example: C-1042 9000).",
+        "fr": "Je peux vous aider dès que je sais que c'est bien vous. Envoyez-moi votre numéro"
+              " de client et votre code postal (par exemple : C-1042 9000).",
+        "nl": "Ik help u graag zodra ik weet dat u het bent. Stuur uw klantnummer en postcode"
+              " (bijvoorbeeld: C-1042 9000).",
+        "de": "Gern helfe ich Ihnen, sobald ich weiß, dass Sie es sind. Bitte senden Sie Ihre"
+              " Kundennummer und Postleitzahl (zum Beispiel: C-1042 9000).",
+    },
+    "verify_retry": {
+        "en": "Those details do not match our records. Please check your customer number and"
+              " postal code and send them again.",
+        "fr": "Ces données ne correspondent pas à nos fichiers. Vérifiez votre numéro de client"
+              " et votre code postal et renvoyez-les.",
+        "nl": "Die gegevens komen niet overeen met ons klantenbestand. Controleer uw klantnummer"
+              " en postcode en stuur ze opnieuw.",
+        "de": "Diese Angaben stimmen nicht mit unseren Daten überein. Bitte prüfen Sie"
+              " Kundennummer und Postleitzahl und senden Sie sie erneut.",
+    },
+    "verify_ok": {
+        "en": "Thank you, you are verified.",
+        "fr": "Merci, votre identité est vérifiée.",
+        "nl": "Bedankt, uw identiteit is geverifieerd.",
+        "de": "Danke, Ihre Identität ist bestätigt.",
+    },
     "clarify_hint": {
         "en": "Reply with the number of your choice.",
         "fr": "Répondez avec le numéro de votre choix.",

@@ -144,6 +144,15 @@ ALTER TABLE messages ADD COLUMN reply_key TEXT;
 CREATE UNIQUE INDEX messages_reply_key ON messages (reply_key);
 """,
     ),
+    (
+        3,
+        # The customer number from the company's customer directory, once a conversation
+        # verified it (number + postal code); `verified_number` is per conversation.
+        """
+ALTER TABLE customers ADD COLUMN number TEXT;
+ALTER TABLE conversations ADD COLUMN verified_number TEXT;
+""",
+    ),
 )
 
 

@@ -30,7 +30,8 @@ from gateway.store.migrations_attachments import MIGRATIONS_ATTACHMENTS
 from gateway.store.migrations_sla import MIGRATIONS_SLA
 
 _TICKET_FIELDS = frozenset({"status", "priority", "queue", "assignee_id", "subject", "category"})
-_CONVERSATION_FIELDS = frozenset({"owner", "language", "category", "last_article_id"})
+_CONVERSATION_FIELDS = frozenset({"owner", "language", "category", "last_article_id",
+                                  "verified_number"})
 
 
 class Store:
@@ -119,7 +120,7 @@ class Store:
         return codec.customer(row) if row else None
 
     async def update_customer(self, customer_id: int, **fields: Any) -> None:
-        allowed = {"name", "language", "segment"}
+        allowed = {"name", "language", "segment", "number"}
         await self._update("customers", customer_id, fields, allowed)
 
     # -- conversations -----------------------------------------------------------------------
