@@ -34,6 +34,7 @@ from aiohttp import web
 
 from connectors.base import ConversationKey, Identity, Inbound, InboundAttachment, Outbound
 from connectors.email import escalation
+from connectors.email import state as email_state
 from connectors.email.compose import ComposeError, compose_reply
 from connectors.email.headers import normalise_message_id, raw_header
 from connectors.email.imap import ImapError, ImapSession, MailboxStatus, batches, tls_context
@@ -465,22 +466,20 @@ class EmailConnector:
 
     async def quarantined(self) -> list[dict[str, Any]]:
         """The quarantine index (no raw bytes): id, error, size, when, mailbox/UID."""
-        return list(await self.store.get_state(QUARANTINE_INDEX) or [])
+        return await email_state.quarantined(self.store)
 
     async def quarantined_raw(self, entry_id: str) -> bytes | None:
-        saved = await self.store.get_state(QUARANTINE_RAW + entry_id)
-        return base64.b64decode(saved["raw"]) if saved else None
+        return await email_state.quarantined_raw(self.store, entry_id)
 
     async def reprocess(self, entry_id: str) -> str:
-        """Ingest a quarantined mail again (after a fix); on success it leaves quarantine."""
+        """Ingest a quarantined mail again (after a fix); on success it leaves quarantine.
+        Raises `Unprocessable` (it stays) when the mail still cannot be taken in."""
         raw = await self.quarantined_raw(entry_id)
         if raw is None:
             raise LookupError(f"no quarantined mail {entry_id!r}")
         result = await self.ingest(raw)
-        index = [e for e in await self.quarantined() if e["id"] != entry_id]
-        await self.store.set_state(QUARANTINE_INDEX, index)
-        await self.store.set_state(QUARANTINE_RAW + entry_id, None)
-        self._health.quarantined = len(index)
+        await email_state.release(self.store, entry_id)
+        self._health.quarantined = len(await self.quarantined())
         return result
 
     # -- sending -------------------------------------------------------------------------

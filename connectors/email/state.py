@@ -23,6 +23,26 @@ SUPPRESSED = "email:suppressed:"
 AUTO_REPLIES = "email:auto-replies:"
 
 
+async def quarantined(store: Store) -> list[dict[str, Any]]:
+    """The quarantine index (no raw bytes): id, error, size, when, mailbox/UID."""
+    return list(await store.get_state(QUARANTINE_INDEX) or [])
+
+
+async def quarantined_raw(store: Store, entry_id: str) -> bytes | None:
+    saved = await store.get_state(QUARANTINE_RAW + entry_id)
+    return base64.b64decode(saved["raw"]) if saved else None
+
+
+async def release(store: Store, entry_id: str) -> bool:
+    """Take one mail out of quarantine for good (reprocessed, or deleted by an admin)."""
+    index = await quarantined(store)
+    remaining = [e for e in index if e["id"] != entry_id]
+    async with store.db.transaction() as tx:
+        await tx.execute("DELETE FROM connector_state WHERE key = ?", QUARANTINE_RAW + entry_id)
+    await store.set_state(QUARANTINE_INDEX, remaining)
+    return len(remaining) < len(index)
+
+
 async def about(store: Store, addresses: Sequence[str]) -> dict[str, Any]:
     """What the connector keeps about these addresses: suppression, auto-reply stamps and
     quarantined mails that mention them (raw, base64), for an access request."""
@@ -81,9 +101,8 @@ async def _quarantined_mentioning(store: Store,
         return []
     needles = [a.lower().encode() for a in addresses]
     found = []
-    for entry in await store.get_state(QUARANTINE_INDEX) or []:
-        saved = await store.get_state(QUARANTINE_RAW + entry["id"])
-        raw = base64.b64decode(saved["raw"]) if saved else b""
+    for entry in await quarantined(store):
+        raw = await quarantined_raw(store, entry["id"]) or b""
         if any(needle in raw.lower() for needle in needles):
             found.append((str(entry["id"]), raw))
     return found

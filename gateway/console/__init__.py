@@ -11,7 +11,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from gateway.console import admin, attachments, guard, live, pages, routes
+from gateway.console import admin, attachments, guard, live, pages, quarantine, routes
 
 STATIC = Path(__file__).parent / "static"
 
@@ -22,6 +22,7 @@ def setup(app: web.Application) -> None:
     app.on_response_prepare.append(guard.security_headers)
     app.add_routes(routes.routes)
     app.add_routes(admin.routes)
+    app.add_routes(quarantine.routes)
     app.add_routes(attachments.routes)
     live.setup(app)
     app.router.add_static(guard.STATIC, STATIC, name="console-static")

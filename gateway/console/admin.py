@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from connectors.email import state as email_state
 from gateway.auth import hash_password
 from gateway.console import alerts, queries
 from gateway.console.guard import PREFIX, Refused
@@ -43,7 +44,7 @@ class OperatorRow:
     load: int
 
 
-def _admin_only(request: web.Request) -> Operator:
+def admin_only(request: web.Request) -> Operator:
     operator = request[SESSION].operator
     if operator.role != "admin":
         raise Refused(403, "This page is for admins.")
@@ -71,12 +72,13 @@ async def _page(request: web.Request, *, form: Mapping[str, Any] | None = None,
         "error": error, "done": done, "min_password": MIN_PASSWORD,
         "kb_errors": request.app[KB].errors,
         "alerts": await alerts.sla_alerts(store, request[SESSION].operator),
+        "quarantined": len(await email_state.quarantined(store)),
     }, status=status)
 
 
 @routes.get(ADMIN)
 async def admin_page(request: web.Request) -> web.StreamResponse:
-    _admin_only(request)
+    admin_only(request)
     done = None
     for key, said in (("created", "created"), ("updated", "updated")):
         name = request.query.get(key, "")
@@ -129,7 +131,7 @@ def _checked(settings: Settings, posted: Any, *,
 
 @routes.post(f"{ADMIN}/operators")
 async def create_operator(request: web.Request) -> web.StreamResponse:
-    _admin_only(request)
+    admin_only(request)
     posted = await request.post()
     store = request.app[STORE]
     form, problem = _checked(request.app[SETTINGS], posted)
@@ -170,14 +172,14 @@ async def _edit_page(request: web.Request, operator: Operator, *,
 
 @routes.get(f"{ADMIN}/operators/{{username}}")
 async def edit_operator_page(request: web.Request) -> web.StreamResponse:
-    _admin_only(request)
+    admin_only(request)
     return await _edit_page(request, await _operator(request))
 
 
 @routes.post(f"{ADMIN}/operators/{{username}}")
 async def edit_operator(request: web.Request) -> web.StreamResponse:
     """Change an operator; deactivating logs them out and hands their tickets back."""
-    me = _admin_only(request)
+    me = admin_only(request)
     operator = await _operator(request)
     posted = await request.post()
     form, problem = _checked(request.app[SETTINGS], posted, existing=operator.username)

@@ -19,11 +19,13 @@ from gateway.app import create_app
 from gateway.keys import CONNECTORS, STORE
 from gateway.settings import Settings
 from gateway.store import Store
+from tests.email_live.console_browser import Browser, OpenConsole
 from tests.email_live.servers import (
     IMAP_PORT,
     MailAdmin,
     SmtpCapture,
     ensure_dovecot,
+    free_port,
     unique_mailbox,
 )
 
@@ -141,3 +143,20 @@ async def gateway(make_settings: Callable[..., Settings], smtp: SmtpCapture,
     yield start
     for gw in started:
         await gw.stop()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[OpenConsole]:
+    """Open the console of a started gateway in a browser-like HTTP session."""
+    opened: list[Browser] = []
+
+    async def open_console(gw: Gateway) -> Browser:
+        port = free_port()
+        site = web.TCPSite(gw.runner, "127.0.0.1", port)
+        await site.start()
+        opened.append(Browser(f"http://127.0.0.1:{port}"))
+        return opened[-1]
+
+    yield open_console
+    for b in opened:
+        await b.session.close()

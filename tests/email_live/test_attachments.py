@@ -3,23 +3,18 @@ downloaded from the console only by operators who may see the ticket, always as 
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp import web
 
 from gateway.auth import hash_password
 from gateway.errors import StoreUnavailable
 from gateway.models import Ticket
 from tests.email_live.conftest import Gateway, GatewayFactory
-from tests.email_live.servers import MailAdmin, free_port, make_mail
+from tests.email_live.servers import MailAdmin, make_mail
 
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 ADMIN_PASSWORD = "admin-password-1"  # tests/conftest.py `make_settings`
 AGENT_PASSWORD = "agent-password-1"
 LIMIT = 2000
@@ -41,43 +36,6 @@ def mail_with_files(*, sender: str = "Ann Peeters <ann@customer.test>",
     msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=PDF_NAME)
     msg.add_attachment(BIG, maintype="image", subtype="tiff", filename=BIG_NAME)
     return msg.as_bytes()
-
-
-class Browser:
-    """An operator's browser against the gateway's console on a loopback port."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-
-    async def login(self, username: str, password: str) -> None:
-        self.session.cookie_jar.clear()
-        async with self.session.get(f"{self.base}/console/login") as form:
-            token = CSRF.search(await form.text())
-        assert token is not None
-        async with self.session.post(f"{self.base}/console/login", data={
-                "csrf": token.group(1), "username": username, "password": password}) as done:
-            assert done.status == 200 and done.url.path == "/console", await done.text()
-
-    async def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
-        async with self.session.get(f"{self.base}{path}", allow_redirects=False) as response:
-            return response.status, dict(response.headers), await response.read()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    opened: list[Browser] = []
-
-    async def open_console(gw: Gateway) -> Browser:
-        port = free_port()
-        site = web.TCPSite(gw.runner, "127.0.0.1", port)
-        await site.start()
-        opened.append(Browser(f"http://127.0.0.1:{port}"))
-        return opened[-1]
-
-    yield open_console
-    for b in opened:
-        await b.session.close()
 
 
 async def _ticket_with_files(gw: Gateway, count: int = 2) -> tuple[Ticket, list[dict[str, Any]]]:

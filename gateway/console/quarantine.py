@@ -1,0 +1,98 @@
+"""`/console/admin/quarantine`: mail the gateway could not take in, for admins to act on.
+
+A mail that cannot be processed is kept in quarantine rather than lost (docs/email.md).
+Here an admin sees why, downloads the raw mail (`.eml`, always as a download, never
+rendered), reprocesses it after a fix, or deletes it. Reprocessing needs the e-mail
+channel; a mail that still cannot be taken in stays, with the reason shown.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from connectors.email import state as email_state
+from connectors.email.connector import EmailConnector
+from gateway.console import alerts
+from gateway.console.admin import ADMIN, admin_only
+from gateway.console.guard import Refused
+from gateway.console.pages import SESSION, page
+from gateway.keys import CONNECTORS, KB, STORE
+
+log = structlog.get_logger(__name__)
+
+QUARANTINE = f"{ADMIN}/quarantine"
+
+routes = web.RouteTableDef()
+
+
+async def _page(request: web.Request, *, done: str | None = None, error: str | None = None,
+                status: int = 200) -> web.Response:
+    store = request.app[STORE]
+    return page(request, "quarantine.html", {
+        "entries": await email_state.quarantined(store),
+        "can_reprocess": isinstance(request.app[CONNECTORS].get("email"), EmailConnector),
+        "done": done, "error": error, "kb_errors": request.app[KB].errors,
+        "alerts": await alerts.sla_alerts(store, request[SESSION].operator),
+    }, status=status)
+
+
+async def _entry(request: web.Request, entry_id: str) -> dict[str, Any]:
+    for entry in await email_state.quarantined(request.app[STORE]):
+        if entry["id"] == entry_id:
+            return entry
+    raise Refused(404, "That mail is no longer in quarantine.")
+
+
+@routes.get(QUARANTINE)
+async def quarantine_page(request: web.Request) -> web.StreamResponse:
+    admin_only(request)
+    return await _page(request, done=request.query.get("done") and {
+        "deleted": "The mail was deleted.",
+        "reprocessed": "The mail was taken in: it is in the conversations now."}.get(
+            request.query["done"]))
+
+
+@routes.get(f"{QUARANTINE}/raw")
+async def raw_mail(request: web.Request) -> web.StreamResponse:
+    admin_only(request)
+    entry = await _entry(request, request.query.get("id", ""))
+    raw = await email_state.quarantined_raw(request.app[STORE], entry["id"])
+    if raw is None:
+        raise Refused(404, "That mail is no longer in quarantine.")
+    name = re.sub(r"[^A-Za-z0-9._-]", "-", entry["id"])
+    return web.Response(body=raw, content_type="message/rfc822", headers={
+        "Content-Disposition": f'attachment; filename="quarantine-{name}.eml"',
+        "X-Content-Type-Options": "nosniff"})
+
+
+@routes.post(f"{QUARANTINE}/delete")
+async def delete_mail(request: web.Request) -> web.StreamResponse:
+    operator = admin_only(request)
+    entry = await _entry(request, str((await request.post()).get("id", "")))
+    await email_state.release(request.app[STORE], entry["id"])
+    await request.app[STORE].add_event(operator.username, "email.quarantine_deleted",
+                                       data={"id": entry["id"]})
+    raise web.HTTPSeeOther(f"{QUARANTINE}?done=deleted")
+
+
+@routes.post(f"{QUARANTINE}/reprocess")
+async def reprocess_mail(request: web.Request) -> web.StreamResponse:
+    operator = admin_only(request)
+    entry = await _entry(request, str((await request.post()).get("id", "")))
+    connector = request.app[CONNECTORS].get("email")
+    if not isinstance(connector, EmailConnector):
+        return await _page(request, status=409, error="E-mail is not configured on this "
+                           "gateway ([email] enabled = false): the mail cannot be taken in.")
+    try:
+        await connector.reprocess(entry["id"])
+    except Exception as exc:  # whatever stopped it the first time: it stays, say why
+        log.warning("email.reprocess_failed", id=entry["id"], error=str(exc)[:200])
+        return await _page(request, status=422,
+                           error=f"The mail still cannot be taken in: {exc}. It stays here.")
+    await request.app[STORE].add_event(operator.username, "email.quarantine_reprocessed",
+                                       data={"id": entry["id"]})
+    raise web.HTTPSeeOther(f"{QUARANTINE}?done=reprocessed")
