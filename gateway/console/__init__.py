@@ -11,7 +11,16 @@ from pathlib import Path
 
 from aiohttp import web
 
-from gateway.console import admin, attachments, guard, live, pages, quarantine, routes
+from gateway.console import (
+    admin,
+    attachments,
+    guard,
+    live,
+    pages,
+    quarantine,
+    reports,
+    routes,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -23,6 +32,7 @@ def setup(app: web.Application) -> None:
     app.add_routes(routes.routes)
     app.add_routes(admin.routes)
     app.add_routes(quarantine.routes)
+    app.add_routes(reports.routes)
     app.add_routes(attachments.routes)
     live.setup(app)
     app.router.add_static(guard.STATIC, STATIC, name="console-static")

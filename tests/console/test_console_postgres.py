@@ -49,3 +49,11 @@ async def test_console_pages_on_postgresql(
     moved = await client.post(f"/console/tickets/{ticket_id}/transfer",
                               data={"csrf": csrf, "queue": "sales", "reason": "pg"})
     assert "queue: general → sales" in await moved.text()
+    closed = await client.post(f"/console/tickets/{ticket_id}/close", data={
+        "csrf": csrf, "outcome": "forwarded", "summary": "to sales"})
+    assert closed.status == 200
+    today = ticket.created_at.date().isoformat()
+    report = await client.get("/console/reports/contacts.csv", params={"to": today})
+    lines = (await report.read()).decode("utf-8-sig").splitlines()
+    assert len(lines) == 2 and lines[1].startswith(f"{ticket_id},")
+    assert lines[1].endswith(",2")  # both SLA clocks breached
