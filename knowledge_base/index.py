@@ -11,6 +11,7 @@ See docs/knowledge-base.md for what was measured and why this design.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -112,7 +113,9 @@ class _Reading:
     bias: Floats
     temperature: float
     encoders: tuple[Encoder, ...]
-    training: sp.csr_matrix  # the examples as this model saw them (for held-out checks)
+    #: The examples as this model saw them, for `kb lint`'s held-out checks; only the
+    #: reading those checks use (the one for every language) keeps them.
+    training: sp.csr_matrix | None
 
     @classmethod
     def fit(cls, vectors: sp.csr_matrix, examples: _Examples, settings: MatcherSettings,
@@ -182,6 +185,7 @@ class Matcher:
         if covered is None or covered.issuperset(examples.langs):
             return cls(articles, settings, featurizer, examples, vectors, {None: meaning})
         words_only = _Reading.fit(vectors, examples, settings, ())
+        meaning = dataclasses.replace(meaning, training=None)  # memory: lint reads words_only
         readings: dict[str | None, _Reading] = {lang: meaning for lang in covered}
         readings[None] = words_only
         return cls(articles, settings, featurizer, examples, vectors, readings)
@@ -216,6 +220,7 @@ class Matcher:
             return []
         labels = self._examples.labels
         training = self._readings[None].training
+        assert training is not None  # the reading for every language keeps its examples
         scores, rows = _held_out(training, labels, self.settings.c, folds)
         predicted = scores.argmax(axis=1)
         return [(self._examples.texts[row], self._ids[labels[row]], self._ids[guess])
