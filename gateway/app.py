@@ -4,6 +4,7 @@ pipeline, outbox, connectors and the console, and starts/stops them in order.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 
@@ -21,6 +22,7 @@ from gateway.keys import CONNECTORS, HUB, KB, OUTBOX, PIPELINE, SETTINGS, STORE,
 from gateway.notify import Hub
 from gateway.outbox import OutboxWorker
 from gateway.pipeline import Pipeline
+from gateway.relay import PgRelay
 from gateway.settings import Settings
 from gateway.sla_watcher import SlaWatcher
 from gateway.store import store_for
@@ -83,8 +85,11 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
                                  outcome_codes=settings.tickets.outcome_codes,
                                  priorities=sorted(settings.priority.priorities()))
     sla_watcher = SlaWatcher(store, hub, settings.sla, settings.calendar.for_queue)
+    # replicas share one PostgreSQL database: live changes cross between them through it
+    relay = PgRelay(settings.database_url, hub).running() \
+        if store.db.dialect == "postgresql" else contextlib.nullcontext()
     try:
-        async with kb.running(), outbox.running(settings.server.shutdown_grace), \
+        async with relay, kb.running(), outbox.running(settings.server.shutdown_grace), \
                 sla_watcher.running(), app[PIPELINE].resuming(), \
                 retention.running(store, settings.retention):
             for connector in connectors.values():
