@@ -46,8 +46,10 @@ class MessageOut(BaseModel):
     id: int
     direction: Literal["inbound", "outbound"]
     author: Literal["customer", "bot", "operator", "system"]
-    kind: str | None = Field(None, description="answer, clarify, handoff or smalltalk for the"
-                                              " bot; operator for an operator's reply")
+    kind: str | None = Field(None, description="the bot's: answer, clarify, handoff, smalltalk,"
+                                              " verify, verified (identity check) or status"
+                                              " (where a ticket stands); operator for an"
+                                              " operator's reply, notice for a status change")
     text: str
     created_at: str
     article_id: str | None = None

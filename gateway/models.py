@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 Direction = Literal["inbound", "outbound"]
 Author = Literal["customer", "bot", "operator", "system"]
-ReplyKind = Literal["answer", "clarify", "handoff", "operator", "notice"]
+ReplyKind = Literal["answer", "clarify", "handoff", "smalltalk", "verify", "verified", "status",
+                    "operator", "notice"]
 Owner = Literal["bot", "queue", "operator"]
 TicketStatus = Literal["new", "open", "pending", "solved", "closed"]
 Role = Literal["agent", "supervisor", "admin"]

@@ -39,7 +39,7 @@ from knowledge_base.decide import Decision, decide
 from knowledge_base.index import Match
 from knowledge_base.language import detect_language
 from knowledge_base.render import render_answer
-from knowledge_base.signals import frustration, negative_feedback, wants_human
+from knowledge_base.signals import asks_for_status, frustration, negative_feedback, wants_human
 
 log = structlog.get_logger(__name__)
 
@@ -188,6 +188,8 @@ class Pipeline:
                 attempts=[], subject=subject_from(inbound.text),
             )
             outcome.ticket_id = ticket.id
+            if asks_for_status(inbound.text):
+                await self._report_status(conversation, outcome, ticket)
             return
         kb = self.kb.snapshot
         text, language = inbound.text, conversation.language or self.settings.languages.default
@@ -304,6 +306,20 @@ class Pipeline:
             await self._serve(kb, customer, conversation, outcome, article_id, 1.0, language, [])
         else:
             outcome.decision = "verified"
+
+    async def _report_status(self, conversation: Conversation, outcome: Outcome,
+                             ticket: Ticket) -> None:
+        """ "Any news?" while people own the conversation: where the ticket stands, at once,
+        rather than silence until an operator gets to it (the message is on the ticket)."""
+        language = conversation.language
+        operator = await self.store.get_operator(ticket.assignee_id) \
+            if ticket.assignee_id else None
+        status = bot_text("status_handled", language, operator=operator.display_name) \
+            if operator else bot_text("status_waiting", language)
+        await self._reply(conversation, outcome, kind="status",
+                          text=bot_text("status_report", language, ticket=ticket.id,
+                                        status=status),
+                          meta={"ticket_id": ticket.id})
 
     async def _reply(self, conversation: Conversation, outcome: Outcome, *, text: str,
                      kind: str, meta: dict[str, Any] | None = None) -> None:

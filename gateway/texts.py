@@ -69,6 +69,24 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "nl": "Bedoelt u:",
         "de": "Meinen Sie:",
     },
+    "status_report": {
+        "en": "Your ticket #{ticket} is {status}. Your message has been added to it.",
+        "fr": "Votre ticket n° {ticket} est {status}. Votre message y a été ajouté.",
+        "nl": "Uw ticket #{ticket} is {status}. Uw bericht is eraan toegevoegd.",
+        "de": "Ihr Ticket #{ticket} ist {status}. Ihre Nachricht wurde hinzugefügt.",
+    },
+    "status_waiting": {
+        "en": "waiting for a colleague, who will reply here",
+        "fr": "en attente d'un collègue, qui vous répondra ici",
+        "nl": "in afwachting van een collega, die u hier antwoordt",
+        "de": "in der Warteschlange; ein Kollege antwortet Ihnen hier",
+    },
+    "status_handled": {
+        "en": "being handled by {operator}",
+        "fr": "traité par {operator}",
+        "nl": "in behandeling bij {operator}",
+        "de": "in Bearbeitung bei {operator}",
+    },
     "verify_ask": {
         "en": "I can help with that once I know it is you. Please send your customer number"
               " and postal code (for example: C-1042 9000).",

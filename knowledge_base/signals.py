@@ -71,6 +71,19 @@ _URGENT = (
 _URGENT_WORDS = tuple(p for p in _URGENT if " " not in p)
 _URGENT_PHRASES = tuple(p for p in _URGENT if " " in p)
 
+#: Phrases that ask how a request is going ("any news?"), folded, no punctuation.
+_STATUS_PHRASES = (
+    "any news", "any update", "any updates", "status of my ticket", "status of my request",
+    "how is my ticket", "is there news", "still waiting", "what is the status",
+    "what s the status", "where are we with",
+    "des nouvelles", "du nouveau", "ou en est mon ticket", "ou en est ma demande",
+    "quel est le statut", "toujours en attente", "j attends toujours",
+    "nog nieuws", "al nieuws", "stand van zaken", "hoe staat het met", "wat is de status",
+    "nog steeds geen antwoord", "ik wacht nog steeds",
+    "gibt es neuigkeiten", "schon neuigkeiten", "was ist der stand", "wie ist der stand",
+    "warte immer noch", "stand meiner anfrage",
+)
+
 _LONG_PHRASE_SCORE = 88.0
 _SHORT_PHRASE_SCORE = 93.0
 _WORD_SCORE = 80.0
@@ -115,6 +128,11 @@ def negative_feedback(text: str) -> bool:
     tokens = words(text)
     return (len(tokens) <= 3 and _only(tokens, _NEGATIVE_WORDS)) or _any_phrase(
         tokens, _NEGATIVE_PHRASES)
+
+
+def asks_for_status(text: str) -> bool:
+    """The customer asks how their request is going: "any news?", "stand van zaken"…"""
+    return _any_phrase(words(text), _STATUS_PHRASES)
 
 
 def frustration(text: str) -> float:

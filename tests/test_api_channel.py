@@ -241,3 +241,26 @@ async def test_a_message_decided_again_after_a_crash_is_not_answered_twice(
     assert [r.kind for r in replies] == ["answer"]
     queued = [e for e in await store.outbox_entries() if e.conversation_id == conversation.id]
     assert len(queued) == 1
+
+
+async def test_asking_for_news_on_a_handed_off_conversation_says_where_it_stands(
+        client: TestClient, api_headers: dict[str, str]) -> None:
+    first = await post(client, api_headers, "I want to talk to a human")
+    conversation, ticket = first["conversation_id"], first["ticket_id"]
+    quiet = await post(client, api_headers, "It is about my invoice of March",
+                       conversation_id=conversation)
+    assert quiet["replies"] == [] and quiet["ticket_id"] == ticket  # people own it: silence
+    news = await post(client, api_headers, "Any news on my ticket?",
+                      conversation_id=conversation)
+    (status,) = news["replies"]
+    assert status["kind"] == "status"
+    assert status["text"] == (f"Your ticket #{ticket} is waiting for a colleague, who will"
+                              " reply here. Your message has been added to it.")
+    store = client.app[STORE]
+    gina = await store.create_operator("gina", "Gina Peeters", "hash", "agent",
+                                       queues=["general"])
+    await store.update_ticket(ticket, "gina", "ticket.assigned", assignee_id=gina.id)
+    stand = await post(client, api_headers, "Wat is de stand van zaken?",
+                       conversation_id=conversation, language="nl")
+    assert stand["replies"][0]["text"].startswith(
+        f"Uw ticket #{ticket} is in behandeling bij Gina Peeters.")

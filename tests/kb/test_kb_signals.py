@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge_base.signals import frustration, negative_feedback, urgency, wants_human
+from knowledge_base.signals import (
+    asks_for_status,
+    frustration,
+    negative_feedback,
+    urgency,
+    wants_human,
+)
 
 
 @pytest.mark.parametrize("text", [
@@ -59,3 +65,14 @@ def test_frustration_grows_with_anger_and_shouting() -> None:
 ])
 def test_urgency(text: str, expected: bool) -> None:
     assert urgency(text) is expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Any news on my ticket?", True), ("any updates on my request?", True),
+    ("I'm still waiting!", True),
+    ("Avez-vous des nouvelles ?", True), ("Wat is de stand van zaken?", True),
+    ("Gibt es Neuigkeiten?", True), ("It is about my invoice of March", False),
+    ("The new battery is still not charging", False),
+])
+def test_asking_for_news(text: str, expected: bool) -> None:
+    assert asks_for_status(text) is expected
