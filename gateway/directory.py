@@ -22,8 +22,9 @@ import structlog
 log = structlog.get_logger(__name__)
 
 #: "C-1042 9000", "c1042, 9000", "customer number 1042 postal code 9000": the number is the
-#: first token with a digit, the postal code the next run of digits.
+#: first token with a digit, the postal code the next one of 4 or 5 digits (BE, NL, DE, FR).
 _TOKENS = re.compile(r"[A-Za-z]*[-/]?\d[\w-]*")
+_POSTAL = re.compile(r"\d{4,5}")
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,8 @@ def _postal(code: str) -> str:
 def credentials(text: str) -> tuple[str, str] | None:
     """(customer number, postal code) typed in a message, or None if it holds no attempt."""
     tokens = _TOKENS.findall(text)
-    if len(tokens) < 2:
-        return None
-    return tokens[0], tokens[1]
+    postal = next((t for t in tokens[1:] if _POSTAL.fullmatch(t)), None)
+    return (tokens[0], postal) if postal else None
 
 
 class Directory:

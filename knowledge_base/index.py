@@ -35,8 +35,11 @@ MAX_CANDIDATES = 5
 _FOLLOW_UP = re.compile(
     r"^(and|what about|how about|also|same|et|et pour|et si|aussi|en|en voor|en als|ook|"
     r"und|und fur|und wenn|auch|was ist mit)\b")
-#: Messages with at most this many words are read as follow-ups when there is context.
+#: Messages with at most this many words are read as follow-ups when there is context...
 _SHORT_FOLLOW_UP = 4
+#: ...unless, without a follow-up word ("and", "what about"), they are this sure of an
+#: article on their own: "Where is my order?" after the opening hours is a new question.
+_SURE_ALONE = 0.9
 
 #: Held-out examples that are plenty to fit the one temperature parameter.
 CALIBRATION_EXAMPLES = 2000
@@ -196,7 +199,11 @@ class Matcher:
         language = lang or detect_language(text)
         if not self.articles or not text.strip():
             return Match(language, [])
-        query = self._with_context(text, language, previous_article_id)
+        query, follow_up = self._with_context(text, language, previous_article_id)
+        if query != text and not follow_up:  # merely short: is it a new question?
+            alone = self.match(text, language)
+            if alone.best is not None and alone.best.confidence >= _SURE_ALONE:
+                return alone
         index, weight = self._featurizer.query(query, language)
         if index.size == 0:  # not a single known word or character sequence
             return Match(language, [])
@@ -226,19 +233,22 @@ class Matcher:
         return [(self._examples.texts[row], self._ids[labels[row]], self._ids[guess])
                 for row, guess in zip(rows, predicted, strict=True) if guess != labels[row]]
 
-    def _with_context(self, text: str, language: str, previous: str | None) -> str:
-        """Read a follow-up ("and for Dutch customers?") together with the last answer's topic.
+    def _with_context(self, text: str, language: str,
+                      previous: str | None) -> tuple[str, bool]:
+        """Read a follow-up ("and for Dutch customers?") together with the last answer's topic:
+        (the text to match, whether it starts with a follow-up word).
 
         The previous article's title is prepended, so the classifier keeps that topic unless
         the new words clearly point elsewhere.
         """
         if previous not in self._position:
-            return text
+            return text, False
         folded = " ".join(re.findall(r"[a-z0-9]+", fold(text)))
-        if not (_FOLLOW_UP.match(folded) or len(folded.split()) <= _SHORT_FOLLOW_UP):
-            return text
+        follow_up = bool(_FOLLOW_UP.match(folded))
+        if not (follow_up or len(folded.split()) <= _SHORT_FOLLOW_UP):
+            return text, False
         _, translation = self.articles[self._position[previous]].translation(language)
-        return f"{translation.title} {text}"
+        return f"{translation.title} {text}", follow_up
 
     def _probabilities(self, query: str, language: str, index: npt.NDArray[np.int64],
                        weight: Floats, similarities: Floats) -> Floats:

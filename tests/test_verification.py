@@ -85,6 +85,14 @@ async def test_another_question_instead_of_the_details_is_answered_as_such(
                        asked["conversation_id"])
     assert _kinds(other) == ["answer"]
     assert "Monday to Saturday" in other["replies"][0]["text"]
+    # numbers that are no customer number + postal code are no failed attempt either
+    again = await _say(client, api_headers, "Can you check the status of my order please?",
+                       asked["conversation_id"])
+    order = await _say(client, api_headers, "I ordered 2 bikes, order VEL-20481, where is it?",
+                       asked["conversation_id"])
+    assert _kinds(again) == ["verify"] and _kinds(order) == ["verify"]  # asked, not refused
+    events = await client.app[STORE].events(conversation_id=asked["conversation_id"])
+    assert "verification.failed" not in [e.type for e in events]
 
 
 def test_a_broken_directory_stops_the_start_with_the_reason(tmp_path: Path) -> None:

@@ -12,9 +12,10 @@ from conftest import DATASETS
 
 from knowledge_base.decide import decide
 from knowledge_base.errors import KBError
-from knowledge_base.files import LoadResult
+from knowledge_base.files import LoadResult, load_directory
 from knowledge_base.index import MAX_CANDIDATES, Matcher, MatcherSettings
 from knowledge_base.model import Article, Translation
+from tests.conftest import DEMO_KB
 
 
 @pytest.mark.parametrize(("text", "language", "article"), [
@@ -146,3 +147,12 @@ def test_semantic_option_without_the_extra_says_how_to_install_it(
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)
     with pytest.raises(KBError, match=r"helpdesk-gateway\[semantic\]"):
         Matcher.build(kb.articles.values(), MatcherSettings(semantic=True))
+
+
+def test_a_short_new_question_is_not_read_as_a_follow_up() -> None:
+    demo = Matcher.build(load_directory(DEMO_KB).articles.values())
+    # an example question word for word, after an answer about the shops' opening hours
+    match = demo.match("Where is my order?", "en", previous_article_id="opening-hours-shops")
+    assert decide(match).article_id == "order-status"
+    follow_up = demo.match("and on sunday?", "en", previous_article_id="opening-hours-shops")
+    assert decide(follow_up).article_id == "opening-hours-shops"
