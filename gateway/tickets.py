@@ -16,6 +16,7 @@ from gateway.models import Message, Operator, Ticket
 from gateway.notify import Hub
 from gateway.store import Store
 from gateway.texts import text as bot_text
+from knowledge_base.model import CATEGORIES
 
 #: Contacts an operator records in the console (see connectors/phone.py).
 PHONE = "phone"
@@ -121,10 +122,15 @@ class TicketService:
         return ticket
 
     async def update(self, operator: Operator, ticket_id: int, *, priority: str | None = None,
-                     subject: str | None = None) -> Ticket:
-        """Correct a ticket's priority or subject (audited like every change)."""
+                     subject: str | None = None, category: str | None = None) -> Ticket:
+        """Correct a ticket's priority, subject or purpose category (audited like every
+        change): the bot's guess of why the customer got in touch is not always right."""
         ticket = await self.get(operator, ticket_id)
         changes: dict[str, object] = {}
+        if category is not None:
+            if category not in CATEGORIES:
+                raise TicketError(f"category must be one of {', '.join(CATEGORIES)}")
+            changes["category"] = category
         if priority is not None:
             if priority not in self.priorities:
                 raise TicketError(f"priority must be one of {', '.join(self.priorities)}")

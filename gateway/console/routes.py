@@ -29,6 +29,7 @@ from gateway.lifecycle import TRANSITIONS
 from gateway.models import Ticket, utcnow
 from gateway.routing import PRESENCES, set_presence
 from gateway.tickets import SETTABLE_STATUSES, TicketError, can_see
+from knowledge_base.model import CATEGORIES
 
 #: Same limit as the channels put on a customer's message.
 MAX_TEXT_CHARS = 4000
@@ -156,14 +157,15 @@ async def new_ticket(request: web.Request) -> web.StreamResponse:
 
 @routes.post(PREFIX + r"/tickets/{ticket_id:\d+}/fields")
 async def update_fields(request: web.Request) -> web.StreamResponse:
-    """Correct the priority or the subject."""
+    """Correct the priority, the subject or the purpose category."""
     ticket_id = _ticket_id(request)
     await _visible(request, ticket_id, open_only=True)
     posted = await request.post()
     priority = str(posted.get("priority", "")).strip() or None
     subject = str(posted.get("subject", "")).strip()[:200] or None
+    category = str(posted.get("category", "")).strip() or None
     await request.app[TICKETS].update(request[SESSION].operator, ticket_id, priority=priority,
-                                      subject=subject)
+                                      subject=subject, category=category)
     raise _back(ticket_id, "updated")
 
 
@@ -185,7 +187,7 @@ async def ticket_page(request: web.Request) -> web.StreamResponse:
     return page(request, "ticket.html", {
         "view": view, "done": DONE.get(request.query.get("done", "")),
         "outcomes": service.outcome_codes, "queues": service.queues,
-        "priorities": service.priorities,
+        "priorities": service.priorities, "categories": CATEGORIES,
         "targets": await views.transfer_targets(request.app[STORE], operator, ticket),
         "status_actions": _status_actions(ticket),
         "duplicates": [t for t in view.profile.tickets if t.status != "closed"],

@@ -68,3 +68,14 @@ async def test_priority_and_subject_are_corrected_from_the_ticket_page(
     refused = await client.post(f"/console/tickets/{ticket_id}/fields", data={
         "csrf": csrf, "priority": "P7"})
     assert refused.status == 409
+    # the purpose of the contact, when the bot's guess was wrong (or it had none)
+    assert '<label for="fields-category">Purpose of the contact</label>' in page
+    await client.post(f"/console/tickets/{ticket_id}/fields", data={
+        "csrf": csrf, "subject": "Bike stolen", "category": "complaint"})
+    ticket = await client.app[STORE].get_ticket(ticket_id)
+    assert ticket is not None and ticket.category == "complaint"
+    trail = [e.data for e in await client.app[STORE].events(ticket_id=ticket_id)]
+    assert {"category": {"from": None, "to": "complaint"}} in trail
+    wrong = await client.post(f"/console/tickets/{ticket_id}/fields", data={
+        "csrf": csrf, "category": "gossip"})
+    assert wrong.status == 409 and "category must be one of" in await wrong.text()
