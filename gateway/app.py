@@ -83,7 +83,8 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     app[TICKETS] = TicketService(store, hub, outbox.wake,
                                  queues=[q.name for q in settings.queues],
                                  outcome_codes=settings.tickets.outcome_codes,
-                                 priorities=sorted(settings.priority.priorities()))
+                                 priorities=sorted(settings.priority.priorities()),
+                                 texts=app[PIPELINE].texts)
     sla_watcher = SlaWatcher(store, hub, settings.sla, settings.calendar.for_queue)
     # replicas share one PostgreSQL database: live changes cross between them through it
     relay = PgRelay(settings.database_url, hub).running() \

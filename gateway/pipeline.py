@@ -34,7 +34,7 @@ from gateway.settings import Settings
 from gateway.smalltalk import reply as smalltalk_reply
 from gateway.smalltalk import small_talk
 from gateway.store import Store
-from gateway.texts import text as bot_text
+from gateway.texts import Texts
 from knowledge_base.decide import Decision, decide
 from knowledge_base.index import Match
 from knowledge_base.language import detect_language
@@ -67,6 +67,7 @@ class Pipeline:
         self.store = store
         #: The customer directory the bot verifies identities against (None: people do).
         self.directory = directory
+        self.texts = Texts(settings.texts)
         self.kb = kb
         self.settings = settings
         self.hub = hub
@@ -257,7 +258,7 @@ class Pipeline:
         unverified = article.requires_verification and not conversation.verified_number
         if unverified and self.directory is not None:
             await self._reply(conversation, outcome, kind="verify",
-                              text=bot_text("verify_ask", language),
+                              text=self.texts("verify_ask", language),
                               meta={"article_id": article.id, "failures": 0})
             outcome.decision = "verify"
             return
@@ -289,7 +290,7 @@ class Pipeline:
                                     "handoff", [], article_id=article_id or None)
                 return
             await self._reply(conversation, outcome, kind="verify",
-                              text=bot_text("verify_retry", language),
+                              text=self.texts("verify_retry", language),
                               meta={"article_id": article_id, "failures": failures})
             outcome.decision = "verify"
             return
@@ -301,7 +302,7 @@ class Pipeline:
         conversation = dataclasses.replace(conversation, verified_number=entry.number)
         customer = dataclasses.replace(customer, number=entry.number)
         await self._reply(conversation, outcome, kind="verified",
-                          text=bot_text("verify_ok", language))
+                          text=self.texts("verify_ok", language))
         if article_id in kb.articles:
             await self._serve(kb, customer, conversation, outcome, article_id, 1.0, language, [])
         else:
@@ -314,10 +315,10 @@ class Pipeline:
         language = conversation.language
         operator = await self.store.get_operator(ticket.assignee_id) \
             if ticket.assignee_id else None
-        status = bot_text("status_handled", language, operator=operator.display_name) \
-            if operator else bot_text("status_waiting", language)
+        status = self.texts("status_handled", language, operator=operator.display_name) \
+            if operator else self.texts("status_waiting", language)
         await self._reply(conversation, outcome, kind="status",
-                          text=bot_text("status_report", language, ticket=ticket.id,
+                          text=self.texts("status_report", language, ticket=ticket.id,
                                         status=status),
                           meta={"ticket_id": ticket.id})
 
@@ -358,14 +359,14 @@ class Pipeline:
                        decision: Decision, language: str) -> None:
         choices = [c for c in decision.choices if c in kb.articles]
         titles = [kb.articles[c].translation(language)[1].title for c in choices]
-        lines = [bot_text("clarify", language)]
+        lines = [self.texts("clarify", language)]
         lines += [f"{n}. {title}" for n, title in enumerate(titles, start=1)]
-        lines.append(f"{len(titles) + 1}. {bot_text('none_of_these', language)}")
-        lines.append(bot_text("clarify_hint", language))
+        lines.append(f"{len(titles) + 1}. {self.texts('none_of_these', language)}")
+        lines.append(self.texts("clarify_hint", language))
         await self._reply(
             conversation, outcome, text="\n".join(lines), kind="clarify",
             meta={"choices": choices, "titles": titles,
-                  "none_label": bot_text("none_of_these", language)},
+                  "none_label": self.texts("none_of_these", language)},
         )
         outcome.decision = "clarify"
 
@@ -386,7 +387,7 @@ class Pipeline:
         )
         if ticket.status == "new" and ticket.assignee_id is None:
             ticket = await self._auto_assign(ticket)
-        text = bot_text(template, conversation.language, ticket=ticket.id)
+        text = self.texts(template, conversation.language, ticket=ticket.id)
         notice = out_of_hours_notice(self.settings.calendar.for_queue(ticket.queue), utcnow(),
                                      conversation.language)
         if notice:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from gateway.errors import ConfigError
 from gateway.policy_settings import CalendarSettings, PrioritySettings, SlaSettings, policy_problems
+from gateway.texts import problems as text_problems
 from knowledge_base import semantic
 
 ENV_PREFIX = "HELPDESK_"
@@ -232,6 +233,9 @@ class Settings(_Section):
     slack: SlackSettings = SlackSettings()
     customers: CustomerSettings = CustomerSettings()
     retention: RetentionSettings = RetentionSettings()
+    #: The bot's own sentences in the organisation's words: name → language → text
+    #: (the names, defaults and placeholders are in gateway/texts.py).
+    texts: dict[str, dict[str, str]] = Field(default_factory=dict)
     queues: tuple[QueueSettings, ...] = (QueueSettings(name="general"),)
     #: Queue that receives hand-offs whose article names no queue.
     default_queue: str = "general"
@@ -316,6 +320,8 @@ def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Setti
     unknown = sorted(set(settings.calendar.queues) - queue_names)
     if unknown:
         raise ConfigError(str(path), "calendar.queues", f"no queue named {unknown[0]!r}")
+    for key, problem in text_problems(settings.texts):
+        raise ConfigError(str(path), key, problem)
     if settings.customers.directory is not None:
         from gateway.directory import read_directory  # a bad file stops the start, clearly
 

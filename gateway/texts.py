@@ -6,7 +6,8 @@ with `str.format_map` from trusted values only (ticket numbers, article titles).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import string
+from collections.abc import Iterator, Mapping
 
 TEXTS: Mapping[str, Mapping[str, str]] = {
     "handoff": {
@@ -128,8 +129,46 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
 }
 
 
-def text(name: str, language: str | None, **values: object) -> str:
-    """The sentence `name` in `language`, English when that language has none."""
-    variants = TEXTS[name]
-    template = variants.get(language or "en", variants["en"])
-    return template.format_map(values)
+class Texts:
+    """The bot's sentences: the defaults above, with the organisation's own wording over
+    them (`[texts]` in the settings, checked by `problems` at start-up)."""
+
+    def __init__(self, overrides: Mapping[str, Mapping[str, str]] | None = None) -> None:
+        overrides = overrides or {}
+        self._table = {name: {**variants, **overrides.get(name, {})}
+                       for name, variants in TEXTS.items()}
+
+    def __call__(self, name: str, language: str | None, **values: object) -> str:
+        """The sentence `name` in `language`, English when that language has none."""
+        variants = self._table[name]
+        template = variants.get(language or "en", variants["en"])
+        return template.format_map(values)
+
+
+def problems(overrides: Mapping[str, Mapping[str, str]]) -> Iterator[tuple[str, str]]:
+    """(settings key, what is wrong) for each override the bot could not use."""
+    for name, variants in overrides.items():
+        if name not in TEXTS:
+            yield f"texts.{name}", f"no such text; the texts are: {', '.join(sorted(TEXTS))}"
+            continue
+        allowed = set().union(*(_fields(t) for t in TEXTS[name].values()))
+        for language, template in variants.items():
+            key = f"texts.{name}.{language}"
+            if language not in LANGUAGES:
+                yield key, f"language must be one of {', '.join(LANGUAGES)}"
+                continue
+            try:
+                unknown = _fields(template) - allowed
+            except ValueError as exc:
+                yield key, f"not a valid template: {exc}"
+                continue
+            if unknown:
+                yield key, (f"unknown placeholder {{{sorted(unknown)[0]}}}; this text has "
+                            f"{', '.join('{' + f + '}' for f in sorted(allowed)) or 'none'}")
+
+
+LANGUAGES = ("en", "fr", "nl", "de")
+
+
+def _fields(template: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field}

@@ -15,7 +15,7 @@ from gateway.lifecycle import IllegalTransition, check_transition
 from gateway.models import Message, Operator, Ticket
 from gateway.notify import Hub
 from gateway.store import Store
-from gateway.texts import text as bot_text
+from gateway.texts import Texts
 from knowledge_base.model import CATEGORIES
 
 #: Contacts an operator records in the console (see connectors/phone.py).
@@ -44,8 +44,10 @@ def can_see(operator: Operator, ticket: Ticket) -> bool:
 class TicketService:
     def __init__(self, store: Store, hub: Hub, wake_outbox: Callable[[], None],
                  queues: Sequence[str] = (), outcome_codes: Sequence[str] = (),
-                 priorities: Sequence[str] = ("P1", "P2", "P3", "P4")) -> None:
+                 priorities: Sequence[str] = ("P1", "P2", "P3", "P4"),
+                 texts: Texts | None = None) -> None:
         self.store = store
+        self.texts = texts or Texts()
         self.hub = hub
         self.wake_outbox = wake_outbox
         self.queues = tuple(queues)
@@ -258,7 +260,7 @@ class TicketService:
         assert conversation is not None
         await self.store.add_reply(
             conversation, author="system", kind="notice",
-            text=bot_text(template, conversation.language, ticket=ticket.id, **values),
+            text=self.texts(template, conversation.language, ticket=ticket.id, **values),
             meta={"ticket_id": ticket.id, "notice": template},
         )
         self.wake_outbox()

@@ -264,3 +264,16 @@ async def test_asking_for_news_on_a_handed_off_conversation_says_where_it_stands
                        conversation_id=conversation, language="nl")
     assert stand["replies"][0]["text"].startswith(
         f"Uw ticket #{ticket} is in behandeling bij Gina Peeters.")
+
+
+async def test_the_organisations_own_wording_is_used(
+        aiohttp_client: Callable[..., Any], make_settings: Callable[..., Settings],
+        api_headers: dict[str, str]) -> None:
+    client = await aiohttp_client(create_app(make_settings(texts={"handoff_human": {
+        "en": "Sure! A Velora colleague takes over (ticket {ticket})."}})))
+    english = await post(client, api_headers, "I want to talk to a human")
+    assert english["replies"][0]["text"].startswith(  # (+ an out-of-hours notice at times)
+        f"Sure! A Velora colleague takes over (ticket {english['ticket_id']}).")
+    french = await post(client, api_headers, "Je veux parler à un humain", customer_id="c2",
+                        language="fr")
+    assert french["replies"][0]["text"].startswith("Bien sûr.")  # not reworded: the default

@@ -91,3 +91,20 @@ def test_cli_refuses_to_start_with_invalid_config(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"{path}: database.url" in result.stderr
     assert "postgresql://" in result.stderr
+
+
+def test_the_bots_own_sentences_can_be_reworded_and_mistakes_are_named(tmp_path: Path) -> None:
+    good = write(tmp_path, '[texts.handoff_human]\n'
+                           'en = "Sure! A Velora colleague takes over (ticket {ticket})."\n')
+    assert load_settings(good).texts == {
+        "handoff_human": {"en": "Sure! A Velora colleague takes over (ticket {ticket})."}}
+    for toml, key, says in (
+        ('[texts.handof]\nen = "x"\n', "texts.handof", "no such text"),
+        ('[texts.handoff]\nes = "x"\n', "texts.handoff.es", "language must be one of"),
+        ('[texts.handoff]\nen = "ticket {number}"\n', "texts.handoff.en",
+         "unknown placeholder {number}; this text has {ticket}"),
+        ('[texts.handoff]\nen = "ticket {ticket"\n', "texts.handoff.en", "not a valid template"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            load_settings(write(tmp_path, toml))
+        assert key in str(caught.value) and says in str(caught.value), toml
