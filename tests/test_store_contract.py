@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 
 from connectors.base import ConversationKey, Identity
-from gateway import personal_data
+from gateway import personal_data, retention
 from gateway.models import utcnow
-from gateway.store import Store, store_for
+from gateway.settings import RetentionSettings
+from gateway.store import Store, codec, store_for
 
 
 async def open_store(url: str) -> Store:
@@ -220,5 +221,30 @@ async def test_a_customer_is_exported_and_erased(database_url: str) -> None:
         assert kept is not None and kept.id == message.id and kept.text == "[erased]"
         with pytest.raises(personal_data.NoSuchCustomer):
             await personal_data.find_customer(store, "ann@example.be")
+    finally:
+        await store.close()
+
+
+async def test_retention_purges_old_closed_conversations(database_url: str) -> None:
+    store = await open_store(database_url)
+    try:
+        old = await store.resolve_customer(Identity("api", "old-1", "Olga"))
+        conversation = await store.conversation_for(ConversationKey("api", "old-1:t"),
+                                                    old.id, "en")
+        await store.add_inbound(conversation, text="my old question", channel_message_id="o1")
+        ticket = await store.create_ticket(conversation, queue="general", priority="P3",
+                                           subject="old", bot_attempts=[], actor="bot")
+        await store.update_ticket(ticket.id, "gina", "ticket.closed", status="closed")
+        then = codec.ts(utcnow() - timedelta(days=400))
+        for table, key in (("conversations", "id"), ("tickets", "conversation_id")):
+            await store.db.execute(f"UPDATE {table} SET updated_at = ? WHERE {key} = ?", then,
+                                   conversation.id)
+        await store.db.execute("UPDATE customers SET created_at = ? WHERE id = ?", then, old.id)
+
+        purged = await retention.purge(store, RetentionSettings(conversations_days=365))
+        assert (purged.conversations, purged.customers) == (1, 1)
+        assert [m.text for m in await store.messages(conversation.id)] == ["[erased]"]
+        assert await retention.purge(store, RetentionSettings(conversations_days=365)) == \
+            retention.Purge()  # nothing left to do
     finally:
         await store.close()
