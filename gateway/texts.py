@@ -10,6 +10,16 @@ import string
 from collections.abc import Iterator, Mapping
 
 TEXTS: Mapping[str, Mapping[str, str]] = {
+    "greeting": {
+        "en": "Hello! I am the {company} assistant. Ask me your question; if I cannot help,"
+              " a colleague takes over here.",
+        "fr": "Bonjour ! Je suis l'assistant de {company}. Posez-moi votre question ; si je ne"
+              " peux pas vous aider, un collègue prend le relais ici.",
+        "nl": "Hallo! Ik ben de assistent van {company}. Stel gerust uw vraag; kan ik u niet"
+              " helpen, dan neemt een collega het hier over.",
+        "de": "Hallo! Ich bin der Assistent von {company}. Stellen Sie Ihre Frage; kann ich"
+              " nicht helfen, übernimmt hier ein Kollege.",
+    },
     "handoff": {
         "en": "Thank you. I am passing your question to a colleague, who will get back to you"
               " here as soon as possible (ticket #{ticket}).",

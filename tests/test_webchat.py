@@ -114,3 +114,18 @@ async def test_demo_page_embeds_the_widget(client: TestClient) -> None:
     assert '<script src="/chat/static/widget.js"' in page
     script = await client.get("/chat/static/widget.js")
     assert script.status == 200
+
+
+async def test_a_first_visit_is_greeted_in_the_visitors_language(client: TestClient) -> None:
+    async with client.ws_connect("/chat/ws") as ws:
+        await ws.send_json({"type": "hello", "session": None, "after": 0, "lang": "fr"})
+        welcome = await receive_until(ws, "welcome")
+        assert welcome["greeting"].startswith("Bonjour ! Je suis l'assistant de Velora.")
+        await ws.send_json({"type": "message", "client_id": "q",
+                            "text": "How long does delivery take?"})
+        await receive_until(ws, "message", author="bot")
+    async with client.ws_connect("/chat/ws") as ws:  # the same visitor comes back
+        await ws.send_json({"type": "hello", "session": welcome["session"], "after": 0,
+                            "lang": "fr"})
+        assert "greeting" not in await receive_until(ws, "welcome")
+

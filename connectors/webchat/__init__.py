@@ -1,8 +1,10 @@
 """The web chat channel: an embeddable widget talking to the gateway over one WebSocket.
 
 Protocol (JSON frames):
-  client → {"type": "hello", "session": str | null, "after": last_message_id, "name"?: str}
-  server → {"type": "welcome", "session": str, "conversation_id": int | null}
+  client → {"type": "hello", "session": str | null, "after": last_message_id, "name"?: str,
+            "lang"?: "fr"}
+  server → {"type": "welcome", "session": str, "conversation_id": int | null,
+            "greeting"?: str}   (a first visit: the `greeting` text in `lang`, docs/texts.md)
            then every message after `after` ({"type": "message", ...})
   client → {"type": "message", "client_id": str, "text": str, "language"?: str}
   server → {"type": "ack", "client_id": str, "message_id": int}   once the message is stored

@@ -164,8 +164,16 @@ class _ChatSession:
                                                after_id=after if isinstance(after, int) else 0)
         except StoreError as exc:
             log.error("webchat.history_unavailable", error=str(exc))
-        await self.ws.send_json({"type": "welcome", "session": session,
-                                 "conversation_id": conversation_id})
+        welcome: dict[str, Any] = {"type": "welcome", "session": session,
+                                   "conversation_id": conversation_id}
+        if conversation_id is None:  # a first visit: the organisation's greeting
+            settings = self.app[SETTINGS]
+            language = str(data.get("lang") or "")[:2].lower()
+            if language not in settings.languages.supported:
+                language = settings.languages.default
+            welcome["greeting"] = self.app[PIPELINE].texts("greeting", language,
+                                                           company=settings.company.name)
+        await self.ws.send_json(welcome)
         for message in history:
             await self.ws.send_json(frame_of(message))
 

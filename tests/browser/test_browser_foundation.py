@@ -35,6 +35,8 @@ async def test_customer_to_operator_and_back(base_url: str, browser: Browser,
     await console.evaluate("window.__notReloaded = true")
 
     await open_chat(chat, base_url)
+    await expect(chat.locator(".hgw-greeting")).to_contain_text(
+        "Hello! I am the Velora assistant.")  # the first visit is greeted
     await chat.evaluate("window.__notReloaded = true")
     await say(chat, "How long does delivery take?")
     answer = chat.locator('.hgw-bot[data-kind="answer"]')

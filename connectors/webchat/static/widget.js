@@ -143,13 +143,18 @@
     ws = new WebSocket(wsUrl);
     ws.onopen = function () {
       delay = 500;
-      ws.send(JSON.stringify({ type: "hello", session: state.session || null, after: lastSeen }));
+      ws.send(JSON.stringify({ type: "hello", session: state.session || null, after: lastSeen,
+                               lang: lang }));
     };
     ws.onmessage = function (event) {
       var data = JSON.parse(event.data);
       if (data.type === "welcome") {
         state.session = data.session; save();
         status.textContent = L.online;
+        if (data.greeting && !log.querySelector(".hgw-greeting")) {
+          // shown, not stored: the organisation's hello before the first question
+          log.insertBefore(el("li", "hgw-msg hgw-bot hgw-greeting", data.greeting), log.firstChild);
+        }
         state.pending.forEach(transmit);
       } else if (data.type === "ack") {
         state.pending = state.pending.filter(function (p) { return p.client_id !== data.client_id; });
