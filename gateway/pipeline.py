@@ -31,7 +31,6 @@ from gateway.notify import Hub
 from gateway.priority import assess
 from gateway.routing import Queue, auto_assign
 from gateway.settings import Settings
-from gateway.smalltalk import reply as smalltalk_reply
 from gateway.smalltalk import small_talk
 from gateway.store import Store
 from gateway.texts import Texts
@@ -229,7 +228,7 @@ class Pipeline:
         chat = small_talk(text)
         if chat is not None:
             await self._reply(conversation, outcome, kind="smalltalk",
-                              text=smalltalk_reply(chat, language))
+                              text=self.texts(f"smalltalk_{chat}", language))
             outcome.decision = "smalltalk"
             return
 

@@ -1,7 +1,8 @@
 """Greetings, thanks and goodbyes: answered politely instead of opening a ticket for "hello".
 
 Only short messages that are nothing but such a phrase count; "hello, my bike is broken"
-goes to the knowledge base like any question.
+goes to the knowledge base like any question. The replies are texts `smalltalk_<kind>`
+(gateway/texts.py), so an organisation can reword them like the bot's other sentences.
 """
 
 from __future__ import annotations
@@ -31,28 +32,6 @@ _PHRASES: dict[SmallTalk, frozenset[str]] = {
     }),
 }
 
-REPLIES: dict[SmallTalk, dict[str, str]] = {
-    "greeting": {
-        "en": "Hello! How can I help you?",
-        "fr": "Bonjour ! Comment puis-je vous aider ?",
-        "nl": "Hallo! Waarmee kan ik u helpen?",
-        "de": "Hallo! Wie kann ich Ihnen helfen?",
-    },
-    "thanks": {
-        "en": "You're welcome! Anything else I can help with?",
-        "fr": "Avec plaisir ! Puis-je vous aider pour autre chose ?",
-        "nl": "Graag gedaan! Kan ik u nog ergens mee helpen?",
-        "de": "Gern geschehen! Kann ich Ihnen sonst noch helfen?",
-    },
-    "goodbye": {
-        "en": "Goodbye, and have a nice day!",
-        "fr": "Au revoir et bonne journée !",
-        "nl": "Tot ziens en nog een fijne dag!",
-        "de": "Auf Wiedersehen und einen schönen Tag!",
-    },
-}
-
-
 def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     letters = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -67,7 +46,3 @@ def small_talk(text: str) -> SmallTalk | None:
         if folded in phrases:
             return kind
     return None
-
-
-def reply(kind: SmallTalk, language: str | None) -> str:
-    return REPLIES[kind].get(language or "en", REPLIES[kind]["en"])

@@ -20,6 +20,24 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "de": "Hallo! Ich bin der Assistent von {company}. Stellen Sie Ihre Frage; kann ich"
               " nicht helfen, übernimmt hier ein Kollege.",
     },
+    "smalltalk_greeting": {
+        "en": "Hello! How can I help you?",
+        "fr": "Bonjour ! Comment puis-je vous aider ?",
+        "nl": "Hallo! Waarmee kan ik u helpen?",
+        "de": "Hallo! Wie kann ich Ihnen helfen?",
+    },
+    "smalltalk_thanks": {
+        "en": "You're welcome! Anything else I can help with?",
+        "fr": "Avec plaisir ! Puis-je vous aider pour autre chose ?",
+        "nl": "Graag gedaan! Kan ik u nog ergens mee helpen?",
+        "de": "Gern geschehen! Kann ich Ihnen sonst noch helfen?",
+    },
+    "smalltalk_goodbye": {
+        "en": "Goodbye, and have a nice day!",
+        "fr": "Au revoir et bonne journée !",
+        "nl": "Tot ziens en nog een fijne dag!",
+        "de": "Auf Wiedersehen und einen schönen Tag!",
+    },
     "handoff": {
         "en": "Thank you. I am passing your question to a colleague, who will get back to you"
               " here as soon as possible (ticket #{ticket}).",
