@@ -269,8 +269,11 @@ async def test_asking_for_news_on_a_handed_off_conversation_says_where_it_stands
 async def test_the_organisations_own_wording_is_used(
         aiohttp_client: Callable[..., Any], make_settings: Callable[..., Settings],
         api_headers: dict[str, str]) -> None:
-    client = await aiohttp_client(create_app(make_settings(texts={"handoff_human": {
-        "en": "Sure! A Velora colleague takes over (ticket {ticket})."}})))
+    client = await aiohttp_client(create_app(make_settings(texts={
+        "handoff_human": {"en": "Sure! A Velora colleague takes over (ticket {ticket})."},
+        "smalltalk_greeting": {"en": "Hi, this is Velora. What can I do for you?"}})))
+    hello = await post(client, api_headers, "hello", customer_id="c3")
+    assert hello["replies"][0]["text"] == "Hi, this is Velora. What can I do for you?"
     english = await post(client, api_headers, "I want to talk to a human")
     assert english["replies"][0]["text"].startswith(  # (+ an out-of-hours notice at times)
         f"Sure! A Velora colleague takes over (ticket {english['ticket_id']}).")
