@@ -165,6 +165,8 @@ async def test_connector_state_round_trips(database_url: str) -> None:
         await store.set_state("imap:INBOX", {"uidvalidity": 7, "last_uid": 42})
         await store.set_state("imap:INBOX", {"uidvalidity": 7, "last_uid": 43})
         assert await store.get_state("imap:INBOX") == {"uidvalidity": 7, "last_uid": 43}
+        assert await store.delete_state(["imap:INBOX", "imap:never"]) == 1
+        assert await store.get_state("imap:INBOX") is None
     finally:
         await store.close()
 

@@ -35,12 +35,7 @@ async def quarantined_raw(store: Store, entry_id: str) -> bytes | None:
 
 async def release(store: Store, entry_id: str) -> bool:
     """Take one mail out of quarantine for good (reprocessed, or deleted by an admin)."""
-    index = await quarantined(store)
-    remaining = [e for e in index if e["id"] != entry_id]
-    async with store.db.transaction() as tx:
-        await tx.execute("DELETE FROM connector_state WHERE key = ?", QUARANTINE_RAW + entry_id)
-    await store.set_state(QUARANTINE_INDEX, remaining)
-    return len(remaining) < len(index)
+    return await _drop(store, {entry_id}) == 1
 
 
 async def about(store: Store, addresses: Sequence[str]) -> dict[str, Any]:
@@ -64,35 +59,28 @@ async def forget(store: Store, addresses: Sequence[str]) -> int:
     A quarantined mail that mentions one of them leaves the quarantine for good: it
     cannot be reprocessed afterwards, which is what erasure asks.
     """
-    keys = [prefix + address for address in addresses
+    # the connector writes its address keys in lower case
+    keys = [prefix + address.lower() for address in addresses
             for prefix in (SUPPRESSED, AUTO_REPLIES)]
-    mentioning = [entry_id for entry_id, _ in await _quarantined_mentioning(store, addresses)]
-    keys += [QUARANTINE_RAW + entry_id for entry_id in mentioning]
-    removed = 0
-    async with store.db.transaction() as tx:
-        for key in keys:
-            removed += await tx.execute("DELETE FROM connector_state WHERE lower(key) = ?",
-                                        key.lower())
-    if mentioning:
-        index = await store.get_state(QUARANTINE_INDEX) or []
-        await store.set_state(QUARANTINE_INDEX,
-                              [e for e in index if e["id"] not in set(mentioning)])
-    return removed
+    mentioning = {entry_id for entry_id, _ in await _quarantined_mentioning(store, addresses)}
+    return await store.delete_state(keys) + await _drop(store, mentioning)
 
 
 async def expire_quarantine(store: Store, before: datetime) -> int:
     """Delete quarantined mails put there before `before` (retention); return how many."""
-    index = await store.get_state(QUARANTINE_INDEX) or []
-    expired = [e for e in index if datetime.fromisoformat(e["at"]) < before]
-    if not expired:
+    return await _drop(store, {e["id"] for e in await quarantined(store)
+                               if datetime.fromisoformat(e["at"]) < before})
+
+
+async def _drop(store: Store, entry_ids: set[str]) -> int:
+    """Remove these mails from quarantine, raw bytes and index entry; return how many."""
+    if not entry_ids:
         return 0
-    async with store.db.transaction() as tx:
-        for entry in expired:
-            await tx.execute("DELETE FROM connector_state WHERE key = ?",
-                             QUARANTINE_RAW + entry["id"])
-    gone = {e["id"] for e in expired}
-    await store.set_state(QUARANTINE_INDEX, [e for e in index if e["id"] not in gone])
-    return len(expired)
+    await store.delete_state(QUARANTINE_RAW + entry_id for entry_id in entry_ids)
+    index = await quarantined(store)
+    remaining = [e for e in index if e["id"] not in entry_ids]
+    await store.set_state(QUARANTINE_INDEX, remaining)
+    return len(index) - len(remaining)
 
 
 async def _quarantined_mentioning(store: Store,

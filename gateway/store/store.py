@@ -530,6 +530,15 @@ class Store:
             key, json.dumps(value), codec.ts(utcnow()),
         )
 
+    async def delete_state(self, keys: Iterable[str]) -> int:
+        """Forget these state keys altogether (not `set_state(key, None)`, which keeps the
+        row); return how many existed."""
+        removed = 0
+        async with self.db.transaction() as tx:
+            for key in keys:
+                removed += await tx.execute("DELETE FROM connector_state WHERE key = ?", key)
+        return removed
+
     async def first_time(self, source: str, key: str) -> bool:
         """True exactly once per (source, key), across replicas (e.g. a Slack event_id)."""
         changed = await self.db.execute(
