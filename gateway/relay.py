@@ -43,7 +43,6 @@ class PgRelay:
         self.hub = hub
         #: Tells this process's own notifications apart when they come back.
         self.origin = uuid.uuid4().hex
-        self.listening = asyncio.Event()
         self._outgoing: asyncio.Queue[str] = asyncio.Queue(_BACKLOG)
 
     def send(self, topic: str, payload: Payload) -> None:
@@ -69,7 +68,6 @@ class PgRelay:
             try:
                 conn = await asyncpg.connect(self.dsn, timeout=10)
                 await conn.add_listener(CHANNEL, self._heard)
-                self.listening.set()
                 failures = 0
                 log.info("relay.listening")
                 while True:
@@ -77,7 +75,6 @@ class PgRelay:
                     await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, message)
             except (OSError, TimeoutError, asyncpg.PostgresError,
                     asyncpg.InterfaceError) as exc:
-                self.listening.clear()
                 delay = _BACKOFF[min(failures, len(_BACKOFF) - 1)]
                 failures += 1
                 log.warning("relay.disconnected", error=str(exc)[:200], retry_in=delay)

@@ -27,7 +27,7 @@ def _opt_ts(text: str | None) -> datetime | None:
 def customer(row: Row) -> Customer:
     return Customer(id=row["id"], name=row["name"], email=row["email"], language=row["language"],
                     segment=row["segment"], created_at=parse_ts(row["created_at"]),
-                    number=row.get("number"))
+                    number=row["number"])
 
 
 def conversation(row: Row) -> Conversation:
@@ -36,7 +36,7 @@ def conversation(row: Row) -> Conversation:
         address=row["address"], language=row["language"], owner=row["owner"],
         category=row["category"], last_article_id=row["last_article_id"],
         created_at=parse_ts(row["created_at"]), updated_at=parse_ts(row["updated_at"]),
-        verified_number=row.get("verified_number"),
+        verified_number=row["verified_number"],
     )
 
 
