@@ -20,9 +20,10 @@ from aiohttp import web
 
 from connectors.email import state as email_state
 from gateway.auth import hash_password
-from gateway.console import alerts, queries
+from gateway.console import queries
 from gateway.console.guard import PREFIX, Refused
 from gateway.console.pages import SESSION, page
+from gateway.console.routes import common
 from gateway.keys import KB, SETTINGS, STORE, TICKETS
 from gateway.models import Operator
 from gateway.routing import DEFAULT_CAPACITY, operator_load
@@ -71,8 +72,7 @@ async def _page(request: web.Request, *, form: Mapping[str, Any] | None = None,
                          "queues": queues, "languages": languages},
         "error": error, "done": done, "min_password": MIN_PASSWORD,
         "kb_errors": request.app[KB].errors,
-        "alerts": await alerts.sla_alerts(store, request[SESSION].operator),
-        "quarantined": len(await email_state.quarantined(store)),
+        "quarantined": len(await email_state.quarantined(store)), **await common(request),
     }, status=status)
 
 
@@ -165,8 +165,7 @@ async def _edit_page(request: web.Request, operator: Operator, *,
         "form": form or {"display_name": operator.display_name, "role": operator.role,
                          "queues": operator.queues, "languages": operator.languages,
                          "active": operator.active},
-        "error": error, "kb_errors": request.app[KB].errors,
-        "alerts": await alerts.sla_alerts(request.app[STORE], request[SESSION].operator),
+        "error": error, **await common(request),
     }, status=status)
 
 

@@ -16,11 +16,11 @@ from aiohttp import web
 
 from connectors.email import state as email_state
 from connectors.email.connector import EmailConnector
-from gateway.console import alerts
 from gateway.console.admin import ADMIN, admin_only
 from gateway.console.guard import Refused
-from gateway.console.pages import SESSION, page
-from gateway.keys import CONNECTORS, KB, STORE
+from gateway.console.pages import page
+from gateway.console.routes import common
+from gateway.keys import CONNECTORS, STORE
 
 log = structlog.get_logger(__name__)
 
@@ -35,8 +35,7 @@ async def _page(request: web.Request, *, done: str | None = None, error: str | N
     return page(request, "quarantine.html", {
         "entries": await email_state.quarantined(store),
         "can_reprocess": isinstance(request.app[CONNECTORS].get("email"), EmailConnector),
-        "done": done, "error": error, "kb_errors": request.app[KB].errors,
-        "alerts": await alerts.sla_alerts(store, request[SESSION].operator),
+        "done": done, "error": error, **await common(request),
     }, status=status)
 
 

@@ -17,10 +17,10 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.console import alerts
 from gateway.console.guard import PREFIX, Refused
 from gateway.console.pages import SESSION, page
-from gateway.keys import KB, STORE
+from gateway.console.routes import common
+from gateway.keys import STORE
 from gateway.models import Operator, utcnow
 from gateway.store import codec
 
@@ -68,8 +68,7 @@ async def reports_page(request: web.Request) -> web.StreamResponse:
     start, end = _period({})
     return page(request, "reports.html", {
         "start": start.isoformat(), "end": end.isoformat(), "max_days": MAX_DAYS,
-        "kb_errors": request.app[KB].errors,
-        "alerts": await alerts.sla_alerts(request.app[STORE], request[SESSION].operator),
+        **await common(request),
     })
 
 
