@@ -20,9 +20,9 @@ from gateway.errors import ConfigError
 from gateway.policy_settings import CalendarSettings, PrioritySettings, SlaSettings, policy_problems
 from gateway.texts import problems as text_problems
 from knowledge_base import semantic
+from knowledge_base.model import LANGUAGES
 
 ENV_PREFIX = "HELPDESK_"
-LANGUAGE_CODES = ("en", "fr", "nl", "de")
 
 
 class _Section(BaseModel):
@@ -83,13 +83,13 @@ class KnowledgeBaseSettings(_Section):
 
 class LanguageSettings(_Section):
     default: str = "en"
-    supported: tuple[str, ...] = LANGUAGE_CODES
+    supported: tuple[str, ...] = LANGUAGES
 
     @field_validator("default")
     @classmethod
     def _known_default(cls, value: str) -> str:
-        if value not in LANGUAGE_CODES:
-            raise ValueError(f"expected one of {', '.join(LANGUAGE_CODES)}")
+        if value not in LANGUAGES:
+            raise ValueError(f"expected one of {', '.join(LANGUAGES)}")
         return value
 
 
@@ -122,7 +122,7 @@ class OutboxSettings(_Section):
 
 class QueueSettings(_Section):
     name: str
-    languages: tuple[str, ...] = LANGUAGE_CODES
+    languages: tuple[str, ...] = LANGUAGES
     #: Skills an operator needs to be assigned this queue's tickets automatically.
     skills: tuple[str, ...] = ()
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import string
 from collections.abc import Iterator, Mapping
 
+from knowledge_base.model import LANGUAGES
+
 TEXTS: Mapping[str, Mapping[str, str]] = {
     "greeting": {
         "en": "Hello! I am the {company} assistant. Ask me your question; if I cannot help,"
@@ -194,8 +196,6 @@ def problems(overrides: Mapping[str, Mapping[str, str]]) -> Iterator[tuple[str, 
                 yield key, (f"unknown placeholder {{{sorted(unknown)[0]}}}; this text has "
                             f"{', '.join('{' + f + '}' for f in sorted(allowed)) or 'none'}")
 
-
-LANGUAGES = ("en", "fr", "nl", "de")
 
 
 def _fields(template: str) -> set[str]:
