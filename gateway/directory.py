@@ -4,7 +4,7 @@ Before the bot reveals anything account-specific (an article with
 `requires_verification: true`), the customer proves who they are with their customer
 number and postal code, as a helpdesk operator would ask on the phone. The directory is a
 CSV export of the company's customer file (`[customers] directory`), columns `number`,
-`postal_code` and optionally `name`, `email`, `segment`; it is read again when the file
+`postal_code` (other columns are ignored); it is read again when the file
 changes, so a nightly export takes effect without a restart. A broken file keeps the last
 good one and says why in the log.
 """
@@ -31,9 +31,6 @@ _POSTAL = re.compile(r"\d{4,5}")
 class DirectoryEntry:
     number: str
     postal_code: str
-    name: str = ""
-    email: str = ""
-    segment: str = ""
 
 
 def normalise_number(number: str) -> str:
@@ -96,10 +93,7 @@ def read_directory(path: Path) -> dict[str, DirectoryEntry]:
                 if not number or not postal.strip():
                     raise ValueError(f"{path}, line {reader.line_num}: number and postal_code"
                                      " are required")
-                entries[normalise_number(number)] = DirectoryEntry(
-                    number=number, postal_code=_postal(postal),
-                    name=(row.get("name") or "").strip(), email=(row.get("email") or "").strip(),
-                    segment=(row.get("segment") or "").strip())
+                entries[normalise_number(number)] = DirectoryEntry(number, _postal(postal))
         except csv.Error as exc:
             raise ValueError(f"{path}, line {reader.line_num}: not valid CSV: {exc}") from None
     return entries

@@ -190,7 +190,7 @@ class TicketSettings(_Section):
 
 
 class CustomerSettings(_Section):
-    #: CSV export of the customer file (number, postal_code[, name, email, segment]). With
+    #: CSV export of the customer file (columns number and postal_code; others ignored). With
     #: it, the bot verifies customers itself before answering an article marked
     #: `requires_verification`; without it, those questions go to an operator.
     directory: Path | None = None
