@@ -92,3 +92,77 @@ def test_forward_with_comment_keeps_only_the_comment() -> None:
 
 def test_crlf_input_is_normalised() -> None:
     assert strip_reply("Yes.\r\n\r\nOn Mon, 2 Mar 2026, S wrote:\r\n> q\r\n") == "Yes."
+
+
+@pytest.mark.parametrize(
+    "attribution",
+    [
+        "Le 28/10/2021 12:46, « Support » <s@example.org> a écrit :",
+        "On 3/20/14, 8:48 AM, \"Support\" <s@example.org> wrote:",
+        "Support <s@example.org> schrieb am Fr., 28. Apr. 2017 um 11:53 Uhr:",
+        "2014-03-20 8:48 GMT+01:00 Support <s@example.org>:",
+        "On Tue, Apr 11, 2017 at 10:07 PM Support <s@example.org>wrote:",
+        "Op 13-02-2014 3:18 schreef Support <s@example.org>:",
+    ],
+)
+def test_unquoted_or_indented_history_below_an_attribution_is_cut(attribution: str) -> None:
+    """Outlook for Mac indents the original, mobile mailers do not quote it at all."""
+    for original in ("Your order shipped.\nRegards", "    Your order shipped.\n    Regards"):
+        text = f"Where is it now?\n\n{attribution}\n\n{original}\n"
+        assert strip_reply(text) == "Where is it now?"
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "   ----- Message transmis ----- De : Support <s@example.org>À : a@example.org"
+        "Envoyé : mardi 2 novembre 2021, 09:26:50 UTC+1Objet : x\n Old text",
+        "----- Forwarded Message ----- From: Support <s@example.org>To: a@example.org\nOld",
+        "====\n\nMessage du : 12/12/2016 13:20\nDe : \"Support\" <s@example.org>\nA : a@x.fr\n"
+        "Copie à : \nSujet : x\n\nOld text",
+        "Envoyé le : lundi 2 mars 2026 10:00\nDe : Support <s@example.org>\nÀ : a@x.fr\nOld",
+        "-------- Přeposlaná zpráva --------\nPředmět: x\nDatum: Wed, 3 Nov 2021\nOd: "
+        "Support <s@example.org>\n\nOld text",
+        "Fra: Support <s@example.org>\nDato: torsdag, 28. oktober 2021 kl. 12.06\nTil: a\nOld",
+    ],
+)
+def test_forward_and_header_blocks_in_other_shapes_cut_everything_below(block: str) -> None:
+    assert strip_reply(f"Please see below.\n\n{block}\n") == "Please see below."
+
+
+def test_a_title_between_dashes_alone_is_not_history() -> None:
+    text = "Question?\n\n------ Enter Feedback Below ------\n\nIt was great."
+    assert strip_reply(text) == text
+
+
+@pytest.mark.parametrize(
+    "footer",
+    ["Sent from Mailbox", "Sent with Airmail", "Envoyé à partir de Outlook pour iOS<https://x>",
+     "Diese Nachricht wurde von meinem Android-Mobiltelefon mit K-9 Mail gesendet."],
+)
+def test_a_footer_ends_the_new_text_even_with_unmarked_history_below(footer: str) -> None:
+    assert strip_reply(f"Ok, thanks!\n\n{footer}\n\nHi there, old text") == "Ok, thanks!"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["Sent from my desk, is much easier than my mobile phone.",
+     "Sent with the documents you asked for."],
+)
+def test_sentences_that_look_like_footers_are_kept(sentence: str) -> None:
+    assert strip_reply(f"Here it is.\n\n{sentence}") == f"Here it is.\n\n{sentence}"
+
+
+def test_an_attribution_sharing_the_reply_line_is_cut_there() -> None:
+    text = "reply On Wed, Apr 4, 2012 at 3:59 PM, bob@example.com wrote:\n> Hi"
+    assert strip_reply(text) == "reply"
+
+
+def test_a_line_before_a_wrapped_attribution_stays() -> None:
+    text = 'Hello\n02.04.2012 14:20 user "bob@example.org" <\nbob@example.org> написал:\n\n> Hi'
+    assert strip_reply(text) == "Hello"
+
+
+def test_a_short_block_below_a_rule_is_a_signature() -> None:
+    text = "Thanks!\nSarah\n\n—————\nSarah Johnson\nProduct Manager\n+1 555-0123"
+    assert strip_reply(text) == "Thanks!\nSarah"
