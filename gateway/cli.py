@@ -13,6 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from gateway import deployment
 from gateway.errors import ConfigError, GatewayError
 from gateway.settings import Settings, load_settings
 
@@ -23,14 +24,25 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(Path(args.config))
 
 
+def _unsafe(settings: Settings, host: str) -> bool:
+    """Say why serving `settings` on `host` would expose demo secrets; True if it would."""
+    found = deployment.problems(settings, host)
+    for problem in found:
+        print(f"error: refusing to listen on {host!r} (not loopback): {problem}",
+              file=sys.stderr)
+    return bool(found)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)  # a bad file is reported before anything else starts
     from gateway import logs
     from gateway.app import create_app
 
-    logs.configure(settings.logging.level, settings.logging.format)
     host = args.host or settings.server.host
     port = args.port if args.port is not None else settings.server.port
+    if _unsafe(settings, host):
+        return 2
+    logs.configure(settings.logging.level, settings.logging.format)
     print(f"helpdesk-gateway on http://{host}:{port}/ (console: /console)", file=sys.stderr)
     web.run_app(create_app(settings), host=host, port=port, print=None,
                 shutdown_timeout=settings.server.shutdown_grace)
@@ -39,6 +51,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    if _unsafe(settings, settings.server.host):
+        return 2
     print(f"{args.config}: ok (database {settings.database_url.split('@')[-1]},"
           f" knowledge base {settings.kb_path})")
     return 0

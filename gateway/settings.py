@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from gateway import passwords
 from gateway.errors import ConfigError
 from gateway.policy_settings import CalendarSettings, PrioritySettings, SlaSettings, policy_problems
 from gateway.texts import problems as text_problems
@@ -97,11 +98,28 @@ class ApiSettings(_Section):
     #: Bearer keys accepted by the REST API channel; set them with HELPDESK_API__KEYS.
     keys: tuple[SecretStr, ...] = ()
 
+    @field_validator("keys")
+    @classmethod
+    def _no_blank_key(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        # `HELPDESK_API__KEYS=` or `k1,` must not make "" a key that a missing header matches.
+        return tuple(SecretStr(k.get_secret_value().strip()) for k in value
+                     if k.get_secret_value().strip())
+
 
 class AdminSettings(_Section):
     username: str = "admin"
-    #: Set with HELPDESK_CONSOLE__ADMIN__PASSWORD; no admin is created without one.
+    #: Set with HELPDESK_CONSOLE__ADMIN__PASSWORD; no admin is created without one. It
+    #: obeys the operators' password policy (gateway/passwords.py); an empty one is an error.
     password: SecretStr | None = None
+
+    @field_validator("password")
+    @classmethod
+    def _policy(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            refused = passwords.problem(value.get_secret_value())
+            if refused:
+                raise ValueError(f"{refused} (HELPDESK_CONSOLE__ADMIN__PASSWORD)")
+        return value
 
 
 class ConsoleSettings(_Section):

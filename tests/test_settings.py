@@ -67,12 +67,12 @@ def test_environment_overrides_secrets_and_nested_keys(tmp_path: Path) -> None:
     path = write(tmp_path, "[api]\nkeys = []\n")
     settings = load_settings(path, environ={
         "HELPDESK_API__KEYS": "k1,k2",
-        "HELPDESK_CONSOLE__ADMIN__PASSWORD": "s3cret-pass",
+        "HELPDESK_CONSOLE__ADMIN__PASSWORD": "s3cret-pass-phrase",
         "HELPDESK_SERVER__PORT": "9090",
     })
     assert [k.get_secret_value() for k in settings.api.keys] == ["k1", "k2"]
     assert settings.console.admin.password is not None
-    assert settings.console.admin.password.get_secret_value() == "s3cret-pass"
+    assert settings.console.admin.password.get_secret_value() == "s3cret-pass-phrase"
     assert settings.server.port == 9090
     assert "s3cret" not in repr(settings)
 

@@ -1,0 +1,55 @@
+"""The start-up check that keeps the demo's secrets off the network.
+
+`make run` serves the demo on loopback with a published console password and API key; that
+is fine for one person's machine. Listening on any other address with one of those secrets,
+or with no API key at all, is a deployment nobody meant: the gateway refuses to start and
+says which environment variable to set (docs/security.md, "Deploying safely").
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from gateway.settings import Settings
+
+#: Secrets published in this repository (config/gateway.toml, README, docs, tests).
+DEMO_PASSWORDS = frozenset({"velora-demo", "velora-demo-admin"})
+DEMO_API_KEYS = frozenset({"demo-api-key", "test-api-key"})
+#: The example signing secret of Slack's own documentation (and of our tests), and the
+#: test tokens: anyone can forge requests with them.
+DEMO_SLACK = frozenset({"8f742231b10e8888abcd99yyyzzz85a5", "xoxb-test", "xapp-1"})
+
+
+def is_loopback(host: str) -> bool:
+    """True when only this machine can connect: localhost, 127.0.0.0/8 or ::1."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name or "": it may resolve to, or mean, every interface
+
+
+def problems(settings: Settings, host: str) -> list[str]:
+    """What makes serving `settings` on `host` unsafe, each naming the variable to set."""
+    if is_loopback(host):
+        return []
+    found = []
+    admin = settings.console.admin.password
+    if admin is not None and admin.get_secret_value() in DEMO_PASSWORDS:
+        found.append("console.admin.password is the demo's published password: set "
+                     "HELPDESK_CONSOLE__ADMIN__PASSWORD to a password of your own")
+    keys = [key.get_secret_value() for key in settings.api.keys]
+    if not keys:
+        found.append("api.keys is empty: set HELPDESK_API__KEYS to at least one long random "
+                     "key (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
+    elif DEMO_API_KEYS & set(keys):
+        found.append("api.keys holds the demo's published key: set HELPDESK_API__KEYS to "
+                     "keys of your own (and no demo key)")
+    slack = settings.slack
+    for key, value in (("signing_secret", slack.signing_secret), ("bot_token", slack.bot_token),
+                       ("app_token", slack.app_token)):
+        if value.get_secret_value() in DEMO_SLACK:
+            found.append(f"slack.{key} is a published example: set "
+                         f"HELPDESK_SLACK__{key.upper()} to your Slack app's own")
+    return found
