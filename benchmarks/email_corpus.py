@@ -33,7 +33,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email import message_from_bytes, policy
-from email.message import EmailMessage, Message
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -92,20 +92,23 @@ def load(corpus: Path) -> list[Case]:
 
 
 def _as_mail(entry: dict[str, Any], data: bytes) -> bytes:
-    """`eml` as is; bodies wrapped in a minimal UTF-8 mail, as the corpus README says."""
+    """`eml` as is; bodies wrapped in a minimal UTF-8 mail, as the corpus README says
+    (a quoted-printable body is declared as such, not encoded again)."""
     if entry["input"] == "eml":
         return data
-    msg = EmailMessage()
-    msg["From"] = "Customer <customer@example.org>"
-    msg["To"] = "support@example.com"
-    msg["Subject"] = "Re: your question"
-    msg["Date"] = "Mon, 02 Mar 2026 10:00:00 +0000"
-    msg["Message-ID"] = f"<{hashlib.sha1(data).hexdigest()}@corpus.example>"
     subtype = "html" if entry["input"] == "html" else "plain"
-    text = data.decode("utf-8", "replace")
     cte = "quoted-printable" if entry.get("cte") == "quoted-printable" else "8bit"
-    msg.set_content(text, subtype=subtype, charset="utf-8", cte=cte)
-    return msg.as_bytes(policy=policy.SMTP)
+    head = (
+        "From: Customer <customer@example.org>\r\n"
+        "To: support@example.com\r\n"
+        "Subject: Re: your question\r\n"
+        "Date: Mon, 02 Mar 2026 10:00:00 +0000\r\n"
+        f"Message-ID: <{hashlib.sha1(data).hexdigest()}@corpus.example>\r\n"
+        "MIME-Version: 1.0\r\n"
+        f"Content-Type: text/{subtype}; charset=utf-8\r\n"
+        f"Content-Transfer-Encoding: {cte}\r\n\r\n"
+    )
+    return head.encode("ascii") + data
 
 
 # -- the two parsers -------------------------------------------------------------------
@@ -195,7 +198,7 @@ def reply_scores(case: Case, reading: Reading) -> dict[str, bool]:
         hidden = any(" ".join(k.split()) not in shown for k in label.get("must_keep", []))
         return {"exact": not hidden, "lost": hidden, "history_kept": False,
                 "forward_hidden": hidden}
-    squash = "whitespace" in label.get("note", "")
+    squash = "whitespace" in label.get("note", "") + case.entry.get("note", "")
     out = reading.new_text
     accepted = [label["core"], *label.get("alt_core", [])]
     sig = label.get("sig", [])

@@ -15,7 +15,7 @@ import re
 #: Longer lines are prose, never a marker.
 MAX_MARKER_LINE = 600
 #: An attribution wrapped by the mailer spans at most this many lines.
-ATTRIBUTION_LINES = 3
+ATTRIBUTION_LINES = 4
 
 _VERBS = (
     "wrote", "writes", "a écrit", "écrit", "schreef", "geschreven", "schrieb", "escribió",
@@ -30,6 +30,9 @@ _VERB = re.compile(
 _TIME = re.compile(r"\d{1,2}[:h.]\d{2}")
 _DATE_FIRST = re.compile(r"^\s*\d{1,4}[-./]\d{1,2}[-./]\d{1,4}")
 _ENDS_WITH_COLON = re.compile(r":\s*$")
+_START = re.compile(r"^\s*(?:On|Le|Op|Am|El|Il|Em|Den|På|W dniu)\s", re.IGNORECASE)
+_ENDS_WITH_VERB = re.compile(
+    r"\s(?:" + "|".join(re.escape(v) for v in _VERBS) + r")\s*$", re.IGNORECASE)
 
 _FROM_KEYS = (
     "from", "de", "van", "von", "da", "od", "fra", "från", "mittente", "remitente", "от",
@@ -70,7 +73,7 @@ _ORIGINAL_TITLES = (
 #: "-----Original Message-----", "---------- Forwarded message ---------" and the like:
 #: a short title between runs of dashes at the start of a line (the rest of the line may
 #: hold Yahoo's one-line header block).
-_DASHED_TITLE = re.compile(r"^\s*[-–—]{2,}[ \t]*([^-–—\n]{3,60}?)[ \t]*[-–—]{2,}")
+_DASHED_TITLE = re.compile(r"^\s*[-–—]{2,}[ \t]*([^-–—\n]{3,200}?)[ \t]*[-–—]{2,}")
 _FORWARD_INTRO = re.compile(
     r"^\s*(?:begin forwarded message|début du message réexpédié|begin doorgestuurd bericht"
     r"|anfang der weitergeleiteten nachricht|inizio messaggio inoltrato"
@@ -79,7 +82,9 @@ _FORWARD_INTRO = re.compile(
     r"|начало переадресованного сообщения|forwarded message)[ \t]*:",
     re.IGNORECASE,
 )
-RULE = re.compile(r"^\s*(?:_{5,}|-{5,}|—{3,}|={4,}|\*{5,})\s*$")
+RULE = re.compile(r"^\s*(?:_{2,}|-{5,}|—{3,}|={4,}|\*{5,})\s*$")
+#: "-Abhishek Kona", "--rick": a name right after dashes, the old signature habit.
+DASH_NAME = re.compile(r"^\s*-{1,2}[^\W\d_][\w.'’-]{0,30}(?: [\w.'’-]{1,30}){0,3}\s*$")
 SIGNATURE = re.compile(r"^-- ?$")
 
 _FOOTER_VERB = (
@@ -116,8 +121,12 @@ def _short(line: str) -> bool:
 
 def is_attribution_text(text: str) -> bool:
     """'On <date>, Bob <b@x> wrote:' in any language, or Gmail's '<date> Name <addr>:'."""
-    if not _short(text) or not _ENDS_WITH_COLON.search(text):
+    if not _short(text):
         return False
+    if not _ENDS_WITH_COLON.search(text):
+        # "On Wed, 14 Nov 2018 08:14:43 -0200 John Doe <john@doe.com> wrote", no colon.
+        return (_START.match(text) is not None and _ENDS_WITH_VERB.search(text) is not None
+                and any(ch.isdigit() for ch in text))
     if _VERB.search(text):
         return any(ch.isdigit() for ch in text)
     # No verb: a date or time and an address, ending "…<addr>:" (Gmail, Yandex, mail.ru).
@@ -132,17 +141,26 @@ def attribution_span(lines: list[str], i: int) -> int:
     joined = ""
     for span in range(1, ATTRIBUTION_LINES + 1):
         if i + span > len(lines):
-            return 0
+            break
         line = lines[i + span - 1]
-        if not line.strip() or not _short(line) or (span > 1 and is_quoted(line)):
-            return 0
+        if not line.strip() or not _short(line):
+            break
+        if span > 1 and is_quoted(line):
+            line = line.lstrip().lstrip(">")  # "> wrote:" closing a wrapped "<addr" part
+            if len(line.split()) > 2:
+                break
         joined = f"{joined} {line.strip()}".strip()
         if is_attribution_text(joined):
+            tail = line.strip()
             if span > 1 and (first.rstrip().endswith((".", "!", "?"))
                              or not any(ch.isdigit() for ch in first)
-                             or is_attribution_text(line.strip())):
+                             or (is_attribution_text(tail) and _START.match(tail))):
                 return 0  # the attribution starts later; line i is the customer's
             return span
+    # Gmail without the colon: "2011/4/7 Name <addr>" directly above the quote.
+    if (_DATE_FIRST.match(first) and "@" in first and i + 1 < len(lines)
+            and is_quoted(lines[i + 1])):
+        return 1
     return 0
 
 
@@ -207,6 +225,8 @@ def title_kind(title: str) -> str | None:
         return "original"
     if any(word in title for word in _FORWARD_WORDS):
         return "forward"
+    if _VERB.search(title):  # "---- On Tue, 22 Dec 2015 … Sam wrote ----" (Zoho, Android)
+        return "original"
     return None
 
 

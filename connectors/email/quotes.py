@@ -21,12 +21,16 @@ forwarded mail is then the customer's message. Every test is bounded per line
 
 from __future__ import annotations
 
+import re
+
 from connectors.email import history
 from connectors.email.history import is_quoted
 
 #: Trailing signature blocks ("-----", name, role, phone) are at most this many lines.
 _SIGNATURE_LINES = 6
-_SIGNATURE_LINE_CHARS = 60
+_SIGNATURE_LINE_CHARS = 80
+#: Above a header block even a short rule ("---", an HTML <hr>) belongs to the history.
+_ANY_RULE = re.compile(r"^\s*[-_—=*]{3,}\s*$")
 
 
 def strip_reply(text: str) -> str:
@@ -38,23 +42,23 @@ def strip_reply(text: str) -> str:
         line = lines[i]
         forward = _forward_at(lines, i)
         if forward is not None:
-            above = _tidy(kept)
+            above = _tidy(_trim_signature(kept))
             if above or not forward:
                 return above
             return "\n".join(lines[i:]).strip()
         if history.header_block_at(lines, i):
-            return _tidy(_without_rule(kept))
+            return _tidy(_trim_signature(_without_rule(kept)))
         inside = history.attribution_inside(line)
         if inside is not None:
             kept.append(line[:inside].rstrip())
             if not _quotes_follow(lines, i + 1):
-                return _tidy(kept)
+                return _tidy(_trim_signature(kept))
             i += 1
             continue
         span = history.attribution_span(lines, i)
         if span:
             if not _quotes_follow(lines, i + span):
-                return _tidy(kept)
+                return _tidy(_trim_signature(kept))
             i += span  # inline answers may follow the quotes: drop just the attribution
             continue
         if history.SIGNATURE.match(line):
@@ -64,12 +68,10 @@ def strip_reply(text: str) -> str:
                 break  # below a footer is the quoted mail, marked or not
             i += 1
             continue
-        if history.RULE.match(line) and _signature_follows(lines, i + 1):
-            break
         if not is_quoted(line):
             kept.append(line.rstrip())
         i += 1
-    return _tidy(kept)
+    return _tidy(_trim_signature(kept))
 
 
 def _forward_at(lines: list[str], i: int) -> bool | None:
@@ -100,11 +102,26 @@ def _quotes_follow(lines: list[str], start: int) -> bool:
     return False
 
 
-def _signature_follows(lines: list[str], start: int) -> bool:
-    """A rule line followed by a few short lines to the end is a signature block."""
-    rest = [line for line in lines[start:] if line.strip()]
-    return 0 < len(rest) <= _SIGNATURE_LINES and all(
-        len(line.strip()) <= _SIGNATURE_LINE_CHARS for line in rest)
+def _trim_signature(kept: list[str]) -> list[str]:
+    """Cut a trailing signature block: a rule line ("-----", "—————", "__") or a
+    "-Name" line followed by at most six short lines that are not sentences."""
+    for start in range(max(len(kept) - 2 * _SIGNATURE_LINES, 0), len(kept)):
+        line = kept[start]
+        if not (history.RULE.match(line) or history.DASH_NAME.match(line)):
+            continue
+        if not _tidy(kept[:start]):
+            continue
+        rest = [x.strip() for x in kept[start + 1 :] if x.strip()]
+        if len(rest) <= _SIGNATURE_LINES and not any(_is_prose(x) for x in rest):
+            return kept[:start]
+    return kept
+
+
+def _is_prose(line: str) -> bool:
+    """A sentence rather than a name, a role, an address or a link."""
+    if len(line) > _SIGNATURE_LINE_CHARS and "://" not in line:
+        return True
+    return len(line.split()) >= 3 and line.endswith((".", "!", "?"))
 
 
 def _without_rule(kept: list[str]) -> list[str]:
@@ -112,7 +129,7 @@ def _without_rule(kept: list[str]) -> list[str]:
     end = len(kept)
     while end and not kept[end - 1].strip():
         end -= 1
-    if end and history.RULE.match(kept[end - 1]):
+    if end and _ANY_RULE.match(kept[end - 1]):
         return kept[: end - 1]
     return kept
 

@@ -166,3 +166,31 @@ def test_a_line_before_a_wrapped_attribution_stays() -> None:
 def test_a_short_block_below_a_rule_is_a_signature() -> None:
     text = "Thanks!\nSarah\n\n—————\nSarah Johnson\nProduct Manager\n+1 555-0123"
     assert strip_reply(text) == "Thanks!\nSarah"
+
+
+@pytest.mark.parametrize(
+    "attribution",
+    [
+        "---- On Wed, 24 Feb 2021 14:02:50 +0530 support@example.org wrote ----",
+        "---- Support wrote ----",
+        "On Wed, 14 Nov 2018 08:14:43 -0200 Support <s@example.org> wrote",
+        "On Tue, Apr 11, 2017 at 10:07 PM Support\n<\nmailto:Support <s@example.org>\n> wrote:",
+    ],
+)
+def test_dashed_colonless_and_split_attributions_cut_the_history(attribution: str) -> None:
+    assert strip_reply(f"Test reply\n{attribution}\nOld text\n> older") == "Test reply"
+
+
+def test_a_dated_address_line_right_above_quotes_is_an_attribution() -> None:
+    assert strip_reply("Replying ok\n2011/4/7 Support <s@example.org>\n>  Old") == "Replying ok"
+
+
+def test_a_dash_name_signature_and_list_footer_are_cut() -> None:
+    text = ("Having the function would be great.\n-Abhishek\n__\nriak-users mailing list\n"
+            "riak-users@lists.example.org\nhttp://lists.example.org/mailman/listinfo/riak")
+    assert strip_reply(text) == "Having the function would be great."
+
+
+def test_separators_followed_by_sentences_are_text() -> None:
+    text = "Analysis:\n----\n1. Faster\n----\nThe dashes are formatting.\n====\nThese are mine too."
+    assert strip_reply(text) == text
