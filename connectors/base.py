@@ -8,6 +8,7 @@ connector.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -70,6 +71,11 @@ class Outbound:
     author: str
     kind: str
     meta: dict[str, Any] = field(default_factory=dict)
+    #: Call the moment the channel took the reply (SMTP's 250 to DATA), with what `send`
+    #: will return: the outbox marks it sent at once, so a crash in what follows (counters,
+    #: QUIT) cannot send it twice. Optional: `send` returning does the same.
+    accepted: Callable[[dict[str, Any] | None], Awaitable[None]] | None = field(
+        default=None, compare=False, repr=False)
 
 
 class NothingToRun:

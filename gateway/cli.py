@@ -126,6 +126,45 @@ def cmd_customer(args: argparse.Namespace) -> int:
     return code
 
 
+async def _outbox(args: argparse.Namespace) -> tuple[int, str]:
+    """List the replies that did not go out, or put them back in line (`retry`)."""
+    from gateway import logs
+    from gateway.outbox import redrive
+    from gateway.store import store_for
+    from gateway.store.outbox_queries import STOPPED
+
+    settings = _settings(args)
+    logs.configure(settings.logging.level, settings.logging.format)  # to stderr
+    store = store_for(settings.database_url)
+    await store.open()
+    try:
+        if args.action == "list":
+            entries = [e for status in STOPPED for e in await store.outbox_entries(status)]
+            lines = [json.dumps({"id": e.id, "status": e.status, "channel": e.channel,
+                                 "conversation_id": e.conversation_id, "attempts": e.attempts,
+                                 "created_at": e.created_at.isoformat(),
+                                 "last_error": e.last_error}) for e in entries]
+            return 0, "\n".join(lines)
+        ids = [int(i) for i in args.ids]
+        if args.all_failed:
+            ids += [e.id for e in await store.outbox_entries("failed")]
+        if not ids:
+            return 2, "error: give outbox ids (see `outbox list`) or --all-failed"
+        redriven = await redrive(store, sorted(set(ids)), actor=f"cli:{args.actor}")
+        skipped = sorted(set(ids) - {e.id for e in redriven})
+        text = f"{len(redriven)} queued again"
+        return 0, text + (f"; not failed or uncertain: {skipped}" if skipped else "")
+    finally:
+        await store.close()
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    code, text = asyncio.run(_outbox(args))
+    if text:
+        print(text, file=sys.stderr if code else sys.stdout)
+    return code
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="helpdesk-gateway", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -159,6 +198,16 @@ def parser() -> argparse.ArgumentParser:
     customer.add_argument("--actor", default=getpass.getuser(),
                           help="erase: who asked, for the audit trail (default: you)")
     customer.set_defaults(func=cmd_customer)
+    outbox = with_config(commands.add_parser(
+        "outbox", help="replies that did not go out: list them, or retry (re-drive) them"))
+    outbox.add_argument("action", choices=["list", "retry"])
+    outbox.add_argument("ids", nargs="*", help="retry: outbox ids (from `outbox list`)")
+    outbox.add_argument("--all-failed", action="store_true",
+                        help="retry: every failed reply (uncertain ones only by id: they may"
+                             " have arrived)")
+    outbox.add_argument("--actor", default=getpass.getuser(),
+                        help="retry: who, for the audit trail (default: you)")
+    outbox.set_defaults(func=cmd_outbox)
     commands.add_parser("kb", help="knowledge-base tools: lint, ask, test (see `kb --help`)",
                         add_help=False)
     return root

@@ -125,3 +125,7 @@ class OutboxEntry:
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    #: When the current retry period began (creation, or an operator's re-drive).
+    retry_since: datetime | None = None
+    #: Resends after an uncertain outcome (an e-mail is resent once, same Message-ID).
+    resends: int = 0

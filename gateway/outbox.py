@@ -1,9 +1,12 @@
 """Durable delivery: every reply is in the outbox before it is sent, and sent by this worker.
 
-A send that fails temporarily is retried with exponential backoff (or the channel's own
-`Retry-After`); a permanent failure is recorded and visible; an ambiguous one (the channel
-may have received it) is marked `uncertain` and never resent blindly. Entries are leased in
-the database, so two gateway processes never send the same entry at once.
+A send that fails temporarily is retried with capped exponential backoff (or the channel's
+own `Retry-After`) for `retry_for_seconds` (24 h), then marked `failed` with an alert; a
+permanent failure is `failed` at once. An ambiguous one (the channel may have received it)
+is resent once where receivers drop copies (e-mail, same Message-ID), else `uncertain`.
+Failed and uncertain entries are re-driven by an operator (ticket page, CLI). Entries are
+leased in the database, so two gateway processes never send the same entry at once, and
+marked sent the moment the channel accepted them, so a crash after that never resends.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import os
 import socket
 from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
+from typing import Any
 
 import structlog
 
@@ -26,6 +30,18 @@ from gateway.settings import OutboxSettings
 from gateway.store import Store
 
 log = structlog.get_logger(__name__)
+
+
+async def redrive(store: Store, entry_ids: list[int], actor: str) -> list[OutboxEntry]:
+    """Put failed or uncertain entries back in line with a new retry period (an operator's
+    or the CLI's call; a running worker takes them at its next poll), recorded on their
+    conversations. An uncertain one may then arrive twice: that is the operator's call."""
+    redriven = await store.outbox_redrive(entry_ids)
+    for entry in redriven:
+        await store.add_event(actor, "delivery.retried", conversation_id=entry.conversation_id,
+                              data={"outbox_id": entry.id, "error": entry.last_error})
+        log.info("outbox.redriven", outbox_id=entry.id, conversation_id=entry.conversation_id)
+    return redriven
 
 
 class OutboxWorker:
@@ -59,55 +75,99 @@ class OutboxWorker:
             await self._retry_or_fail(entry, f"no connector for channel {entry.channel!r}", None)
             bound.warning("outbox.no_connector")
             return
+        sent = False
+
+        async def accepted(result: dict[str, Any] | None) -> None:
+            nonlocal sent
+            if not sent:
+                sent = True
+                await self._mark_sent(entry, result)
+
         outbound = Outbound(
             outbox_id=entry.id, message_id=entry.message_id,
             conversation_id=entry.conversation_id,
             key=ConversationKey(entry.channel, entry.address),
             text=entry.payload.get("text", ""), author=entry.payload.get("author", "bot"),
-            kind=entry.payload.get("kind", ""), meta=entry.payload,
+            kind=entry.payload.get("kind", ""), meta=entry.payload, accepted=accepted,
         )
         try:
             result = await connector.send(outbound)
-        except DeliveryUncertain as exc:
-            await self._give_up(entry, "uncertain", str(exc))
-            bound.error("outbox.uncertain", error=str(exc))
+        except Exception as exc:
+            if sent:  # delivered and recorded; what failed after it changes nothing
+                bound.warning("outbox.after_send_failed", error=f"{type(exc).__name__}: {exc}")
+                return
+            await self._failed_attempt(entry, connector, exc, bound)
             return
-        except DeliveryRetryLater as exc:
+        await accepted(result)
+        bound.info("outbox.sent")
+
+    async def _failed_attempt(self, entry: OutboxEntry, connector: Connector, exc: Exception,
+                              bound: Any) -> None:
+        if isinstance(exc, DeliveryUncertain):
+            await self._uncertain(entry, connector, str(exc), bound)
+        elif isinstance(exc, DeliveryRetryLater):
             await self._retry_or_fail(entry, str(exc), exc.retry_after)
             bound.warning("outbox.retry", error=str(exc), retry_after=exc.retry_after)
-            return
-        except DeliveryError as exc:
+        elif isinstance(exc, DeliveryError):
             await self._give_up(entry, "failed", str(exc))
-            bound.error("outbox.failed", error=str(exc))
-            return
-        except Exception as exc:  # an unexpected connector bug: keep the reply, try again later
+        else:  # an unexpected connector bug: keep the reply, try again later
             await self._retry_or_fail(entry, f"{type(exc).__name__}: {exc}", None)
-            bound.exception("outbox.crashed")
-            return
+            bound.error("outbox.crashed", error=f"{type(exc).__name__}: {exc}")
+
+    async def _mark_sent(self, entry: OutboxEntry, result: dict[str, Any] | None) -> None:
         await self.store.outbox_done(entry.id, result)
         if result and result.get("channel_message_id"):
             await self.store.set_message_channel_id(entry.message_id,
                                                     str(result["channel_message_id"]))
-        bound.info("outbox.sent")
+
+    async def _uncertain(self, entry: OutboxEntry, connector: Connector, error: str,
+                         bound: Any) -> None:
+        """Lost after the channel may have taken it. A channel whose receivers drop a copy
+        (e-mail: the resend carries the same Message-ID) gets one resend; otherwise, or when
+        the resend is uncertain too, people decide (the ticket shows it with a button)."""
+        if getattr(connector, "resend_uncertain", False) and entry.resends == 0:
+            await self.store.outbox_retry(entry.id, error, utcnow() + timedelta(
+                seconds=self.settings.backoff), resend=True)
+            await self.store.add_event("system", "delivery.resending",
+                                       conversation_id=entry.conversation_id,
+                                       data={"outbox_id": entry.id, "error": error})
+            bound.warning("outbox.uncertain_resend", error=error)
+            return
+        await self._give_up(entry, "uncertain", error)
 
     async def _give_up(self, entry: OutboxEntry, status: str, error: str) -> None:
-        """Stop trying (`failed` or `uncertain`) and say so on the conversation's record."""
+        """Stop trying (`failed` or `uncertain`) and raise the alert: an error log event and
+        an event on the conversation, which the ticket page shows with a resend button."""
         await self.store.outbox_give_up(entry.id, status, error)
         await self.store.add_event("system", f"delivery.{status}",
                                    conversation_id=entry.conversation_id,
                                    data={"outbox_id": entry.id, "error": error})
+        log.error(f"outbox.{status}", outbox_id=entry.id, conversation_id=entry.conversation_id,
+                  channel=entry.channel, attempts=entry.attempts, error=error[:300])
+        self.hub.publish(f"conversation:{entry.conversation_id}",
+                         {"type": "delivery", "status": status, "outbox_id": entry.id})
 
     async def _retry_or_fail(self, entry: OutboxEntry, error: str,
                              retry_after: float | None) -> None:
-        # A channel that says when to come back (HTTP 429 Retry-After) is slowing us down, not
-        # failing: such retries never exhaust the attempts, so a reply is never dropped.
-        if retry_after is None and entry.attempts >= self.settings.max_attempts:
-            await self._give_up(entry, "failed", error)
+        """Back off (doubling, capped; at least the channel's own `Retry-After`) until the
+        retry period is over: an outage of hours loses no reply."""
+        since = entry.retry_since or entry.created_at
+        if utcnow() - since >= timedelta(seconds=self.settings.retry_for_seconds):
+            await self._give_up(entry, "failed", f"retried for {self.settings.retry_for_seconds:g}"
+                                f" s, last error: {error}")
             return
-        delay = min(self.settings.backoff * 2 ** (entry.attempts - 1), self.settings.max_backoff)
+        exponent = min(max(entry.attempts - 1, 0), 30)  # 2**30 s is already past any cap
+        delay = min(self.settings.backoff * 2 ** exponent, self.settings.max_backoff)
         if retry_after is not None:
             delay = max(delay, retry_after)
         await self.store.outbox_retry(entry.id, error, utcnow() + timedelta(seconds=delay))
+
+    async def redrive(self, entry_ids: list[int], actor: str) -> list[OutboxEntry]:
+        """`redrive`, then send at once."""
+        redriven = await redrive(self.store, entry_ids, actor)
+        if redriven:
+            self.wake()
+        return redriven
 
     async def drain(self, grace: float) -> None:
         """At shutdown: send what is due now, within `grace` seconds."""

@@ -131,10 +131,17 @@ class ConsoleSettings(_Section):
 
 class OutboxSettings(_Section):
     poll_interval: float = Field(0.5, gt=0)
-    max_attempts: int = Field(8, ge=1)
+    #: A reply that cannot be delivered is retried this long (from its creation or an
+    #: operator's re-drive), then marked `failed` with an alert; it can be re-driven.
+    retry_for_seconds: float = Field(86400.0, gt=0)
     #: First retry delay in seconds; doubles on each attempt up to `max_backoff`.
     backoff: float = Field(2.0, gt=0)
     max_backoff: float = Field(300.0, gt=0)
+    #: How long one attempt holds its entry against other workers and replicas, and so how
+    #: soon a reply whose worker died is sent again. It must outlast one send (an SMTP
+    #: attempt is bounded to 20 s before DATA plus 30 s for DATA), and the entry is marked
+    #: sent the moment the channel accepted it, so an expired lease never resends a
+    #: delivered reply.
     lease_seconds: float = Field(60.0, gt=0)
 
 

@@ -33,13 +33,15 @@ class ScriptedChannel:
         return {"channel_message_id": f"sent-{outbound.outbox_id}"}
 
 
-async def setup(tmp_path: Path, channel: ScriptedChannel) -> tuple[Store, OutboxWorker]:
+async def setup(tmp_path: Path, channel: ScriptedChannel,
+                retry_for: float = 3600.0) -> tuple[Store, OutboxWorker]:
     store = store_for(f"sqlite:{tmp_path / 'o.db'}")
     await store.open()
     customer = await store.resolve_customer(Identity("test", "x"))
     conversation = await store.conversation_for(ConversationKey("test", "x"), customer.id, "en")
     await store.add_reply(conversation, author="bot", text="Your answer", kind="answer")
-    settings = OutboxSettings(backoff=0.001, max_attempts=4, poll_interval=0.01)
+    settings = OutboxSettings(backoff=0.001, max_backoff=0.002, retry_for_seconds=retry_for,
+                              poll_interval=0.01)
     return store, OutboxWorker(store, {"test": channel}, settings, Hub())
 
 
@@ -103,24 +105,68 @@ async def test_permanent_failure_is_recorded_not_retried(tmp_path: Path) -> None
         await store.close()
 
 
-async def test_rate_limits_never_exhaust_the_attempts(tmp_path: Path) -> None:
-    channel = ScriptedChannel(*[DeliveryRetryLater("429", retry_after=0.001)] * 6)
+async def test_an_outage_longer_than_eight_attempts_still_delivers(tmp_path: Path) -> None:
+    # Eight attempts used to be the end: an SMTP outage of 5 minutes lost every reply.
+    channel = ScriptedChannel(*[DeliveryRetryLater("down")] * 12,
+                              *[DeliveryRetryLater("429", retry_after=0.001)] * 3)
     store, worker = await setup(tmp_path, channel)
     try:
-        await send_until_settled(worker, rounds=60)
+        await send_until_settled(worker, rounds=80)
         assert [o.text for o in channel.delivered] == ["Your answer"]
         (entry,) = await store.outbox_entries()
-        assert entry.status == "sent" and entry.attempts == 7
+        assert entry.status == "sent" and entry.attempts == 16
     finally:
         await store.close()
 
 
-async def test_gives_up_after_max_attempts(tmp_path: Path) -> None:
-    channel = ScriptedChannel(*[DeliveryRetryLater("down")] * 10)
+async def test_fails_with_an_alert_after_the_retry_period_and_can_be_redriven(
+        tmp_path: Path) -> None:
+    channel = ScriptedChannel(*[DeliveryRetryLater("down")] * 3)
+    store, worker = await setup(tmp_path, channel, retry_for=0.0001)
+    try:
+        await send_until_settled(worker)
+        (entry,) = await store.outbox_entries()
+        assert entry.status == "failed" and "down" in (entry.last_error or "")
+        events = await store.events(conversation_id=entry.conversation_id)
+        assert [e.type for e in events] == ["delivery.failed"]
+        worker.settings = worker.settings.model_copy(update={"retry_for_seconds": 3600.0})
+        assert [e.id for e in await worker.redrive([entry.id], "operator:1")] == [entry.id]
+        await send_until_settled(worker)
+        assert [o.text for o in channel.delivered] == ["Your answer"]
+        assert (await store.outbox_entry(entry.id)).status == "sent"  # type: ignore[union-attr]
+        assert await worker.redrive([entry.id], "operator:1") == []  # sent: left alone
+    finally:
+        await store.close()
+
+
+class ResendingChannel(ScriptedChannel):
+    """A channel whose receivers drop a resent copy (e-mail: the same Message-ID)."""
+
+    resend_uncertain = True
+
+
+async def test_an_uncertain_send_is_resent_once_where_copies_are_dropped(
+        tmp_path: Path) -> None:
+    channel = ResendingChannel(DeliveryUncertain("cut after DATA"))
     store, worker = await setup(tmp_path, channel)
     try:
-        await send_until_settled(worker, rounds=60)
+        await send_until_settled(worker)
+        assert [o.outbox_id for o in channel.delivered] == [1]
         (entry,) = await store.outbox_entries()
-        assert entry.status == "failed" and entry.attempts == 4
+        assert entry.status == "sent" and entry.resends == 1
+    finally:
+        await store.close()
+
+
+async def test_an_uncertain_resend_is_not_resent_again(tmp_path: Path) -> None:
+    channel = ResendingChannel(DeliveryUncertain("cut"), DeliveryUncertain("cut again"))
+    store, worker = await setup(tmp_path, channel)
+    try:
+        await send_until_settled(worker)
+        assert channel.delivered == []
+        (entry,) = await store.outbox_entries()
+        assert entry.status == "uncertain" and entry.attempts == 2
+        events = await store.events(conversation_id=entry.conversation_id)
+        assert [e.type for e in events] == ["delivery.resending", "delivery.uncertain"]
     finally:
         await store.close()

@@ -100,6 +100,9 @@ class EmailConnector:
     """`start()` runs the IMAP loop; `send()` is called by the outbox worker."""
 
     channel = CHANNEL
+    #: A resend after an uncertain outcome carries the same Message-ID (see `_message_id`),
+    #: so receivers drop the copy: the outbox resends such a mail once.
+    resend_uncertain = True
 
     def __init__(self, app: web.Application, tuning: Tuning | None = None) -> None:
         self.app = app
@@ -512,16 +515,25 @@ class EmailConnector:
             )
         except ComposeError as exc:
             raise DeliveryError(f"cannot compose the reply: {exc}") from exc
+        # Recorded before the send: a copy of it, or a customer's answer to it, is
+        # recognised even if the process dies between the send and marking it sent.
+        await self.store.set_message_channel_id(outbound.message_id, message_id)
+        result = {"channel_message_id": message_id}
+
+        async def accepted() -> None:
+            if outbound.accepted is not None:
+                await outbound.accepted(result)
+
         # Envelope sender = our address, not <> (RFC 3834 §3.3 allows either): bounces of
         # our replies must come back so that hard bounces can suppress the address.
-        await self.smtp.send(message, self.settings.address, recipient)
+        await self.smtp.send(message, self.settings.address, recipient, accepted)
         if automated:
             stamps = await self._recent_auto_replies(recipient)
             await self.store.set_state(AUTO_REPLIES + recipient,
                                        [*stamps, utcnow().isoformat()])
         log.info("email.sent", outbox_id=outbound.outbox_id,
                  conversation_id=outbound.conversation_id, automated=automated)
-        return {"channel_message_id": message_id}
+        return result
 
     def _message_id(self, outbound: Outbound, conversation: Conversation) -> str:
         """Deterministic per outbox entry: a resend after a crash carries the same id, so the

@@ -8,7 +8,9 @@ would duplicate the mail (freescout#5457), so that is `DeliveryUncertain`.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -18,6 +20,10 @@ from gateway.settings import EmailSettings
 
 #: Seconds per SMTP command; a stalled server must not hold the outbox worker.
 TIMEOUT = 30.0
+#: Seconds for everything before DATA (connect, TLS, AUTH, envelope): with DATA's own
+#: TIMEOUT one attempt stays well inside the outbox lease (60 s), so no other worker
+#: takes the entry over while this one still waits for the server.
+ENVELOPE_BUDGET = 20.0
 
 
 class SmtpSender:
@@ -29,10 +35,12 @@ class SmtpSender:
         *,
         tls_context: ssl.SSLContext | None = None,
         timeout: float = TIMEOUT,
+        envelope_budget: float = ENVELOPE_BUDGET,
     ) -> None:
         self.settings = settings
         self.tls_context = tls_context
         self.timeout = timeout
+        self.envelope_budget = envelope_budget
 
     def _client(self) -> aiosmtplib.SMTP:
         s = self.settings
@@ -47,24 +55,29 @@ class SmtpSender:
             password=s.smtp_password.get_secret_value() if s.smtp_user else None,
         )
 
-    async def send(self, message: EmailMessage, sender: str, recipient: str) -> None:
-        """Deliver `message` to `recipient` with envelope sender `sender`.
+    async def send(self, message: EmailMessage, sender: str, recipient: str,
+                   accepted: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Deliver `message` to `recipient` with envelope sender `sender`; `accepted` is
+        awaited right after the server's 250 to DATA, before QUIT.
 
         Raises `DeliveryRetryLater` (nothing delivered, try again), `DeliveryError` (the
         server refused for good) or `DeliveryUncertain` (lost during DATA).
         """
         client = self._client()
         try:
-            await client.connect()
+            async with asyncio.timeout(self.envelope_budget):
+                await client.connect()
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            client.close()
             raise DeliveryRetryLater(
                 f"SMTP connect to {self.settings.smtp_host}:"
                 f"{self.settings.smtp_port} failed: {_describe(exc)}"
             ) from exc
         try:
             try:
-                await client.mail(sender)
-                await client.rcpt(recipient)
+                async with asyncio.timeout(self.envelope_budget):
+                    await client.mail(sender)
+                    await client.rcpt(recipient)
             except aiosmtplib.SMTPResponseException as exc:
                 raise _refused(exc, "envelope") from exc
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
@@ -79,6 +92,8 @@ class SmtpSender:
                     f"SMTP connection lost during DATA, the server may "
                     f"have accepted the mail: {_describe(exc)}"
                 ) from exc
+            if accepted is not None:
+                await accepted()
         finally:
             if client.is_connected:
                 try:

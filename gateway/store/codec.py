@@ -81,4 +81,6 @@ def outbox(row: Row) -> OutboxEntry:
         status=row["status"], attempts=row["attempts"],
         next_attempt_at=parse_ts(row["next_attempt_at"]), last_error=row["last_error"],
         created_at=parse_ts(row["created_at"]), sent_at=_opt_ts(row["sent_at"]),
+        retry_since=parse_ts(row.get("retry_since") or row["created_at"]),
+        resends=int(row.get("resends") or 0),
     )

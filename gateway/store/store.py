@@ -27,14 +27,16 @@ from gateway.store import codec
 from gateway.store.db import Connection, Database, is_unique_violation
 from gateway.store.migrations import MIGRATIONS, render
 from gateway.store.migrations_attachments import MIGRATIONS_ATTACHMENTS
+from gateway.store.migrations_outbox import MIGRATIONS_OUTBOX
 from gateway.store.migrations_sla import MIGRATIONS_SLA
+from gateway.store.outbox_queries import OutboxQueries
 
 _TICKET_FIELDS = frozenset({"status", "priority", "queue", "assignee_id", "subject", "category"})
 _CONVERSATION_FIELDS = frozenset({"owner", "language", "category", "last_article_id",
                                   "verified_number"})
 
 
-class Store:
+class Store(OutboxQueries):
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -64,7 +66,8 @@ class Store:
             )
             rows = await tx.fetchall("SELECT version FROM schema_migrations")
             done = {row["version"] for row in rows}
-            for version, sql in MIGRATIONS + MIGRATIONS_SLA + MIGRATIONS_ATTACHMENTS:
+            for version, sql in (MIGRATIONS + MIGRATIONS_SLA + MIGRATIONS_ATTACHMENTS
+                                 + MIGRATIONS_OUTBOX):
                 if version in done:
                     continue
                 for statement in render(sql, self.db.dialect).split(";"):
@@ -466,55 +469,6 @@ class Store:
 
     async def delete_session(self, token_hash: str) -> None:
         await self.db.execute("DELETE FROM sessions WHERE token_hash = ?", token_hash)
-
-    # -- outbox --------------------------------------------------------------------------------
-
-    async def claim_outbox(self, owner: str, lease: timedelta,
-                           limit: int = 20) -> list[OutboxEntry]:
-        """Lease due entries to one worker; the outer lease check makes replicas skip each other."""
-        now = utcnow()
-        now_s, until = codec.ts(now), codec.ts(now + lease)
-        rows = await self.db.fetchall(
-            "UPDATE outbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1"
-            " WHERE status = 'pending' AND (lease_until IS NULL OR lease_until < ?) AND id IN ("
-            " SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
-            " AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ?) RETURNING *",
-            owner, until, now_s, now_s, now_s, limit,
-        )
-        return sorted((codec.outbox(r) for r in rows), key=lambda e: e.id)
-
-    async def outbox_done(self, entry_id: int, result: dict[str, Any] | None) -> None:
-        await self.db.execute(
-            "UPDATE outbox SET status = 'sent', sent_at = ?, result = ?, lease_until = NULL,"
-            " last_error = NULL WHERE id = ?",
-            codec.ts(utcnow()), json.dumps(result or {}), entry_id,
-        )
-
-    async def outbox_retry(self, entry_id: int, error: str, at: datetime) -> None:
-        await self.db.execute(
-            "UPDATE outbox SET next_attempt_at = ?, last_error = ?, lease_until = NULL"
-            " WHERE id = ?",
-            codec.ts(at), error, entry_id,
-        )
-
-    async def outbox_give_up(self, entry_id: int, status: str, error: str) -> None:
-        """Stop trying: `failed` (permanent error) or `uncertain` (may have been delivered)."""
-        await self.db.execute(
-            "UPDATE outbox SET status = ?, last_error = ?, lease_until = NULL WHERE id = ?",
-            status, error, entry_id,
-        )
-
-    async def outbox_entries(self, status: str | None = None) -> list[OutboxEntry]:
-        if status is None:
-            rows = await self.db.fetchall("SELECT * FROM outbox ORDER BY id")
-        else:
-            rows = await self.db.fetchall("SELECT * FROM outbox WHERE status = ? ORDER BY id",
-                                          status)
-        return [codec.outbox(r) for r in rows]
-
-    async def outbox_pending_count(self) -> int:
-        row = await self.db.fetchone("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")
-        return int(row["n"]) if row else 0
 
     # -- connector state and deduplication -----------------------------------------------------
 

@@ -54,13 +54,39 @@ async def test_recipient_refused_with_5xx_fails_without_retry(
     assert smtp.messages == []
 
 
-async def test_connection_lost_during_data_is_uncertain_and_not_resent(
+async def test_connection_lost_during_data_is_resent_once_with_the_same_message_id(
+        mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory) -> None:
+    accept = smtp.handle_DATA
+    cuts: list[int] = []
+
+    async def accept_then_hang_up(server: Any, session: Any, envelope: Any) -> str:
+        await accept(server, session, envelope)
+        if not cuts:  # the mail arrived, but the client never hears "250"
+            cuts.append(1)
+            server.transport.close()
+        return "250 OK"
+
+    smtp.handle_DATA = accept_then_hang_up  # type: ignore[method-assign]
+    gw = await gateway(mailbox)
+    async with MailAdmin() as admin:
+        await admin.append(mailbox, make_mail(**QUESTION))
+    await gw.wait(lambda: _status(gw, "sent"), what="outbox entry sent after one resend")
+    (entry,) = await gw.store.outbox_entries()
+    assert entry.resends == 1
+    first, second = smtp.messages
+    assert first["Message-ID"] == second["Message-ID"]  # the receiver drops the copy
+    (reply,) = [m for m in await gw.store.messages(entry.conversation_id)
+                if m.direction == "outbound"]
+    assert reply.channel_message_id == first["Message-ID"]
+
+
+async def test_a_resend_lost_during_data_again_is_left_uncertain_for_people(
         mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory) -> None:
     accept = smtp.handle_DATA
 
     async def accept_then_hang_up(server: Any, session: Any, envelope: Any) -> str:
         await accept(server, session, envelope)
-        server.transport.close()  # the mail arrived, but the client never hears "250"
+        server.transport.close()
         return "250 OK"
 
     smtp.handle_DATA = accept_then_hang_up  # type: ignore[method-assign]
@@ -69,7 +95,8 @@ async def test_connection_lost_during_data_is_uncertain_and_not_resent(
         await admin.append(mailbox, make_mail(**QUESTION))
     await gw.wait(lambda: _status(gw, "uncertain"), what="outbox entry uncertain")
     await asyncio.sleep(0.3)
-    assert len(smtp.messages) == 1  # delivered once, never blindly resent
+    assert len(smtp.messages) == 2  # the first try and one resend, never more
+    assert smtp.messages[0]["Message-ID"] == smtp.messages[1]["Message-ID"]
 
 
 def _dsn(recipient: str, original_message_id: str) -> bytes:
