@@ -121,6 +121,10 @@ async def post_message(request: web.Request) -> web.Response:
                     or conversation.customer_id != customer.id):
                 return _error(404, f"no conversation {body.conversation_id} for this customer")
             address = conversation.address
+        elif body.message_id:
+            # A retry of a first message (the answer was lost) must find the conversation
+            # the first attempt opened: the address follows from the client's message id.
+            address = f"{body.customer.id}:msg:{body.message_id}"
         else:
             address = f"{body.customer.id}:{uuid.uuid4().hex}"
         inbound = Inbound(

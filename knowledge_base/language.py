@@ -19,6 +19,9 @@ MIN_LETTERS = 4
 MIN_LEAD = 0.2
 #: A single word ("merci", "danke", a product name) must be this clear to overrule it.
 MIN_SINGLE_WORD = 0.8
+#: Only this much of the text is read: a few sentences tell the language, and lingua's time
+#: grows with the square of a token's length (one 320 KB token: 85 s).
+MAX_CHARS = 2000
 
 
 @functools.cache
@@ -29,6 +32,7 @@ def _detector() -> LanguageDetector:
 
 def detect_language(text: str, default: str = "en") -> str:
     """en / fr / nl / de, or `default` when the text is too short or ambiguous to tell."""
+    text = _prefix(text)
     if sum(ch.isalpha() for ch in text) < MIN_LETTERS:
         return default
     values = {_LANGUAGES[v.language]: v.value
@@ -43,3 +47,12 @@ def detect_language(text: str, default: str = "en") -> str:
     if len(text.split()) == 1 and values[best] < MIN_SINGLE_WORD:
         return default
     return best
+
+
+def _prefix(text: str) -> str:
+    """The first `MAX_CHARS` characters, cut at a word boundary where there is one."""
+    if len(text) <= MAX_CHARS:
+        return text
+    cut = text[:MAX_CHARS]
+    space = cut.rfind(" ")
+    return cut[:space] if space > MAX_CHARS // 2 else cut

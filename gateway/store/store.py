@@ -83,15 +83,16 @@ class Store(OutboxQueries):
     # -- customers -----------------------------------------------------------------------------
 
     async def resolve_customer(self, identity: Identity) -> Customer:
-        """The customer behind a channel identity, linked by e-mail address across channels."""
+        """The customer behind a channel identity, linked by e-mail address across channels.
+
+        Safe when replicas (or concurrent requests) see one new customer's first messages at
+        once: both inserts are `ON CONFLICT DO NOTHING` and the row is read back, so the
+        loser of the race gets the winner's customer instead of a unique violation.
+        """
+        email = identity.email.lower() if identity.email else None
         async with self.db.transaction() as tx:
-            row = await tx.fetchone(
-                "SELECT c.* FROM customers c JOIN identities i ON i.customer_id = c.id"
-                " WHERE i.channel = ? AND i.address = ?",
-                identity.channel, identity.address,
-            )
+            row = await self._customer_of(tx, identity)
             if row is not None:
-                email = identity.email.lower() if identity.email else None
                 # Learn the address late (e.g. Slack's users.info answered only now), unless
                 # another customer already has it: two records are never merged silently.
                 if email and not row["email"] and await tx.fetchone(
@@ -101,22 +102,36 @@ class Store(OutboxQueries):
                     row["email"] = email
                 return codec.customer(row)
             now = codec.ts(utcnow())
-            row = None
-            if identity.email:
-                row = await tx.fetchone("SELECT * FROM customers WHERE email = ?",
-                                        identity.email.lower())
-            if row is None:
-                row = await tx.fetchone(
-                    "INSERT INTO customers (name, email, created_at) VALUES (?, ?, ?) RETURNING *",
-                    identity.name, identity.email.lower() if identity.email else None, now,
-                )
-                assert row is not None
-            await tx.execute(
+            created = None
+            if email:
+                await tx.execute(
+                    "INSERT INTO customers (name, email, created_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (email) DO NOTHING", identity.name, email, now)
+                row = await tx.fetchone("SELECT * FROM customers WHERE email = ?", email)
+            else:
+                row = created = await tx.fetchone(
+                    "INSERT INTO customers (name, email, created_at) VALUES (?, NULL, ?)"
+                    " RETURNING *", identity.name, now)
+            assert row is not None
+            linked = await tx.execute(
                 "INSERT INTO identities (customer_id, channel, address, created_at)"
-                " VALUES (?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?) ON CONFLICT (channel, address) DO NOTHING",
                 row["id"], identity.channel, identity.address, now,
             )
+            if linked == 0:  # another transaction linked this identity first: theirs wins
+                if created is not None:
+                    await tx.execute("DELETE FROM customers WHERE id = ?", created["id"])
+                row = await self._customer_of(tx, identity)
+                assert row is not None
             return codec.customer(row)
+
+    @staticmethod
+    async def _customer_of(tx: Connection, identity: Identity) -> dict[str, Any] | None:
+        return await tx.fetchone(
+            "SELECT c.* FROM customers c JOIN identities i ON i.customer_id = c.id"
+            " WHERE i.channel = ? AND i.address = ?",
+            identity.channel, identity.address,
+        )
 
     async def get_customer(self, customer_id: int) -> Customer | None:
         row = await self.db.fetchone("SELECT * FROM customers WHERE id = ?", customer_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from knowledge_base.language import detect_language
@@ -23,3 +25,25 @@ def test_short_or_ambiguous_text_keeps_the_default() -> None:
     assert detect_language("?!", default="de") == "de"
     assert detect_language("", default="nl") == "nl"
     assert detect_language("Velora", default="nl") == "nl"
+
+
+def test_a_huge_single_token_is_read_only_up_to_a_bounded_prefix(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # lingua is quadratic in a token's length: 320 KB of one "word" (a pasted base64 blob)
+    # took 85 s. Detection must only ever see a bounded prefix.
+    from knowledge_base import language
+
+    real = language._detector()
+    seen: list[int] = []
+
+    class Recording:
+        def compute_language_confidence_values(self, text: str) -> Any:
+            seen.append(len(text))
+            return real.compute_language_confidence_values(text)
+
+    monkeypatch.setattr(language, "_detector", Recording)
+    blob = "Qm9uam91cg" * 32_000  # 320,000 characters, no space
+    assert detect_language(blob, default="nl") in {"en", "fr", "nl", "de"}
+    french = "Bonjour, je voudrais savoir quand mon vélo sera livré à la maison. " * 5_000
+    assert detect_language(french, default="en") == "fr"
+    assert seen and max(seen) <= language.MAX_CHARS

@@ -1,0 +1,84 @@
+"""A new customer's first messages arriving at once (two replicas, a client retrying, an
+app sending in parallel): one customer, no error, and a retry finds its first attempt."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from connectors.base import Identity
+from gateway.app import create_app
+from gateway.keys import STORE
+from gateway.settings import Settings
+from gateway.store import store_for
+
+
+async def _gateway(aiohttp_client: Callable[..., Any], make_settings: Callable[..., Settings],
+                   database_url: str) -> TestClient:
+    client: TestClient = await aiohttp_client(create_app(
+        make_settings(database={"url": database_url})))
+    return client
+
+
+async def test_concurrent_first_messages_of_one_new_customer_all_succeed(
+        aiohttp_client: Callable[..., Any], make_settings: Callable[..., Settings],
+        database_url: str, api_headers: dict[str, str]) -> None:
+    client = await _gateway(aiohttp_client, make_settings, database_url)
+
+    async def first(n: int) -> tuple[int, dict[str, Any]]:
+        response = await client.post("/api/v1/messages", headers=api_headers, json={
+            "customer": {"id": "new-1", "name": "Ann", "email": "Ann@Example.be"},
+            "text": f"How long does delivery take? ({n})", "message_id": f"first-{n}"})
+        return response.status, await response.json()
+
+    results = await asyncio.gather(*(first(n) for n in range(8)))
+    assert [status for status, _ in results] == [201] * 8, results
+    store = client.app[STORE]
+    customers = await store.db.fetchall("SELECT id, email FROM customers")
+    assert [c["email"] for c in customers] == ["ann@example.be"]
+    owners = {(await store.get_conversation(body["conversation_id"])).customer_id  # type: ignore[union-attr]
+              for _, body in results}
+    assert owners == {customers[0]["id"]}
+
+
+async def test_two_stores_resolving_one_new_customer_at_once_agree(database_url: str) -> None:
+    # Two replicas: separate stores (connections) on one database, racing on the same
+    # new identities, with and without an e-mail address.
+    stores = [store_for(database_url) for _ in range(2)]
+    for store in stores:
+        await store.open()
+    try:
+        for identity in (Identity("email", "bo@example.be", "Bo", email="bo@example.be"),
+                         Identity("slack", "U123", "Cy")):
+            found = await asyncio.gather(*(s.resolve_customer(identity)
+                                           for s in stores for _ in range(4)))
+            assert len({c.id for c in found}) == 1, found
+        rows = await stores[0].db.fetchall("SELECT COUNT(*) AS n FROM customers")
+        assert rows[0]["n"] == 2  # no orphan left by the loser of a race
+    finally:
+        for store in stores:
+            await store.close()
+
+
+async def test_a_retry_of_a_first_message_returns_the_first_attempts_conversation(
+        aiohttp_client: Callable[..., Any], make_settings: Callable[..., Settings],
+        database_url: str, api_headers: dict[str, str]) -> None:
+    client = await _gateway(aiohttp_client, make_settings, database_url)
+    body = {"customer": {"id": "cust-9", "name": "Dirk"}, "text": "How long does delivery take?",
+            "message_id": "app-77"}
+    first = await client.post("/api/v1/messages", headers=api_headers, json=body)
+    assert first.status == 201
+    original = await first.json()
+    retry = await client.post("/api/v1/messages", headers=api_headers, json=body)
+    assert retry.status == 200
+    again = await retry.json()
+    assert again["duplicate"] is True
+    assert again["conversation_id"] == original["conversation_id"]
+    assert again["message_id"] == original["message_id"]
+    assert [r["id"] for r in again["replies"]] == [r["id"] for r in original["replies"]] != []
+    conversations = await client.app[STORE].db.fetchall(
+        "SELECT id FROM conversations WHERE channel = 'api'")
+    assert len(conversations) == 1
