@@ -1,0 +1,96 @@
+"""The faults of a run, each at seeded random moments of the delivery window.
+
+SIGKILL and restart of a random replica; TCP resets of IMAP connections (at random, or
+half-way through a FETCH answer) and of SMTP sends half-way through DATA; IMAP and SMTP
+outages (connection refused) starting at a third of the window; a UIDVALIDITY reset at
+half of it; pg_terminate_backend on every connection of the gateway(s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+from tests.faults.state import Run, complete
+
+#: A single mail's FETCH answer is larger than this; greetings and OK lines are smaller.
+_FETCH_BYTES = 512
+
+
+async def inject(run: Run) -> None:
+    s = run.scenario
+    run.faults.update({"imap_random_cuts_missed": 0, "pg_backends_terminated": 0})
+    if s.imap_transfer_cuts:
+        run.imap.cut_during_transfer(s.imap_transfer_cuts, _FETCH_BYTES)
+    if s.smtp_cuts:
+        run.smtp.cut_during_transfer(s.smtp_cuts, _FETCH_BYTES, upstream=True)
+    began = time.monotonic()
+    jobs = [_kills(run, began, _times(run, s.kills))]
+    jobs += [_at(run, began, t, lambda: _cut_imap(run)) for t in _times(run, s.imap_cuts)]
+    jobs += [_at(run, began, t, lambda: _kill_pg(run)) for t in _times(run, s.pg_kills)]
+    if s.imap_outage:
+        jobs.append(_at(run, began, run.window / 3, lambda: _outage(run, "imap", s.imap_outage)))
+    if s.smtp_outage:
+        jobs.append(_at(run, began, run.window / 3, lambda: _outage(run, "smtp", s.smtp_outage)))
+    if s.uidvalidity_reset:
+        jobs.append(_at(run, began, run.window / 2, lambda: _reset(run)))
+    await asyncio.gather(*jobs)
+
+
+def _times(run: Run, count: int) -> list[float]:
+    return sorted(run.rng.uniform(0.1, 0.9) * run.window for _ in range(count))
+
+
+async def _at(run: Run, began: float, offset: float,
+              fault: Callable[[], Awaitable[None]]) -> None:
+    await asyncio.sleep(max(0.0, began + offset - time.monotonic()))
+    try:
+        await fault()
+    except Exception as exc:  # the run goes on and reports what went wrong
+        run.errors.append(f"{type(exc).__name__}: {str(exc)[:300]}")
+
+
+async def _kills(run: Run, began: float, times: list[float]) -> None:
+    """One after the other: a kill never hits a replica that is still starting."""
+    for offset in times:
+        await _at(run, began, offset, lambda: _kill_and_restart(run))
+
+
+async def _kill_and_restart(run: Run) -> None:
+    alive = [gw for gw in run.gateways if gw.running]
+    if not alive:
+        return
+    gw = run.rng.choice(alive)
+    if run.scenario.kill_at == "quiet":
+        async with run.mailbox.lock:  # no mail arrives until the kill
+            if not await complete(run, 60.0):
+                run.errors.append("not quiet within 60 s before a kill")
+            await asyncio.sleep(1.0)  # past the bookkeeping after the last 250
+            await gw.kill()
+    else:
+        await gw.kill()
+    await asyncio.sleep(run.scenario.kill_downtime)
+    await gw.start()
+
+
+async def _cut_imap(run: Run) -> None:
+    if not run.imap.cut_one():
+        run.faults["imap_random_cuts_missed"] += 1
+
+
+async def _kill_pg(run: Run) -> None:
+    run.faults["pg_backends_terminated"] += await run.database.terminate_backends()
+
+
+async def _outage(run: Run, which: str, seconds: float) -> None:
+    proxy = run.imap if which == "imap" else run.smtp
+    await proxy.outage()
+    await asyncio.sleep(seconds)
+    await proxy.restore()
+    run.faults[f"{which}_outage_s"] = seconds
+
+
+async def _reset(run: Run) -> None:
+    before, after = await run.mailbox.reset_uidvalidity()
+    run.faults["uidvalidity"] = [before, after]

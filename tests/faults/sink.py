@@ -1,0 +1,58 @@
+"""The SMTP sink: a real aiosmtpd server that records every reply the gateway delivers.
+
+Each delivered reply is kept as (In-Reply-To, Message-ID, arrival time): the reply to a
+customer mail names that mail in In-Reply-To, so counting replies per customer mail gives
+"sent once / sent twice / never sent" without trusting the gateway's own records.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from email import policy
+from email.parser import BytesParser
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from tests.email_live.servers import free_port
+
+
+@dataclass(frozen=True)
+class Delivered:
+    in_reply_to: str
+    message_id: str
+    at: float  # time.time() when the server answered 250
+
+
+class SmtpSink:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._lock = threading.Lock()
+        self._received: list[Delivered] = []
+        self._controller: Controller | None = None
+
+    def start(self) -> SmtpSink:
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        headers = BytesParser(policy=policy.compat32).parsebytes(envelope.content,
+                                                                 headersonly=True)
+        entry = Delivered(str(headers.get("In-Reply-To", "")).strip(),
+                          str(headers.get("Message-ID", "")).strip(), time.time())
+        with self._lock:
+            self._received.append(entry)
+        return "250 Message accepted"
+
+    @property
+    def received(self) -> list[Delivered]:
+        with self._lock:
+            return list(self._received)
