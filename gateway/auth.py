@@ -7,6 +7,7 @@ token is issued at every login (no session fixation).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -46,23 +47,39 @@ def _digest(token: str) -> str:
 
 
 async def ensure_admin(store: Store, settings: Settings) -> None:
-    """Create the configured admin on first start when a password is given (env or config)."""
+    """Create the configured admin on first start when a password is given (env or config).
+
+    Once the admin exists the configured password is never applied again (it must not undo
+    a change its owner made since); a start with a password that no longer matches says so
+    and how to change it instead of silently ignoring it.
+    """
     admin = settings.console.admin
-    if admin.password is None or await store.operator_by_username(admin.username):
+    if admin.password is None:
         return
-    await store.create_operator(admin.username, admin.username.title(),
-                                hash_password(admin.password.get_secret_value()), "admin",
-                                languages=settings.languages.supported,
-                                queues=[q.name for q in settings.queues])
-    log.info("auth.admin_created", username=admin.username)
+    password = admin.password.get_secret_value()
+    existing = await store.operator_by_username(admin.username)
+    if existing is None:
+        await store.create_operator(admin.username, admin.username.title(),
+                                    await asyncio.to_thread(hash_password, password), "admin",
+                                    languages=settings.languages.supported,
+                                    queues=[q.name for q in settings.queues])
+        log.info("auth.admin_created", username=admin.username)
+    elif not await asyncio.to_thread(verify_password, existing.password_hash, password):
+        log.warning("auth.admin_password_ignored", username=admin.username,
+                    reason="the admin exists already; HELPDESK_CONSOLE__ADMIN__PASSWORD only "
+                           "sets the first password",
+                    fix=f"helpdesk-gateway set-password {admin.username}")
 
 
 async def authenticate(store: Store, username: str, password: str) -> Operator | None:
+    """The operator if the password is theirs; Argon2 runs in a thread, off the event loop."""
     operator = await store.operator_by_username(username)
     if operator is None or not operator.active:
-        hash_password(password)  # same cost whether or not the user exists
+        await asyncio.to_thread(hash_password, password)  # same cost whether or not they exist
         return None
-    return operator if verify_password(operator.password_hash, password) else None
+    if await asyncio.to_thread(verify_password, operator.password_hash, password):
+        return operator
+    return None
 
 
 async def login(request: web.Request, response: web.StreamResponse, operator: Operator) -> str:

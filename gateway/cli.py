@@ -13,7 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from gateway import deployment
+from gateway import deployment, passwords
 from gateway.errors import ConfigError, GatewayError
 from gateway.settings import Settings, load_settings
 
@@ -58,36 +58,73 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _create_operator(args: argparse.Namespace, password: str) -> None:
+async def _create_operator(args: argparse.Namespace, password: str) -> int:
     from gateway.auth import hash_password
     from gateway.store import store_for
 
     settings = _settings(args)
+    queues = args.queues.split(",") if args.queues else [q.name for q in settings.queues]
+    languages = args.languages.split(",") if args.languages else settings.languages.supported
+    unknown_queues = sorted(set(queues) - {q.name for q in settings.queues})
+    unknown_languages = sorted(set(languages) - set(settings.languages.supported))
+    if unknown_queues or unknown_languages:
+        print(f"error: no queue named {', '.join(unknown_queues)}" if unknown_queues else
+              f"error: language {', '.join(unknown_languages)} is not supported (supported: "
+              f"{', '.join(settings.languages.supported)})", file=sys.stderr)
+        return 2
     store = store_for(settings.database_url)
     await store.open()
     try:
-        existing = await store.operator_by_username(args.username)
-        if existing is not None:
-            await store.set_operator_password(existing.id, hash_password(password))
-            print(f"password of {args.username} changed")
-            return
-        queues = args.queues.split(",") if args.queues else [q.name for q in settings.queues]
-        languages = args.languages.split(",") if args.languages else settings.languages.supported
+        if await store.operator_by_username(args.username) is not None:
+            print(f"error: operator {args.username} exists already; change their password with "
+                  f"`helpdesk-gateway set-password {args.username}`", file=sys.stderr)
+            return 1
         await store.create_operator(args.username, args.name or args.username,
                                     hash_password(password), args.role,
                                     languages=languages, queues=queues)
         print(f"operator {args.username} ({args.role}) created")
+        return 0
     finally:
         await store.close()
 
 
-def cmd_create_operator(args: argparse.Namespace) -> int:
+def _new_password(args: argparse.Namespace) -> str | None:
+    """The password from stdin or the terminal, or None after saying why the policy refuses it."""
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
-    if len(password) < 8:
-        print("error: the password must have at least 8 characters", file=sys.stderr)
-        return 2
-    asyncio.run(_create_operator(args, password))
-    return 0
+    refused = passwords.problem(password, args.username)
+    if refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return None
+    return password
+
+
+def cmd_create_operator(args: argparse.Namespace) -> int:
+    password = _new_password(args)
+    return 2 if password is None else asyncio.run(_create_operator(args, password))
+
+
+async def _set_password(args: argparse.Namespace, password: str) -> int:
+    from gateway.auth import hash_password
+    from gateway.store import store_for
+
+    store = store_for(_settings(args).database_url)
+    await store.open()
+    try:
+        operator = await store.operator_by_username(args.username)
+        if operator is None:
+            print(f"error: no operator named {args.username}", file=sys.stderr)
+            return 1
+        await store.set_operator_password(operator.id, hash_password(password))
+        await store.delete_sessions_of(operator.id)  # whoever knew the old one is logged out
+        print(f"password of {args.username} changed; their console sessions were ended")
+        return 0
+    finally:
+        await store.close()
+
+
+def cmd_set_password(args: argparse.Namespace) -> int:
+    password = _new_password(args)
+    return 2 if password is None else asyncio.run(_set_password(args, password))
 
 
 async def _customer(args: argparse.Namespace) -> tuple[int, str]:
@@ -179,8 +216,7 @@ def parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
     check = with_config(commands.add_parser("check-config", help="validate the configuration"))
     check.set_defaults(func=cmd_check_config)
-    op = with_config(commands.add_parser("create-operator",
-                                         help="create an operator or change their password"))
+    op = with_config(commands.add_parser("create-operator", help="create an operator"))
     op.add_argument("username")
     op.add_argument("--name", default="")
     op.add_argument("--role", choices=["agent", "supervisor", "admin"], default="agent")
@@ -188,6 +224,13 @@ def parser() -> argparse.ArgumentParser:
     op.add_argument("--languages", default="", help="comma-separated (default: all languages)")
     op.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     op.set_defaults(func=cmd_create_operator)
+    reset = with_config(commands.add_parser(
+        "set-password", help="change an operator's password (the admin's too) and end their "
+                             "console sessions"))
+    reset.add_argument("username")
+    reset.add_argument("--password-stdin", action="store_true",
+                       help="read the password from stdin")
+    reset.set_defaults(func=cmd_set_password)
     customer = with_config(commands.add_parser(
         "customer", help="a customer's data: export it (access request) or erase it"))
     customer.add_argument("action", choices=["export", "erase"])

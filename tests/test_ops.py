@@ -158,7 +158,7 @@ def test_create_operator_cli_then_check_config(tmp_path: Path) -> None:
     short = subprocess.run([*cli, "create-operator", "--config", str(config), "bob",
                             "--password-stdin"], input="short\n", capture_output=True, text=True,
                            timeout=60)
-    assert short.returncode == 2 and "at least 8 characters" in short.stderr
+    assert short.returncode == 2 and "at least 12 characters" in short.stderr
     checked = subprocess.run([*cli, "check-config", "--config", str(config)],
                              capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0 and ": ok" in checked.stdout

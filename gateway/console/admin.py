@@ -3,14 +3,15 @@ languages and presence, a form to create an operator and one to change an operat
 Everyone else gets 403.
 
 Creating an operator here does what `helpdesk-gateway create-operator` does (Argon2 hash,
-`Store.create_operator`), with the same rules: a password of at least 8 characters, queues
-and languages among those configured. Deactivating an operator (someone who left) logs
+`Store.create_operator`), with the same rules: the password policy of gateway/passwords.py,
+queues and languages among those configured. Deactivating an operator (someone who left) logs
 them out everywhere and puts their tickets back in their queues, so no customer waits on
 a person who will not answer; the history keeps their name.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from connectors.email import state as email_state
+from gateway import passwords
 from gateway.auth import hash_password
 from gateway.console import queries
 from gateway.console.guard import PREFIX, Refused
@@ -31,7 +33,7 @@ from gateway.settings import Settings
 
 ADMIN = f"{PREFIX}/admin"
 ROLES = ("agent", "supervisor", "admin")
-MIN_PASSWORD = 8
+MIN_PASSWORD = passwords.MIN_LENGTH
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 
 routes = web.RouteTableDef()
@@ -124,8 +126,9 @@ def _checked(settings: Settings, posted: Any, *,
         return form, "Choose languages among those supported."
     if not form["languages"]:
         return form, "Choose at least one language."
-    if (new or password) and len(password) < MIN_PASSWORD:
-        return form, f"The password needs at least {MIN_PASSWORD} characters."
+    refused = passwords.problem(password, form["username"]) if new or password else None
+    if refused:
+        return form, refused
     return form, None
 
 
@@ -142,7 +145,7 @@ async def create_operator(request: web.Request) -> web.StreamResponse:
         return await _page(request, form=form, error=problem, status=400)
     await store.create_operator(
         form["username"], form["display_name"] or form["username"],
-        hash_password(str(posted.get("password", ""))), form["role"],
+        await asyncio.to_thread(hash_password, str(posted.get("password", ""))), form["role"],
         languages=form["languages"], queues=form["queues"])
     raise web.HTTPSeeOther(f"{ADMIN}?created={form['username']}")
 
@@ -195,7 +198,8 @@ async def edit_operator(request: web.Request) -> web.StreamResponse:
         active=form["active"])
     password = str(posted.get("password", ""))
     if password:
-        await store.set_operator_password(operator.id, hash_password(password))
+        await store.set_operator_password(operator.id,
+                                          await asyncio.to_thread(hash_password, password))
     released = 0
     if password or not updated.active:
         await store.delete_sessions_of(operator.id)

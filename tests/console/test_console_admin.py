@@ -80,7 +80,11 @@ async def test_admin_lists_operators_and_creates_one(client: TestClient, login: 
             "role": "agent", "queues": "billing", "languages": "nl",
             "password": "alex-password-1"}
     for change, status, says in (
-        ({"password": "short"}, 400, "at least 8 characters"),
+        ({"password": "short"}, 400, "at least 12 characters"),
+        ({"password": "qwerty123456"}, 400, "among the most common"),
+        ({"password": "            "}, 400, "The password is empty"),
+        ({"username": "alexandra-martin", "password": "Alexandra-Martin"}, 400,
+         "must not be the username"),
         ({"username": "Bad Name!"}, 400, "The username needs"),
         ({"role": "root"}, 400, "The role must be one of"),
         ({"queues": "nowhere"}, 400, "Choose queues among those configured"),
@@ -169,7 +173,7 @@ async def test_admin_changes_an_operator_and_resets_the_password(
             "password": ""}
     for change, says in (({"role": "root"}, "The role must be one of"),
                          ({"languages": []}, "Choose at least one language"),
-                         ({"password": "short"}, "at least 8 characters")):
+                         ({"password": "short"}, "at least 12 characters")):
         refused = await client.post("/console/admin/operators/gina", data={**form, **change})
         assert refused.status == 400, change
         assert says in await refused.text(), change
