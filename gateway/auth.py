@@ -51,7 +51,8 @@ async def ensure_admin(store: Store, settings: Settings) -> None:
 
     Once the admin exists the configured password is never applied again (it must not undo
     a change its owner made since); a start with a password that no longer matches says so
-    and how to change it instead of silently ignoring it.
+    and how to change it instead of silently ignoring it. Replicas starting together on a
+    fresh database may all get to the insert: it does nothing when another was first.
     """
     admin = settings.console.admin
     if admin.password is None:
@@ -62,7 +63,7 @@ async def ensure_admin(store: Store, settings: Settings) -> None:
         await store.create_operator(admin.username, admin.username.title(),
                                     await asyncio.to_thread(hash_password, password), "admin",
                                     languages=settings.languages.supported,
-                                    queues=[q.name for q in settings.queues])
+                                    queues=[q.name for q in settings.queues], if_missing=True)
         log.info("auth.admin_created", username=admin.username)
     elif not await asyncio.to_thread(verify_password, existing.password_hash, password):
         log.warning("auth.admin_password_ignored", username=admin.username,

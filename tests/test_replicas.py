@@ -4,17 +4,24 @@ other (the hub's relay over LISTEN/NOTIFY), for the console and for the customer
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import aiohttp
+import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
 from gateway.keys import HUB
 from gateway.settings import Settings
-from tests.conftest import ADMIN_PASSWORD, API_KEY
+from tests.conftest import ADMIN_PASSWORD, API_KEY, DEMO_KB, ROOT
+from tests.test_ops import free_port
 from tests.test_webchat import hello, receive_until
 
 pytestmark = pytest.mark.postgres
@@ -76,3 +83,45 @@ async def test_changes_on_one_replica_reach_clients_of_the_other(
 
 async def test_a_replica_without_postgresql_has_no_relay(client: TestClient) -> None:
     assert not client.app[HUB].relayed  # SQLite: one process, nothing to relay
+
+
+async def test_replicas_started_together_on_a_fresh_database_all_come_up(
+        pg_url: str, tmp_path: Path) -> None:
+    # Real processes, started at once: all migrate and all bootstrap the admin. None may
+    # crash on another's rows (the second used to die on the admin's unique username).
+    processes, ports = [], []
+    for n in range(3):
+        ports.append(free_port())
+        config = tmp_path / f"replica{n}.toml"
+        config.write_text(
+            f'[server]\nport = {ports[-1]}\n[database]\nurl = "{pg_url}"\n'
+            f'[knowledge_base]\npath = "{DEMO_KB}"\n[logging]\nlevel = "warning"\n',
+            encoding="utf-8")
+        processes.append(subprocess.Popen(
+            [sys.executable, "-m", "gateway.cli", "run", "--config", str(config)], cwd=ROOT,
+            stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "HELPDESK_CONSOLE__ADMIN__PASSWORD": ADMIN_PASSWORD}))
+    try:
+        async with aiohttp.ClientSession() as session:
+            for process, port in zip(processes, ports, strict=True):
+                async with asyncio.timeout(120):
+                    while not await _ready(session, port):
+                        assert process.poll() is None, process.communicate()[1][-3000:]
+                        await asyncio.sleep(0.2)
+        admin = await asyncpg.connect(pg_url)
+        try:
+            assert await admin.fetchval("SELECT COUNT(*) FROM operators") == 1
+        finally:
+            await admin.close()
+    finally:
+        for process in processes:
+            process.kill()
+            process.communicate()  # reaps it and closes its pipe
+
+
+async def _ready(session: aiohttp.ClientSession, port: int) -> bool:
+    try:
+        async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
+            return response.status == 200
+    except aiohttp.ClientConnectionError:
+        return False

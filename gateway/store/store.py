@@ -421,13 +421,21 @@ class Store(OutboxQueries):
 
     async def create_operator(self, username: str, display_name: str, password_hash: str,
                               role: str, languages: Sequence[str] = (),
-                              queues: Sequence[str] = ()) -> Operator:
+                              queues: Sequence[str] = (),
+                              if_missing: bool = False) -> Operator:
+        """`if_missing`: the existing operator of that name instead of a unique violation
+        (the admin bootstrap of replicas starting together)."""
         row = await self.db.fetchone(
             "INSERT INTO operators (username, display_name, password_hash, role, languages,"
-            " queues, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+            " queues, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            + (" ON CONFLICT (username) DO NOTHING" if if_missing else "") + " RETURNING *",
             username, display_name, password_hash, role, json.dumps(list(languages)),
             json.dumps(list(queues)), codec.ts(utcnow()),
         )
+        if row is None and if_missing:
+            existing = await self.operator_by_username(username)
+            assert existing is not None
+            return existing
         assert row is not None
         return codec.operator(row)
 
