@@ -2,51 +2,47 @@
 
 Answering auto-replies, bounces and list mail is how mail loops start (zammad#1131,
 #5428, #4941). The rules are RFC 3834 §2 ("where to send automatic responses" and,
-by implication, where not to) plus the de-facto headers that common mailers use.
+by implication, where not to) plus the de-facto headers and subjects that common
+mailers use. Bounces themselves are read by bounce.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 from email.message import Message
 
-from connectors.email.headers import (
-    HEADER_ERRORS,
-    content_type,
-    decode_bytes,
-    header_text,
-    raw_header,
-)
-
-#: Message parts inspected when looking for delivery-status reports (bounded walk).
-_MAX_PARTS = 200
+from connectors.email.bounce import Bounce, delivery_status_part, is_daemon
+from connectors.email.headers import HEADER_ERRORS, content_type, header_text, raw_header
 
 _PRECEDENCE = {"bulk", "list", "junk", "auto_reply"}
 _AUTOREPLY_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Autoresponder")
 _LIST_HEADERS = ("List-Id", "List-Unsubscribe")
-_DAEMONS = {"mailer-daemon", "postmaster"}
+#: Subjects of auto-replies sent without any RFC 3834 header (Exchange, Gmail, Zimbra…).
+_AUTOREPLY_SUBJECT = re.compile(
+    r"^\s*(?:\[?auto(?:matic|matische|matisch)?[- ]?(?:reply|response|antwort|antwoord"
+    r"|respuesta|risposta|svar)\b|out of (?:the )?office|réponse automatique"
+    r"|abwesenheitsnotiz|autosvar)",
+    re.IGNORECASE,
+)
+#: ARF (RFC 5965) reports that arrive without their multipart/report wrapper.
+_FEEDBACK_TYPE = re.compile(r"^Feedback-Type:\s*\S", re.IGNORECASE | re.MULTILINE)
+_MAX_FEEDBACK_SCAN = 20_000
 
 
-@dataclass(frozen=True)
-class Bounce:
-    """A delivery status notification (RFC 3464) about a mail that did not arrive."""
-
-    recipient: str | None
-    status: str | None
-    #: 5.x.x: the address is dead, stop writing to it (RFC 3463 §3.1).
-    permanent: bool
-
-
-def automated_reason(msg: Message, from_address: str | None) -> str | None:
+def automated_reason(msg: Message, from_address: str | None, bounce: Bounce | None = None,
+                     text: str = "") -> str | None:
     """Why `msg` looks machine-generated, or None for a human mail.
 
     Checked in this order, first match wins (RFC 3834 §2 lists these signals):
-    "bounce" / "receipt" (delivery or read reports, first because a bounce must be
-    recognised as one to suppress the dead address), "auto-submitted", "precedence",
-    "autoreply", "loop", "list", "null-sender", then "bounce" again for mail from
-    mailer-daemon@ or postmaster@.
+    "bounce" (a bounce read by bounce.py, first because it must be recognised as one to
+    suppress a dead address), "receipt" / "feedback" / "delivered" (other reports),
+    "auto-submitted", "precedence", "autoreply" (headers or subject), "loop", "list",
+    "null-sender", then "daemon" for other mail from mailer-daemon@ (a postmaster@ mail
+    with no bounce in it is a human's).
     """
-    report = _report_kind(msg)
+    if bounce is not None:
+        return "bounce"
+    report = _report_kind(msg, text)
     if report is not None:
         return report
     auto_submitted = _token(header_text(msg, "Auto-Submitted"))
@@ -56,6 +52,8 @@ def automated_reason(msg: Message, from_address: str | None) -> str | None:
         return "precedence"
     if any(raw_header(msg, name) is not None for name in _AUTOREPLY_HEADERS):
         return "autoreply"
+    if _AUTOREPLY_SUBJECT.match((header_text(msg, "Subject") or "")[:200]):
+        return "autoreply"
     if raw_header(msg, "X-Loop") is not None:
         return "loop"
     if any(raw_header(msg, name) is not None for name in _LIST_HEADERS):  # RFC 2369/2919
@@ -63,8 +61,8 @@ def automated_reason(msg: Message, from_address: str | None) -> str | None:
     return_path = raw_header(msg, "Return-Path")
     if return_path is not None and return_path.replace(" ", "") == "<>":
         return "null-sender"  # RFC 5321 §4.5.5: notifications use the null reverse-path
-    if from_address and from_address.partition("@")[0].lower() in _DAEMONS:
-        return "bounce"  # non-RFC 3464 bounces still come from these mailboxes
+    if is_daemon(from_address) and not str(from_address).startswith("postmaster@"):
+        return "daemon"
     return None
 
 
@@ -75,73 +73,21 @@ def _token(value: str | None) -> str | None:
     return value.split(";", 1)[0].strip().lower() or None
 
 
-def _report_kind(msg: Message) -> str | None:
-    """ "receipt" for read receipts (RFC 8098), "bounce" for delivery reports (RFC 3464)."""
+def _report_kind(msg: Message, text: str) -> str | None:
+    """Reports that are not bounces: read receipts (RFC 8098), abuse feedback (RFC 5965),
+    delivery notifications ("delivered", 2.x.x, RFC 3464)."""
     if content_type(msg) == "multipart/report":
         try:
             kind = str(msg.get_param("report-type", "") or "").lower()
         except HEADER_ERRORS:
             kind = ""
-        return "receipt" if kind == "disposition-notification" else "bounce"
-    if _delivery_status_part(msg) is not None:
-        return "bounce"
+        if kind == "disposition-notification":
+            return "receipt"
+        if kind == "feedback-report":
+            return "feedback"
+        return "delivered" if delivery_status_part(msg) is not None else "report"
+    if _FEEDBACK_TYPE.search(text[:_MAX_FEEDBACK_SCAN]):
+        return "feedback"
+    if delivery_status_part(msg) is not None:
+        return "delivered"
     return None
-
-
-def _delivery_status_part(msg: Message) -> Message | None:
-    for count, part in enumerate(msg.walk()):
-        if count >= _MAX_PARTS:
-            return None
-        if content_type(part) == "message/delivery-status":
-            return part
-    return None
-
-
-def parse_bounce(msg: Message) -> Bounce | None:
-    """The failed recipient and status of a DSN (RFC 3464 §2.3), or None if `msg` is not one."""
-    part = _delivery_status_part(msg)
-    if part is None:
-        return None
-    blocks = _status_blocks(part)
-    recipients = [b for b in blocks if "final-recipient" in b or "original-recipient" in b]
-    if not recipients:
-        return Bounce(recipient=None, status=None, permanent=False)
-    # Report the first recipient that failed; a DSN may also list delayed or delivered ones.
-    failed = [b for b in recipients if b.get("action", "").lower() == "failed"]
-    block = (failed or recipients)[0]
-    recipient = _recipient(block.get("final-recipient") or block.get("original-recipient"))
-    status = (block.get("status") or "").split(" ", 1)[0] or None
-    permanent = status.startswith("5") if status else block.get("action", "") == "failed"
-    return Bounce(recipient=recipient, status=status, permanent=permanent)
-
-
-def _status_blocks(part: Message) -> list[dict[str, str]]:
-    """The per-message and per-recipient field groups of a message/delivery-status part."""
-    payload = part.get_payload()
-    if isinstance(payload, list):
-        return [
-            {key.lower(): (header_text(block, key) or "").strip() for key in block.keys()}
-            for block in payload
-            if isinstance(block, Message)
-        ]
-    # Encoded or oddly formatted reports are not split by the parser: read the text.
-    data = part.get_payload(decode=True)
-    text = decode_bytes(data)[0] if isinstance(data, bytes) else str(payload)
-    blocks: list[dict[str, str]] = []
-    for chunk in text.replace("\r\n", "\n").split("\n\n"):
-        fields: dict[str, str] = {}
-        for line in chunk.split("\n"):
-            key, colon, value = line.partition(":")
-            if colon and key.strip() and not key[0].isspace():
-                fields[key.strip().lower()] = value.strip()
-        if fields:
-            blocks.append(fields)
-    return blocks
-
-
-def _recipient(value: str | None) -> str | None:
-    """`rfc822; user@example.org` -> `user@example.org` (RFC 3464 §2.3.2 address-type)."""
-    if not value:
-        return None
-    address = value.split(";", 1)[-1].strip().strip("<>").strip()
-    return address.lower() or None

@@ -41,7 +41,7 @@ from connectors.email.imap import ImapError, ImapSession, MailboxStatus, batches
 from connectors.email.mailthread import subject_ticket_ref, thread_candidates
 from connectors.email.parse import ParsedMail, parse_message
 from connectors.email.smtp import SmtpSender
-from connectors.email.state import AUTO_REPLIES, QUARANTINE_INDEX, QUARANTINE_RAW, SUPPRESSED
+from connectors.email.state import AUTO_REPLIES, QUARANTINE_INDEX, QUARANTINE_RAW
 from gateway.attachments import save_attachments
 from gateway.errors import DeliveryError, StoreError
 from gateway.keys import CONNECTORS, HUB, PIPELINE, SETTINGS, STORE
@@ -295,14 +295,14 @@ class EmailConnector:
     async def ingest(self, raw: bytes) -> str:
         """Take in one raw mail; return what happened. Raises `Unprocessable` for quarantine."""
         mail = parse_message(raw, max_attachment_bytes=self.settings.max_attachment_bytes)
-        if mail.from_address is None:
-            raise Unprocessable("no usable From address (missing or ambiguous, CVE-2023-27043)")
         known = await self.store.find_message(CHANNEL, mail.message_id)
         if known is not None and known.direction == "outbound":
             return "own-copy"  # a copy of our own reply (Bcc, or a server that files it here)
-        if mail.bounce is not None:
+        if mail.bounce is not None:  # before the sender: "From: MAILER-DAEMON <>" has none
             await self._record_bounce(mail)
             return "bounce"
+        if mail.from_address is None:
+            raise Unprocessable("no usable From address (missing or ambiguous, CVE-2023-27043)")
         key, threading = await self._thread(mail)
         automated = await self._automated(mail)
         text = mail.new_text.strip() or mail.text.strip()
@@ -415,7 +415,7 @@ class EmailConnector:
         return [s for s in stamps if s > since]
 
     async def _record_bounce(self, mail: ParsedMail) -> None:
-        """A DSN: an event on the conversation it is about; 5.x.x stops mail to the address."""
+        """A bounce: an event on the conversation it is about; a hard one stops mail to it."""
         if not await self.store.first_time("email-bounce", mail.message_id):
             return
         bounce = mail.bounce
@@ -423,12 +423,10 @@ class EmailConnector:
         conversation_id = await self._bounced_conversation(mail)
         await self.store.add_event("system", "email.bounce", conversation_id=conversation_id,
                                    data={"recipient": bounce.recipient, "status": bounce.status,
-                                         "permanent": bounce.permanent})
-        if bounce.permanent and bounce.recipient:
-            # RFC 3463 §3.1: 5.x.x is permanent; writing again only bounces again (§20).
-            await self.store.set_state(SUPPRESSED + bounce.recipient.lower(),
-                                       {"status": bounce.status, "at": utcnow().isoformat(),
-                                        "conversation_id": conversation_id})
+                                         "permanent": bounce.permanent, "hard": bounce.hard,
+                                         "reason": bounce.reason})
+        # Only a dead address is suppressed; soft bounces pause it when they repeat (§20).
+        await email_state.record_bounce(self.store, bounce, conversation_id=conversation_id)
         log.warning("email.bounce", conversation_id=conversation_id, status=bounce.status,
                     permanent=bounce.permanent)
 
@@ -436,6 +434,8 @@ class EmailConnector:
         """The conversation of the mail that bounced: from the DSN's own threading headers or
         from the Message-ID of the returned original (RFC 3464 §2: it travels with the DSN)."""
         candidates = list(thread_candidates(mail))
+        if mail.bounce is not None and mail.bounce.returned_message_id:
+            candidates.append(mail.bounce.returned_message_id)  # quoted in a text bounce
         for attachment in mail.attachments:
             if attachment.content_type in _RETURNED_PARTS and attachment.data:
                 returned = email.message_from_bytes(attachment.data, policy=email.policy.compat32)
@@ -496,8 +496,9 @@ class EmailConnector:
         recipient = customer.email.lower() if customer and customer.email else None
         if recipient is None:
             raise DeliveryError("the conversation's customer has no mail address")
-        if await self.store.get_state(SUPPRESSED + recipient):
-            raise DeliveryError("recipient suppressed after a hard bounce (5.x.x)")
+        suppressed = await email_state.suppression(self.store, recipient)
+        if suppressed:
+            raise DeliveryError(suppressed)
         parent = _last_inbound(await self.store.messages(conversation.id))
         ticket = await self.store.open_ticket_of(conversation.id)
         message_id = self._message_id(outbound, conversation)

@@ -4,7 +4,9 @@ per-person view of it that access and erasure requests need (gateway/personal_da
 Keys (documented in docs/email.md):
 - `email:quarantine` the quarantine index; `email:quarantine:raw:ID` one quarantined
   mail's raw bytes (base64);
-- `email:suppressed:ADDRESS` an address that hard-bounced;
+- `email:suppressed:ADDRESS` an address that hard-bounced (no such user or domain);
+- `email:soft-bounces:ADDRESS` when an address soft-bounced (full mailbox, block...),
+  within the last `SOFT_BOUNCE_DAYS`;
 - `email:auto-replies:ADDRESS` when the bot last auto-replied to an address.
 """
 
@@ -12,14 +14,22 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from connectors.email.bounce import Bounce
+from gateway.models import utcnow
 from gateway.store import Store
 
 QUARANTINE_INDEX = "email:quarantine"
 QUARANTINE_RAW = "email:quarantine:raw:"
 SUPPRESSED = "email:suppressed:"
+SOFT_BOUNCES = "email:soft-bounces:"
+#: A soft bounce (full mailbox, greylisting, a block) says nothing about the address, so
+#: mail goes on; only this many within `SOFT_BOUNCE_DAYS` pause it, and each one expires
+#: after those days, so the address comes back by itself.
+SOFT_BOUNCE_LIMIT = 5
+SOFT_BOUNCE_DAYS = 7
 AUTO_REPLIES = "email:auto-replies:"
 
 
@@ -38,12 +48,49 @@ async def release(store: Store, entry_id: str) -> bool:
     return await _drop(store, {entry_id}) == 1
 
 
+async def record_bounce(store: Store, bounce: Bounce,
+                        conversation_id: int | None = None) -> None:
+    """Hard: suppress the address for good. Soft: remember when, for `suppression`."""
+    if not bounce.recipient:
+        return
+    address = bounce.recipient.lower()
+    now = utcnow()
+    if bounce.hard:
+        await store.set_state(SUPPRESSED + address, {"status": bounce.status,
+                                                     "reason": bounce.reason,
+                                                     "at": now.isoformat(),
+                                                     "conversation_id": conversation_id})
+        return
+    stamps = await _recent_soft_bounces(store, address)
+    stamps.append(now.isoformat())
+    await store.set_state(SOFT_BOUNCES + address, stamps[-SOFT_BOUNCE_LIMIT:])
+
+
+async def suppression(store: Store, address: str) -> str | None:
+    """Why mail to `address` is refused now, or None."""
+    hard = await store.get_state(SUPPRESSED + address.lower())
+    if hard:
+        details = ", ".join(str(v) for v in (hard.get("status"), hard.get("reason")) if v)
+        return f"recipient suppressed after a hard bounce ({details or '5.x.x'})"
+    if len(await _recent_soft_bounces(store, address.lower())) >= SOFT_BOUNCE_LIMIT:
+        return (f"recipient paused after {SOFT_BOUNCE_LIMIT} soft bounces within "
+                f"{SOFT_BOUNCE_DAYS} days")
+    return None
+
+
+async def _recent_soft_bounces(store: Store, address: str) -> list[str]:
+    since = (utcnow() - timedelta(days=SOFT_BOUNCE_DAYS)).isoformat()
+    return [s for s in await store.get_state(SOFT_BOUNCES + address) or [] if s > since]
+
+
 async def about(store: Store, addresses: Sequence[str]) -> dict[str, Any]:
     """What the connector keeps about these addresses: suppression, auto-reply stamps and
     quarantined mails that mention them (raw, base64), for an access request."""
-    found: dict[str, Any] = {"suppressed": {}, "auto_replies": {}, "quarantined": []}
+    found: dict[str, Any] = {"suppressed": {}, "soft_bounces": {}, "auto_replies": {},
+                             "quarantined": []}
     for address in addresses:
-        for prefix, name in ((SUPPRESSED, "suppressed"), (AUTO_REPLIES, "auto_replies")):
+        for prefix, name in ((SUPPRESSED, "suppressed"), (SOFT_BOUNCES, "soft_bounces"),
+                             (AUTO_REPLIES, "auto_replies")):
             value = await store.get_state(prefix + address)
             if value is not None:
                 found[name][address] = value
@@ -61,7 +108,7 @@ async def forget(store: Store, addresses: Sequence[str]) -> int:
     """
     # the connector writes its address keys in lower case
     keys = [prefix + address.lower() for address in addresses
-            for prefix in (SUPPRESSED, AUTO_REPLIES)]
+            for prefix in (SUPPRESSED, SOFT_BOUNCES, AUTO_REPLIES)]
     mentioning = {entry_id for entry_id, _ in await _quarantined_mentioning(store, addresses)}
     return await store.delete_state(keys) + await _drop(store, mentioning)
 

@@ -8,11 +8,17 @@ from email.message import Message
 
 import pytest
 
-from connectors.email.automated import automated_reason, parse_bounce
+from connectors.email.automated import automated_reason
+from connectors.email.bounce import Bounce, read_bounce
+from connectors.email.parse import parse_message
 
 
 def message(headers: str, body: str = "hi\n") -> Message:
     return email.message_from_string(f"{headers.strip()}\n\n{body}", policy=email.policy.default)
+
+
+def parse_bounce(msg: Message) -> Bounce | None:
+    return read_bounce(msg, "", None)
 
 
 @pytest.mark.parametrize(
@@ -35,12 +41,21 @@ def message(headers: str, body: str = "hi\n") -> Message:
     ],
 )  # fmt: skip
 def test_automated_signals(headers: str, reason: str) -> None:
-    assert automated_reason(message(f"From: x@example.org\n{headers}"), "x@example.org") == reason
+    msg = message(f"From: x@example.org\n{headers}")
+    assert automated_reason(msg, "x@example.org", read_bounce(msg, "", "x@example.org")) == reason
 
 
-@pytest.mark.parametrize("sender", ["MAILER-DAEMON@mx.example.org", "postmaster@example.org"])
-def test_daemon_senders_are_bounces(sender: str) -> None:
-    assert automated_reason(message(f"From: {sender}"), sender.lower()) == "bounce"
+def test_mail_from_a_daemon_without_a_bounce_in_it_is_automated_but_not_a_bounce() -> None:
+    msg = message("From: MAILER-DAEMON@mx.example.org\nSubject: Your mailbox settings")
+    assert read_bounce(msg, "Settings changed.", "mailer-daemon@mx.example.org") is None
+    assert automated_reason(msg, "mailer-daemon@mx.example.org") == "daemon"
+
+
+def test_a_human_writing_from_postmaster_is_neither_a_bounce_nor_automated() -> None:
+    mail = parse_message(b"From: Postmaster <postmaster@example.org>\r\nTo: s@example.com\r\n"
+                         b"Subject: Question about your SPF record\r\n\r\n"
+                         b"Hi, could you check why our mail to you is slow?\r\n")
+    assert mail.bounce is None and mail.automated is None
 
 
 def test_human_mail_and_auto_submitted_no_are_not_automated() -> None:
@@ -87,3 +102,96 @@ def test_temporary_failure_is_not_permanent() -> None:
 
 def test_non_report_mail_has_no_bounce() -> None:
     assert parse_bounce(message("From: a@example.org")) is None
+
+
+def _mail(headers: str, body: str) -> bytes:
+    return f"{headers.strip()}\r\nTo: support@example.com\r\n\r\n{body}".encode()
+
+
+EXIM = _mail(
+    "From: Mail Delivery System <Mailer-Daemon@mx.example.net>\r\n"
+    "Subject: Mail delivery failed: returning message to sender\r\n"
+    "X-Failed-Recipients: ann@customer.test",
+    "This message was created automatically by mail delivery software.\r\n\r\n"
+    "A message that you sent could not be delivered to one or more of its\r\n"
+    "recipients. This is a permanent error. The following address(es) failed:\r\n\r\n"
+    "  ann@customer.test\r\n"
+    "    SMTP error from remote mail server after RCPT TO:<ann@customer.test>:\r\n"
+    "    550 5.1.1 <ann@customer.test>: Recipient address rejected: User unknown\r\n\r\n"
+    "------ This is a copy of the message, including all the headers. ------\r\n"
+    "From: support@example.com\r\nSubject: over quota spam blocked\r\n\r\nhello\r\n",
+)
+QMAIL = _mail(
+    "From: MAILER-DAEMON <>\r\nSubject: failure notice",
+    "Hi. This is the qmail-send program at mx.example.net.\r\n"
+    "I'm afraid I wasn't able to deliver your message to the following addresses.\r\n"
+    "This is a permanent error; I've given up. Sorry it didn't work out.\r\n\r\n"
+    "<bob@customer.test>:\r\n552 5.2.2 Mailbox full: user is over quota\r\n\r\n"
+    "--- Below this line is a copy of the message.\r\n\r\nReturn-Path: <s@example.com>\r\n",
+)
+
+
+def test_a_text_bounce_gives_recipient_status_and_a_hard_verdict_from_its_own_words() -> None:
+    mail = parse_message(EXIM)
+    assert mail.automated == "bounce"
+    assert mail.bounce == Bounce("ann@customer.test", "5.1.1", permanent=True, hard=True,
+                                 reason="userunknown")
+
+
+def test_a_bounce_with_no_sender_is_read_and_a_full_mailbox_is_soft() -> None:
+    mail = parse_message(QMAIL)
+    assert mail.from_address is None  # "MAILER-DAEMON <>": the connector must not quarantine
+    assert mail.bounce == Bounce("bob@customer.test", "5.2.2", permanent=True, hard=False,
+                                 reason="mailboxfull")
+
+
+@pytest.mark.parametrize(
+    ("diagnostic", "hard"),
+    [
+        ("550 5.1.1 <x@customer.test>: Recipient address rejected: User unknown", True),
+        ("550 5.1.2 Host or domain name not found. Name service error", True),
+        ("552 5.2.2 The email account that you tried to reach is over quota", False),
+        ("550 5.7.26 This mail is unauthenticated, which poses a security risk (DMARC)", False),
+        ("550 5.7.1 Message rejected as spam by Content Filtering", False),
+        ("554 5.7.1 Service unavailable; Client host blocked using zen.spamhaus.org", False),
+        ("451 4.7.1 Greylisted, please try again later", False),
+    ],
+)
+def test_only_a_dead_address_or_domain_is_a_hard_bounce(diagnostic: str, hard: bool) -> None:
+    msg = message(
+        "From: MAILER-DAEMON@example.org\nContent-Type: multipart/report; "
+        "report-type=delivery-status; boundary=b",
+        "--b\nContent-Type: text/plain\n\nfailed\n--b\nContent-Type: message/delivery-status\n\n"
+        "Reporting-MTA: dns; mx.example.org\n\n"
+        f"Final-Recipient: rfc822; x@customer.test\nAction: failed\nStatus: {diagnostic[4:9]}\n"
+        f"Diagnostic-Code: smtp; {diagnostic}\n\n--b--\n",
+    )
+    bounce = parse_bounce(msg)
+    assert bounce is not None and bounce.hard is hard
+
+
+def test_a_delivery_notification_is_automated_but_not_a_bounce() -> None:
+    mail = parse_message(_mail(
+        "From: MAILER-DAEMON@example.org\r\nSubject: Delivery Status Notification (Success)\r\n"
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=b",
+        "--b\r\nContent-Type: text/plain\r\n\r\nDelivered.\r\n--b\r\n"
+        "Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n"
+        "Final-Recipient: rfc822; x@customer.test\r\nAction: delivered\r\nStatus: 2.0.0\r\n"
+        "\r\n--b--\r\n"))
+    assert mail.bounce is None and mail.automated == "delivered"
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "reason"),
+    [
+        ("From: abuse@isp.test\r\nSubject: Abuse report", "Feedback-Type: abuse\r\n"
+         "User-Agent: SomeGenerator/1.0\r\nVersion: 1\r\n", "feedback"),
+        ("From: ann@customer.test\r\nSubject: Auto reply: your question", "Away.", "autoreply"),
+        ("From: ann@customer.test\r\nSubject: Automatic reply: Re: order", "Away.", "autoreply"),
+        ("From: ann@customer.test\r\nSubject: Réponse automatique : commande", "Absente.",
+         "autoreply"),
+    ],
+)
+def test_reports_and_auto_replies_without_their_headers_are_automated(
+        headers: str, body: str, reason: str) -> None:
+    assert parse_message(_mail(headers, body)).automated == reason

@@ -131,7 +131,7 @@ async def test_a_hard_bounce_is_recorded_and_suppresses_the_address(
     events = await gw.store.events(conversation_id=first["conversation_id"])
     (bounce,) = [e for e in events if e.type == "email.bounce"]
     assert bounce.data == {"recipient": "ann@customer.test", "status": "5.1.1",
-                           "permanent": True}
+                           "permanent": True, "hard": True, "reason": "userunknown"}
 
     async def suppressed() -> bool:
         entries = await gw.store.outbox_entries()
