@@ -7,6 +7,7 @@ side also creates and drops the run's database and kills the gateway's connectio
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import uuid
@@ -42,6 +43,7 @@ class Database:
         self.path = workdir / "helpdesk.db"
         self.name = f"hgw_faults_{uuid.uuid4().hex[:12]}"
         self._pg: asyncpg.Connection | None = None
+        self._lock = asyncio.Lock()  # one connection, used by the sampler and the injectors
 
     @property
     def url(self) -> str:
@@ -88,7 +90,8 @@ class Database:
             finally:
                 db.close()
         try:
-            return [tuple(r) for r in await (await self._connection()).fetch(sql)]
+            async with self._lock:
+                return [tuple(r) for r in await (await self._connection()).fetch(sql)]
         except asyncpg.UndefinedTableError:
             return []
 
@@ -101,8 +104,8 @@ class Database:
 
     async def terminate_backends(self) -> int:
         """pg_terminate_backend on every connection of the gateway(s) to this database."""
-        connection = await self._connection()
-        rows = await connection.fetch(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = $1 AND pid <> pg_backend_pid()", self.name)
+        async with self._lock:
+            rows = await (await self._connection()).fetch(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = $1 AND pid <> pg_backend_pid()", self.name)
         return sum(1 for r in rows if r[0])

@@ -12,6 +12,8 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+from tests.faults.gateway_proc import GatewayProcess
+from tests.faults.mailboxes import customer_mail, message_id
 from tests.faults.state import Run, complete
 
 #: A single mail's FETCH answer is larger than this; greetings and OK lines are smaller.
@@ -68,10 +70,41 @@ async def _kill_and_restart(run: Run) -> None:
                 run.errors.append("not quiet within 60 s before a kill")
             await asyncio.sleep(1.0)  # past the bookkeeping after the last 250
             await gw.kill()
+    elif run.scenario.kill_at == "after-250":
+        await _kill_after_250(run, gw)
     else:
         await gw.kill()
     await asyncio.sleep(run.scenario.kill_downtime)
     await gw.start()
+
+
+async def _kill_after_250(run: Run, gw: GatewayProcess) -> None:
+    """Kill while the sink holds back its answer to QUIT: the reply was accepted (250),
+    and the gateway has not necessarily written that down. Deliveries pause and all
+    mail so far is answered first, then one more mail comes: its reply is the only
+    thing in flight when the process dies."""
+    async with run.mailbox.lock:
+        if not await complete(run, 60.0):
+            run.errors.append("not quiet within 60 s before an after-250 kill")
+        n = run.scenario.backlog + run.scenario.mails + gw.kills + 1000
+        run.sink.quitting.clear()
+        run.sink.quit_delay = 3.0
+        await run.mailbox.append(customer_mail(run.tag, n), locked=True)
+        run.ledger.delivered[message_id(run.tag, n)] = time.time()
+        await _kill_at_quit(run, gw)
+
+
+async def _kill_at_quit(run: Run, gw: GatewayProcess) -> None:
+    try:
+        deadline = time.monotonic() + 60
+        while not run.sink.quitting.is_set() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        if not run.sink.quitting.is_set():
+            run.errors.append("no reply was sent within 60 s before an after-250 kill")
+        await asyncio.sleep(0.2)
+        await gw.kill()
+    finally:
+        run.sink.quit_delay = 0.0
 
 
 async def _cut_imap(run: Run) -> None:

@@ -9,6 +9,7 @@ question the knowledge base answers with one reply.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -72,16 +73,25 @@ class Mailbox:
                 if delay > 0:
                     await asyncio.sleep(delay)
 
-    async def append(self, raw: bytes) -> None:
-        async with self.lock, MailAdmin(self.user) as admin:
+    async def append(self, raw: bytes, locked: bool = False) -> None:
+        """Deliver one mail; `locked`: the caller already holds `lock`."""
+        async with contextlib.AsyncExitStack() as stack:
+            if not locked:
+                await stack.enter_async_context(self.lock)
+            admin = await stack.enter_async_context(MailAdmin(self.user))
             await admin.append(self.name, raw)
 
     async def reset_uidvalidity(self) -> tuple[int, int]:
         """Delete the mailbox and create it again with the same mails and flags in it, as a
         server migration or restore does; return (UIDVALIDITY before, after)."""
-        async with self.lock, MailAdmin(self.user) as admin:
-            before = await self._uidvalidity(admin)
-            mails = await self._contents(admin)
+        async with self.lock:
+            async with MailAdmin(self.user) as reader:  # logged out before the delete
+                before = await self._uidvalidity(reader)
+                mails = await self._contents(reader)
+            return before, await self._recreate(mails)
+
+    async def _recreate(self, mails: list[tuple[bytes, str]]) -> int:
+        async with MailAdmin(self.user) as admin:
             await admin.delete(self.name)
             await asyncio.sleep(1.1)  # Dovecot derives UIDVALIDITY from the clock
             await admin.create(self.name)
@@ -90,7 +100,7 @@ class Mailbox:
                                                    flags=flags or None)
                 assert response.result == "OK", response
             self.resets += 1
-            return before, await self._uidvalidity(admin)
+            return await self._uidvalidity(admin)
 
     async def _uidvalidity(self, admin: MailAdmin) -> int:
         response = await admin.imap.status(f'"{self.name}"', "(UIDVALIDITY)")

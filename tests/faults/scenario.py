@@ -55,7 +55,8 @@ async def _run(scenario: Scenario, workdir: Path) -> dict[str, Any]:
                            imap_user=scenario.user, outbox=dict(scenario.outbox),
                            log_level=scenario.log_level)
     gateways = [GatewayProcess(config, workdir, f"gw{i}") for i in range(scenario.replicas)]
-    state = Run(scenario, rng, gateways, imap, smtp, sink, mailbox, database, Ledger())
+    state = Run(scenario, rng, gateways, imap, smtp, sink, mailbox, database, Ledger(),
+                tag)
     began = time.monotonic()
     try:
         if scenario.backlog:

@@ -7,6 +7,7 @@ customer mail names that mail in In-Reply-To, so counting replies per customer m
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from dataclasses import dataclass
@@ -32,6 +33,10 @@ class SmtpSink:
         self._lock = threading.Lock()
         self._received: list[Delivered] = []
         self._controller: Controller | None = None
+        #: While armed, QUIT (after the 250 to DATA) is answered this late and `quitting`
+        #: is set: the moment the gateway has its 250 but may not have recorded it.
+        self.quit_delay = 0.0
+        self.quitting = threading.Event()
 
     def start(self) -> SmtpSink:
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
@@ -51,6 +56,12 @@ class SmtpSink:
         with self._lock:
             self._received.append(entry)
         return "250 Message accepted"
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.quit_delay:
+            self.quitting.set()
+            await asyncio.sleep(self.quit_delay)
+        return "221 Bye"
 
     @property
     def received(self) -> list[Delivered]:

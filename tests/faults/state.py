@@ -27,7 +27,8 @@ class Scenario:
     kills: int = 0  # SIGKILLs of a random replica, each followed by a restart
     kill_downtime: float = 0.5
     #: "random": at any moment, also mid-pipeline or mid-send; "quiet": delivery paused and
-    #: every mail so far answered (the crash between two mails, mail piling up meanwhile).
+    #: every mail so far answered (the crash between two mails, mail piling up meanwhile);
+    #: "after-250": the SMTP server has answered 250 to a reply's DATA, QUIT is pending.
     kill_at: str = "random"
     imap_cuts: int = 0  # TCP resets of a random open IMAP connection
     imap_transfer_cuts: int = 0  # resets half-way through a large IMAP answer (FETCH)
@@ -57,6 +58,7 @@ class Run:
     mailbox: Mailbox
     database: Database
     ledger: Ledger
+    tag: str  # in this run's Message-IDs
     faults: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.faults.checks import assert_exactly_once
-from tests.faults.scenario import Scenario, run
+from tests.faults.scenario import run
+from tests.faults.state import Scenario
 
 
 async def test_without_faults_every_mail_is_ingested_and_answered_once(tmp_path: Path) -> None:
@@ -25,4 +26,14 @@ async def test_sigkill_between_mails_then_a_backlog_loses_and_doubles_nothing(
                                 outbox={"lease_seconds": 5}), workdir=tmp_path)
     assert report["faults"]["sigkills"] == 1
     assert report["gateway_down_s"] > 0  # mail did arrive while it was down
+    assert_exactly_once(report)
+
+
+async def test_sigkill_right_after_the_smtp_250_sends_the_reply_once(tmp_path: Path) -> None:
+    """The sink accepted a reply's DATA and holds back its answer to QUIT; the process dies
+    there, before any bookkeeping that follows the send, and restarts."""
+    report = await run(Scenario("sigkill-after-250", mails=12, rate=3, kills=1,
+                                kill_at="after-250", outbox={"lease_seconds": 5}),
+                       workdir=tmp_path)
+    assert report["faults"]["sigkills"] == 1
     assert_exactly_once(report)
