@@ -15,7 +15,7 @@ RUN useradd --system --home /app helpdesk && mkdir -p /app/var && chown helpdesk
 USER helpdesk
 
 EXPOSE 8080
-# Secrets come from the environment: HELPDESK_API__KEYS, HELPDESK_CONSOLE__ADMIN__PASSWORD, ...
+# Secrets come from the environment: HELPDESK_API__INTEGRATIONS__<NAME>__KEY, HELPDESK_CONSOLE__ADMIN__PASSWORD, ...
 ENV HELPDESK_SERVER__HOST=0.0.0.0
 HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz')"
 CMD ["helpdesk-gateway", "run", "--config", "config/gateway.toml"]

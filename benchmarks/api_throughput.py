@@ -93,7 +93,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:{tmp}/bench.db" if args.database == "sqlite" else args.database
         settings = Settings.model_validate({
-            "database": {"url": url}, "api": {"keys": ["bench-key"]},
+            "database": {"url": url}, "api": {"integrations": {"bench": {"key": "bench-key"}}},
             "knowledge_base": {"path": str(ROOT / "config" / "kb")},
             "logging": {"level": "error"},
         })

@@ -8,36 +8,54 @@ from the configuration; the API is described in OpenAPI at `/api/v1/openapi.json
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from connectors.base import ConversationKey, Identity, Inbound, NothingToRun, Outbound
+from gateway.addresses import valid_address
 from gateway.errors import StoreError
+from gateway.ids import MAX_ID, parse_id
 from gateway.keys import CONNECTORS, PIPELINE, SETTINGS, STORE
-from gateway.models import Message
+from gateway.models import Conversation, Message
+from gateway.storable import check_storable
 
 CHANNEL = "api"
 
 
+#: Text a database can store (no NUL, no lone surrogate).
+Text = Annotated[str, AfterValidator(check_storable)]
+
+
 class CustomerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: str = Field(min_length=1, max_length=200, description="The customer's id in your system")
-    name: str = Field("", max_length=200)
-    email: str | None = Field(None, max_length=320,
-                              description="Links this customer to their mail and Slack identity")
+    id: Text = Field(min_length=1, max_length=200, description="The customer's id in your system")
+    name: Text = Field("", max_length=200)
+    email: Text | None = Field(None, max_length=320,
+                               description="The customer's e-mail address. Links them to their"
+                                           " mail and Slack identity only when the integration"
+                                           " is trusted to (link_by_email)")
+
+    @field_validator("email")
+    @classmethod
+    def _an_address(cls, value: str | None) -> str | None:
+        if value is not None and not valid_address(value):
+            raise ValueError("not an e-mail address")
+        return value
 
 
 class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     customer: CustomerIn
-    text: str = Field(min_length=1, max_length=4000)
-    conversation_id: int | None = Field(None, description="Continue this conversation")
+    text: Text = Field(min_length=1, max_length=4000)
+    conversation_id: int | None = Field(None, ge=1, le=MAX_ID,
+                                        description="Continue this conversation")
     language: Literal["en", "fr", "nl", "de"] | None = None
-    message_id: str | None = Field(None, max_length=200,
+    message_id: Text | None = Field(None, max_length=200,
                                    description="Your id for this message: a retry with the same "
                                                "id is not processed twice")
 
@@ -91,16 +109,48 @@ def _error(status: int, text: str) -> web.Response:
     return web.json_response({"error": text}, status=status)
 
 
+#: Where the middleware leaves the name of the integration whose key was presented.
+INTEGRATION: web.RequestKey[str] = web.RequestKey("api_integration", str)
+
+
+def _digest(key: str) -> bytes:
+    # surrogateescape: a header aiohttp decoded from bytes hashes like any other string
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).digest()
+
+
+def integration_of(request: web.Request) -> str | None:
+    """The integration whose key is in `Authorization: Bearer KEY`, or None.
+
+    Keys are compared as SHA-256 digests with `hmac.compare_digest`, every key each time,
+    so neither the key's characters nor which integration matched shows in the timing.
+    """
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        return None
+    digest = _digest(given.strip())
+    found = None
+    for name, integration in request.app[SETTINGS].api.integrations.items():
+        if hmac.compare_digest(digest, _digest(integration.key.get_secret_value())):
+            found = name
+    return found
+
+
 @web.middleware
 async def _bearer(request: web.Request, handler: Any) -> web.StreamResponse:
     if not request.path.startswith("/api/v1/") or request.path == "/api/v1/openapi.json":
         return await handler(request)
-    keys = request.app[SETTINGS].api.keys
-    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not keys or not any(hmac.compare_digest(given, k.get_secret_value()) for k in keys):
+    name = integration_of(request)
+    if name is None:
         return web.json_response({"error": "missing or unknown API key"}, status=401,
                                  headers={"WWW-Authenticate": "Bearer"})
+    request[INTEGRATION] = name
     return await handler(request)
+
+
+def _owned(conversation: Conversation | None, integration: str) -> bool:
+    """An API conversation's address starts with the name of the integration that made it."""
+    return (conversation is not None and conversation.channel == CHANNEL
+            and conversation.address.startswith(f"{integration}:"))
 
 
 async def post_message(request: web.Request) -> web.Response:
@@ -111,25 +161,30 @@ async def post_message(request: web.Request) -> web.Response:
         where = ".".join(str(p) for p in first["loc"]) or "body"
         return _error(400, f"{where}: {first['msg']}")
     store = request.app[STORE]
-    identity = Identity(CHANNEL, body.customer.id, body.customer.name, body.customer.email)
+    integration = request[INTEGRATION]
+    trusted = request.app[SETTINGS].api.integrations[integration].link_by_email
+    # Its customers are its own: the same id from two integrations is two customers.
+    identity = Identity(CHANNEL, f"{integration}:{body.customer.id}", body.customer.name,
+                        body.customer.email if trusted else None)
     try:
         if body.conversation_id is not None:
             conversation = await store.get_conversation(body.conversation_id)
             customer = await store.resolve_customer(identity)
             # A conversation id grants nothing: it must be this customer's API conversation.
-            if (conversation is None or conversation.channel != CHANNEL
-                    or conversation.customer_id != customer.id):
+            if not _owned(conversation, integration) or conversation is None \
+                    or conversation.customer_id != customer.id:
                 return _error(404, f"no conversation {body.conversation_id} for this customer")
             address = conversation.address
         elif body.message_id:
             # A retry of a first message (the answer was lost) must find the conversation
             # the first attempt opened: the address follows from the client's message id.
-            address = f"{body.customer.id}:msg:{body.message_id}"
+            address = f"{integration}:{body.customer.id}:msg:{body.message_id}"
         else:
-            address = f"{body.customer.id}:{uuid.uuid4().hex}"
+            address = f"{integration}:{body.customer.id}:{uuid.uuid4().hex}"
         inbound = Inbound(
             key=ConversationKey(CHANNEL, address), sender=identity, text=body.text,
-            channel_message_id=f"{body.customer.id}:{body.message_id or uuid.uuid4().hex}",
+            channel_message_id=f"{integration}:{body.customer.id}:"
+                               f"{body.message_id or uuid.uuid4().hex}",
             language=body.language,
         )
         outcome = await request.app[PIPELINE].handle(inbound)
@@ -144,14 +199,13 @@ async def post_message(request: web.Request) -> web.Response:
 
 
 async def get_conversation(request: web.Request) -> web.Response:
-    try:
-        conversation_id = int(request.match_info["conversation_id"])
-    except ValueError:
-        return _error(400, "conversation id must be a number")
+    conversation_id = parse_id(request.match_info["conversation_id"])
+    if conversation_id is None:
+        return _error(404, f"no API conversation {request.match_info['conversation_id']!r}")
     store = request.app[STORE]
     try:
         conversation = await store.get_conversation(conversation_id)
-        if conversation is None or conversation.channel != CHANNEL:
+        if not _owned(conversation, request[INTEGRATION]) or conversation is None:
             return _error(404, f"no API conversation {conversation_id}")
         messages = await store.messages(conversation.id)
     except StoreError as exc:

@@ -39,13 +39,15 @@ def problems(settings: Settings, host: str) -> list[str]:
     if admin is not None and admin.get_secret_value() in DEMO_PASSWORDS:
         found.append("console.admin.password is the demo's published password: set "
                      "HELPDESK_CONSOLE__ADMIN__PASSWORD to a password of your own")
-    keys = [key.get_secret_value() for key in settings.api.keys]
-    if not keys:
-        found.append("api.keys is empty: set HELPDESK_API__KEYS to at least one long random "
-                     "key (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
-    elif DEMO_API_KEYS & set(keys):
-        found.append("api.keys holds the demo's published key: set HELPDESK_API__KEYS to "
-                     "keys of your own (and no demo key)")
+    integrations = settings.api.integrations
+    if not integrations:
+        found.append("api.integrations is empty: declare one with HELPDESK_API__INTEGRATIONS__"
+                     "<NAME>__KEY set to a long random key (e.g. `python -c 'import secrets; "
+                     "print(secrets.token_urlsafe(32))'`)")
+    for name, integration in integrations.items():
+        if integration.key.get_secret_value() in DEMO_API_KEYS:
+            found.append(f"api.integrations.{name}.key is the demo's published key: set "
+                         f"HELPDESK_API__INTEGRATIONS__{name.upper()}__KEY to a key of your own")
     slack = settings.slack
     for key, value in (("signing_secret", slack.signing_secret), ("bot_token", slack.bot_token),
                        ("app_token", slack.app_token)):

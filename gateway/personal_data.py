@@ -58,9 +58,9 @@ class Erasure:
 
 async def find_customer(store: Store, reference: str) -> int:
     """The customer a request is about: their number (`42`), e-mail address, or a channel
-    identity (`slack:U123`, `webchat:visitor-token`, `api:crm-7`)."""
+    identity (`slack:U123`, `webchat:<session hash>`, `api:<integration>:<their id>`)."""
     reference = reference.strip()
-    if reference.isdigit():
+    if reference.isascii() and reference.isdigit():
         rows = await store.db.fetchall("SELECT id FROM customers WHERE id = ?", int(reference))
     elif ":" in reference and "@" not in reference.split(":", 1)[0]:
         channel, address = reference.split(":", 1)

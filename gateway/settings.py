@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from gateway import passwords
 from gateway.errors import ConfigError
@@ -94,16 +103,52 @@ class LanguageSettings(_Section):
         return value
 
 
-class ApiSettings(_Section):
-    #: Bearer keys accepted by the REST API channel; set them with HELPDESK_API__KEYS.
-    keys: tuple[SecretStr, ...] = ()
+#: An integration's name: it prefixes what it owns, so it never contains ":".
+INTEGRATION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
-    @field_validator("keys")
+
+class IntegrationSettings(_Section):
+    """One client of the REST API (a CRM, a mobile app): its key and what it may do."""
+
+    #: Bearer key; set it with HELPDESK_API__INTEGRATIONS__<NAME>__KEY.
+    key: SecretStr
+    #: Trust the e-mail addresses it sends: link its customers to the customer who has that
+    #: address on another channel. Off: its customers stay apart (an operator can merge).
+    link_by_email: bool = False
+
+    @field_validator("key")
     @classmethod
-    def _no_blank_key(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
-        # `HELPDESK_API__KEYS=` or `k1,` must not make "" a key that a missing header matches.
-        return tuple(SecretStr(k.get_secret_value().strip()) for k in value
-                     if k.get_secret_value().strip())
+    def _not_blank(cls, value: SecretStr) -> SecretStr:
+        # a blank key must never be one that a missing or empty header matches
+        if not value.get_secret_value().strip():
+            raise ValueError("an empty key is no secret: set a long random value")
+        return SecretStr(value.get_secret_value().strip())
+
+
+class ApiSettings(_Section):
+    #: name → integration. Each key is an integration that owns the customers and
+    #: conversations created with it; other keys get 404 on them.
+    integrations: dict[str, IntegrationSettings] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keys_moved(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "keys" in data:
+            raise ValueError("api.keys is replaced by one [api.integrations.NAME] table per"
+                             " client, with key = ... (HELPDESK_API__INTEGRATIONS__NAME__KEY):"
+                             " each key now owns its conversations; see docs/security.md")
+        return data
+
+    @field_validator("integrations")
+    @classmethod
+    def _distinct(cls, value: dict[str, IntegrationSettings]) -> dict[str, IntegrationSettings]:
+        for name in value:
+            if not INTEGRATION_NAME.match(name):
+                raise ValueError(f"integration name {name!r}: use a-z, 0-9, '-' and '_'")
+        keys = [i.key.get_secret_value() for i in value.values()]
+        if len(set(keys)) != len(keys):
+            raise ValueError("two integrations share a key: give each its own")
+        return value
 
 
 class AdminSettings(_Section):
@@ -289,7 +334,8 @@ class Settings(_Section):
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
-    """`HELPDESK_API__KEYS=a,b` becomes {"api": {"keys": ["a", "b"]}}; JSON values are parsed."""
+    """`HELPDESK_LANGUAGES__SUPPORTED=en,fr` becomes {"languages": {"supported": ["en", "fr"]}};
+    JSON values are parsed."""
     tree: dict[str, Any] = {}
     for name, raw in environ.items():
         if not name.startswith(ENV_PREFIX) or "__" not in name:

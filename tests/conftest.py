@@ -67,7 +67,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "database": {"url": f"sqlite:{tmp_path / 'helpdesk.db'}"},
             "company": {"name": "Velora", "email": "support@velora.be", "phone": "+32 9 123 45 67"},
             "knowledge_base": {"path": str(DEMO_KB), "reload_interval": 0.2},
-            "api": {"keys": [API_KEY]},
+            "api": {"integrations": {"test": {"key": API_KEY, "link_by_email": True}}},
             "console": {"admin": {"username": "admin", "password": ADMIN_PASSWORD}},
             "outbox": {"poll_interval": 0.05, "backoff": 0.05},
             "queues": [{"name": n} for n in

@@ -38,7 +38,7 @@ def test_the_docker_image_as_documented_refuses_to_serve_the_demo_secrets(
                   {"HELPDESK_SERVER__HOST": "0.0.0.0"}, tmp_path)
     assert started.returncode == 2, started.stderr
     assert "HELPDESK_CONSOLE__ADMIN__PASSWORD" in started.stderr
-    assert "HELPDESK_API__KEYS" in started.stderr
+    assert "HELPDESK_API__INTEGRATIONS__DEMO__KEY" in started.stderr
     assert "velora-demo" not in started.stderr and "demo-api-key" not in started.stderr
     assert not (tmp_path / "hd.db").exists()  # refused before anything was opened
 
@@ -49,15 +49,18 @@ def test_a_command_line_host_is_checked_too_and_each_demo_secret_is_named(
     key_left = cli(["run", "--config", str(DEMO_CONFIG), "--host", "0.0.0.0", "--port", "0"],
                    own_password, tmp_path)
     assert key_left.returncode == 2
-    assert "HELPDESK_API__KEYS" in key_left.stderr
+    assert "HELPDESK_API__INTEGRATIONS__DEMO__KEY" in key_left.stderr
     assert "HELPDESK_CONSOLE__ADMIN__PASSWORD" not in key_left.stderr
-    no_key = cli(["check-config", "--config", str(DEMO_CONFIG)],
-                 {**own_password, "HELPDESK_SERVER__HOST": "::", "HELPDESK_API__KEYS": "[]"},
-                 tmp_path)
-    assert no_key.returncode == 2 and "api.keys is empty" in no_key.stderr
+    keyless = tmp_path / "keyless.toml"
+    keyless.write_text(f'[knowledge_base]\npath = "{ROOT / "config" / "kb"}"\n',
+                       encoding="utf-8")
+    no_key = cli(["check-config", "--config", str(keyless)],
+                 {**own_password, "HELPDESK_SERVER__HOST": "::"}, tmp_path)
+    assert no_key.returncode == 2 and "api.integrations is empty" in no_key.stderr
+    assert "HELPDESK_API__INTEGRATIONS__<NAME>__KEY" in no_key.stderr
     slack = cli(["check-config", "--config", str(DEMO_CONFIG)],
                 {**own_password, "HELPDESK_SERVER__HOST": "0.0.0.0",
-                 "HELPDESK_API__KEYS": secrets.token_urlsafe(32),
+                 "HELPDESK_API__INTEGRATIONS__DEMO__KEY": secrets.token_urlsafe(32),
                  "HELPDESK_SLACK__SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5"},
                 tmp_path)
     assert slack.returncode == 2 and "HELPDESK_SLACK__SIGNING_SECRET" in slack.stderr
@@ -65,7 +68,8 @@ def test_a_command_line_host_is_checked_too_and_each_demo_secret_is_named(
 
 def test_with_secrets_of_its_own_the_image_config_is_accepted(tmp_path: Path) -> None:
     checked = cli(["check-config", "--config", str(DEMO_CONFIG)], {
-        "HELPDESK_SERVER__HOST": "0.0.0.0", "HELPDESK_API__KEYS": secrets.token_urlsafe(32),
+        "HELPDESK_SERVER__HOST": "0.0.0.0",
+        "HELPDESK_API__INTEGRATIONS__DEMO__KEY": secrets.token_urlsafe(32),
         "HELPDESK_CONSOLE__ADMIN__PASSWORD": STRONG_PASSWORD}, tmp_path)
     assert checked.returncode == 0, checked.stderr
 
@@ -91,9 +95,15 @@ def test_an_empty_admin_password_is_refused_not_created(tmp_path: Path) -> None:
 async def test_an_empty_api_key_never_matches_a_missing_header(
         aiohttp_client: Callable[..., Any], tmp_path: Path) -> None:
     body = {"customer": {"id": "c-1"}, "text": "Kan ik een testrit doen?"}
-    for raw in ("", "k1,", " , k1 "):
+    for blank in ("", "  "):
+        with pytest.raises(ConfigError) as refused:
+            load_settings(DEMO_CONFIG, environ={"HELPDESK_API__INTEGRATIONS__DEMO__KEY": blank})
+        assert refused.value.key == "api.integrations.demo.key"
+        assert "empty key is no secret" in str(refused.value)
+    for raw in (" k1 ",):
         settings = load_settings(DEMO_CONFIG, environ={
-            "HELPDESK_API__KEYS": raw, "HELPDESK_DATABASE__URL": f"sqlite:{tmp_path / 'a.db'}"})
+            "HELPDESK_API__INTEGRATIONS__DEMO__KEY": raw,
+            "HELPDESK_DATABASE__URL": f"sqlite:{tmp_path / 'a.db'}"})
         app: web.Application = create_app(settings)
         client = await aiohttp_client(app)
         for headers in ({}, {"Authorization": ""}, {"Authorization": "Bearer "},

@@ -64,13 +64,15 @@ def test_default_queue_must_exist(tmp_path: Path) -> None:
 
 
 def test_environment_overrides_secrets_and_nested_keys(tmp_path: Path) -> None:
-    path = write(tmp_path, "[api]\nkeys = []\n")
+    path = write(tmp_path, "[api.integrations.crm]\nkey = 'placeholder'\n")
     settings = load_settings(path, environ={
-        "HELPDESK_API__KEYS": "k1,k2",
+        "HELPDESK_API__INTEGRATIONS__CRM__KEY": "k1",
+        "HELPDESK_API__INTEGRATIONS__APP__KEY": "k2",
         "HELPDESK_CONSOLE__ADMIN__PASSWORD": "s3cret-pass-phrase",
         "HELPDESK_SERVER__PORT": "9090",
     })
-    assert [k.get_secret_value() for k in settings.api.keys] == ["k1", "k2"]
+    assert {name: i.key.get_secret_value() for name, i in settings.api.integrations.items()} \
+        == {"crm": "k1", "app": "k2"}
     assert settings.console.admin.password is not None
     assert settings.console.admin.password.get_secret_value() == "s3cret-pass-phrase"
     assert settings.server.port == 9090

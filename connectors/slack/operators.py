@@ -22,6 +22,7 @@ from connectors.slack.translate import is_person_message, plain_text, strip_ment
 from connectors.slack.users import Directory
 from connectors.slack.webapi import SlackPoster
 from gateway.errors import AccessDenied, DeliveryError, StoreError
+from gateway.ids import parse_id
 from gateway.models import OPEN_TICKET_STATUSES, Operator, Ticket
 from gateway.settings import Settings
 from gateway.store import Store
@@ -262,7 +263,7 @@ class OperatorDesk:
         action_id = action.get("action_id")
         value = str((action.get("selected_option") or {}).get("value") or action.get("value"))
         ticket_part, _, choice = value.partition(":")
-        ticket_id = int(ticket_part) if ticket_part.isdigit() else 0
+        ticket_id = parse_id(ticket_part) or 0
         try:
             if action_id == "ticket_take":
                 await self.tickets.take(operator, ticket_id)

@@ -20,6 +20,7 @@ from gateway.attachments import attachment
 from gateway.console.guard import PREFIX, Refused
 from gateway.console.pages import SESSION
 from gateway.errors import AccessDenied
+from gateway.ids import parse_id
 from gateway.keys import STORE, TICKETS
 from gateway.models import Operator
 from gateway.tickets import TicketService
@@ -70,7 +71,8 @@ async def _may_see(service: TicketService, operator: Operator, conversation_id: 
 async def download(request: web.Request) -> web.StreamResponse:
     store, service = request.app[STORE], request.app[TICKETS]
     operator = request[SESSION].operator
-    found = await attachment(store, int(request.match_info["attachment_id"]))
+    attachment_id = parse_id(request.match_info["attachment_id"])
+    found = await attachment(store, attachment_id) if attachment_id is not None else None
     if found is None:
         raise Refused(404, NOT_FOUND)
     row = await store.db.fetchone("SELECT conversation_id FROM messages WHERE id = ?",

@@ -16,6 +16,7 @@ from aiohttp import WSMsgType, web
 from gateway.console import queries
 from gateway.console.guard import PREFIX
 from gateway.console.pages import SESSION
+from gateway.ids import parse_id
 from gateway.keys import HUB, STORE, TICKETS
 from gateway.models import Operator
 from gateway.notify import Hub
@@ -62,9 +63,10 @@ async def _topics(request: web.Request) -> tuple[list[str], int | None]:
     raw = request.query.get("ticket")
     if raw is None:
         return ["tickets", "notifications"], None
-    if not raw.isdigit():
-        raise web.HTTPBadRequest(text="ticket must be a number")
-    ticket = await request.app[TICKETS].get(request[SESSION].operator, int(raw))
+    ticket_id = parse_id(raw)
+    if ticket_id is None:
+        raise web.HTTPBadRequest(text="ticket must be a ticket number")
+    ticket = await request.app[TICKETS].get(request[SESSION].operator, ticket_id)
     return [f"ticket:{ticket.id}", f"conversation:{ticket.conversation_id}", "tickets",
             "notifications"], ticket.id
 

@@ -24,6 +24,7 @@ from gateway.console.guard import (
     set_login_csrf,
 )
 from gateway.console.pages import SESSION, page
+from gateway.ids import parse_id
 from gateway.keys import KB, SETTINGS, STORE, TICKETS
 from gateway.lifecycle import TRANSITIONS
 from gateway.models import Ticket, utcnow
@@ -175,7 +176,10 @@ async def ticket_list_slash(request: web.Request) -> web.StreamResponse:
 
 
 def _ticket_id(request: web.Request) -> int:
-    return int(request.match_info["ticket_id"])
+    ticket_id = parse_id(request.match_info["ticket_id"])
+    if ticket_id is None:  # beyond any id the database can hold
+        raise LookupError(f"no ticket {request.match_info['ticket_id']}")
+    return ticket_id
 
 
 @routes.get(PREFIX + r"/tickets/{ticket_id:\d+}")
@@ -322,10 +326,10 @@ async def merge(request: web.Request) -> web.StreamResponse:
     """Close this ticket as a duplicate of another ticket of the same customer."""
     ticket_id = _ticket_id(request)
     await _visible(request, ticket_id, open_only=True)
-    into = str((await request.post()).get("into", "")).strip().removeprefix("#")
-    if not into.isdigit():
+    into = parse_id(str((await request.post()).get("into", "")).strip().removeprefix("#"))
+    if into is None:
         raise Refused(400, "Give the number of the ticket to merge into.")
-    target = await request.app[TICKETS].merge(request[SESSION].operator, ticket_id, int(into))
+    target = await request.app[TICKETS].merge(request[SESSION].operator, ticket_id, into)
     raise _back(target.id, "merged")
 
 

@@ -26,6 +26,7 @@ from gateway.models import (
 from gateway.store import codec
 from gateway.store.db import Connection, Database, is_unique_violation
 from gateway.store.migrations import MIGRATIONS, render
+from gateway.store.migrations_api import MIGRATIONS_API
 from gateway.store.migrations_attachments import MIGRATIONS_ATTACHMENTS
 from gateway.store.migrations_outbox import MIGRATIONS_OUTBOX
 from gateway.store.migrations_sla import MIGRATIONS_SLA
@@ -67,7 +68,7 @@ class Store(OutboxQueries):
             rows = await tx.fetchall("SELECT version FROM schema_migrations")
             done = {row["version"] for row in rows}
             for version, sql in (MIGRATIONS + MIGRATIONS_SLA + MIGRATIONS_ATTACHMENTS
-                                 + MIGRATIONS_OUTBOX):
+                                 + MIGRATIONS_OUTBOX + MIGRATIONS_API):
                 if version in done:
                     continue
                 for statement in render(sql, self.db.dialect).split(";"):

@@ -93,7 +93,7 @@ async def test_export_then_erase_a_customer_everywhere(
     assert code == 0, err
     data = json.loads(exported.read_text(encoding="utf-8"))
     assert data["customer"]["name"] == "Ann Peeters"
-    assert {(i["channel"], i["address"]) for i in data["identities"]} == {("api", "c1")}
+    assert {(i["channel"], i["address"]) for i in data["identities"]} == {("api", "test:c1")}
     texts = [m["text"] for c in data["conversations"] for m in c["messages"]]
     assert texts[0].startswith("I am Ann Peeters")
     assert "Hello Ann, I am looking into your invoice." in texts
@@ -112,7 +112,7 @@ async def test_export_then_erase_a_customer_everywhere(
     assert "run again with --yes" in err
     unchanged = await store.get_customer(first["customer_id"])
     assert unchanged is not None and unchanged.name == "Ann Peeters"
-    code, out, err = await _cli(client, tmp_path, "erase", "api:c1", "--yes",
+    code, out, err = await _cli(client, tmp_path, "erase", "api:test:c1", "--yes",
                                 "--actor", "dpo")
     assert code == 0, err
     counts = json.loads(out)
