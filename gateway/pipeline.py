@@ -168,7 +168,10 @@ class Pipeline:
         letters = sum(ch.isalpha() for ch in inbound.text)
         if conversation.language and letters < _MIN_DETECT_LETTERS:
             return conversation.language
-        fallback = conversation.language or self.settings.languages.default
+        # the channel's hint (the visitor's browser language) when the text says too little
+        hint = inbound.meta.get("language_hint")
+        fallback = conversation.language or (hint if hint in supported else None) \
+            or self.settings.languages.default
         detected = detect_language(inbound.text, default=fallback)
         return detected if detected in supported else fallback
 
@@ -221,6 +224,12 @@ class Pipeline:
                 return
         if last_bot is not None and last_bot.kind == "answer" and negative_feedback(text):
             await self._handoff(conversation, outcome, "answer did not help", "handoff_sorry", [])
+            return
+        if not inbound.attachments and not any(ch.isalnum() for ch in text):
+            # "???", "👍", "…": nothing to answer or to hand to a person (and a cheap flood)
+            await self._reply(conversation, outcome, kind="smalltalk",
+                              text=self.texts("ask_what_needed", language))
+            outcome.decision = "nothing_to_answer"
             return
         if wants_human(text):
             await self._handoff(conversation, outcome, "asked for a human", "handoff_human", [])

@@ -29,6 +29,7 @@ from gateway import passwords
 from gateway.errors import ConfigError
 from gateway.policy_settings import CalendarSettings, PrioritySettings, SlaSettings, policy_problems
 from gateway.texts import problems as text_problems
+from gateway.web_settings import WebChatSettings
 from knowledge_base import semantic
 from knowledge_base.model import LANGUAGES
 
@@ -293,6 +294,7 @@ class Settings(_Section):
     knowledge_base: KnowledgeBaseSettings = KnowledgeBaseSettings()
     languages: LanguageSettings = LanguageSettings()
     api: ApiSettings = ApiSettings()
+    webchat: WebChatSettings = WebChatSettings()
     console: ConsoleSettings = ConsoleSettings()
     outbox: OutboxSettings = OutboxSettings()
     tickets: TicketSettings = TicketSettings()
@@ -345,7 +347,8 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
         try:
             value = json.loads(raw)
         except ValueError:
-            value = raw.split(",") if path[-1] in {"keys", "supported", "chat_origins"} else raw
+            value = raw.split(",") if path[-1] in {"keys", "supported", "chat_origins",
+                                                      "frame_ancestors"} else raw
         node = tree
         for part in path[:-1]:
             node = node.setdefault(part, {})

@@ -28,6 +28,12 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "nl": "Hallo! Waarmee kan ik u helpen?",
         "de": "Hallo! Wie kann ich Ihnen helfen?",
     },
+    "ask_what_needed": {
+        "en": "How can I help you? Tell me in a few words what you need.",
+        "fr": "Comment puis-je vous aider ? Dites-moi en quelques mots ce dont vous avez besoin.",
+        "nl": "Waarmee kan ik u helpen? Zeg me in een paar woorden wat u nodig hebt.",
+        "de": "Wie kann ich Ihnen helfen? Sagen Sie mir in ein paar Worten, was Sie brauchen.",
+    },
     "smalltalk_thanks": {
         "en": "You're welcome! Anything else I can help with?",
         "fr": "Avec plaisir ! Puis-je vous aider pour autre chose ?",

@@ -6,10 +6,17 @@ Protocol (JSON frames):
   server → {"type": "welcome", "session": str, "conversation_id": int | null,
             "greeting"?: str}   (a first visit: the `greeting` text in `lang`, docs/texts.md)
            then every message after `after` ({"type": "message", ...})
-  client → {"type": "message", "client_id": str, "text": str, "language"?: str}
+  client → {"type": "message", "client_id": str, "text": str, "language"?: str,
+            "action"?: "helpful" | "not_helpful"}
   server → {"type": "ack", "client_id": str, "message_id": int}   once the message is stored
   server → {"type": "message", "id", "author", "kind", "text", "created_at", "choices"?}
-  server → {"type": "error", "client_id"?: str, "error": str}   (e.g. database down: resend)
+  server → {"type": "error", "client_id"?: str, "error": str, "retry"?: true}
+           (retry: a limit or an outage, send again later; otherwise the frame was invalid)
+
+The session is the server's choice (192 random bits): `hello` resumes a session only if
+the gateway issued it; any other value gets a new one in `welcome`, which the client keeps.
+Limits per source address and per session (connectors/webchat/limits.py) refuse floods;
+over the cap of new sessions per address the `hello` gets an error and the socket closes.
 
 The client keeps unacknowledged messages and resends them after a reconnect; the server
 deduplicates them by `client_id`, so a flaky network never loses nor doubles a message.

@@ -5,19 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import secrets
-import time
 from pathlib import Path
 from typing import Any
 
 import structlog
 from aiohttp import WSMsgType, web
 
-from connectors.base import ACTIONS, ConversationKey, Identity, Inbound, NothingToRun, Outbound
+from connectors.base import ConversationKey, Identity, Inbound, NothingToRun, Outbound
+from connectors.webchat import frames
+from connectors.webchat.limits import ChatLimits
 from gateway.errors import StoreError
 from gateway.keys import CONNECTORS, HUB, PIPELINE, SETTINGS, STORE
 from gateway.markdown import to_safe_html
-from gateway.models import Message
+from gateway.models import Conversation, Message
 from gateway.notify import Hub
 
 log = structlog.get_logger(__name__)
@@ -26,10 +26,8 @@ CHANNEL = "webchat"
 STATIC = Path(__file__).parent / "static"
 #: A chat message is a few lines of text; anything bigger is refused by the socket itself.
 MAX_FRAME_BYTES = 64 * 1024
-MAX_TEXT_CHARS = 4000
-#: Token bucket per socket: bursts of RATE_BURST, refilled at RATE_PER_SECOND.
-RATE_BURST = 8
-RATE_PER_SECOND = 1.0
+#: The process's chat limits (per address, per session), shared by its sockets.
+LIMITS: web.AppKey[ChatLimits] = web.AppKey("webchat_limits", ChatLimits)
 
 
 def address_of(session: str) -> str:
@@ -73,30 +71,16 @@ class WebChatConnector(NothingToRun):
         return {"live_sockets": live}
 
 
-class _RateLimit:
-    def __init__(self) -> None:
-        self.tokens = float(RATE_BURST)
-        self.stamp = time.monotonic()
-
-    def allow(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(RATE_BURST, self.tokens + (now - self.stamp) * RATE_PER_SECOND)
-        self.stamp = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
-
-
 def _origin_allowed(request: web.Request) -> bool:
-    """Browsers always send Origin on WebSockets: same host, or one of `chat_origins`."""
+    """Browsers always send Origin on WebSockets: one of `chat_origins`, or else the page's
+    own origin, scheme, host and port alike (http://host is not https://host)."""
     origin = request.headers.get("Origin")
     if origin is None:
         return True  # not a browser (CLI clients, tests); the session secret still applies
     allowed = request.app[SETTINGS].server.chat_origins
     if allowed:
         return origin in allowed
-    return origin.split("://", 1)[-1] == request.host
+    return origin == f"{request.scheme}://{request.host}"
 
 
 class _ChatSession:
@@ -106,9 +90,11 @@ class _ChatSession:
         self.request = request
         self.ws = ws
         self.app = request.app
+        self.limits = request.app[LIMITS]
+        self.source = self.limits.source(request)
         self.session: str | None = None
         self.name = ""
-        self.rate = _RateLimit()
+        self.language: str | None = None
 
     async def run(self) -> None:
         queue: asyncio.Queue[dict[str, Any]] | None = None
@@ -116,23 +102,26 @@ class _ChatSession:
         try:
             async for frame in self.ws:
                 if frame.type != WSMsgType.TEXT:
+                    await self.ws.send_json(frames.error("frames must be JSON text"))
                     continue
                 try:
-                    data = frame.json()
-                except ValueError:
-                    await self.ws.send_json({"type": "error", "error": "frames must be JSON"})
+                    data = frames.parse(frame.data)
+                except frames.FrameError as exc:
+                    await self.ws.send_json(frames.error(str(exc), exc.client_id))
                     continue
-                if not isinstance(data, dict):
-                    continue
-                if data.get("type") == "hello" and self.session is None:
-                    await self._hello(data)
-                    assert self.session is not None
-                    queue = self.app[HUB].subscribe(f"{CHANNEL}:{address_of(self.session)}")
-                    pusher = asyncio.create_task(self._push(queue))
-                elif data.get("type") == "message" and self.session is not None:
-                    await self._message(data)
+                if isinstance(data, frames.Hello):
+                    if self.session is not None:
+                        await self.ws.send_json(frames.error("hello was already said"))
+                    elif await self._hello(data):
+                        assert self.session is not None
+                        queue = self.app[HUB].subscribe(f"{CHANNEL}:{address_of(self.session)}")
+                        pusher = asyncio.create_task(self._push(queue))
+                    else:
+                        break
+                elif self.session is None:
+                    await self.ws.send_json(frames.error("say hello first", data.client_id))
                 else:
-                    await self.ws.send_json({"type": "error", "error": "say hello first"})
+                    await self._message(data)
         finally:
             if pusher is not None:
                 pusher.cancel()
@@ -146,68 +135,86 @@ class _ChatSession:
             frame = await queue.get()
             await self.ws.send_json(frame)
 
-    async def _hello(self, data: dict[str, Any]) -> None:
-        session = data.get("session")
-        if not isinstance(session, str) or not 20 <= len(session) <= 100:
-            session = secrets.token_urlsafe(24)
-        self.session = session
-        self.name = str(data.get("name") or "")[:100]
-        store = self.app[STORE]
-        conversation_id = None
-        history: list[Message] = []
+    async def _resumable(self, session: str | None) -> Conversation | bool:
+        """The conversation of a session the gateway gave out, True for one it gave out
+        that has none yet, False for a session it never issued (the client's own pick)."""
+        if not session:
+            return False
+        found = await self.app[STORE].conversation_at(ConversationKey(CHANNEL,
+                                                                      address_of(session)))
+        if found is not None:
+            return found
+        return self.limits.issued(session)
+
+    async def _hello(self, data: frames.Hello) -> bool:
+        """Welcome the visitor; False when they may not open another session yet."""
+        self.name = data.name
+        settings = self.app[SETTINGS]
+        language = data.lang[:2].lower()
+        self.language = language if language in settings.languages.supported else None
+        conversation: Conversation | None = None
         try:
-            found = await store.conversation_at(ConversationKey(CHANNEL, address_of(session)))
-            if found is not None:
-                conversation_id = found.id
-                after = data.get("after")
-                history = await store.messages(conversation_id,
-                                               after_id=after if isinstance(after, int) else 0)
+            resumed = await self._resumable(data.session)
         except StoreError as exc:
             log.error("webchat.history_unavailable", error=str(exc))
-        welcome: dict[str, Any] = {"type": "welcome", "session": session,
-                                   "conversation_id": conversation_id}
-        if conversation_id is None:  # a first visit: the organisation's greeting
-            settings = self.app[SETTINGS]
-            language = str(data.get("lang") or "")[:2].lower()
-            if language not in settings.languages.supported:
-                language = settings.languages.default
-            welcome["greeting"] = self.app[PIPELINE].texts("greeting", language,
-                                                           company=settings.company.name)
+            await self.ws.send_json(frames.error("temporarily unavailable", retry=True))
+            return False
+        if resumed is False:
+            token = self.limits.new_session(self.source)
+            if token is None:
+                log.warning("webchat.session_limit")  # no address: personal data
+                await self.ws.send_json(frames.error(
+                    "too many new conversations from your address, try again in a minute",
+                    retry=True))
+                return False
+            self.session = token
+        else:
+            assert data.session is not None
+            self.session = data.session
+            conversation = resumed if isinstance(resumed, Conversation) else None
+        history: list[Message] = []
+        if conversation is not None:
+            try:
+                history = await self.app[STORE].messages(conversation.id, after_id=data.after)
+            except StoreError as exc:
+                log.error("webchat.history_unavailable", error=str(exc))
+        welcome: dict[str, Any] = {"type": "welcome", "session": self.session,
+                                   "conversation_id": conversation.id if conversation else None}
+        if conversation is None:  # a first visit: the organisation's greeting
+            welcome["greeting"] = self.app[PIPELINE].texts(
+                "greeting", self.language or settings.languages.default,
+                company=settings.company.name)
         await self.ws.send_json(welcome)
         for message in history:
             await self.ws.send_json(frame_of(message))
+        return True
 
-    async def _message(self, data: dict[str, Any]) -> None:
-        client_id = str(data.get("client_id") or "")[:64]
-        text = str(data.get("text") or "").strip()
-        if not client_id or not text:
-            await self.ws.send_json({"type": "error", "client_id": client_id,
-                                     "error": "client_id and text are required"})
-            return
-        if len(text) > MAX_TEXT_CHARS:
-            await self.ws.send_json({"type": "error", "client_id": client_id,
-                                     "error": f"messages are limited to {MAX_TEXT_CHARS} chars"})
-            return
-        if not self.rate.allow():
-            await self.ws.send_json({"type": "error", "client_id": client_id, "retry": True,
-                                     "error": "too many messages, slow down"})
+    async def _message(self, data: frames.ChatMessage) -> None:
+        client_id, text = data.client_id, data.text.strip()
+        if not text:
+            await self.ws.send_json(frames.error("client_id and text are required", client_id))
             return
         assert self.session is not None
+        if not self.limits.message_allowed(self.source, self.session):
+            await self.ws.send_json(frames.error("too many messages, slow down", client_id,
+                                                 retry=True))
+            return
         address = address_of(self.session)
-        language = data.get("language") if isinstance(data.get("language"), str) else None
-        action = data.get("action") if data.get("action") in ACTIONS else None
+        meta: dict[str, Any] = {"action": data.action} if data.action else {}
+        if self.language:
+            meta["language_hint"] = self.language
         inbound = Inbound(
             key=ConversationKey(CHANNEL, address),
             sender=Identity(CHANNEL, address, name=self.name),
-            text=text, channel_message_id=f"{address}:{client_id}", language=language,
-            meta={"action": action} if action else {},
+            text=text, channel_message_id=f"{address}:{client_id}", language=data.language,
+            meta=meta,
         )
         try:
             outcome = await self.app[PIPELINE].handle(inbound)
         except StoreError as exc:
             log.error("webchat.store_unavailable", error=str(exc))
-            await self.ws.send_json({"type": "error", "client_id": client_id, "retry": True,
-                                     "error": "temporarily unavailable, resending shortly"})
+            await self.ws.send_json(frames.error("temporarily unavailable, resending shortly",
+                                                 client_id, retry=True))
             return
         await self.ws.send_json({"type": "ack", "client_id": client_id,
                                  "message_id": outcome.message_id,
@@ -232,6 +239,7 @@ async def index(request: web.Request) -> web.FileResponse:
 
 def setup(app: web.Application) -> None:
     app[CONNECTORS][CHANNEL] = WebChatConnector(app[HUB])
+    app[LIMITS] = ChatLimits(app[SETTINGS].webchat)
     app.router.add_get("/", index)
     app.router.add_get("/chat/ws", chat_socket)
     app.router.add_static("/chat/static/", STATIC, name="chat-static")

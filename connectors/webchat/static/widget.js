@@ -1,6 +1,8 @@
 // helpdesk-gateway web chat widget: one WebSocket, reconnect with backoff, nothing lost.
 // Unacknowledged messages live in localStorage and are resent after a reconnect; the
 // gateway deduplicates them by client_id. Customer text is always rendered as text.
+// The session is the gateway's: hello offers the stored one, welcome says which one to keep
+// (a new one when the gateway does not know the stored one).
 (function () {
   "use strict";
   var script = document.currentScript;

@@ -1,0 +1,92 @@
+"""The frames a chat client may send, validated before anything reads them.
+
+Whatever arrives (binary data, JSON that is not an object, an unknown `type`, a field of
+the wrong type, text no database can store, JSON nested too deep to parse) becomes an
+error frame for the client; the socket stays open and nothing else happens.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from connectors.base import ACTIONS
+from gateway.ids import MAX_ID
+from gateway.storable import check_storable, storable
+
+#: A chat message is a few lines of text.
+MAX_TEXT_CHARS = 4000
+
+Text = Annotated[str, AfterValidator(check_storable)]
+
+
+class _Frame(BaseModel):
+    # unknown fields are ignored: an older gateway keeps working with a newer widget
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Hello(_Frame):
+    type: Literal["hello"]
+    #: The session the gateway gave this browser earlier; resumed only if it is known.
+    session: Text | None = Field(None, max_length=100)
+    #: Replay only messages after this id (a reconnect); 0: the whole conversation.
+    after: int = Field(0, ge=0, le=MAX_ID)
+    lang: Text = Field("", max_length=35)
+    name: Text = Field("", max_length=100)
+
+
+class ChatMessage(_Frame):
+    type: Literal["message"]
+    client_id: Text = Field(min_length=1, max_length=64)
+    text: Text = Field(max_length=MAX_TEXT_CHARS)
+    language: Text | None = Field(None, max_length=35)
+    action: Literal[tuple(sorted(ACTIONS))] | None = None  # type: ignore[valid-type]
+
+
+class FrameError(ValueError):
+    """Why a frame was refused, and the client_id it carried (so the widget can match it)."""
+
+    def __init__(self, message: str, client_id: str = "") -> None:
+        super().__init__(message)
+        self.client_id = client_id
+
+
+def parse(raw: str) -> Hello | ChatMessage:
+    """The frame `raw` holds, or `FrameError` saying what is wrong with it."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise FrameError("frames must be JSON objects") from None
+    if not isinstance(data, dict):
+        raise FrameError("frames must be JSON objects")
+    client_id = data.get("client_id")
+    client_id = client_id[:64] if isinstance(client_id, str) and storable(client_id) else ""
+    kind = data.get("type")
+    model: type[Hello | ChatMessage]
+    if kind == "hello":
+        model = Hello
+    elif kind == "message":
+        model = ChatMessage
+    else:
+        shown = repr(kind[:20]) if isinstance(kind, str) and storable(kind) else \
+            f"of JSON type {type(kind).__name__}"
+        raise FrameError(f"unknown frame type {shown}: expected hello or message", client_id)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "frame"
+        raise FrameError(f"{where}: {first['msg']}", client_id) from None
+
+
+def error(message: str, client_id: str = "", retry: bool = False) -> dict[str, Any]:
+    """The error frame sent back; `retry` tells the widget to send its pending messages
+    again later (rate limits, outages), not to drop them."""
+    frame: dict[str, Any] = {"type": "error", "error": message}
+    if client_id:
+        frame["client_id"] = client_id
+    if retry:
+        frame["retry"] = True
+    return frame

@@ -1,0 +1,40 @@
+"""Settings of the public web side: the chat's abuse limits and who may frame the chat page.
+
+Kept apart from gateway/settings.py (which includes them as `[webchat]`) so each file stays
+one screenful of related keys.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class WebChatSettings(BaseModel):
+    """Limits per source address and per chat session (each gateway process counts its own)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Messages a session may send at once, then `session_per_minute` more each minute.
+    session_burst: int = Field(8, ge=1)
+    session_per_minute: float = Field(20.0, gt=0)
+    #: The same for all sessions of one source address together (an office behind one NAT).
+    address_burst: int = Field(30, ge=1)
+    address_per_minute: float = Field(60.0, gt=0)
+    #: New chat sessions one source address may open per minute.
+    new_sessions_per_minute: int = Field(10, ge=1)
+    #: Take the source address from the last X-Forwarded-For entry (the one your reverse
+    #: proxy added). Only behind such a proxy: otherwise a client picks its own address.
+    trust_forwarded_for: bool = False
+    #: Origins allowed to show the chat page (`/`) in a frame (CSP frame-ancestors), e.g.
+    #: "https://www.example.be"; empty: nobody. Every other page may never be framed.
+    frame_ancestors: tuple[str, ...] = ()
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            scheme, _, rest = origin.partition("://")
+            if scheme not in ("http", "https") or not rest or "/" in rest or " " in rest \
+                    or ";" in rest:
+                raise ValueError(f"{origin!r}: expected an origin like https://www.example.be")
+        return value
