@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 import structlog
 
 from connectors.email import state as email_state
+from gateway.addresses import valid_address
 from gateway.errors import GatewayError
 from gateway.models import utcnow
 from gateway.store import Store, codec
@@ -203,13 +205,29 @@ async def erase_content(conn: Connection, conversations: Sequence[int]) -> dict[
 
 async def _mentioning(conn: Connection, addresses: Sequence[str]) -> int:
     """Events elsewhere that name one of the addresses (a bounce not matched to a
-    conversation, a note on a colleague's ticket)."""
+    conversation, a note on a colleague's ticket).
+
+    The address is a literal: `_` and `%` in it are escaped for LIKE (they are wildcards
+    there), and a candidate must hold the whole address, not a longer one containing it
+    (erasing `ann@x.be` leaves `joann@x.be` alone). Only syntactically valid addresses
+    are looked for: a stored `%` is nobody's address and would match almost everything.
+    """
     scrubbed = 0
     for address in addresses:
-        scrubbed += await conn.execute(
-            "UPDATE events SET data = '{}' WHERE data <> '{}' AND lower(data) LIKE ?",
-            f"%{address}%")
+        if not valid_address(address):
+            continue
+        whole = re.compile(rf"(?<![\w.!#$%&'*+/=?^`{{|}}~-]){re.escape(address)}(?![\w-]|\.\w)")
+        rows = await conn.fetchall(
+            "SELECT id, data FROM events WHERE data <> '{}' AND lower(data) LIKE ? ESCAPE '!'",
+            "%" + _like_literal(address) + "%")
+        ids = [int(r["id"]) for r in rows if whole.search(str(r["data"]).lower())]
+        scrubbed += await _in(conn, "UPDATE events SET data = '{}' WHERE id IN", ids)
     return scrubbed
+
+
+def _like_literal(text: str) -> str:
+    """`text` matching only itself in `LIKE ? ESCAPE '!'`."""
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
 
 
 def _addresses(customer: Any, identities: Sequence[Any]) -> list[str]:
