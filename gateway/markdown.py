@@ -6,6 +6,8 @@ Raw HTML in the source is not interpreted, and the output is sanitised again wit
 
 from __future__ import annotations
 
+import re
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -18,3 +20,13 @@ def to_safe_html(markdown: str) -> str:
     html = _md.render(markdown)
     return nh3.clean(html, tags=_TAGS, attributes={"a": {"href"}}, link_rel="noopener noreferrer",
                      url_schemes={"http", "https", "mailto", "tel"})
+
+
+#: CommonMark's backslash escape: any ASCII punctuation after a backslash is itself.
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def unescape(markdown: str) -> str:
+    """The text with Markdown's backslash escapes removed, for channels that show the
+    source as it is (a mail's text part, Slack): `\\[` reads as `[` there, not `\\[`."""
+    return _ESCAPE.sub(r"\1", markdown)

@@ -2,7 +2,9 @@
 
 Answers are written by admins and rendered with data typed by customers, so this is a
 plain lookup in a fixed set of names: no attribute access, no format specs, no
-`str.format` (which would let `{customer.__class__}` walk Python objects).
+`str.format` (which would let `{customer.__class__}` walk Python objects). Answers are
+Markdown, and a value is text: it is escaped, so a customer named
+`[Reset here](https://evil.example)` is greeted by that name, not with a link.
 """
 
 from __future__ import annotations
@@ -19,6 +21,21 @@ PLACEHOLDER = re.compile(r"\{\s*([a-z_]+)\.([a-z_]+)\s*\}")
 _WITH_SPACE = re.compile(r"([ \t]?)" + PLACEHOLDER.pattern)
 #: What a missing value becomes: reads naturally in "Hello {customer.name}," in any language.
 _FALLBACK = {"customer.name": "", "company.name": "our team"}
+#: Characters that open Markdown constructs (links, images, autolinks, raw HTML, code,
+#: emphasis, headings, tables) anywhere in a line; `_` only does between words, so
+#: addresses like john_doe@… stay readable in plain-text channels.
+_SPECIAL = re.compile(r"([\\`*\[\]<>!#|~])")
+#: An ordered-list marker at the start of a line ("1." or "1)"); "-", "+" and "=" open
+#: a list item or a heading underline there too.
+_LIST_NUMBER = re.compile(r"^(\d+)([.)])")
+
+
+def escape_markdown(value: str) -> str:
+    """`value` as literal text inside Markdown: one line, its special characters escaped."""
+    line = _SPECIAL.sub(r"\\\1", " ".join(value.split()))
+    if line[:1] in ("-", "+", "="):
+        return "\\" + line
+    return _LIST_NUMBER.sub(r"\1\\\2", line)
 
 
 def render_answer(template: str, context: Mapping[str, Mapping[str, object]]) -> str:
@@ -32,7 +49,7 @@ def render_answer(template: str, context: Mapping[str, Mapping[str, object]]) ->
         name = f"{section}.{key}"
         found = context.get(section, {}).get(key) if name in KNOWN_PLACEHOLDERS else None
         text = "" if found is None else str(found).strip()
-        text = text or _FALLBACK.get(name, "")
+        text = escape_markdown(text) or _FALLBACK.get(name, "")
         return space + text if text else ""  # an empty value takes its leading space along
 
     return _WITH_SPACE.sub(value, template)

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.markdown import unescape
+
 Block = dict[str, Any]
 
 SECTION_LIMIT = 3000
@@ -29,7 +31,8 @@ FEEDBACK: dict[str, tuple[str, str, str]] = {
 #: Blocks that hold the customer's buttons (removed once one is pressed).
 _BUTTON_BLOCKS = frozenset({"feedback_question", "feedback", "choices"})
 _BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
-_LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
+#: A link `[text](url)` whose brackets are not escaped (`\\[`: a customer's name, literal).
+_LINK = re.compile(r"(?<!\\)\[([^\]]+)(?<!\\)\]\((https?://[^)\s]+)\)")
 _HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.MULTILINE)
 
 
@@ -46,7 +49,7 @@ def mrkdwn(markdown: str) -> str:
     text = escape(markdown)
     text = _LINK.sub(lambda m: f"<{m.group(2)}|{m.group(1)}>", text)
     text = _BOLD.sub(lambda m: f"*{m.group(1) or m.group(2)}*", text)
-    return _HEADING.sub(lambda m: f"*{m.group(1)}*", text)
+    return unescape(_HEADING.sub(lambda m: f"*{m.group(1)}*", text))
 
 
 def fallback(text: str) -> str:
