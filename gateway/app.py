@@ -14,7 +14,7 @@ from aiohttp import web
 from connectors import api as api_channel
 from connectors import phone, webchat
 from connectors.base import Connector
-from gateway import console, health, retention
+from gateway import console, headers, health, retention
 from gateway.auth import ensure_admin
 from gateway.directory import Directory
 from gateway.kb_service import KnowledgeService
@@ -48,6 +48,7 @@ def create_app(settings: Settings) -> web.Application:
     app[HUB] = Hub()
     app[CONNECTORS] = {}
     app.cleanup_ctx.append(_core)
+    headers.setup(app)
     health.setup(app)
     webchat.setup(app)
     api_channel.setup(app)

@@ -1,4 +1,9 @@
-"""Liveness and readiness: `/healthz` says the process answers, `/readyz` that it can work."""
+"""Liveness and readiness: `/healthz` says the process answers, `/readyz` that it can work.
+
+`/readyz` tells anyone its verdict (the status code and "ready" / "not ready"); the
+details (error messages, counts, connector states) only to a probe on the machine itself
+or to a logged-in operator: they help an attacker as much as an admin.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,11 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.auth import current_operator
 from gateway.errors import StoreError
 from gateway.keys import CONNECTORS, KB, OUTBOX, STORE
+
+_LOOPBACK = frozenset({"127.0.0.1", "::1"})
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -39,8 +47,21 @@ async def readyz(request: web.Request) -> web.Response:
     # and console out of the load balancer.
     checks["connectors"] = {name: _connector_health(connector)
                             for name, connector in app[CONNECTORS].items()}
-    return web.json_response({"status": "ready" if ready else "not ready", "checks": checks},
-                             status=200 if ready else 503)
+    verdict: dict[str, Any] = {"status": "ready" if ready else "not ready"}
+    if await _may_see_details(request):
+        verdict["checks"] = checks
+    return web.json_response(verdict, status=200 if ready else 503)
+
+
+async def _may_see_details(request: web.Request) -> bool:
+    """A local probe (not a request a local reverse proxy forwarded) or an operator."""
+    forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+    if request.remote in _LOOPBACK and not forwarded:
+        return True
+    try:
+        return await current_operator(request, extend=False) is not None
+    except StoreError:
+        return False
 
 
 def _connector_health(connector: object) -> Any:
