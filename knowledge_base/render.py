@@ -30,9 +30,12 @@ _SPECIAL = re.compile(r"([\\`*\[\]<>!#|~])")
 _LIST_NUMBER = re.compile(r"^(\d+)([.)])")
 
 
-def escape_markdown(value: str) -> str:
-    """`value` as literal text inside Markdown: one line, its special characters escaped."""
+def escape_markdown(value: str, line_start: bool = False) -> str:
+    """`value` as literal text inside Markdown: one line, its special characters escaped
+    (and, where it starts a line, what would make that line a list item or heading)."""
     line = _SPECIAL.sub(r"\\\1", " ".join(value.split()))
+    if not line_start:
+        return line
     if line[:1] in ("-", "+", "="):
         return "\\" + line
     return _LIST_NUMBER.sub(r"\1\\\2", line)
@@ -49,7 +52,9 @@ def render_answer(template: str, context: Mapping[str, Mapping[str, object]]) ->
         name = f"{section}.{key}"
         found = context.get(section, {}).get(key) if name in KNOWN_PLACEHOLDERS else None
         text = "" if found is None else str(found).strip()
-        text = escape_markdown(text) or _FALLBACK.get(name, "")
+        starts = match.start() == 0 or template[match.start() - 1] == "\n"
+        text = escape_markdown(text, line_start=starts and not space) or \
+            _FALLBACK.get(name, "")
         return space + text if text else ""  # an empty value takes its leading space along
 
     return _WITH_SPACE.sub(value, template)

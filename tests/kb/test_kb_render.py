@@ -27,3 +27,20 @@ def test_unknown_and_malicious_placeholders_never_leak_or_execute() -> None:
     assert rendered.endswith("ok")
     assert render_answer("Plus d'infos : https://velora.be", {}) == (
         "Plus d'infos : https://velora.be")
+
+
+def test_values_are_text_not_markdown() -> None:
+    from gateway.markdown import to_safe_html
+
+    name = "[Reset your password](https://evil.example) <b>x</b> **bold** ![i](https://e/i)"
+    rendered = render_answer("Hello {customer.name}, welcome!", {"customer": {"name": name}})
+    html = to_safe_html(rendered)
+    assert "<a" not in html and "<img" not in html and "<strong>" not in html
+    assert "[Reset your password](https://evil.example)" in html
+    # where a value starts a line it cannot make that line a list item or a heading
+    for value, shown in (("1. Ann", "1. Ann"), ("- Ann", "- Ann"), ("# Ann", "# Ann"),
+                         ("Ann\n\n# Evil", "Ann # Evil")):
+        html = to_safe_html(render_answer("{customer.name}\nwelcome",
+                                          {"customer": {"name": value}}))
+        assert html.startswith(f"<p>{shown}<br"), (value, html)
+    assert render_answer("Call {company.phone}", CONTEXT) == "Call +32 9 000 00 00"
