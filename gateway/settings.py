@@ -170,7 +170,8 @@ class AdminSettings(_Section):
 
 class ConsoleSettings(_Section):
     session_idle_minutes: int = Field(120, ge=1)
-    #: Set the Secure flag on the session cookie (turn on behind HTTPS).
+    #: Set the Secure flag on the session cookie and send HSTS on every response (turn on
+    #: behind HTTPS).
     secure_cookies: bool = False
     admin: AdminSettings = AdminSettings()
 

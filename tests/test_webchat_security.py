@@ -187,7 +187,9 @@ async def test_malformed_frames_get_error_frames_and_the_socket_stays(
         await receive_until(ws, "ack", client_id="ok")
 
 
-async def test_the_origin_check_compares_scheme_host_and_port(strict: TestClient) -> None:
+async def test_the_origin_check_compares_scheme_host_and_port(
+        strict: TestClient, aiohttp_client: Callable[..., Any],
+        make_settings: Callable[..., Settings]) -> None:
     host = f"{strict.host}:{strict.port}"
     upgrade = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
                "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
@@ -197,6 +199,14 @@ async def test_the_origin_check_compares_scheme_host_and_port(strict: TestClient
         assert response.status == 403, origin
     async with strict.ws_connect("/chat/ws", origin=f"http://{host}") as ws:
         assert (await hello(ws))["session"]
+    # behind a proxy that terminates HTTPS: the public URL's origin is the gateway's own
+    proxied = await aiohttp_client(create_app(make_settings(
+        server={"public_url": "https://support.example.be"})))
+    async with proxied.ws_connect("/chat/ws", origin="https://support.example.be") as ws:
+        assert (await hello(ws))["session"]
+    refused = await proxied.get("/chat/ws", headers={**upgrade,
+                                                     "Origin": "http://support.example.be"})
+    assert refused.status == 403
 
 
 async def test_a_name_cannot_put_a_link_into_the_bots_answer(client: TestClient) -> None:

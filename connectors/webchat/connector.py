@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import structlog
 from aiohttp import WSMsgType, web
@@ -72,15 +73,19 @@ class WebChatConnector(NothingToRun):
 
 
 def _origin_allowed(request: web.Request) -> bool:
-    """Browsers always send Origin on WebSockets: one of `chat_origins`, or else the page's
-    own origin, scheme, host and port alike (http://host is not https://host)."""
+    """Browsers always send Origin on WebSockets: one of `chat_origins`, or else the
+    gateway's own origin, scheme, host and port alike (http://host is not https://host):
+    as this request reached it, or as `public_url` says people reach it (behind a proxy
+    that terminates HTTPS)."""
     origin = request.headers.get("Origin")
     if origin is None:
         return True  # not a browser (CLI clients, tests); the session secret still applies
-    allowed = request.app[SETTINGS].server.chat_origins
-    if allowed:
-        return origin in allowed
-    return origin == f"{request.scheme}://{request.host}"
+    server = request.app[SETTINGS].server
+    if server.chat_origins:
+        return origin in server.chat_origins
+    public = urlsplit(server.public_url)
+    return origin.lower() in {f"{request.scheme}://{request.host}".lower(),
+                              f"{public.scheme}://{public.netloc}".lower()}
 
 
 class _ChatSession:
