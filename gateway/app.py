@@ -18,7 +18,17 @@ from gateway import console, headers, health, retention
 from gateway.auth import ensure_admin
 from gateway.directory import Directory
 from gateway.kb_service import KnowledgeService
-from gateway.keys import CONNECTORS, HUB, KB, OUTBOX, PIPELINE, SETTINGS, STORE, TICKETS
+from gateway.keys import (
+    CONNECTORS,
+    HUB,
+    KB,
+    OUTBOX,
+    PIPELINE,
+    SETTINGS,
+    SLA_WATCHER,
+    STORE,
+    TICKETS,
+)
 from gateway.notify import Hub
 from gateway.outbox import OutboxWorker
 from gateway.pipeline import Pipeline
@@ -86,7 +96,8 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
                                  outcome_codes=settings.tickets.outcome_codes,
                                  priorities=sorted(settings.priority.priorities()),
                                  texts=app[PIPELINE].texts)
-    sla_watcher = SlaWatcher(store, hub, settings.sla, settings.calendar.for_queue)
+    sla_watcher = app[SLA_WATCHER] = SlaWatcher(store, hub, settings.sla,
+                                                settings.calendar.for_queue)
     # replicas share one PostgreSQL database: live changes cross between them through it
     relay = PgRelay(settings.database_url, hub).running() \
         if store.db.dialect == "postgresql" else contextlib.nullcontext()

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from gateway.outbox import OutboxWorker
     from gateway.pipeline import Pipeline
     from gateway.settings import Settings
+    from gateway.sla_watcher import SlaWatcher
     from gateway.store import Store
     from gateway.tickets import TicketService
 
@@ -23,4 +24,5 @@ KB: web.AppKey[KnowledgeService] = web.AppKey("kb")
 PIPELINE: web.AppKey[Pipeline] = web.AppKey("pipeline")
 OUTBOX: web.AppKey[OutboxWorker] = web.AppKey("outbox")
 TICKETS: web.AppKey[TicketService] = web.AppKey("tickets")
+SLA_WATCHER: web.AppKey[SlaWatcher] = web.AppKey("sla_watcher")
 CONNECTORS: web.AppKey[dict[str, Connector]] = web.AppKey("connectors")

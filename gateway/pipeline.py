@@ -24,6 +24,7 @@ from gateway.calendar import out_of_hours_notice
 from gateway.directory import Directory, credentials
 from gateway.errors import StoreError
 from gateway.handoff import open_or_reopen_ticket, subject_from
+from gateway.handoff_context import last_answer, subject_text
 from gateway.kb_service import KBSnapshot, KnowledgeService
 from gateway.locks import KeyedLocks
 from gateway.models import Conversation, Customer, Message, Ticket, utcnow
@@ -382,16 +383,21 @@ class Pipeline:
                        template: str, attempts: list[dict[str, Any]], urgent: bool = False,
                        article_id: str | None = None) -> Ticket:
         messages = await self.store.messages(conversation.id)
-        subject = next((m.text for m in reversed(messages) if m.direction == "inbound"), "")
+        latest = next((m.text for m in reversed(messages) if m.direction == "inbound"), "")
         queue = self.queue_for(article_id, conversation.category)
         customer = await self.store.get_customer(conversation.customer_id)
-        assessment = assess(subject, customer.segment if customer else None,
+        assessment = assess(latest, customer.segment if customer else None,
                             self.settings.priority, urgent=urgent)
+        article = self.kb.snapshot.articles.get(article_id or conversation.last_article_id or "")
+        title = article.translation(conversation.language or self.settings.languages.default)[
+            1].title if article is not None else None
+        answered = last_answer(messages)
         ticket = await open_or_reopen_ticket(
             self.store, self.hub, conversation, reason=reason, queue=queue,
             attempts=[{"reason": reason, "priority_reasons": list(assessment.reasons)},
-                      *attempts],
-            subject=subject_from(subject), priority=assessment.priority,
+                      *([answered] if answered else []), *attempts],
+            subject=subject_from(subject_text(messages, title) or reason.capitalize()),
+            priority=assessment.priority,
         )
         if ticket.status == "new" and ticket.assignee_id is None:
             ticket = await self._auto_assign(ticket)

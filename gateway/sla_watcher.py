@@ -43,6 +43,19 @@ _CLAIM = {
 }
 
 
+def moments(status: SlaStatus) -> tuple[str | None, str | None, str | None, str]:
+    """What SQL needs to know the state at any later moment while the ticket is unchanged:
+    when a running clock turns to warning and to breached, and the due time that matters now
+    (first response until an operator replied, then resolution; none once solved)."""
+    running = [clock for clock in status.clocks if clock.running]
+    warning_at = min((c.warn_at for c in running if c.state == "ok"), default=None)
+    breach_at = min((c.due for c in running if c.state != "breached"), default=None)
+    clock = status.first_response if not status.first_response.done else status.resolution
+    due_at = None if clock.done else codec.ts(clock.due)
+    return (codec.ts(warning_at) if warning_at else None,
+            codec.ts(breach_at) if breach_at else None, due_at, clock.name)
+
+
 class SlaWatcher:
     def __init__(self, store: Store, hub: Hub, settings: SlaSettings,
                  calendars: Callable[[str], BusinessCalendar], batch: int = 500) -> None:
@@ -52,6 +65,7 @@ class SlaWatcher:
         self.settings = settings
         self.calendars = calendars
         self.batch = batch
+        self._lock = asyncio.Lock()
 
     async def run_once(self, now: datetime | None = None) -> list[dict[str, Any]]:
         """One pass; return the notifications this process published."""
@@ -62,6 +76,26 @@ class SlaWatcher:
             " OR s.ticket_updated_at <> t.updated_at ORDER BY t.id LIMIT ?",
             *_TRACKED, codec.ts(now), self.batch,
         )
+        return await self._check(rows, now)
+
+    async def catch_up(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Recompute the listable tickets that changed since the last pass (or have no timers
+        yet), so the console's SQL filters and counts by SLA state are current.
+
+        Moments passing by themselves need no pass: `warning_at`/`breach_at` let SQL see
+        them. Reads only tickets that are not closed, through the status index; one caller at
+        a time per process, so a wave of page refreshes does the work once."""
+        now = now or utcnow()
+        async with self._lock:
+            rows = await self.store.db.fetchall(
+                "SELECT t.* FROM tickets t LEFT JOIN sla_timers s ON s.ticket_id = t.id"
+                " WHERE t.status IN (?, ?, ?, 'solved') AND (s.ticket_id IS NULL"
+                " OR s.ticket_updated_at <> t.updated_at) ORDER BY t.id LIMIT ?",
+                *_TRACKED, self.batch,
+            )
+            return await self._check(rows, now)
+
+    async def _check(self, rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
         published: list[dict[str, Any]] = []
         for row in rows:
             ticket = codec.ticket(row)
@@ -86,19 +120,23 @@ class SlaWatcher:
         """Upsert the timers; the alarm flags are left alone. Two processes may both write the
         same values; a stale write is redone on the next pass (its ticket_updated_at differs)."""
         check = status.next_check()
+        warning_at, breach_at, due_at, due_clock = moments(status)
         await self.store.db.execute(
             "INSERT INTO sla_timers (ticket_id, priority, state, paused, paused_seconds,"
-            " first_response_due, resolution_due, next_check_at, ticket_updated_at, computed_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ticket_id) DO UPDATE SET"
-            " priority = excluded.priority, state = excluded.state, paused = excluded.paused,"
+            " first_response_due, resolution_due, next_check_at, ticket_updated_at, computed_at,"
+            " warning_at, breach_at, due_at, due_clock)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ticket_id) DO UPDATE"
+            " SET priority = excluded.priority, state = excluded.state, paused = excluded.paused,"
             " paused_seconds = excluded.paused_seconds,"
             " first_response_due = excluded.first_response_due,"
             " resolution_due = excluded.resolution_due, next_check_at = excluded.next_check_at,"
-            " ticket_updated_at = excluded.ticket_updated_at, computed_at = excluded.computed_at",
+            " ticket_updated_at = excluded.ticket_updated_at, computed_at = excluded.computed_at,"
+            " warning_at = excluded.warning_at, breach_at = excluded.breach_at,"
+            " due_at = excluded.due_at, due_clock = excluded.due_clock",
             ticket.id, ticket.priority, status.state, int(status.paused),
             int(status.paused_time.total_seconds()), codec.ts(status.first_response.due),
             codec.ts(status.resolution.due), codec.ts(check) if check else _NEVER,
-            seen_updated_at, codec.ts(now),
+            seen_updated_at, codec.ts(now), warning_at, breach_at, due_at, due_clock,
         )
 
     async def _alarm(self, ticket: Ticket, clock: Clock) -> dict[str, Any] | None:

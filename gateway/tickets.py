@@ -126,7 +126,8 @@ class TicketService:
     async def update(self, operator: Operator, ticket_id: int, *, priority: str | None = None,
                      subject: str | None = None, category: str | None = None) -> Ticket:
         """Correct a ticket's priority, subject or purpose category (audited like every
-        change): the bot's guess of why the customer got in touch is not always right."""
+        change): the bot's guess of why the customer got in touch is not always right.
+        Nothing differs, nothing is written: a form saved unchanged leaves no empty entry."""
         ticket = await self.get(operator, ticket_id)
         changes: dict[str, object] = {}
         if category is not None:
@@ -141,6 +142,9 @@ class TicketService:
             if not subject.strip():
                 raise TicketError("the subject cannot be empty")
             changes["subject"] = subject.strip()
+        changes = {k: v for k, v in changes.items() if getattr(ticket, k) != v}
+        if not changes:
+            return ticket
         ticket = await self.store.update_ticket(ticket.id, operator.username, "ticket.updated",
                                                 None, **changes)
         self._changed(ticket)

@@ -3,20 +3,23 @@
 SLA alarms are the watcher's `sla.warning` / `sla.breached` events. An operator sees those of
 tickets still in work that they are assigned to, or whose queue they supervise (supervisors
 and admins with the queue among theirs): that is the escalation of docs/sla.md. A ticket
-shows once, with its latest alarm, while its SLA is not back to `ok`.
+shows once, with its latest alarm, while its SLA is not back to `ok`; breaches first.
+
+The selection runs in SQL from the operator's own tickets (never "the newest alarms of
+everyone, filtered afterwards", which lost an agent's alarms behind other people's).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from gateway.console import queries
+from gateway.console.listing import sla_state_sql
 from gateway.console.sla import CLOCK_LABELS
-from gateway.models import Operator
+from gateway.models import OPEN_TICKET_STATUSES, Operator, utcnow
 from gateway.store import Store, codec
 
-#: At most this many alarms are listed (the oldest drop off).
+#: At most this many alarms are listed (the rest are counted).
 MAX_ALERTS = 10
 
 
@@ -35,31 +38,60 @@ class Alert:
         return self.kind == "breached"
 
 
-def concerns(operator: Operator, queue: str, assignee_id: int | None) -> bool:
-    return assignee_id == operator.id or (
-        operator.role in ("supervisor", "admin") and queue in operator.queues)
+@dataclass(frozen=True)
+class Alerts:
+    shown: list[Alert] = field(default_factory=list)
+    #: How many tickets of the operator are in alarm, shown or not.
+    total: int = 0
 
 
-async def sla_alerts(store: Store, operator: Operator) -> list[Alert]:
-    shown: dict[int, Alert] = {}
-    for alarm in await queries.sla_alarms(store):
-        ticket = alarm.ticket
-        if ticket.id in shown or alarm.current_state == "ok":
-            continue
-        if not concerns(operator, ticket.queue, ticket.assignee_id):
-            continue
-        data = alarm.event.data
-        due = data.get("due")
-        shown[ticket.id] = Alert(
-            ticket_id=ticket.id, subject=ticket.subject or "(no subject)", queue=ticket.queue,
-            kind=alarm.event.type.removeprefix("sla."),
-            clock=CLOCK_LABELS.get(str(data.get("clock")), "SLA"),
+def _scope(operator: Operator) -> tuple[str, list[object]]:
+    """The operator's tickets in work: assigned to them, or in a queue they supervise."""
+    sql = f" WHERE t.status IN ({', '.join('?' for _ in OPEN_TICKET_STATUSES)})"
+    args: list[object] = list(OPEN_TICKET_STATUSES)
+    queues = operator.queues if operator.role in ("supervisor", "admin") else ()
+    if queues:
+        sql += f" AND (t.assignee_id = ? OR t.queue IN ({', '.join('?' for _ in queues)}))"
+        args += [operator.id, *queues]
+    else:
+        sql += " AND t.assignee_id = ?"
+        args.append(operator.id)
+    return sql, args
+
+
+async def sla_alerts(store: Store, operator: Operator, now: datetime | None = None) -> Alerts:
+    """The operator's alarms, breaches first, then the latest; each ticket once."""
+    stamp = codec.ts(now or utcnow())
+    where, args = _scope(operator)
+    state = sla_state_sql()
+    base = (" FROM tickets t LEFT JOIN sla_timers s ON s.ticket_id = t.id"
+            " JOIN events e ON e.id = (SELECT MAX(x.id) FROM events x WHERE x.ticket_id = t.id"
+            " AND x.type IN ('sla.warning', 'sla.breached'))"
+            f"{where} AND ({state} IS NULL OR {state} <> 'ok')")
+    state_args = [stamp, stamp, stamp, stamp]
+    rows = await store.db.fetchall(
+        "SELECT t.id, t.subject, t.queue, e.type, e.data, e.created_at" + base +
+        " ORDER BY CASE WHEN e.type = 'sla.breached' THEN 0 ELSE 1 END, e.id DESC LIMIT ?",
+        *args, *state_args, MAX_ALERTS,
+    )
+    shown = []
+    for row in rows:
+        event = codec.event({"id": 0, "conversation_id": None, "ticket_id": row["id"],
+                             "actor": "sla", "type": row["type"], "data": row["data"],
+                             "created_at": row["created_at"]})
+        due = event.data.get("due")
+        shown.append(Alert(
+            ticket_id=row["id"], subject=row["subject"] or "(no subject)", queue=row["queue"],
+            kind=event.type.removeprefix("sla."),
+            clock=CLOCK_LABELS.get(str(event.data.get("clock")), "SLA"),
             due=codec.parse_ts(due) if isinstance(due, str) else None,
-            created_at=alarm.event.created_at,
-        )
-        if len(shown) >= MAX_ALERTS:
-            break
-    return list(shown.values())
+            created_at=event.created_at,
+        ))
+    total = len(shown)
+    if total == MAX_ALERTS:
+        counted = await store.db.fetchone("SELECT COUNT(*) AS n" + base, *args, *state_args)
+        total = int(counted["n"]) if counted else total
+    return Alerts(shown, total)
 
 
 def kb_errors_for(operator: Operator, errors: tuple[str, ...]) -> tuple[str, ...]:

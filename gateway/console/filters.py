@@ -3,15 +3,17 @@
 `?queue=&status=&priority=&language=&sla=&assignee=`; an empty or absent parameter means
 "any". A value outside the offered choices (e.g. an agent asking for another queue) is
 refused with 400 rather than quietly ignored, so a list never pretends to be filtered.
+`?sort=` and `?page=` choose the order and the page (`gateway.console.listing`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from gateway.console.guard import Refused
-from gateway.console.queries import TicketFilter
+from gateway.console.listing import PAGE_SIZE, SORTS, TicketFilter, TicketPage
 from gateway.models import OPEN_TICKET_STATUSES, Operator
 from gateway.settings import Settings
 
@@ -20,6 +22,8 @@ STATUSES = ("new", "open", "pending", "solved")
 SLA_STATES = ("ok", "warning", "breached")
 ASSIGNEES = {"me": "Assigned to me", "none": "Unassigned"}
 NAMES = ("queue", "status", "priority", "language", "sla", "assignee")
+#: No list has more pages than this (a page number beyond is a typo or a probe).
+MAX_PAGE = 100_000
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,24 @@ def selected(query: Mapping[str, str], offered: Choices) -> dict[str, str]:
     return chosen
 
 
+def sort_of(query: Mapping[str, str]) -> str:
+    """The chosen order (`SORTS`); newest first by default; 400 for another."""
+    sort = query.get("sort", "").strip() or "newest"
+    if sort not in SORTS:
+        raise Refused(400, f"There is no sort order “{sort}”.")
+    return sort
+
+
+def page_of(query: Mapping[str, str]) -> int:
+    """The page number asked for (1 by default); 400 for anything but 1…MAX_PAGE."""
+    raw = query.get("page", "").strip() or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise Refused(400, f"The page must be a number from 1 to {MAX_PAGE}.")
+    return int(raw)
+
+
 def ticket_filter(chosen: Mapping[str, str], operator: Operator) -> TicketFilter:
-    """The SQL part of the filters; the SLA state is applied to the rows afterwards."""
+    """The filters as SQL conditions; agents never get beyond their queues."""
     if chosen["queue"]:
         queues: tuple[str, ...] | None = (chosen["queue"],)
     elif operator.role in ("supervisor", "admin"):
@@ -68,4 +88,30 @@ def ticket_filter(chosen: Mapping[str, str], operator: Operator) -> TicketFilter
         statuses=(chosen["status"],) if chosen["status"] else OPEN_TICKET_STATUSES,
         queues=queues, priority=chosen["priority"] or None,
         language=chosen["language"] or None, assignee_id=assignee,
+        sla=chosen["sla"] or None,
     )
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Links to the neighbouring pages, keeping the filters and the sort of this one."""
+
+    page: int
+    pages: int
+    first: int
+    last: int
+    previous: str | None
+    next: str | None
+
+
+def pager(query: Mapping[str, str], found: TicketPage) -> Pager:
+    kept = {k: v for k, v in query.items() if k in (*NAMES, "sort") and v}
+
+    def link(number: int) -> str:
+        return "/console?" + urlencode({**kept, "page": str(number)})
+
+    start = (found.page - 1) * PAGE_SIZE
+    return Pager(page=found.page, pages=found.pages,
+                 first=start + 1 if found.tickets else 0, last=start + len(found.tickets),
+                 previous=link(found.page - 1) if found.page > 1 else None,
+                 next=link(found.page + 1) if found.page < found.pages else None)

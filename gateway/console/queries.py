@@ -6,6 +6,7 @@ portable SQL with `?` placeholders, so they run on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -79,43 +80,6 @@ async def deliveries(store: Store, conversation_id: int) -> dict[int, Delivery]:
     return {row["message_id"]: Delivery(row["status"], row["last_error"]) for row in rows}
 
 
-@dataclass(frozen=True)
-class TicketFilter:
-    """The list's filters, already checked against what the operator may ask for.
-
-    `queues` None means every queue; `assignee_id` None means anyone, 0 unassigned."""
-
-    statuses: tuple[str, ...]
-    queues: tuple[str, ...] | None = None
-    priority: str | None = None
-    language: str | None = None
-    assignee_id: int | None = None
-
-
-async def filtered_tickets(store: Store, wanted: TicketFilter, limit: int = 200) -> list[Ticket]:
-    """Tickets matching the filters, newest first (the SLA state is filtered by the caller)."""
-    if not wanted.statuses or (wanted.queues is not None and not wanted.queues):
-        return []
-    sql = f"SELECT * FROM tickets WHERE status IN ({_marks(wanted.statuses)})"
-    args: list[object] = list(wanted.statuses)
-    if wanted.queues is not None:
-        sql += f" AND queue IN ({_marks(wanted.queues)})"
-        args += wanted.queues
-    if wanted.priority is not None:
-        sql += " AND priority = ?"
-        args.append(wanted.priority)
-    if wanted.language is not None:
-        sql += " AND language = ?"
-        args.append(wanted.language)
-    if wanted.assignee_id == 0:
-        sql += " AND assignee_id IS NULL"
-    elif wanted.assignee_id is not None:
-        sql += " AND assignee_id = ?"
-        args.append(wanted.assignee_id)
-    rows = await store.db.fetchall(sql + " ORDER BY id DESC LIMIT ?", *args, limit)
-    return [codec.ticket(row) for row in rows]
-
-
 async def sla_timers(store: Store, ticket_ids: Collection[int]) -> dict[int, dict[str, Any]]:
     """The SLA watcher's stored timers (`sla_timers` rows) by ticket id."""
     if not ticket_ids:
@@ -160,35 +124,6 @@ async def last_event(store: Store, ticket_id: int) -> Event | None:
 
 
 @dataclass(frozen=True)
-class SlaAlarm:
-    """An `sla.warning`/`sla.breached` event of a ticket still in work."""
-
-    event: Event
-    ticket: Ticket
-    current_state: str | None
-
-
-async def sla_alarms(store: Store, limit: int = 200) -> list[SlaAlarm]:
-    """Recent SLA alarms of tickets still new, open or pending, newest first."""
-    rows = await store.db.fetchall(
-        "SELECT e.id AS e_id, e.conversation_id AS e_conversation_id, e.actor AS e_actor,"
-        " e.type AS e_type, e.data AS e_data, e.created_at AS e_created_at,"
-        " s.state AS sla_state, t.* FROM events e JOIN tickets t ON t.id = e.ticket_id"
-        " LEFT JOIN sla_timers s ON s.ticket_id = t.id"
-        " WHERE e.type IN ('sla.warning', 'sla.breached')"
-        " AND t.status IN ('new', 'open', 'pending') ORDER BY e.id DESC LIMIT ?", limit,
-    )
-    alarms = []
-    for row in rows:
-        event = codec.event({"id": row["e_id"], "conversation_id": row["e_conversation_id"],
-                             "ticket_id": row["id"], "actor": row["e_actor"],
-                             "type": row["e_type"], "data": row["e_data"],
-                             "created_at": row["e_created_at"]})
-        alarms.append(SlaAlarm(event, codec.ticket(row), row["sla_state"]))
-    return alarms
-
-
-@dataclass(frozen=True)
 class OperatorStatus:
     presence: str
     capacity: int
@@ -206,3 +141,17 @@ async def operator_status(store: Store, operator_id: int) -> OperatorStatus | No
         "SELECT presence, capacity FROM operator_status WHERE operator_id = ?", operator_id
     )
     return OperatorStatus(row["presence"], int(row["capacity"])) if row else None
+
+
+
+async def merged_into(store: Store, ticket_id: int) -> list[Ticket]:
+    """The tickets merged into this one (their conversations belong to its transcript)."""
+    rows = await store.db.fetchall(
+        "SELECT data FROM events WHERE ticket_id = ? AND type = 'ticket.merged_from'", ticket_id)
+    ids = {found for found in (json.loads(row["data"]).get("from") for row in rows)
+           if isinstance(found, int)}
+    if not ids:
+        return []
+    tickets = await store.db.fetchall(
+        f"SELECT * FROM tickets WHERE id IN ({_marks(ids)}) ORDER BY id", *ids)
+    return [codec.ticket(row) for row in tickets]

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway import auth
-from gateway.console import alerts, canned, filters, queries, views
+from gateway.console import alerts, canned, filters, listing, views
 from gateway.console import sla as console_sla
 from gateway.console.guard import (
     LOGIN,
@@ -25,7 +25,7 @@ from gateway.console.guard import (
 )
 from gateway.console.pages import SESSION, page
 from gateway.ids import parse_id
-from gateway.keys import KB, SETTINGS, STORE, TICKETS
+from gateway.keys import KB, SETTINGS, SLA_WATCHER, STORE, TICKETS
 from gateway.lifecycle import TRANSITIONS
 from gateway.models import Ticket, utcnow
 from gateway.routing import PRESENCES, set_presence
@@ -44,7 +44,8 @@ DONE = {"replied": "Reply sent to the customer.", "taken": "You now own this tic
         "status-solved": "Marked solved. A reply from the customer reopens it.",
         "status-open": "Reopened: the SLA runs again.",
         "merged": "The duplicate was merged into this ticket.",
-        "created": "Ticket opened; it is yours.", "updated": "Ticket updated."}
+        "created": "Ticket opened; it is yours.", "updated": "Ticket updated.",
+        "unchanged": "Nothing changed."}
 #: The same on the list, after an action that took the ticket out of the operator's sight.
 LIST_DONE = {"transferred": "Ticket transferred. It is no longer in your queues.",
              "presence": "Presence updated."}
@@ -103,19 +104,23 @@ async def common(request: web.Request) -> dict[str, Any]:
 
 @routes.get(PREFIX)
 async def ticket_list(request: web.Request) -> web.StreamResponse:
-    """The queue view, filtered by GET parameters (see `filters`)."""
+    """The queue view, filtered, sorted and paged by GET parameters (see `filters`), all in
+    SQL over every ticket: the count is the true one, not the size of a capped batch."""
     operator = request[SESSION].operator
     settings, store = request.app[SETTINGS], request.app[STORE]
     offered = filters.choices(settings, operator)
     chosen = filters.selected(request.query, offered)
-    tickets = [t for t in await queries.filtered_tickets(
-        store, filters.ticket_filter(chosen, operator)) if can_see(operator, t)]
-    slas = await console_sla.row_slas(store, settings, tickets, utcnow())
-    if chosen["sla"]:
-        tickets = [t for t in tickets if t.id in slas and slas[t.id].state == chosen["sla"]]
-    rows = await views.ticket_rows(store, tickets, slas)
+    sort, number = filters.sort_of(request.query), filters.page_of(request.query)
+    now = utcnow()
+    await request.app[SLA_WATCHER].catch_up(now)
+    found = await listing.ticket_page(store, filters.ticket_filter(chosen, operator), now,
+                                      sort=sort, page=number)
+    slas = await console_sla.row_slas(store, settings, found.tickets, now)
+    rows = await views.ticket_rows(store, found.tickets, slas)
     return page(request, "tickets.html", {
-        "rows": rows, "offered": offered, "chosen": chosen,
+        "rows": rows, "found": found, "offered": offered, "chosen": chosen,
+        "sort": sort, "sorts": {k: label for k, (label, _) in listing.SORTS.items()},
+        "pager": filters.pager(request.query, found),
         "filtered": any(chosen.values()), "assignees": filters.ASSIGNEES,
         "done": LIST_DONE.get(request.query.get("done", "")),
         "kb_errors": alerts.kb_errors_for(operator, request.app[KB].errors),
@@ -160,14 +165,15 @@ async def new_ticket(request: web.Request) -> web.StreamResponse:
 async def update_fields(request: web.Request) -> web.StreamResponse:
     """Correct the priority, the subject or the purpose category."""
     ticket_id = _ticket_id(request)
-    await _visible(request, ticket_id, open_only=True)
+    before = await _visible(request, ticket_id, open_only=True)
     posted = await request.post()
     priority = str(posted.get("priority", "")).strip() or None
     subject = str(posted.get("subject", "")).strip()[:200] or None
     category = str(posted.get("category", "")).strip() or None
-    await request.app[TICKETS].update(request[SESSION].operator, ticket_id, priority=priority,
-                                      subject=subject, category=category)
-    raise _back(ticket_id, "updated")
+    after = await request.app[TICKETS].update(request[SESSION].operator, ticket_id,
+                                              priority=priority, subject=subject,
+                                              category=category)
+    raise _back(ticket_id, "updated" if after.updated_at != before.updated_at else "unchanged")
 
 
 @routes.get(f"{PREFIX}/")
@@ -192,7 +198,7 @@ async def ticket_page(request: web.Request) -> web.StreamResponse:
         "view": view, "done": DONE.get(request.query.get("done", "")),
         "outcomes": service.outcome_codes, "queues": service.queues,
         "priorities": service.priorities, "categories": CATEGORIES,
-        "targets": await views.transfer_targets(request.app[STORE], operator, ticket),
+        "targets": await views.transfer_targets(request.app[STORE], ticket),
         "status_actions": _status_actions(ticket),
         "duplicates": [t for t in view.profile.tickets if t.status != "closed"],
         "live": f"{PREFIX}/ws?ticket={ticket_id}", **await common(request),

@@ -77,6 +77,8 @@ class Entry:
     created_at: datetime
     delivery: str | None = None
     files: tuple[FileLink, ...] = ()
+    #: Set for a message of a merged ticket's conversation: which one.
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,27 @@ _EVENT_LABELS = {
     "message.automated": "Automated message ignored",
     "sla.warning": "SLA warning",
     "sla.breached": "SLA breached",
+    "ticket.updated": "Details corrected",
+    "email.bounce": "E-mail bounced",
+    "email.attachment_too_large": "Attachment too large to keep",
+    "verification.failed": "Identity verification failed",
+    "verification.succeeded": "Identity verified",
+    "customer.erased": "Customer data erased",
 }
+
+
+def event_label(event_type: str) -> str:
+    """What an operator reads for an event: a label, never the raw `ticket.updated`."""
+    known = _EVENT_LABELS.get(event_type)
+    if known is not None:
+        return known
+    words = event_type.replace(".", " ").replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def _shown(value: Any) -> str:
+    """A value in the trail: nothing set reads "not set", never "None"."""
+    return "not set" if value in (None, "") else str(value)
 
 
 def age(moment: datetime, now: datetime) -> str:
@@ -206,7 +228,7 @@ async def ticket_rows(store: Store, tickets: list[Ticket],
 
 
 def entry(message: Message, delivery: queries.Delivery | None,
-          files: list[AttachmentMeta] | None = None) -> Entry:
+          files: list[AttachmentMeta] | None = None, source: str | None = None) -> Entry:
     if message.author == "customer":
         who, html = "Customer", None
     else:
@@ -218,7 +240,7 @@ def entry(message: Message, delivery: queries.Delivery | None,
         status = delivery.status + (f": {delivery.last_error}" if delivery.last_error else "")
     return Entry(id=message.id, author=message.author, who=str(who), text=message.text,
                  html=html, created_at=message.created_at, delivery=status,
-                 files=tuple(file_link(f) for f in files or ()))
+                 files=tuple(file_link(f) for f in files or ()), source=source)
 
 
 def attempts(raw: list[dict[str, Any]]) -> list[Attempt]:
@@ -251,7 +273,7 @@ def _detail(key: str, value: Any, names: dict[int, str]) -> str:
         if key == "assignee_id":
             before = names.get(before, "nobody") if before else "nobody"
             after = names.get(after, "nobody") if after else "nobody"
-        return f"{key.removesuffix('_id')}: {before} → {after}"
+        return f"{key.removesuffix('_id')}: {_shown(before)} → {_shown(after)}"
     if isinstance(value, list):
         return f"{key}: {', '.join(str(v) for v in value)}"
     if key == "due" and isinstance(value, str):
@@ -266,7 +288,7 @@ def audit_item(event: Event, names: dict[int, str]) -> AuditItem:
     details = [_detail(k, v, names) for k, v in data.items()
                if k not in _HIDDEN_DETAILS and v not in (None, "", [], {})]
     return AuditItem(created_at=event.created_at, actor=event.actor,
-                     label=_EVENT_LABELS.get(event.type, event.type), details=details, note=note)
+                     label=event_label(event.type), details=details, note=note)
 
 
 async def _profile(store: Store, operator: Operator, ticket: Ticket,
@@ -285,6 +307,25 @@ async def _profile(store: Store, operator: Operator, ticket: Ticket,
                    conversations=conversations, tickets=history)
 
 
+async def _transcript(store: Store, conversation: Conversation, ticket: Ticket) -> list[Entry]:
+    """The ticket's conversation and those of the tickets merged into it, in time order; a
+    message of a merged conversation says which ticket it came from."""
+    sources: dict[int, str | None] = {conversation.id: None}
+    for merged in await queries.merged_into(store, ticket.id):
+        if merged.conversation_id not in sources:
+            other = await store.get_conversation(merged.conversation_id)
+            channel = other.channel if other else "?"
+            sources[merged.conversation_id] = f"merged ticket #{merged.id} ({channel})"
+    entries: list[tuple[Message, Entry]] = []
+    for conversation_id, source in sources.items():
+        sent = await queries.deliveries(store, conversation_id)
+        messages = await store.messages(conversation_id)
+        files = await attachments_of(store, [m.id for m in messages if m.author == "customer"])
+        entries += [(m, entry(m, sent.get(m.id), files.get(m.id), source)) for m in messages]
+    return [shown for _, shown in sorted(entries, key=lambda pair: (pair[0].created_at,
+                                                                   pair[0].id))]
+
+
 async def ticket_page(service: TicketService, operator: Operator, ticket_id: int,
                       settings: Settings | None = None) -> TicketPage:
     """Everything the ticket page shows; `AccessDenied`/`LookupError` before anything is read.
@@ -295,10 +336,7 @@ async def ticket_page(service: TicketService, operator: Operator, ticket_id: int
     conversation = await store.get_conversation(ticket.conversation_id)
     assert conversation is not None  # tickets reference conversations (foreign key)
     names = _names(await store.operators())
-    sent = await queries.deliveries(store, conversation.id)
-    messages = await store.messages(conversation.id)
-    files = await attachments_of(store, [m.id for m in messages if m.author == "customer"])
-    transcript = [entry(m, sent.get(m.id), files.get(m.id)) for m in messages]
+    transcript = await _transcript(store, conversation, ticket)
     # The ticket's own trail, plus conversation events that belong to no ticket
     # (delivery failures, feedback) so the operator sees when a reply did not go out.
     trail = await store.events(ticket_id=ticket.id)
@@ -324,21 +362,36 @@ class TransferTarget:
     label: str
 
 
-async def transfer_targets(store: Store, operator: Operator,
-                           ticket: Ticket) -> list[TransferTarget]:
-    """Who the transfer form offers: supervisors and admins may give any ticket to anyone;
-    an agent to the colleagues of the ticket's queue (and to supervisors and admins)."""
+@dataclass(frozen=True)
+class TransferGroup:
+    """The operators of one queue in the transfer form (`current`: the ticket's queue)."""
+
+    label: str
+    current: bool
+    targets: list[TransferTarget]
+
+
+async def transfer_targets(store: Store, ticket: Ticket) -> list[TransferGroup]:
+    """Who the transfer form offers, by queue: the colleagues of every queue the ticket can
+    go to (an agent transferring to sales may name a sales colleague), then supervisors and
+    admins. Supervisors and admins may give any ticket to anyone; the service checks that a
+    named agent works the queue the ticket ends up in."""
     statuses = await queries.operator_statuses(store)
-    targets = []
+    groups: dict[str, list[TransferTarget]] = {}
     for other in await store.operators():
         if not other.active:
-            continue
-        if (operator.role == "agent" and other.role == "agent"
-                and ticket.queue not in other.queues):
             continue
         status = statuses.get(other.id)
         presence = status.presence if status else "away"
         label = (f"{other.display_name} ({other.username}, {other.role}) · "
                  f"{', '.join(other.queues) or 'no queue'} · {presence}")
-        targets.append(TransferTarget(other.username, label))
-    return targets
+        target = TransferTarget(other.username, label)
+        if other.role != "agent":
+            groups.setdefault("", []).append(target)
+            continue
+        for queue in other.queues:
+            groups.setdefault(queue, []).append(target)
+    order = sorted(q for q in groups if q) + ([""] if "" in groups else [])
+    return [TransferGroup(label=f"{queue} queue" if queue else "Supervisors and admins",
+                          current=queue == ticket.queue, targets=groups[queue])
+            for queue in order]

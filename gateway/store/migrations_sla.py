@@ -47,6 +47,20 @@ CREATE INDEX sla_timers_next_check ON sla_timers (next_check_at);
 CREATE INDEX sla_timers_state ON sla_timers (state);
 """,
     ),
+    (
+        101,
+        # The moments a ticket's state changes by itself (the earliest warning and breach of
+        # its running clocks) and the due time that matters now, so the console filters,
+        # counts and sorts by SLA in SQL over every ticket. Existing rows look changed, so
+        # the watcher fills them in at its next pass.
+        """
+ALTER TABLE sla_timers ADD COLUMN warning_at TEXT;
+ALTER TABLE sla_timers ADD COLUMN breach_at TEXT;
+ALTER TABLE sla_timers ADD COLUMN due_at TEXT;
+ALTER TABLE sla_timers ADD COLUMN due_clock TEXT;
+UPDATE sla_timers SET ticket_updated_at = ''
+""",
+    ),
 )
 
 

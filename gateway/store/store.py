@@ -33,6 +33,8 @@ from gateway.store.migrations_sla import MIGRATIONS_SLA
 from gateway.store.outbox_queries import OutboxQueries
 
 _TICKET_FIELDS = frozenset({"status", "priority", "queue", "assignee_id", "subject", "category"})
+#: How many merges in a row `open_ticket_of` follows to the surviving ticket.
+_MAX_MERGE_HOPS = 5
 _CONVERSATION_FIELDS = frozenset({"owner", "language", "category", "last_article_id",
                                   "verified_number"})
 
@@ -337,13 +339,29 @@ class Store(OutboxQueries):
         return codec.ticket(row) if row else None
 
     async def open_ticket_of(self, conversation_id: int) -> Ticket | None:
-        """The conversation's ticket that is not closed yet (a solved one can reopen)."""
+        """The conversation's ticket that is not closed yet (a solved one can reopen).
+
+        Once that ticket was merged into another, the customer's later messages belong to
+        the surviving ticket (while it is not closed), not to a new one."""
         row = await self.db.fetchone(
             "SELECT * FROM tickets WHERE conversation_id = ? AND status <> 'closed'"
             " ORDER BY id DESC LIMIT 1",
             conversation_id,
         )
-        return codec.ticket(row) if row else None
+        if row is None:
+            row = await self.db.fetchone(
+                "SELECT * FROM tickets WHERE conversation_id = ? ORDER BY id DESC LIMIT 1",
+                conversation_id)
+            for _ in range(_MAX_MERGE_HOPS):  # a merged ticket may itself have been merged
+                if row is None or row["status"] != "closed":
+                    break
+                merged = await self.db.fetchone(
+                    "SELECT data FROM events WHERE ticket_id = ? AND type = 'ticket.merged'"
+                    " ORDER BY id DESC LIMIT 1", row["id"])
+                into = json.loads(merged["data"]).get("into") if merged else None
+                row = await self.db.fetchone("SELECT * FROM tickets WHERE id = ?", into) \
+                    if isinstance(into, int) else None
+        return codec.ticket(row) if row is not None and row["status"] != "closed" else None
 
     async def tickets(
         self, statuses: Iterable[str], queues: Iterable[str] | None = None, limit: int = 200
