@@ -1,0 +1,258 @@
+"""The operator console at volume: page times with N tickets, against `/healthz` in the same
+run as the baseline, on SQLite or PostgreSQL.
+
+    .venv/bin/python benchmarks/console_scale.py [--tickets 5000] [--requests 15]
+    [--database sqlite|postgresql://postgres@127.0.0.1:5432/postgres] [--explain]
+
+Loads the tickets in bulk through the store (multi-row INSERTs: 95 % closed, the rest new,
+open or pending, a tenth of those breached, one customer with 300 tickets, three messages
+each), lets the SLA watcher build the timers, then times each view's first page, a ticket
+page, the customer card of the busy customer, and the SLA banner query. `--tickets 100000`
+is the issue's scale (a few minutes to load). PostgreSQL runs in a fresh database, dropped
+afterwards. Prints one JSON object; `--explain` adds the plans of the list and banner SQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gateway.app import create_app  # noqa: E402
+from gateway.auth import hash_password  # noqa: E402
+from gateway.console import alerts, listing  # noqa: E402
+from gateway.models import utcnow  # noqa: E402
+from gateway.notify import Hub  # noqa: E402
+from gateway.settings import Settings  # noqa: E402
+from gateway.sla_watcher import SlaWatcher  # noqa: E402
+from gateway.store import Store, codec  # noqa: E402
+from gateway.store.db import open_database  # noqa: E402
+
+PASSWORD = "bench-password-1"
+QUEUES = ("general", "sales", "billing", "technical")
+BATCH = 500
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def settings_for(url: str) -> Settings:
+    return Settings.model_validate({
+        "database": {"url": url},
+        "knowledge_base": {"path": str(ROOT / "config" / "kb")},
+        "console": {"admin": {"username": "admin", "password": PASSWORD}},
+        "queues": [{"name": q} for q in QUEUES],
+        "logging": {"level": "error"},
+    })
+
+
+async def insert(store: Store, table: str, columns: tuple[str, ...],
+                 rows: list[tuple[Any, ...]]) -> None:
+    """Multi-row INSERTs in one transaction per batch: bulk, but through the store's driver."""
+    marks = "(" + ", ".join("?" for _ in columns) + ")"
+    for start in range(0, len(rows), BATCH):
+        chunk = rows[start:start + BATCH]
+        async with store.db.transaction() as tx:
+            await tx.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                + ", ".join(marks for _ in chunk), *[v for row in chunk for v in row])
+
+
+async def load(store: Store, tickets: int, agent_id: int) -> dict[str, int]:
+    """The desk: customers, conversations, tickets, messages and creation events."""
+    now = utcnow()
+    customers = max(2, tickets // 3)
+    stamp = codec.ts(now)
+    await insert(store, "customers", ("id", "name", "email", "created_at"),
+                 [(c, f"Customer {c}", f"c{c}@example.be", stamp)
+                  for c in range(1, customers + 1)])
+    open_count = max(1, tickets // 20)
+    conversations, rows, messages, events = [], [], [], []
+    message_id = 0
+    for t in range(1, tickets + 1):
+        customer = 1 if t % max(1, tickets // 300) == 0 else 2 + t % (customers - 1)
+        is_open = t > tickets - open_count
+        status = ("new", "open", "pending")[t % 3] if is_open else "closed"
+        age = timedelta(days=400 - t * 365 // tickets)  # closed: spread over a year
+        if is_open:
+            age = timedelta(days=30) if t % 10 == 0 else timedelta(minutes=5)
+        created = now - age
+        created_s = codec.ts(created)
+        conversations.append((t, customer, "api", f"bench-{t}", "en", "queue", created_s,
+                              created_s))
+        rows.append((t, t, customer, status, ("P1", "P2", "P3", "P4")[t % 4],
+                     QUEUES[0] if t % 5 else QUEUES[t % 4], agent_id if t % 3 == 1 else None,
+                     f"Question {t} about my order", "en", created_s, created_s))
+        for author, direction in (("customer", "inbound"), ("bot", "outbound"),
+                                  ("customer", "inbound")):
+            message_id += 1
+            messages.append((message_id, t, "api", direction, author,
+                             f"Message {message_id} of ticket {t}", f"bench-{message_id}", 1,
+                             created_s))
+        events.append((t, t, "bot", "ticket.created", "{}", created_s))
+    await insert(store, "conversations", ("id", "customer_id", "channel", "address",
+                                          "language", "owner", "created_at", "updated_at"),
+                 conversations)
+    await insert(store, "tickets", ("id", "conversation_id", "customer_id", "status",
+                                    "priority", "queue", "assignee_id", "subject", "language",
+                                    "created_at", "updated_at"), rows)
+    await insert(store, "messages", ("id", "conversation_id", "channel", "direction", "author",
+                                     "text", "channel_message_id", "handled", "created_at"),
+                 messages)
+    await insert(store, "events", ("conversation_id", "ticket_id", "actor", "type", "data",
+                                   "created_at"), events)
+    if store.db.dialect == "postgresql":  # explicit ids do not move the sequences
+        for table in ("customers", "conversations", "tickets", "messages"):
+            await store.db.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                f" (SELECT MAX(id) FROM {table}))")
+    return {"tickets": tickets, "open": open_count, "customers": customers,
+            "messages": len(messages)}
+
+
+async def timers(store: Store, settings: Settings, open_count: int) -> None:
+    """What the watcher does in the background, all at once (it also raises the alarms)."""
+    watcher = SlaWatcher(store, Hub(), settings.sla, settings.calendar.for_queue, batch=BATCH)
+    for _ in range(open_count // BATCH + 2):
+        await watcher.catch_up()
+
+
+async def timed(session: aiohttp.ClientSession, url: str, requests: int) -> dict[str, float]:
+    samples = []
+    for n in range(requests + 2):
+        started = time.perf_counter()
+        async with session.get(url) as response:
+            body = await response.read()
+            if response.status != 200:
+                raise RuntimeError(f"{url}: HTTP {response.status}")
+        if n >= 2:  # two warm-up requests
+            samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return {"median_ms": round(statistics.median(samples), 2),
+            "p95_ms": round(samples[max(0, int(len(samples) * 0.95) - 1)], 2),
+            "kb": round(len(body) / 1024, 1)}
+
+
+async def explain(store: Store, sql: str, args: list[object]) -> list[str]:
+    if store.db.dialect == "sqlite":
+        rows = await store.db.fetchall("EXPLAIN QUERY PLAN " + sql, *args)
+        return [str(row["detail"]) for row in rows]
+    rows = await store.db.fetchall("EXPLAIN " + sql, *args)
+    return [str(row["QUERY PLAN"]) for row in rows]
+
+
+async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    settings = settings_for(url)
+    store = Store(open_database(url))
+    await store.open()
+    agent = await store.create_operator("agent1", "Agent One", hash_password(PASSWORD),
+                                        role="agent", queues=["general"])
+    started = time.perf_counter()
+    loaded = await load(store, args.tickets, agent.id)
+    await timers(store, settings, loaded["open"])
+    loaded["load_seconds"] = round(time.perf_counter() - started, 1)
+    busy = await store.db.fetchone(
+        "SELECT id FROM tickets WHERE customer_id = 1 ORDER BY id DESC LIMIT 1")
+    some = await store.db.fetchone(
+        "SELECT id FROM tickets WHERE status = 'open' AND queue = 'general' ORDER BY id LIMIT 1")
+    assert busy is not None and some is not None
+    now = utcnow()
+    banner: list[float] = []
+    for _ in range(args.requests):
+        begun = time.perf_counter()
+        await alerts.sla_alerts(store, agent, now)
+        banner.append((time.perf_counter() - begun) * 1000)
+    plans = {}
+    if args.explain:
+        wanted = listing.TicketFilter(statuses=("new", "open", "pending"), queues=("general",),
+                                      sla="breached")
+        plans["list_breached_sorted_by_due"] = await explain(
+            store, *listing.page_sql(wanted, now, sort="due"))
+        plans["list_newest"] = await explain(store, *listing.page_sql(
+            listing.TicketFilter(statuses=("new", "open", "pending"), queues=("general",)), now))
+    await store.close()
+
+    app: web.Application = create_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    results: dict[str, Any] = {}
+    try:
+        # unsafe: accept the session cookie from 127.0.0.1 (an IP address)
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+            form = await (await session.get(f"{base}/console/login")).text()
+            token = CSRF.search(form)
+            assert token is not None
+            await session.post(f"{base}/console/login", data={
+                "csrf": token.group(1), "username": "agent1", "password": PASSWORD})
+            pages = {
+                "healthz (baseline)": "/healthz",
+                "list: open": "/console",
+                "list: mine": "/console?assignee=me",
+                "list: unassigned": "/console?assignee=none",
+                "list: breached": "/console?sla=breached",
+                "list: due soon": "/console?sla=warning&sort=due",
+                "list: pending": "/console?status=pending",
+                "list: solved": "/console?status=solved",
+                "list: sorted by SLA due": "/console?sort=due",
+                "list: page 20": "/console?page=20",
+                "ticket page": f"/console/tickets/{some['id']}",
+                "ticket page, customer with 300 tickets": f"/console/tickets/{busy['id']}",
+            }
+            for name, path in pages.items():
+                results[name] = await timed(session, base + path, args.requests)
+    finally:
+        await runner.cleanup()
+    banner.sort()
+    results["SLA banner query (in process)"] = {
+        "median_ms": round(statistics.median(banner), 2),
+        "p95_ms": round(banner[max(0, int(len(banner) * 0.95) - 1)], 2)}
+    baseline = results["healthz (baseline)"]["median_ms"]
+    for figures in results.values():
+        figures["x_healthz"] = round(figures["median_ms"] / baseline, 1)
+    return {"store": store.db.dialect, "desk": loaded, "requests": args.requests,
+            "results": results, **({"explain": plans} if plans else {})}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tickets", type=int, default=5000)
+    parser.add_argument("--requests", type=int, default=15)
+    parser.add_argument("--database", default="sqlite")
+    parser.add_argument("--explain", action="store_true")
+    args = parser.parse_args()
+    if args.database == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            report = await measure(f"sqlite:{Path(tmp) / 'bench.db'}", args)
+    else:
+        name = f"hgw_bench_{uuid.uuid4().hex[:10]}"
+        admin = await asyncpg.connect(args.database)
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.close()
+        try:
+            report = await measure(f"{args.database.rsplit('/', 1)[0]}/{name}", args)
+        finally:
+            admin = await asyncpg.connect(args.database)
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
