@@ -50,8 +50,8 @@ def parse(argv: list[str]) -> Scenario:
     p.add_argument("--preset", choices=sorted(PRESETS), default="short")
     fields = {f.name: f for f in dataclasses.fields(Scenario)}
     for name in ("mails", "rate", "database", "replicas", "kills", "kill_at", "imap_cuts",
-                 "imap_transfer_cuts", "smtp_cuts", "imap_outage", "smtp_outage", "pg_kills",
-                 "backlog", "settle", "seed", "log_level"):
+                 "imap_byes", "imap_transfer_cuts", "smtp_cuts", "imap_outage", "smtp_outage",
+                 "pg_kills", "backlog", "settle", "seed", "log_level"):
         kind = fields[name].type
         convert = {"int": int, "float": float}.get(str(kind), str)
         p.add_argument(f"--{name.replace('_', '-')}", type=convert, default=None)

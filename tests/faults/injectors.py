@@ -30,6 +30,7 @@ async def inject(run: Run) -> None:
     began = time.monotonic()
     jobs = [_kills(run, began, _times(run, s.kills))]
     jobs += [_at(run, began, t, lambda: _cut_imap(run)) for t in _times(run, s.imap_cuts)]
+    jobs += [_at(run, began, t, lambda: _bye_imap(run)) for t in _times(run, s.imap_byes)]
     jobs += [_at(run, began, t, lambda: _kill_pg(run)) for t in _times(run, s.pg_kills)]
     if s.imap_outage:
         jobs.append(_at(run, began, run.window / 3, lambda: _outage(run, "imap", s.imap_outage)))
@@ -110,6 +111,10 @@ async def _kill_at_quit(run: Run, gw: GatewayProcess) -> None:
 async def _cut_imap(run: Run) -> None:
     if not run.imap.cut_one():
         run.faults["imap_random_cuts_missed"] += 1
+
+
+async def _bye_imap(run: Run) -> None:
+    run.faults["imap_byes"] = run.faults.get("imap_byes", 0) + run.imap.bye()
 
 
 async def _kill_pg(run: Run) -> None:

@@ -2,7 +2,8 @@
 
 The gateway is pointed at the proxy instead of Dovecot or the SMTP sink, so the faults
 are real network faults for its IMAP and SMTP clients: `cut()` resets every open
-connection, `cut_one()` a random one, `cut_during_transfer()` the next connection that
+connection, `cut_one()` a random one, `bye()` closes them as a
+server shutting down does, `cut_during_transfer()` the next connection that
 carries a large server answer (a FETCH of a backlog) half-way through it, and
 `outage()` stops listening (connection refused) until `restore()`.
 """
@@ -75,6 +76,16 @@ class TcpProxy:
         links = list(self._links)
         for link in links:
             link.abort()
+        self.cuts += len(links)
+        return len(links)
+
+    def bye(self, text: bytes = b"* BYE Server shutting down.\r\n") -> int:
+        """A graceful server stop: an untagged BYE to every client, then the close."""
+        links = list(self._links)
+        for link in links:
+            link.client.write(text)
+            link.client.close()
+            link.server.close()
         self.cuts += len(links)
         return len(links)
 

@@ -31,6 +31,7 @@ class Scenario:
     #: "after-250": the SMTP server has answered 250 to a reply's DATA, QUIT is pending.
     kill_at: str = "random"
     imap_cuts: int = 0  # TCP resets of a random open IMAP connection
+    imap_byes: int = 0  # graceful server stops: BYE and close on every IMAP connection
     imap_transfer_cuts: int = 0  # resets half-way through a large IMAP answer (FETCH)
     smtp_cuts: int = 0
     imap_outage: float = 0.0  # seconds the IMAP server is unreachable
