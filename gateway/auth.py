@@ -2,7 +2,9 @@
 
 The session cookie holds a random token; the database holds only its SHA-256, so a leaked
 database does not hand out live sessions. Sessions expire after an idle period and a new
-token is issued at every login (no session fixation).
+token is issued at every login (no session fixation). Besides the idle limit, a session ends
+`console.session_max_hours` after its login however active it is, so a stolen cookie does
+not live for ever.
 """
 
 from __future__ import annotations
@@ -90,8 +92,11 @@ async def login(request: web.Request, response: web.StreamResponse, operator: Op
     if previous:  # a login always ends the session it replaces (no fixation, no leftovers)
         await request.app[STORE].delete_session(_digest(previous))
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    now = utcnow()
     idle = timedelta(minutes=settings.console.session_idle_minutes)
-    await request.app[STORE].create_session(_digest(token), operator.id, csrf, utcnow() + idle)
+    absolute = now + timedelta(hours=settings.console.session_max_hours)
+    await request.app[STORE].create_session(_digest(token), operator.id, csrf,
+                                            min(now + idle, absolute), absolute)
     response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/",
                         secure=settings.console.secure_cookies)
     return csrf

@@ -9,6 +9,7 @@ from aiohttp import web
 if TYPE_CHECKING:
     from connectors.base import Connector
     from gateway.kb_service import KnowledgeService
+    from gateway.login_throttle import LoginThrottle
     from gateway.notify import Hub
     from gateway.outbox import OutboxWorker
     from gateway.pipeline import Pipeline
@@ -26,3 +27,4 @@ OUTBOX: web.AppKey[OutboxWorker] = web.AppKey("outbox")
 TICKETS: web.AppKey[TicketService] = web.AppKey("tickets")
 SLA_WATCHER: web.AppKey[SlaWatcher] = web.AppKey("sla_watcher")
 CONNECTORS: web.AppKey[dict[str, Connector]] = web.AppKey("connectors")
+LOGIN_THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("login_throttle")

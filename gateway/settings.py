@@ -168,12 +168,29 @@ class AdminSettings(_Section):
         return value
 
 
+class LoginSettings(_Section):
+    """Console login throttling, per account and per source address (docs/security.md)."""
+
+    #: Failed logins of one account (within `lockout_minutes` of each other) that lock it out.
+    max_failures: int = Field(10, ge=1)
+    #: Failed logins from one source address, whatever the accounts, that lock it out.
+    max_failures_per_address: int = Field(30, ge=1)
+    lockout_minutes: float = Field(15.0, gt=0)
+    #: An account's failures after which each attempt waits `delay_seconds`, doubling.
+    delay_after: int = Field(3, ge=0)
+    delay_seconds: float = Field(1.0, ge=0)
+    max_delay_seconds: float = Field(60.0, ge=0)
+
+
 class ConsoleSettings(_Section):
     session_idle_minutes: int = Field(120, ge=1)
+    #: A session ends this long after its login, however active (the idle limit aside).
+    session_max_hours: float = Field(12.0, gt=0)
     #: Set the Secure flag on the session cookie and send HSTS on every response (turn on
     #: behind HTTPS).
     secure_cookies: bool = False
     admin: AdminSettings = AdminSettings()
+    login: LoginSettings = LoginSettings()
 
 
 class OutboxSettings(_Section):

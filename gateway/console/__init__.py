@@ -16,19 +16,24 @@ from gateway.console import (
     attachments,
     guard,
     live,
+    login,
     pages,
     quarantine,
     reports,
     routes,
 )
+from gateway.keys import LOGIN_THROTTLE, SETTINGS
+from gateway.login_throttle import LoginThrottle
 
 STATIC = Path(__file__).parent / "static"
 
 
 def setup(app: web.Application) -> None:
+    app[LOGIN_THROTTLE] = LoginThrottle(app[SETTINGS].console.login)
     pages.setup(app)
     app.middlewares.append(guard.guard)
     app.on_response_prepare.append(guard.security_headers)
+    app.add_routes(login.routes)
     app.add_routes(routes.routes)
     app.add_routes(admin.routes)
     app.add_routes(quarantine.routes)

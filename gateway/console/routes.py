@@ -1,4 +1,4 @@
-"""Console HTTP handlers: log in and out, the ticket list, a ticket and what to do with it.
+"""Console HTTP handlers: the ticket list, a ticket and what to do with it.
 
 Handlers stay thin: the guard has already checked the session and the CSRF token and turns
 refusals into error pages; the `TicketService` checks access, applies the rules and records
@@ -12,17 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway import auth
 from gateway.console import alerts, canned, filters, listing, views
 from gateway.console import sla as console_sla
-from gateway.console.guard import (
-    LOGIN,
-    PREFIX,
-    Refused,
-    login_csrf,
-    safe_next,
-    set_login_csrf,
-)
+from gateway.console.guard import PREFIX, Refused, safe_next
 from gateway.console.pages import SESSION, page
 from gateway.ids import parse_id
 from gateway.keys import KB, SETTINGS, SLA_WATCHER, STORE, TICKETS
@@ -56,45 +48,6 @@ STATUS_ACTIONS = {"pending": "Pending (waiting on the customer)", "solved": "Sol
 NEW_TICKET_FIELDS = ("name", "email", "subject", "text", "queue", "priority")
 
 routes = web.RouteTableDef()
-
-
-def _login_form(request: web.Request, *, target: str | None, username: str = "",
-                error: str | None = None, status: int = 200) -> web.Response:
-    token = login_csrf(request)
-    response = page(request, "login.html", {
-        "csrf": token, "error": error, "next": safe_next(target), "username": username,
-    }, status=status)
-    set_login_csrf(response, token, request.app[SETTINGS].console.secure_cookies)
-    return response
-
-
-@routes.get(LOGIN)
-async def login_page(request: web.Request) -> web.StreamResponse:
-    if await auth.current_operator(request) is not None:
-        raise web.HTTPSeeOther(safe_next(request.query.get("next")))
-    return _login_form(request, target=request.query.get("next"))
-
-
-@routes.post(LOGIN)
-async def login_submit(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
-    username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
-    target = str(form.get("next", ""))
-    operator = await auth.authenticate(request.app[STORE], username, password)
-    if operator is None:
-        return _login_form(request, target=target, username=username,
-                           error="Wrong username or password.", status=401)
-    response = web.HTTPSeeOther(safe_next(target))
-    await auth.logout(request, response)  # drop any previous session: a new id at each login
-    await auth.login(request, response, operator)
-    raise response
-
-
-@routes.post(f"{PREFIX}/logout")
-async def logout(request: web.Request) -> web.StreamResponse:
-    response = web.HTTPSeeOther(LOGIN)
-    await auth.logout(request, response)
-    raise response
 
 
 async def common(request: web.Request) -> dict[str, Any]:

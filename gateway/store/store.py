@@ -29,6 +29,7 @@ from gateway.store.migrations import MIGRATIONS, render
 from gateway.store.migrations_api import MIGRATIONS_API
 from gateway.store.migrations_attachments import MIGRATIONS_ATTACHMENTS
 from gateway.store.migrations_outbox import MIGRATIONS_OUTBOX
+from gateway.store.migrations_sessions import MIGRATIONS_SESSIONS
 from gateway.store.migrations_sla import MIGRATIONS_SLA
 from gateway.store.outbox_queries import OutboxQueries
 
@@ -70,7 +71,7 @@ class Store(OutboxQueries):
             rows = await tx.fetchall("SELECT version FROM schema_migrations")
             done = {row["version"] for row in rows}
             for version, sql in (MIGRATIONS + MIGRATIONS_SLA + MIGRATIONS_ATTACHMENTS
-                                 + MIGRATIONS_OUTBOX + MIGRATIONS_API):
+                                 + MIGRATIONS_OUTBOX + MIGRATIONS_API + MIGRATIONS_SESSIONS):
                 if version in done:
                     continue
                 for statement in render(sql, self.db.dialect).split(";"):
@@ -492,18 +493,25 @@ class Store(OutboxQueries):
             "SELECT * FROM operators ORDER BY username")]
 
     async def create_session(self, token_hash: str, operator_id: int, csrf_token: str,
-                             expires_at: datetime) -> None:
+                             expires_at: datetime,
+                             absolute_expires_at: datetime | None = None) -> None:
+        """`expires_at` slides with activity, never past `absolute_expires_at` (default: it)."""
         await self.db.execute(
-            "INSERT INTO sessions (token_hash, operator_id, csrf_token, expires_at)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO sessions (token_hash, operator_id, csrf_token, expires_at,"
+            " absolute_expires_at) VALUES (?, ?, ?, ?, ?)",
             token_hash, operator_id, csrf_token, codec.ts(expires_at),
+            codec.ts(absolute_expires_at or expires_at),
         )
 
     async def session(self, token_hash: str) -> tuple[int, str, datetime] | None:
+        """Operator id, CSRF token and when the session ends (the sooner of both limits)."""
         row = await self.db.fetchone("SELECT * FROM sessions WHERE token_hash = ?", token_hash)
         if row is None:
             return None
-        return row["operator_id"], row["csrf_token"], codec.parse_ts(row["expires_at"])
+        expires = codec.parse_ts(row["expires_at"])
+        if row["absolute_expires_at"]:
+            expires = min(expires, codec.parse_ts(row["absolute_expires_at"]))
+        return row["operator_id"], row["csrf_token"], expires
 
     async def extend_session(self, token_hash: str, expires_at: datetime) -> None:
         await self.db.execute("UPDATE sessions SET expires_at = ? WHERE token_hash = ?",
