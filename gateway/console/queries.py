@@ -29,6 +29,12 @@ class Delivery:
 
     status: str
     last_error: str | None
+    outbox_id: int = 0
+
+    @property
+    def stopped(self) -> bool:
+        """Failed or uncertain: nothing more happens to it unless someone resends it."""
+        return self.status in ("failed", "uncertain")
 
 
 def _marks(values: Collection[object]) -> str:
@@ -74,10 +80,11 @@ async def conversations_of_customer(store: Store, customer_id: int) -> list[Past
 async def deliveries(store: Store, conversation_id: int) -> dict[int, Delivery]:
     """Outbox state per message id, so the operator sees whether a reply went out."""
     rows = await store.db.fetchall(
-        "SELECT message_id, status, last_error FROM outbox WHERE conversation_id = ?",
+        "SELECT id, message_id, status, last_error FROM outbox WHERE conversation_id = ?",
         conversation_id,
     )
-    return {row["message_id"]: Delivery(row["status"], row["last_error"]) for row in rows}
+    return {row["message_id"]: Delivery(row["status"], row["last_error"], row["id"])
+            for row in rows}
 
 
 async def sla_timers(store: Store, ticket_ids: Collection[int]) -> dict[int, dict[str, Any]]:

@@ -12,12 +12,12 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.console import alerts, canned, filters, listing, views
+from gateway.console import alerts, canned, filters, listing, queries, views
 from gateway.console import sla as console_sla
 from gateway.console.guard import PREFIX, Refused, safe_next
 from gateway.console.pages import SESSION, page
 from gateway.ids import parse_id
-from gateway.keys import KB, SETTINGS, SLA_WATCHER, STORE, TICKETS
+from gateway.keys import KB, OUTBOX, SETTINGS, SLA_WATCHER, STORE, TICKETS
 from gateway.lifecycle import TRANSITIONS
 from gateway.models import Ticket, utcnow
 from gateway.routing import PRESENCES, set_presence
@@ -37,7 +37,8 @@ DONE = {"replied": "Reply sent to the customer.", "taken": "You now own this tic
         "status-open": "Reopened: the SLA runs again.",
         "merged": "The duplicate was merged into this ticket.",
         "created": "Ticket opened; it is yours.", "updated": "Ticket updated.",
-        "unchanged": "Nothing changed."}
+        "unchanged": "Nothing changed.",
+        "resent": "The reply is queued to be sent again."}
 #: The same on the list, after an action that took the ticket out of the operator's sight.
 LIST_DONE = {"transferred": "Ticket transferred. It is no longer in your queues.",
              "presence": "Presence updated."}
@@ -290,6 +291,23 @@ async def merge(request: web.Request) -> web.StreamResponse:
         raise Refused(400, "Give the number of the ticket to merge into.")
     target = await request.app[TICKETS].merge(request[SESSION].operator, ticket_id, into)
     raise _back(target.id, "merged")
+
+
+@routes.post(PREFIX + r"/tickets/{ticket_id:\d+}/outbox/{outbox_id:\d+}/resend")
+async def resend(request: web.Request) -> web.StreamResponse:
+    """Send a failed or uncertain reply again (of this ticket's conversation, or of a ticket
+    merged into it: the page shows those too)."""
+    ticket_id = _ticket_id(request)
+    ticket = await _visible(request, ticket_id)
+    outbox_id = parse_id(request.match_info["outbox_id"])
+    entry = await request.app[STORE].outbox_entry(outbox_id) if outbox_id else None
+    shown = {ticket.conversation_id} | {
+        t.conversation_id for t in await queries.merged_into(request.app[STORE], ticket.id)}
+    if entry is None or entry.conversation_id not in shown:
+        raise Refused(404, "There is no such reply on this ticket.")
+    if not await request.app[OUTBOX].redrive([entry.id], request[SESSION].operator.username):
+        raise Refused(409, "This reply is not failed or uncertain (any more).")
+    raise _back(ticket_id, "resent")
 
 
 @routes.post(f"{PREFIX}/presence")

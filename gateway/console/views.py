@@ -79,6 +79,9 @@ class Entry:
     files: tuple[FileLink, ...] = ()
     #: Set for a message of a merged ticket's conversation: which one.
     source: str | None = None
+    #: The outbox entry of a reply that failed or is uncertain: the page offers a resend.
+    resend_id: int | None = None
+    stopped_status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,11 @@ class TicketPage:
     #: The customer's language: what the canned answers are offered in.
     language: str = "en"
 
+    @property
+    def undelivered(self) -> list[Entry]:
+        """Replies that failed or may not have arrived: shown above everything else."""
+        return [e for e in self.transcript if e.resend_id is not None]
+
 
 _EVENT_LABELS = {
     "ticket.created": "Ticket created",
@@ -158,6 +166,8 @@ _EVENT_LABELS = {
     "answer.helpful": "Customer found the answer helpful",
     "delivery.failed": "Delivery failed",
     "delivery.uncertain": "Delivery uncertain",
+    "delivery.resending": "Delivery uncertain: sent once more (same Message-ID)",
+    "delivery.retried": "Resend requested",
     "message.automated": "Automated message ignored",
     "sla.warning": "SLA warning",
     "sla.breached": "SLA breached",
@@ -238,9 +248,12 @@ def entry(message: Message, delivery: queries.Delivery | None,
     status = None
     if delivery is not None:
         status = delivery.status + (f": {delivery.last_error}" if delivery.last_error else "")
+    stopped = delivery is not None and delivery.stopped
     return Entry(id=message.id, author=message.author, who=str(who), text=message.text,
                  html=html, created_at=message.created_at, delivery=status,
-                 files=tuple(file_link(f) for f in files or ()), source=source)
+                 files=tuple(file_link(f) for f in files or ()), source=source,
+                 resend_id=delivery.outbox_id if stopped and delivery else None,
+                 stopped_status=delivery.status if stopped and delivery else None)
 
 
 def attempts(raw: list[dict[str, Any]]) -> list[Attempt]:

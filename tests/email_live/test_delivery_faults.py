@@ -1,6 +1,7 @@
 """Delivery through outages and crashes, against a real SMTP server: an outage longer than
 the old eight attempts loses nothing, a reply whose retry period ended is re-driven from
-the CLI, and a process dying right after the server's 250 never sends the reply twice."""
+the CLI or the ticket page, and a process dying right after the server's 250 never sends
+the reply twice."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from typing import Any
 import aiosmtplib
 import pytest
 
+from tests.conftest import ADMIN_PASSWORD
 from tests.email_live.conftest import GatewayFactory
+from tests.email_live.console_browser import OpenConsole
 from tests.email_live.servers import MailAdmin, SmtpCapture, free_port, make_mail
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,3 +113,36 @@ async def test_a_crash_after_the_servers_250_never_sends_the_reply_twice(
     await asyncio.sleep(1.5)
     assert [e.status for e in await second.store.outbox_entries()] == ["sent"]
     assert len(smtp.messages) == 1
+
+
+async def test_a_failed_reply_is_shown_on_the_ticket_and_resent_from_there(
+        mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory,
+        browser: OpenConsole) -> None:
+    smtp.rcpt_hook = lambda _address: "550 5.1.1 Mailbox unavailable"
+    gw = await gateway(mailbox)
+    async with MailAdmin() as admin:
+        await admin.append(mailbox, make_mail(sender="Ann <ann@customer.test>",
+                                              subject="Help", body="I want to talk to a human"))
+    await gw.wait(lambda: _is(gw, "failed"), what="the hand-off reply failed")
+    (entry,) = await gw.store.outbox_entries()
+    ticket = await gw.store.open_ticket_of(entry.conversation_id)
+    assert ticket is not None
+
+    console = await browser(gw)
+    await console.login("admin", ADMIN_PASSWORD)
+    status, _, body = await console.get(f"/console/tickets/{ticket.id}")
+    page = body.decode()
+    assert status == 200 and "1 reply has not reached the customer" in page
+    assert f"/outbox/{entry.id}/resend" in page and "550" in page
+
+    smtp.rcpt_hook = lambda _address: None  # the mailbox exists again
+    status, page = await console.post(f"/console/tickets/{ticket.id}/outbox/{entry.id}/resend",
+                                      {})
+    assert status == 200 and "The reply is queued to be sent again." in page
+    await smtp.wait_for(1)
+    await gw.wait(lambda: _is(gw, "sent"), what="resent reply sent")
+    status, _, body = await console.get(f"/console/tickets/{ticket.id}")
+    assert "not reached the customer" not in body.decode() and "Resend requested" in body.decode()
+    status, page = await console.post(f"/console/tickets/{ticket.id}/outbox/{entry.id}/resend",
+                                      {})
+    assert status == 409  # sent now: nothing to resend
