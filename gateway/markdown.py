@@ -6,8 +6,6 @@ Raw HTML in the source is not interpreted, and the output is sanitised again wit
 
 from __future__ import annotations
 
-import re
-
 import nh3
 from markdown_it import MarkdownIt
 
@@ -21,12 +19,3 @@ def to_safe_html(markdown: str) -> str:
     return nh3.clean(html, tags=_TAGS, attributes={"a": {"href"}}, link_rel="noopener noreferrer",
                      url_schemes={"http", "https", "mailto", "tel"})
 
-
-#: CommonMark's backslash escape: any ASCII punctuation after a backslash is itself.
-_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
-
-
-def unescape(markdown: str) -> str:
-    """The text with Markdown's backslash escapes removed, for channels that show the
-    source as it is (a mail's text part, Slack): `\\[` reads as `[` there, not `\\[`."""
-    return _ESCAPE.sub(r"\1", markdown)

@@ -41,6 +41,16 @@ def escape_markdown(value: str, line_start: bool = False) -> str:
     return _LIST_NUMBER.sub(r"\1\\\2", line)
 
 
+#: CommonMark's backslash escape: any ASCII punctuation after a backslash is itself.
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def unescape_markdown(markdown: str) -> str:
+    """The text with Markdown's backslash escapes removed, for channels that show the
+    source as it is (a mail's text part, Slack): `\\[` reads as `[` there, not `\\[`."""
+    return _ESCAPED.sub(r"\1", markdown)
+
+
 def render_answer(template: str, context: Mapping[str, Mapping[str, object]]) -> str:
     """Replace known placeholders by their values; unknown or empty ones by a neutral text.
 

@@ -27,7 +27,7 @@ from connectors.email.headers import (
     one_line,
 )
 from connectors.email.mailthread import clean_subject
-from gateway.markdown import unescape
+from knowledge_base.render import unescape_markdown
 
 #: References kept in a reply: the thread root and the newest ones are what threads a
 #: mail (RFC 5322 §3.6.4; long chains are trimmed from the middle as mailers do).
@@ -86,7 +86,7 @@ def compose_reply(
         msg["Auto-Submitted"] = "auto-replied"  # RFC 3834 §5: mark, so others don't answer
         msg["X-Auto-Response-Suppress"] = "All"  # Exchange: no out-of-office back to us
     text = markdown_body.replace("\r\n", "\n").replace("\r", "\n")
-    msg.set_content(unescape(text))
+    msg.set_content(unescape_markdown(text))
     msg.add_alternative(_html(text), subtype="html")
     _check_headers(msg)
     return msg

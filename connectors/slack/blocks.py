@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.markdown import unescape
+from knowledge_base.render import unescape_markdown
 
 Block = dict[str, Any]
 
@@ -49,7 +49,7 @@ def mrkdwn(markdown: str) -> str:
     text = escape(markdown)
     text = _LINK.sub(lambda m: f"<{m.group(2)}|{m.group(1)}>", text)
     text = _BOLD.sub(lambda m: f"*{m.group(1) or m.group(2)}*", text)
-    return unescape(_HEADING.sub(lambda m: f"*{m.group(1)}*", text))
+    return unescape_markdown(_HEADING.sub(lambda m: f"*{m.group(1)}*", text))
 
 
 def fallback(text: str) -> str:

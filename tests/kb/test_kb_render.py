@@ -44,3 +44,17 @@ def test_values_are_text_not_markdown() -> None:
                                           {"customer": {"name": value}}))
         assert html.startswith(f"<p>{shown}<br"), (value, html)
     assert render_answer("Call {company.phone}", CONTEXT) == "Call +32 9 000 00 00"
+
+
+def test_plain_text_channels_show_the_name_without_escapes() -> None:
+    from connectors.slack.blocks import mrkdwn
+    from knowledge_base.render import unescape_markdown
+
+    name = "[Reset](https://evil.example) Jean-Pierre"
+    rendered = render_answer("Hello {customer.name}, see [our page](https://velora.be).",
+                             {"customer": {"name": name}})
+    assert unescape_markdown(rendered) == (
+        "Hello [Reset](https://evil.example) Jean-Pierre, see [our page](https://velora.be).")
+    slack = mrkdwn(rendered)
+    assert "<https://evil.example|" not in slack  # the name stays text in Slack too
+    assert "<https://velora.be|our page>" in slack and "[Reset](https://evil.example)" in slack
