@@ -118,6 +118,12 @@ async def _bye_imap(run: Run) -> None:
 
 
 async def _kill_pg(run: Run) -> None:
+    if run.scenario.kill_at == "quiet":
+        async with run.mailbox.lock:
+            if not await complete(run, 60.0):
+                run.errors.append("not quiet within 60 s before killing PostgreSQL connections")
+            run.faults["pg_backends_terminated"] += await run.database.terminate_backends()
+        return
     run.faults["pg_backends_terminated"] += await run.database.terminate_backends()
 
 

@@ -29,6 +29,7 @@ class Scenario:
     #: "random": at any moment, also mid-pipeline or mid-send; "quiet": delivery paused and
     #: every mail so far answered (the crash between two mails, mail piling up meanwhile);
     #: "after-250": the SMTP server has answered 250 to a reply's DATA, QUIT is pending.
+    #: "quiet" also applies to `pg_kills`.
     kill_at: str = "random"
     imap_cuts: int = 0  # TCP resets of a random open IMAP connection
     imap_byes: int = 0  # graceful server stops: BYE and close on every IMAP connection
