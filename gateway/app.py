@@ -24,6 +24,7 @@ from gateway.keys import (
     KB,
     OUTBOX,
     PIPELINE,
+    RELAY,
     SETTINGS,
     SLA_WATCHER,
     STORE,
@@ -99,8 +100,10 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     sla_watcher = app[SLA_WATCHER] = SlaWatcher(store, hub, settings.sla,
                                                 settings.calendar.for_queue)
     # replicas share one PostgreSQL database: live changes cross between them through it
-    relay = PgRelay(settings.database_url, hub).running() \
-        if store.db.dialect == "postgresql" else contextlib.nullcontext()
+    relay: contextlib.AbstractAsyncContextManager[object] = contextlib.nullcontext()
+    if store.db.dialect == "postgresql":
+        app[RELAY] = PgRelay(settings.database_url, hub)
+        relay = app[RELAY].running()
     try:
         async with relay, kb.running(), outbox.running(settings.server.shutdown_grace), \
                 sla_watcher.running(), app[PIPELINE].resuming(), \

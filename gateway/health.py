@@ -13,7 +13,7 @@ from aiohttp import web
 
 from gateway.auth import current_operator
 from gateway.errors import StoreError
-from gateway.keys import CONNECTORS, KB, OUTBOX, STORE
+from gateway.keys import CONNECTORS, KB, OUTBOX, RELAY, STORE
 
 _LOOPBACK = frozenset({"127.0.0.1", "::1"})
 
@@ -47,6 +47,8 @@ async def readyz(request: web.Request) -> web.Response:
     # and console out of the load balancer.
     checks["connectors"] = {name: _connector_health(connector)
                             for name, connector in app[CONNECTORS].items()}
+    if RELAY in app:  # shown, not gated on: without it replicas only lag, they still work
+        checks["relay"] = app[RELAY].health()
     verdict: dict[str, Any] = {"status": "ready" if ready else "not ready"}
     if await _may_see_details(request):
         verdict["checks"] = checks

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from gateway.notify import Hub
     from gateway.outbox import OutboxWorker
     from gateway.pipeline import Pipeline
+    from gateway.relay import PgRelay
     from gateway.settings import Settings
     from gateway.sla_watcher import SlaWatcher
     from gateway.store import Store
@@ -28,3 +29,4 @@ TICKETS: web.AppKey[TicketService] = web.AppKey("tickets")
 SLA_WATCHER: web.AppKey[SlaWatcher] = web.AppKey("sla_watcher")
 CONNECTORS: web.AppKey[dict[str, Connector]] = web.AppKey("connectors")
 LOGIN_THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("login_throttle")
+RELAY: web.AppKey[PgRelay] = web.AppKey("relay")

@@ -10,7 +10,9 @@ process, so no relay.
 
 Best-effort like the hub itself: a notification larger than PostgreSQL's limit (8,000
 bytes; a very long chat message) is not relayed, and nothing is relayed while the listening
-connection is down (it reconnects with backoff); clients catch up from the store.
+connection is down (it reconnects with backoff, whatever the disconnect: a killed backend,
+a confused protocol state, a server restart; its state is in /readyz); clients catch up
+from the store.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import structlog
 
 from gateway.background import background
 from gateway.notify import Hub, Payload
+from gateway.store.db import DISCONNECTS
 
 log = structlog.get_logger(__name__)
 
@@ -44,6 +47,9 @@ class PgRelay:
         #: Tells this process's own notifications apart when they come back.
         self.origin = uuid.uuid4().hex
         self._outgoing: asyncio.Queue[str] = asyncio.Queue(_BACKLOG)
+        self._connected = self._was_up = False
+        self._reconnects = 0
+        self._last_error: str | None = None
 
     def send(self, topic: str, payload: Payload) -> None:
         message = json.dumps({"o": self.origin, "t": topic, "p": payload}, default=str)
@@ -61,28 +67,52 @@ class PgRelay:
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("relay.unreadable", error=str(exc))
 
+    def health(self) -> dict[str, Any]:
+        """For /readyz: is this replica hearing the others, and what went wrong last."""
+        return {"ok": self._connected, "connected": self._connected,
+                "reconnects": self._reconnects, "last_error": self._last_error}
+
     async def _run(self) -> None:
+        """Forever: listen, and reconnect with backoff whatever cut the connection."""
         failures = 0
         while True:
-            conn: asyncpg.Connection | None = None
             try:
-                conn = await asyncpg.connect(self.dsn, timeout=10)
-                await conn.add_listener(CHANNEL, self._heard)
-                failures = 0
-                log.info("relay.listening")
+                await self._session()
+            except (*DISCONNECTS, asyncpg.PostgresError, ConnectionError) as exc:
+                self._last_error = f"{type(exc).__name__}: {exc}"[:300]
+            self._connected = False
+            delay = _BACKOFF[min(failures, len(_BACKOFF) - 1)]
+            failures = 0 if self._was_up else failures + 1
+            self._reconnects += 1
+            log.warning("relay.disconnected", error=self._last_error, retry_in=delay)
+            await asyncio.sleep(delay)
+
+    async def _session(self) -> None:
+        """One listening connection, until it is lost. asyncpg reports a connection the
+        server killed only when it is next used, so its termination is watched as well:
+        an idle relay must notice at once, not at the next local publication."""
+        self._was_up = False
+        conn = await asyncpg.connect(self.dsn, timeout=10)
+        lost = asyncio.Event()
+        conn.add_termination_listener(lambda _conn: lost.set())
+        try:
+            await conn.add_listener(CHANNEL, self._heard)
+            self._connected = self._was_up = True
+            log.info("relay.listening")
+            gone = asyncio.ensure_future(lost.wait())
+            try:
                 while True:
-                    message = await self._outgoing.get()
-                    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, message)
-            except (OSError, TimeoutError, asyncpg.PostgresError,
-                    asyncpg.InterfaceError) as exc:
-                delay = _BACKOFF[min(failures, len(_BACKOFF) - 1)]
-                failures += 1
-                log.warning("relay.disconnected", error=str(exc)[:200], retry_in=delay)
-                await asyncio.sleep(delay)
+                    take = asyncio.ensure_future(self._outgoing.get())
+                    await asyncio.wait({take, gone}, return_when=asyncio.FIRST_COMPLETED)
+                    if not take.done():
+                        take.cancel()
+                        raise ConnectionError("the listening connection was closed")
+                    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, take.result())
             finally:
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        await conn.close(timeout=2)
+                gone.cancel()
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.close(timeout=2)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[PgRelay]:

@@ -4,6 +4,7 @@ other (the hub's relay over LISTEN/NOTIFY), for the console and for the customer
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import subprocess
@@ -125,3 +126,39 @@ async def _ready(session: aiohttp.ClientSession, port: int) -> bool:
             return response.status == 200
     except aiohttp.ClientConnectionError:
         return False
+
+
+async def test_the_relay_reconnects_after_its_backend_is_killed(
+        aiohttp_client: Callable[..., Any], make_settings: Callable[..., Settings],
+        pg_url: str) -> None:
+    client = await _replica(aiohttp_client, make_settings(database={"url": pg_url}))
+
+    async def relay_state() -> dict[str, Any]:
+        body = await (await client.get("/readyz")).json()
+        return dict(body["checks"]["relay"])
+
+    async def until(check: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        async with asyncio.timeout(30):
+            while not check(state := await relay_state()):
+                await asyncio.sleep(0.1)
+        return state
+
+    await until(lambda s: s["connected"])
+    admin = await asyncpg.connect(pg_url)
+    try:
+        killed = await admin.fetchval(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND query LIKE 'LISTEN%'")
+        assert killed is True
+        # An idle relay used to sit on its dead connection for good: nothing heard again.
+        state = await until(lambda s: s["connected"] and s["reconnects"] >= 1)
+        assert state["last_error"]
+        heard = client.app[HUB].subscribe("tickets")
+        async with asyncio.timeout(30):
+            while heard.empty():  # a notification from "another replica" crosses again
+                await admin.execute("SELECT pg_notify('hgw_hub', $1)", json.dumps(
+                    {"o": "other-replica", "t": "tickets", "p": {"ticket_id": 7}}))
+                await asyncio.sleep(0.2)
+        assert heard.get_nowait() == {"ticket_id": 7}
+    finally:
+        await admin.close()

@@ -155,6 +155,10 @@ _UNAVAILABLE = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError,
                 asyncpg.exceptions.InternalClientError)
 
 
+#: The same, for other code talking to PostgreSQL directly (the hub relay).
+DISCONNECTS = _UNAVAILABLE
+
+
 class PostgresDatabase:
     """An asyncpg pool; several gateway processes may share one database."""
 
