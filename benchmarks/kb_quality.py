@@ -29,7 +29,9 @@ from rapidfuzz import fuzz, process
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks import kb_customers
 from benchmarks.kb_chart import Curve, write_chart
+from knowledge_base.decide import Decision, decide
 from knowledge_base.index import Matcher, MatcherSettings
 from knowledge_base.model import Article, Translation
 
@@ -123,14 +125,38 @@ def run_matcher(articles: list[Article], queries: Queries,
     predictions: list[str | None] = []
     confidences: list[float] = []
     latencies: list[float] = []
+    decisions: list[Decision] = []
     matcher.match("warm up", "en")
     for text, _ in queries:
         start = time.perf_counter()
-        best = matcher.match(text, "en").best
+        match = matcher.match(text, "en")
         latencies.append((time.perf_counter() - start) * 1000)
+        best = match.best
         predictions.append(best.article_id if best else None)
         confidences.append(best.confidence if best else 0.0)
-    return _report(queries, predictions, confidences, latencies, build)
+        decisions.append(decide(match))
+    report, points = _report(queries, predictions, confidences, latencies, build)
+    report["at_default_thresholds"] = at_thresholds(queries, decisions)
+    return report, points
+
+
+def at_thresholds(queries: Queries, decisions: list[Decision]) -> dict[str, float]:
+    """What customers get at the default thresholds: in-scope answered (or offered) right,
+    answered wrong, and out-of-scope queries handed off."""
+    truth = [None if intent is None else intent.replace("_", "-") for _, intent in queries]
+    right = wrong = handed = 0
+    for expected, d in zip(truth, decisions, strict=True):
+        if expected is None:
+            handed += d.kind == "handoff"
+        elif (d.kind == "answer" and d.article_id == expected) or expected in d.choices:
+            right += 1
+        elif d.kind != "handoff":
+            wrong += 1
+    n_in = sum(t is not None for t in truth)
+    result = {"right": round(right / n_in, 4), "wrong": round(wrong / n_in, 4)}
+    if n_in < len(truth):
+        result["oos_handoff"] = round(handed / (len(truth) - n_in), 4)
+    return result
 
 
 def run_baseline(articles: list[Article], queries: Queries) -> Run:
@@ -170,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="add sentence embeddings (needs helpdesk-gateway[semantic])")
     parser.add_argument("--svg", type=Path, help="write the coverage/precision chart here")
     parser.add_argument("--output", type=Path, help="also write the JSON here")
+    parser.add_argument("--no-customers", action="store_true",
+                        help="skip the multilingual company KBs (benchmarks/kb_customers.py)")
     args = parser.parse_args(argv)
     loaders: list[Callable[[Path], Dataset]] = [load_clinc, load_banking]
     results: dict[str, object] = {"protocol": "shared/datasets/README.md", "shots": SHOTS,
@@ -192,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
                 entry["baseline_token_sort_ratio"], _ = run_baseline(articles, dataset.test)
             results[f"{dataset.name}/{size}"] = entry
             print(f"{dataset.name}/{size}: {entry['matcher']}", file=sys.stderr, flush=True)
+    if not args.no_customers:
+        results["customer_kbs"] = kb_customers.run(settings=settings)
     text = json.dumps(results, indent=2)
     print(text)
     if args.output:

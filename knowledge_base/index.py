@@ -21,14 +21,13 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.optimize import minimize_scalar
-from sklearn.model_selection import KFold
 from sklearn.svm import LinearSVC
 
+from knowledge_base import background, calibration, evidence
 from knowledge_base.features import Featurizer
 from knowledge_base.language import detect_language
 from knowledge_base.model import Article
-from knowledge_base.text import fold
+from knowledge_base.text import fold, stem, words
 from knowledge_base.wordvectors import WordVectors
 
 MAX_CANDIDATES = 5
@@ -67,6 +66,13 @@ class MatcherSettings:
     semantic: bool = False
     #: Length of the sentence-embedding part of a question's vector.
     semantic_weight: float = 2.0
+    #: Open-set confidence: "none of these" classes from the shipped background questions
+    #: and evidence against an answer (docs/knowledge-base.md#open-set-confidence).
+    open_set: bool = False
+    #: Training weight of each group of background questions, in articles' worth of examples.
+    background_weight: float = 1.0
+    #: Share of out-of-scope questions assumed when fitting the confidence (see calibration).
+    out_of_scope_share: float = 0.6
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,14 @@ class _Examples:
     texts: list[str]
     langs: list[str]
     labels: npt.NDArray[np.int64]
+    #: The first "none of these" class (background questions), if any: labels from it on.
+    none: int | None = None
+    #: Training weight of each example (background questions weigh less), or None.
+    weights: Floats | None = None
+
+    def keys(self) -> list[list[tuple[str, str]]]:
+        """Each example's words for `evidence.Evidence`."""
+        return [evidence.keys(t, lang) for t, lang in zip(self.texts, self.langs, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -114,7 +128,8 @@ class _Reading:
     weights: npt.NDArray[np.float32]  # sparse features x articles
     dense_weights: npt.NDArray[np.float32] | None  # encoder dimensions x articles
     bias: Floats
-    temperature: float
+    calibration: calibration.Calibration
+    none: int | None
     encoders: tuple[Encoder, ...]
     #: The examples as this model saw them, for `kb lint`'s held-out checks; only the
     #: reading those checks use (the one for every language) keeps them.
@@ -128,20 +143,26 @@ class _Reading:
         # liblinear releases the GIL: the model and its calibration train side by side,
         # which nearly halves a large KB's rebuild on two cores (CLINC150 full: 26 s -> 18 s).
         with ThreadPoolExecutor(max_workers=2) as pool:
-            model = pool.submit(_fit, training, examples.labels, settings.c)
-            temperature = pool.submit(_fit_temperature, training, examples.labels, settings)
+            model = pool.submit(calibration.fit, training, examples.labels, settings.c,
+                                examples.weights)
+            fitted = pool.submit(calibration.calibrate, training, examples.labels, settings.c,
+                                 settings.calibration_folds, examples.none, examples.weights,
+                                 settings.out_of_scope_share,
+                                 examples.keys() if settings.open_set else None)
             weights, bias = _linear(model.result())
             lexical = vectors.shape[1]
             return cls(weights[:lexical], weights[lexical:] if encoders else None, bias,
-                       temperature.result(), encoders, training)
+                       fitted.result(), examples.none, encoders, training)
 
     def probabilities(self, query: str, language: str, index: npt.NDArray[np.int64],
-                      weight: Floats) -> Floats:
+                      weight: Floats, against: Floats | None) -> Floats:
         scores = self.weights[index].T @ weight + self.bias
         if self.dense_weights is not None:
             dense = np.concatenate([_dense(e, [query], [language])[0] for e in self.encoders])
             scores = scores + self.dense_weights.T @ dense
-        return _softmax(scores.reshape(1, -1), self.temperature)[0]
+        return self.calibration.probabilities(
+            scores.reshape(1, -1), self.none,
+            None if against is None else against.reshape(1, -1))[0]
 
 
 class Matcher:
@@ -168,6 +189,9 @@ class Matcher:
         self._by_feature = sp.csr_matrix(vectors.T) if vectors.shape[0] else vectors
         # examples are grouped by article: article i owns rows _rows[i]:_rows[i + 1]
         self._rows = np.searchsorted(examples.labels, np.arange(len(articles) + 1))
+        self._evidence = (evidence.Evidence(examples.keys(), examples.labels,
+                                            int(examples.labels.max()) + 1, examples.none)
+                          if settings.open_set and self._readings else None)
 
     @classmethod
     def build(cls, articles: Iterable[Article],
@@ -179,9 +203,10 @@ class Matcher:
                                 settings.typo_correction)
         if not examples.texts:
             return cls(articles, settings, featurizer, examples, sp.csr_matrix((0, 0)))
-        vectors = featurizer.fit_transform(examples.texts, examples.langs)
         if len(articles) < 2:
+            vectors = featurizer.fit_transform(examples.texts, examples.langs)
             return cls(articles, settings, featurizer, examples, vectors)
+        examples, vectors = _with_background(examples, featurizer, settings, len(articles))
         encoders = _encoders(settings, featurizer)
         meaning = _Reading.fit(vectors, examples, settings, encoders)
         covered = frozenset.intersection(*(e.languages for e in encoders)) if encoders else None
@@ -209,6 +234,7 @@ class Matcher:
             return Match(language, [])
         similarities = self._by_feature[index].T @ weight  # to every example question
         probabilities = self._probabilities(query, language, index, weight, similarities)
+        probabilities = probabilities[:len(self._ids)]  # without "none of these"
         order = np.argsort(-probabilities, kind="stable")[:MAX_CANDIDATES]
         return Match(language, [
             Candidate(self._ids[i], round(float(probabilities[i]), 4),
@@ -228,10 +254,13 @@ class Matcher:
         labels = self._examples.labels
         training = self._readings[None].training
         assert training is not None  # the reading for every language keeps its examples
-        scores, rows = _held_out(training, labels, self.settings.c, folds)
+        scores, rows, _ = calibration.held_out(training, labels, self.settings.c, folds,
+                                            weights=self._examples.weights)
         predicted = scores.argmax(axis=1)
+        none = len(self._ids)  # background questions are not the admin's to fix
         return [(self._examples.texts[row], self._ids[labels[row]], self._ids[guess])
-                for row, guess in zip(rows, predicted, strict=True) if guess != labels[row]]
+                for row, guess in zip(rows, predicted, strict=True)
+                if guess != labels[row] and max(guess, labels[row]) < none]
 
     def _with_context(self, text: str, language: str,
                       previous: str | None) -> tuple[str, bool]:
@@ -255,7 +284,12 @@ class Matcher:
         if not self._readings:  # a single article: how close is the nearest example?
             return np.array([float(similarities.max())])
         reading = self._readings.get(language) or self._readings[None]
-        return reading.probabilities(query, language, index, weight)
+        against = None
+        if self._evidence is not None:
+            pairs = [(w, stem(w, language))
+                     for w in map(self._featurizer.correct, words(query))]
+            against = evidence.penalties(self._evidence, [pairs], self._examples.none)[0]
+        return reading.probabilities(query, language, index, weight, against)
 
     def _nearest_question(self, similarities: Floats, article: int) -> str | None:
         start, end = self._rows[article], self._rows[article + 1]
@@ -299,6 +333,33 @@ def _examples(articles: list[Article]) -> _Examples:
     return _Examples(texts, langs, np.array(labels, dtype=np.int64))
 
 
+def _with_background(examples: _Examples, featurizer: Featurizer, settings: MatcherSettings,
+                     articles: int) -> tuple[_Examples, sp.csr_matrix]:
+    """The KB's examples plus, when enabled, background questions as one more class.
+
+    The featurizer learns the background's words too, so "barbecue" stays a word of its
+    own instead of being typo-corrected into a KB word.
+    """
+    if not settings.open_set:
+        return examples, featurizer.fit_transform(examples.texts, examples.langs)
+    extra = background.questions()
+    texts = examples.texts + [q for q, _, _ in extra]
+    langs = examples.langs + [lang for _, lang, _ in extra]
+    vectors = featurizer.fit_transform(texts, langs)
+    kb = len(examples.texts)
+    keep = np.concatenate([np.arange(kb), kb + background.kept(vectors[:kb], vectors[kb:])])
+    groups = np.array([group for _, _, group in extra], dtype=np.int64)
+    labels = np.concatenate([examples.labels, articles + groups])[keep]
+    labels = np.unique(labels, return_inverse=True)[1].astype(np.int64)  # no empty group
+    # each background group weighs `background_weight` articles' worth of examples
+    sizes = np.bincount(labels, minlength=articles + int(groups.max()) + 1)
+    per_article = kb / articles
+    weights = np.where(labels >= articles, settings.background_weight * per_article
+                       / np.maximum(sizes[labels], 1), 1.0)
+    return (_Examples([texts[i] for i in keep], [langs[i] for i in keep], labels,
+                      articles, weights), vectors[keep])
+
+
 def _linear(model: LinearSVC) -> tuple[npt.NDArray[np.float32], Floats]:
     """The model as (features x articles) weights and a bias, two-class models included."""
     weights = np.asarray(model.coef_, dtype=np.float32)
@@ -306,77 +367,3 @@ def _linear(model: LinearSVC) -> tuple[npt.NDArray[np.float32], Floats]:
     if weights.shape[0] == 1:
         weights, bias = np.vstack([-weights, weights]), np.concatenate([-bias, bias])
     return np.ascontiguousarray(weights.T), bias
-
-
-def _fit(vectors: sp.csr_matrix, labels: npt.NDArray[np.int64], c: float) -> LinearSVC:
-    return LinearSVC(C=c).fit(vectors, labels)
-
-
-def _scores(model: LinearSVC, vectors: sp.csr_matrix) -> Floats:
-    """One score per class and row, also for a two-class model (which returns one column)."""
-    scores = np.asarray(model.decision_function(vectors), dtype=float)
-    if scores.ndim == 1:
-        scores = np.column_stack([-scores, scores])
-    return scores
-
-
-def _softmax(scores: Floats, temperature: float) -> Floats:
-    scaled = scores / temperature
-    scaled -= scaled.max(axis=1, keepdims=True)
-    exp = np.exp(scaled)
-    result: Floats = exp / exp.sum(axis=1, keepdims=True)
-    return result
-
-
-def _held_out(vectors: sp.csr_matrix, labels: npt.NDArray[np.int64], c: float,
-              folds: int, enough: int | None = None) -> tuple[Floats, npt.NDArray[np.int64]]:
-    """Scores of examples by a model trained without them: (scores, example rows).
-
-    This is how the matcher does on questions it never saw, as with real customers.
-    Examples whose article has no other example in the training folds are left out.
-    With `enough`, uses only the first folds that hold that many examples: a large KB
-    needs one fold, not five, to fit a temperature (keeps rebuilds in seconds). Folds
-    train two at a time (liblinear releases the GIL), which halves `kb lint` on big KBs.
-    """
-    n_classes = int(labels.max()) + 1
-    splits = [(train, held) for train, held in
-              KFold(folds, shuffle=True, random_state=0).split(labels)
-              if np.unique(labels[train]).size >= 2]
-    if enough is not None:
-        sizes = np.cumsum([held.size for _, held in splits])
-        splits = splits[:int(np.searchsorted(sizes, enough)) + 1]
-
-    def score(split: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
-              ) -> tuple[Floats, npt.NDArray[np.int64]]:
-        train, held = split
-        model = _fit(vectors[train], labels[train], c)
-        held = held[np.isin(labels[held], model.classes_)]
-        scores = np.full((held.size, n_classes), -np.inf)
-        scores[:, model.classes_] = _scores(model, vectors[held])
-        return scores, held
-
-    if not splits:
-        return np.zeros((0, n_classes)), np.zeros(0, dtype=np.int64)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        held_scores, held_rows = zip(*pool.map(score, splits), strict=True)
-    return np.vstack(held_scores), np.concatenate(held_rows)
-
-
-def _fit_temperature(vectors: sp.csr_matrix, labels: npt.NDArray[np.int64],
-                     settings: MatcherSettings) -> float:
-    """Softmax temperature that best predicts held-out examples (lowest log-loss)."""
-    default = 0.1
-    if settings.calibration_folds < 2 or len(labels) < 2 * settings.calibration_folds:
-        return default
-    scores, rows = _held_out(vectors, labels, settings.c, settings.calibration_folds,
-                             enough=CALIBRATION_EXAMPLES)
-    if rows.size == 0:
-        return default
-    truth = labels[rows]
-
-    def log_loss(log_t: float) -> float:
-        probabilities = _softmax(scores, float(np.exp(log_t)))
-        return float(-np.log(probabilities[np.arange(truth.size), truth] + 1e-12).mean())
-
-    best = minimize_scalar(log_loss, bounds=(np.log(0.005), np.log(5.0)), method="bounded")
-    return float(np.exp(best.x))

@@ -1,0 +1,157 @@
+"""What customers see, at the default thresholds: answered right, wrong, clarified, handed off.
+
+Runs the multilingual KBs in benchmarks/data/kb (two held-out fictional companies and the
+demo KB's development queries) through the production path (`Matcher.build` ->
+`Matcher.match` -> `decide`) and reports, per KB and per language:
+
+- `right`: in-scope queries answered with the right article, or a clarification offering it;
+- `answered_right` / `clarified_right`: the two parts of it;
+- `wrong`: in-scope queries answered with another article (a clarification without the
+  right article counts here too: the customer is shown only wrong choices);
+- `oos_handoff`: out-of-scope queries handed off; `oos_near_handoff` for those sharing words
+  with an article (`near: true`), the hard ones;
+- latency p50 / p99 per query.
+
+    python benchmarks/kb_customers.py [--kb NAME ...]
+
+Prints one JSON object. See benchmarks/data/kb/README.md for which files are held out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from knowledge_base.decide import DEFAULT_THRESHOLDS, Thresholds, decide  # noqa: E402
+from knowledge_base.files import load_directory  # noqa: E402
+from knowledge_base.index import Matcher, MatcherSettings  # noqa: E402
+from knowledge_base.model import Article, Translation  # noqa: E402
+
+DATA = ROOT / "benchmarks" / "data" / "kb"
+HELD_OUT = ("heldout-energy", "heldout-pharmacy")
+DEV = ("dev-velora",)
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    lang: str | None
+    expected: str | None
+    near: bool = False
+
+
+def load(name: str) -> tuple[list[Article], list[Query]]:
+    """A benchmark KB file: its articles (inline, or the folder it names) and queries."""
+    data = yaml.safe_load((DATA / f"{name}.yaml").read_text(encoding="utf-8"))
+    queries = [Query(q["text"], q.get("lang"), q.get("expected"), bool(q.get("near")))
+               for q in data["queries"]]
+    if "kb" in data:
+        articles = list(load_directory(ROOT / data["kb"]).articles.values())
+        cases = yaml.safe_load((ROOT / "config" / "kb-tests.yaml").read_text(encoding="utf-8"))
+        queries += [Query(c["text"], c.get("lang"), c.get("expected")) for c in cases]
+        return articles, queries
+    articles = [Article(
+        id=a["id"], category=a.get("category", "information"), handoff=a.get("handoff", False),
+        translations={lang: Translation(t["title"], tuple(t["questions"]), f"About {a['id']}.")
+                      for lang, t in a["translations"].items()})
+        for a in data["articles"]]
+    return articles, queries
+
+
+def evaluate(matcher: Matcher, queries: list[Query],
+             thresholds: Thresholds = DEFAULT_THRESHOLDS) -> dict[str, Any]:
+    """Figures for all queries and per language (see the module docstring)."""
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    latencies: list[float] = []
+    matcher.match("warm up", "en")
+    for query in queries:
+        start = time.perf_counter()
+        match = matcher.match(query.text, query.lang)
+        decision = decide(match, thresholds)
+        latencies.append((time.perf_counter() - start) * 1000)
+        for key in ("all", match.language if query.lang is None else query.lang):
+            _count(counts[key], query, decision.kind, decision.article_id, decision.choices)
+    result: dict[str, Any] = {key: _rates(c) for key, c in sorted(counts.items())}
+    result["latency_p50_ms"] = round(float(np.percentile(latencies, 50)), 3)
+    result["latency_p99_ms"] = round(float(np.percentile(latencies, 99)), 3)
+    return result
+
+
+def _count(c: dict[str, int], query: Query, kind: str, article: str | None,
+           choices: tuple[str, ...]) -> None:
+    if query.expected is None:
+        c["oos"] += 1
+        c["oos_handoff"] += kind == "handoff"
+        c["oos_near"] += query.near
+        c["oos_near_handoff"] += query.near and kind == "handoff"
+        return
+    c["in_scope"] += 1
+    c["answered_right"] += kind == "answer" and article == query.expected
+    c["clarified_right"] += kind == "clarify" and query.expected in choices
+    c["wrong"] += ((kind == "answer" and article != query.expected)
+                   or (kind == "clarify" and query.expected not in choices))
+    c["in_scope_handoff"] += kind == "handoff"
+
+
+def _rates(c: dict[str, int]) -> dict[str, float | int]:
+    def share(part: str, whole: str) -> float | None:
+        return round(c[part] / c[whole], 4) if c[whole] else None
+
+    rates: dict[str, Any] = {"in_scope": c["in_scope"], "out_of_scope": c["oos"]}
+    if c["in_scope"]:
+        rates["right"] = round((c["answered_right"] + c["clarified_right"]) / c["in_scope"], 4)
+        for key in ("answered_right", "clarified_right", "wrong", "in_scope_handoff"):
+            rates[key] = share(key, "in_scope")
+    rates["oos_handoff"] = share("oos_handoff", "oos")
+    rates["oos_near_handoff"] = share("oos_near_handoff", "oos_near")
+    return {k: v for k, v in rates.items() if v is not None}
+
+
+def run(names: tuple[str, ...] = HELD_OUT + DEV,
+        settings: MatcherSettings | None = None) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for name in names:
+        articles, queries = load(name)
+        start = time.perf_counter()
+        matcher = Matcher.build(articles, settings)
+        build = time.perf_counter() - start
+        results[name] = {"articles": len(articles), **evaluate(matcher, queries),
+                         "build_s": round(build, 3)}
+    held = [results[n]["all"] for n in names if n in HELD_OUT]
+    if held:
+        results["heldout_mean"] = {k: round(float(np.mean([h[k] for h in held])), 4)
+                                   for k in ("right", "wrong", "oos_handoff", "oos_near_handoff")}
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kb", action="append", help="one KB file name (default: all)")
+    parser.add_argument("--semantic", action="store_true")
+    parser.add_argument("--open-set", action="store_true",
+                        help="MatcherSettings(open_set=True): background classes and evidence")
+    parser.add_argument("--output", type=Path)
+    args = parser.parse_args(argv)
+    names = tuple(args.kb) if args.kb else HELD_OUT + DEV
+    text = json.dumps(run(names, MatcherSettings(semantic=args.semantic,
+                                                             open_set=args.open_set)), indent=2)
+    print(text)
+    if args.output:
+        args.output.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,45 @@
+"""The open-set figures of the multilingual company KBs must not regress.
+
+Runs benchmarks/kb_customers.py (two held-out fictional companies and the demo KB's
+development queries, at the default thresholds) and compares with the figures documented
+in benchmarks/results/kb_customers.json (docs/knowledge-base.md): a drop of more than two
+points in right answers or hand-offs of out-of-scope questions, or two more points of wrong
+answers, fails. After an intended change, rerun
+`python benchmarks/kb_customers.py` (and with `--open-set`), put the two results under
+"default" and "open_set" in benchmarks/results/kb_customers.json, and update the docs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import kb_customers  # noqa: E402
+import pytest  # noqa: E402
+
+from knowledge_base.index import MatcherSettings  # noqa: E402
+
+DOCUMENTED = ROOT / "benchmarks" / "results" / "kb_customers.json"
+#: Points (of 100) a figure may move the wrong way.
+TOLERANCE = 0.02
+HIGHER_IS_BETTER = ("right", "oos_handoff", "oos_near_handoff")
+
+
+@pytest.mark.parametrize("open_set", [False, True], ids=["default", "open-set"])
+def test_customer_kbs_do_not_regress(open_set: bool) -> None:
+    documented = json.loads(DOCUMENTED.read_text(encoding="utf-8"))["open_set" if open_set
+                                                                     else "default"]
+    measured = kb_customers.run(settings=MatcherSettings(open_set=open_set))
+    regressions = []
+    for name in (*kb_customers.HELD_OUT, *kb_customers.DEV):
+        before, now = documented[name]["all"], measured[name]["all"]
+        for key in HIGHER_IS_BETTER:
+            if now[key] < before[key] - TOLERANCE:
+                regressions.append(f"{name} {key}: {before[key]} -> {now[key]}")
+        if now["wrong"] > before["wrong"] + TOLERANCE:
+            regressions.append(f"{name} wrong: {before['wrong']} -> {now['wrong']}")
+    assert not regressions, regressions
