@@ -37,7 +37,14 @@ from connectors.email import escalation
 from connectors.email import state as email_state
 from connectors.email.compose import ComposeError, compose_reply
 from connectors.email.headers import normalise_message_id, raw_header
-from connectors.email.imap import ImapError, ImapSession, MailboxStatus, batches, tls_context
+from connectors.email.imap import (
+    WINDOW,
+    ImapError,
+    ImapSession,
+    MailboxStatus,
+    batches,
+    tls_context,
+)
 from connectors.email.mailthread import subject_ticket_ref, thread_candidates
 from connectors.email.parse import ParsedMail, parse_message
 from connectors.email.smtp import SmtpSender
@@ -112,6 +119,8 @@ class EmailConnector:
         self.domain = self.settings.address.rpartition("@")[2].lower()
         self._health = _Health()
         self._task: asyncio.Task[None] | None = None
+        #: The current session got as far as SELECT (resets the reconnect backoff).
+        self._selected = False
         self._escalation: asyncio.Task[None] | None = None
         self._alarms: asyncio.Queue[dict[str, Any]] | None = None
         #: Set after every completed sync (tests and the benchmark wait on it).
@@ -171,7 +180,7 @@ class EmailConnector:
         """Forever: connect, catch up, wait for news; on any failure back off and reconnect."""
         delay = self.tuning.reconnect_min
         while True:
-            before = self._health.last_success
+            self._selected = False
             try:
                 await self._session()
             except _TRANSIENT as exc:
@@ -179,8 +188,11 @@ class EmailConnector:
             except Exception as exc:  # a bug must not stop the inbox silently (chatwoot#6604)
                 self._failed(f"{type(exc).__name__}: {exc}")
                 log.exception("email.imap.crashed")
-            if self._health.last_success != before:
-                delay = self.tuning.reconnect_min  # that session worked: a blip, retry soon
+            if self._selected:
+                # The server let us in and selected the mailbox: a blip (a cut, a restart
+                # mid-backlog), not an outage, so retry soon rather than after the backoff
+                # a complete sync alone used to reset.
+                delay = self.tuning.reconnect_min
             log.warning("email.imap.reconnecting", delay=delay, error=self._health.last_error)
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.tuning.reconnect_max)
@@ -200,6 +212,7 @@ class EmailConnector:
         )
         try:
             self._health.connected = True
+            self._selected = True
             if self.settings.after_ingest == "move":
                 await session.ensure_mailbox(self.settings.processed_mailbox)
             # A catch-up after every (re)connect: whatever arrived meanwhile, however much
@@ -221,17 +234,27 @@ class EmailConnector:
             session.abort()
 
     async def _sync(self, session: ImapSession, status: MailboxStatus) -> None:
-        """Take in every mail above the saved position, one commit at a time."""
-        last_uid = await self._position(status)
-        pending = await session.pending(last_uid)
-        for batch in batches(pending):
-            bodies = await session.fetch(batch)
-            for uid in batch:
-                raw = bodies.get(uid)
-                if raw is not None and await self._process(raw, status.uidvalidity, uid):
-                    await self._done_on_server(session, uid)
-                # Only now: a crash before this line fetches the mail again (deduplicated).
-                await self._advance(status.uidvalidity, uid)
+        """Take in every mail above the saved position, one commit at a time.
+
+        UIDs are listed `WINDOW` at a time up to the newest mail, and the newest is asked
+        again at the end, so mail that arrived during a long catch-up is taken in too.
+        """
+        cursor = await self._position(status)
+        while (newest := await session.highest_uid()) > cursor:
+            while cursor < newest:
+                upto = min(cursor + WINDOW, newest)
+                for batch in batches(await session.pending(cursor, upto)):
+                    bodies = await session.fetch(batch)
+                    for uid in batch:
+                        raw = bodies.get(uid)
+                        if raw is not None and await self._process(raw, status.uidvalidity, uid):
+                            await self._done_on_server(session, uid)
+                        # Only now: a crash before this line fetches it again (deduplicated).
+                        await self._advance(status.uidvalidity, uid)
+                if (self._health.last_uid or 0) < upto:
+                    # UIDs only grow: nothing can appear at or below `upto` any more.
+                    await self._advance(status.uidvalidity, upto)
+                cursor = upto
         self._health.last_success = utcnow()
         self.synced.set()
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import re
 import ssl
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import aioimaplib
 
@@ -25,10 +26,18 @@ _UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
 _UIDNEXT = re.compile(rb"\[UIDNEXT (\d+)\]")
 _FETCH_UID = re.compile(rb"\bUID (\d+)")
 _FETCH_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
+_FETCH_FLAGS = re.compile(rb"\bFLAGS \(([^)]*)\)")
+#: UIDs listed per UID FETCH of sizes: aioimaplib parses each answer line in one more
+#: level of recursion, so an unbounded `n:*` over a backlog of ~1,000 mails raises
+#: RecursionError inside its reader and the command never ends (issue 11).
+WINDOW = 200
 #: Mails fetched per UID FETCH: bounded by count and by size, so a run of 10 MB mails is
 #: never held in memory together.
 BATCH_COUNT = 50
 BATCH_BYTES = 8 * 1024 * 1024
+
+
+T = TypeVar("T")
 
 
 class ImapError(Exception):
@@ -49,6 +58,7 @@ class Pending:
 
     uid: int
     size: int
+    seen: bool = False
 
 
 def quote_mailbox(name: str) -> str:
@@ -67,92 +77,132 @@ def tls_context(security: str) -> ssl.SSLContext | None:
 class ImapSession:
     """A logged-in session with `mailbox` selected. Open with `connect`, end with `close`."""
 
-    def __init__(self, client: aioimaplib.IMAP4, mailbox: str) -> None:
+    def __init__(self, client: aioimaplib.IMAP4, mailbox: str, timeout: float) -> None:
         self.client = client
         self.mailbox = mailbox
-        #: Set by the transport when the connection goes away, so IDLE does not wait forever.
+        #: Seconds any one command may take before the session is declared dead.
+        self.timeout = timeout
+        #: Set when the connection goes away or the server says BYE: every wait ends at once.
         self.lost = asyncio.Event()
+        self.lost_reason = ""
+        _watch_bye(client, self)
+
+    def _lose(self, reason: str) -> None:
+        if not self.lost.is_set():
+            self.lost_reason = reason
+            self.lost.set()
 
     @classmethod
     async def connect(
         cls, settings: EmailSettings, *, ssl_context: ssl.SSLContext | None, command_timeout: float
     ) -> tuple[ImapSession, MailboxStatus]:
         """Connect, log in and select; raise `ImapError`, `OSError` or `TimeoutError`."""
-        lost = asyncio.Event()
+        sessions: list[ImapSession] = []
         client = aioimaplib.IMAP4(
             host=settings.imap_host,
             port=settings.imap_port,
             timeout=command_timeout,
-            conn_lost_cb=lambda _exc: lost.set(),
+            conn_lost_cb=lambda exc: sessions[0]._lose(f"connection lost ({exc or 'EOF'})"),
             ssl_context=ssl_context,
         )
-        session = cls(client, settings.mailbox)
-        session.lost = lost
+        session = cls(client, settings.mailbox, command_timeout)
+        sessions.append(session)
         try:
-            await client.wait_hello_from_server()
-            _check(
-                await client.login(settings.imap_user, settings.imap_password.get_secret_value()),
-                "LOGIN",
-            )
+            await session._wait("greeting", client.wait_hello_from_server())
+            await session._command("LOGIN", client.login(
+                settings.imap_user, settings.imap_password.get_secret_value()))
             status = await session.select()
         except BaseException:
             session.abort()
             raise
         return session, status
 
+    async def _wait(self, what: str, step: Awaitable[T]) -> T:
+        """One step of the session, given up at once when the connection is lost or the
+        server says BYE, and after `timeout` seconds: a hang or a cut mid-command becomes
+        an error the caller reconnects on, never a silent wait (issue 11)."""
+        task = asyncio.ensure_future(step)
+        lost = asyncio.ensure_future(self.lost.wait())
+        try:
+            await asyncio.wait({task, lost}, timeout=self.timeout,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            lost.cancel()
+            if not task.done():
+                task.cancel()
+        if task.cancelled() or not task.done():
+            if self.lost.is_set():
+                raise ImapError(f"{what}: {self.lost_reason}")
+            raise TimeoutError(f"{what}: no answer within {self.timeout:g} s")
+        return task.result()
+
+    async def _command(self, what: str, step: Awaitable[aioimaplib.Response]
+                       ) -> aioimaplib.Response:
+        return _check(await self._wait(what, step), what)
+
     async def select(self) -> MailboxStatus:
-        response = _check(await self.client.select(quote_mailbox(self.mailbox)), "SELECT")
+        response = await self._command("SELECT", self.client.select(quote_mailbox(self.mailbox)))
         validity = _search(_UIDVALIDITY, response.lines)
         uidnext = _search(_UIDNEXT, response.lines)
         if validity is None:
             raise ImapError(f"SELECT {self.mailbox!r} gave no UIDVALIDITY")
         if uidnext is None:  # optional before RFC 9051; STATUS always has it
-            status = _check(
-                await self.client.status(quote_mailbox(self.mailbox), "(UIDNEXT)"), "STATUS"
-            )
+            status = await self._command(
+                "STATUS", self.client.status(quote_mailbox(self.mailbox), "(UIDNEXT)"))
             uidnext = _search(re.compile(rb"UIDNEXT (\d+)"), status.lines) or 1
         return MailboxStatus(validity, uidnext, aioimaplib.extract_exists(response) or 0)
 
-    async def pending(self, last_uid: int) -> list[Pending]:
-        """Mails with a UID above `last_uid`, oldest first, with their sizes."""
-        response = _check(
-            await self.client.uid("fetch", f"{last_uid + 1}:*", "(UID RFC822.SIZE)"), "UID FETCH"
-        )
-        found: dict[int, int] = {}
+    async def highest_uid(self) -> int:
+        """The UID of the newest mail now, 0 for an empty mailbox (`*`, RFC 3501 §6.4.8)."""
+        response = await self._command("UID FETCH *", self.client.uid("fetch", "*", "(UID)"))
+        uids = [_search(_FETCH_UID, [line]) for line in response.lines
+                if isinstance(line, bytes) and b"FETCH (" in line]
+        return max((uid for uid in uids if uid is not None), default=0)
+
+    async def pending(self, after: int, upto: int) -> list[Pending]:
+        """Mails with a UID in `after+1..upto`, oldest first, with size and \\Seen flag.
+
+        The caller keeps `upto - after` at most `WINDOW`: see there.
+        """
+        response = await self._command("UID FETCH", self.client.uid(
+            "fetch", f"{after + 1}:{upto}", "(UID FLAGS RFC822.SIZE)"))
+        found: dict[int, Pending] = {}
         for line in response.lines:
             if not isinstance(line, bytes):
                 continue
             uid, size = _search(_FETCH_UID, [line]), _search(_FETCH_SIZE, [line])
-            # "n:*" also matches the highest UID when it is below n (RFC 3501 §6.4.8).
-            if uid is not None and size is not None and uid > last_uid:
-                found[uid] = size
-        return [Pending(uid, found[uid]) for uid in sorted(found)]
+            flags = _FETCH_FLAGS.search(line)
+            if uid is not None and size is not None and after < uid <= upto:
+                found[uid] = Pending(uid, size, bool(flags and b"\\Seen" in flags.group(1)))
+        return [found[uid] for uid in sorted(found)]
 
     async def fetch(self, uids: list[int]) -> dict[int, bytes]:
         """The raw bytes of each mail (BODY.PEEK[]: reading does not set \\Seen).
 
         A UID missing from the answer was expunged meanwhile; the caller skips it.
         """
-        response = _check(
-            await self.client.uid("fetch", _uid_set(uids), "(UID BODY.PEEK[])"), "UID FETCH"
-        )
+        response = await self._command(
+            "UID FETCH", self.client.uid("fetch", _uid_set(uids), "(UID BODY.PEEK[])"))
         return dict(_literals(response.lines))
 
     async def mark_seen(self, uid: int) -> None:
-        _check(await self.client.uid("store", str(uid), "+FLAGS.SILENT (\\Seen)"), "UID STORE")
+        await self._command("UID STORE",
+                            self.client.uid("store", str(uid), "+FLAGS.SILENT (\\Seen)"))
 
     async def move(self, uid: int, target: str) -> None:
         """RFC 6851 MOVE, or COPY + \\Deleted + UID EXPUNGE (RFC 4315) without it."""
         if self.client.has_capability("MOVE"):
-            _check(await self.client.uid("move", str(uid), quote_mailbox(target)), "UID MOVE")
+            await self._command("UID MOVE",
+                                self.client.uid("move", str(uid), quote_mailbox(target)))
             return
-        _check(await self.client.uid("copy", str(uid), quote_mailbox(target)), "UID COPY")
-        _check(await self.client.uid("store", str(uid), "+FLAGS.SILENT (\\Deleted)"), "UID STORE")
-        _check(await self.client.uid("expunge", str(uid)), "UID EXPUNGE")
+        await self._command("UID COPY", self.client.uid("copy", str(uid), quote_mailbox(target)))
+        await self._command("UID STORE",
+                            self.client.uid("store", str(uid), "+FLAGS.SILENT (\\Deleted)"))
+        await self._command("UID EXPUNGE", self.client.uid("expunge", str(uid)))
 
     async def ensure_mailbox(self, name: str) -> None:
         """Create `name` if missing (the target of `after_ingest = "move"`)."""
-        response = await self.client.create(quote_mailbox(name))
+        response = await self._wait("CREATE", self.client.create(quote_mailbox(name)))
         if response.result != "OK" and b"ALREADYEXISTS" not in b" ".join(
             line for line in response.lines if isinstance(line, bytes)
         ):
@@ -165,13 +215,14 @@ class ImapSession:
     async def idle(self, renew: float, watchdog: float) -> bool:
         """Wait in IDLE (RFC 2177) until the mailbox changes or `renew` seconds pass.
 
-        Returns True when the server reported a change. The whole exchange runs under a
-        watchdog: `idle_start` can hang forever when the server answers `* BYE`
-        (aioimaplib#110), and a silently dropped connection would otherwise never wake us.
+        Returns True when the server reported a change. A lost connection or `* BYE` (a
+        server shutting down) ends the wait at once with `ImapError`; DONE is only sent on
+        a live session and its answer awaited like any command. The whole exchange also
+        runs under a watchdog: a silently dropped connection sends no signal at all, and
+        `idle_start` can hang when the server answers `* BYE` (aioimaplib#110).
         """
         async with asyncio.timeout(renew + watchdog):
-            idle = await self.client.idle_start(timeout=renew)
-            changed = False
+            idle = await self._wait("IDLE", self.client.idle_start(timeout=renew))
             try:
                 push = asyncio.ensure_future(self.client.wait_server_push(timeout=renew + 1))
                 lost = asyncio.ensure_future(self.lost.wait())
@@ -181,18 +232,18 @@ class ImapSession:
                     lost.cancel()
                     if not push.done():
                         push.cancel()
+                lines = (push.result() if push.done() and not push.cancelled()
+                         and push.exception() is None else [])
+                if isinstance(lines, list) and any(_BYE.search(bytes(line)) for line in lines):
+                    self._lose("server said BYE during IDLE")
                 if self.lost.is_set():
-                    raise ImapError("connection lost during IDLE")
-                lines = push.result() if not push.cancelled() and push.exception() is None else []
-                if isinstance(lines, list):
-                    if any(_BYE.search(bytes(line)) for line in lines):
-                        raise ImapError("server said BYE during IDLE")
-                    changed = any(_CHANGED.search(bytes(line)) for line in lines)
+                    raise ImapError(f"IDLE: {self.lost_reason}")
+                return isinstance(lines, list) and any(_CHANGED.search(bytes(line))
+                                                       for line in lines)
             finally:
                 if self.client.has_pending_idle() and not self.lost.is_set():
                     self.client.idle_done()
-                    await idle
-            return changed
+                    await self._wait("DONE", idle)
 
     def abort(self) -> None:
         """Drop the connection now, also when it is still being opened."""
@@ -205,6 +256,22 @@ class ImapSession:
         # An IDLE interrupted inside `idle_start` leaves its helper tasks waiting forever.
         for task in (*self.client.tasks, *self.client.protocol.tasks):
             task.cancel()
+
+
+def _watch_bye(client: aioimaplib.IMAP4, session: ImapSession) -> None:
+    """Tell `session` when the server says `* BYE` (RFC 3501 §7.1.5: it is closing the
+    connection), whatever command is running: the pending command would otherwise wait
+    for a tagged answer that never comes. aioimaplib has no hook, so its untagged-line
+    handler is wrapped on this one client."""
+    protocol = client.protocol
+    handle = protocol._untagged_response
+
+    def untagged(line: bytes) -> object:
+        if _BYE.search(line[1:] if line.startswith(b"*") else line):
+            session._lose("server said BYE: " + line.decode("utf-8", "replace")[:200])
+        return handle(line)
+
+    protocol._untagged_response = untagged  # type: ignore[method-assign]
 
 
 def _check(response: aioimaplib.Response, command: str) -> aioimaplib.Response:
