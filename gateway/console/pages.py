@@ -6,19 +6,24 @@ token in a form, and no handler has to pass them by hand.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from gateway.keys import SETTINGS
 from gateway.models import Operator
 from gateway.routing import DEFAULT_CAPACITY
 
 TEMPLATES = Path(__file__).parent / "templates"
+UTC_ZONE = ZoneInfo("UTC")
 ENV: web.AppKey[jinja2.Environment] = web.AppKey("console_templates", jinja2.Environment)
 
 
@@ -35,8 +40,13 @@ class Session:
 SESSION: web.RequestKey[Session] = web.RequestKey("console_session", Session)
 
 
-def when(moment: datetime) -> str:
-    """Timestamps are shown in UTC, to the minute; the full value is in `<time datetime>`."""
+def when(moment: datetime, zone: ZoneInfo = UTC_ZONE) -> str:
+    """A moment in the desk's time zone, to the minute, with the zone's abbreviation
+    ("2026-03-02 14:05 CET"): the desk works in local time. `utc` is its tooltip."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
@@ -49,7 +59,16 @@ def setup(app: web.Application) -> None:
                          autoescape=True, default_helpers=False, trim_blocks=True,
                          lstrip_blocks=True,
                          undefined=jinja2.StrictUndefined,
-                         filters={"when": when, "iso": iso})
+                         filters=_filters(desk_zone(app)))
+
+
+def _filters(zone: ZoneInfo) -> dict[str, Callable[..., str]]:
+    return {"when": partial(when, zone=zone), "utc": utc, "iso": iso}
+
+
+def desk_zone(app: web.Application) -> ZoneInfo:
+    """The desk calendar's time zone (`[calendar] timezone`), in which pages show times."""
+    return ZoneInfo(app[SETTINGS].calendar.timezone)
 
 
 def page(request: web.Request, template: str, context: dict[str, Any] | None = None,

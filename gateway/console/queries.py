@@ -59,22 +59,41 @@ async def conversations_by_id(store: Store, ids: Collection[int]) -> dict[int, C
     return {row["id"]: codec.conversation(row) for row in rows}
 
 
-async def tickets_of_customer(store: Store, customer_id: int) -> list[Ticket]:
-    """Every ticket of a customer, newest first (the caller filters by access)."""
-    rows = await store.db.fetchall(
-        "SELECT * FROM tickets WHERE customer_id = ? ORDER BY id DESC", customer_id
-    )
-    return [codec.ticket(row) for row in rows]
+#: The customer card lists at most this many tickets and conversations per page.
+CARD_SIZE = 20
 
 
-async def conversations_of_customer(store: Store, customer_id: int) -> list[PastConversation]:
-    """The customer's conversations on every channel, newest first, with their size."""
+async def tickets_of_customer(store: Store, customer_id: int, *, exclude: int,
+                              queues: tuple[str, ...] | None, page: int = 1,
+                              size: int = CARD_SIZE) -> tuple[list[Ticket], int]:
+    """One page of a customer's other tickets, newest first, and how many there are; only
+    those of `queues` (None: all), so an agent's card never mentions another team's."""
+    sql = " FROM tickets WHERE customer_id = ? AND id <> ?"
+    args: list[object] = [customer_id, exclude]
+    if queues is not None:
+        if not queues:
+            return [], 0
+        sql += f" AND queue IN ({_marks(queues)})"
+        args += queues
+    counted = await store.db.fetchone("SELECT COUNT(*) AS n" + sql, *args)
+    rows = await store.db.fetchall("SELECT *" + sql + " ORDER BY id DESC LIMIT ? OFFSET ?",
+                                   *args, size, (page - 1) * size)
+    return [codec.ticket(row) for row in rows], int(counted["n"]) if counted else 0
+
+
+async def conversations_of_customer(store: Store, customer_id: int,
+                                    size: int = CARD_SIZE) -> tuple[list[PastConversation], int]:
+    """The customer's latest conversations on every channel with their size, and how many
+    there are in all."""
+    counted = await store.db.fetchone(
+        "SELECT COUNT(*) AS n FROM conversations WHERE customer_id = ?", customer_id)
     rows = await store.db.fetchall(
         "SELECT c.*, (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id)"
-        " AS message_count FROM conversations c WHERE c.customer_id = ? ORDER BY c.id DESC",
-        customer_id,
+        " AS message_count FROM conversations c WHERE c.customer_id = ? ORDER BY c.id DESC"
+        " LIMIT ?", customer_id, size,
     )
-    return [PastConversation(codec.conversation(row), int(row["message_count"])) for row in rows]
+    return ([PastConversation(codec.conversation(row), int(row["message_count"]))
+             for row in rows], int(counted["n"]) if counted else 0)
 
 
 async def deliveries(store: Store, conversation_id: int) -> dict[int, Delivery]:

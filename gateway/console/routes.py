@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.console import alerts, canned, filters, listing, queries, views
+from gateway.console import alerts, canned, filters, listing, queries, queue_views, views
 from gateway.console import sla as console_sla
 from gateway.console.guard import PREFIX, Refused, safe_next
 from gateway.console.pages import SESSION, page
@@ -73,6 +73,7 @@ async def ticket_list(request: web.Request) -> web.StreamResponse:
     rows = await views.ticket_rows(store, found.tickets, slas)
     return page(request, "tickets.html", {
         "rows": rows, "found": found, "offered": offered, "chosen": chosen,
+        "views": await queue_views.view_links(store, operator, request.query, now),
         "sort": sort, "sorts": {k: label for k, (label, _) in listing.SORTS.items()},
         "pager": filters.pager(request.query, found),
         "filtered": any(chosen.values()), "assignees": filters.ASSIGNEES,
@@ -146,7 +147,11 @@ def _ticket_id(request: web.Request) -> int:
 async def ticket_page(request: web.Request) -> web.StreamResponse:
     ticket_id = _ticket_id(request)
     operator, service = request[SESSION].operator, request.app[TICKETS]
-    view = await views.ticket_page(service, operator, ticket_id, request.app[SETTINGS])
+    raw = request.query.get("history", "").strip() or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= filters.MAX_PAGE:
+        raise Refused(400, "The history page must be a number.")
+    view = await views.ticket_page(service, operator, ticket_id, request.app[SETTINGS],
+                                   history_page=int(raw))
     ticket = view.ticket
     return page(request, "ticket.html", {
         "view": view, "done": DONE.get(request.query.get("done", "")),

@@ -10,19 +10,20 @@ import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
 from gateway.attachments import AttachmentMeta, attachments_of
 from gateway.console import queries
 from gateway.console.canned import language_of
-from gateway.console.pages import when
+from gateway.console.pages import UTC_ZONE, when
 from gateway.console.sla import RowSla, TicketSla, ticket_sla
 from gateway.markdown import to_safe_html
 from gateway.models import Conversation, Customer, Event, Message, Operator, Ticket, utcnow
 from gateway.settings import Settings
 from gateway.store import Store, codec
-from gateway.tickets import TicketService, can_see
+from gateway.tickets import TicketService
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,11 @@ class Profile:
     channel: str
     conversations: list[queries.PastConversation]
     tickets: list[HistoryItem]
+    conversations_total: int = 0
+    #: All the other tickets the operator may see, of which `tickets` is one page.
+    tickets_total: int = 0
+    history_page: int = 1
+    history_pages: int = 1
 
 
 @dataclass(frozen=True)
@@ -280,7 +286,7 @@ def attempts(raw: list[dict[str, Any]]) -> list[Attempt]:
 _HIDDEN_DETAILS = frozenset({"message_id", "outbox_id"})
 
 
-def _detail(key: str, value: Any, names: dict[int, str]) -> str:
+def _detail(key: str, value: Any, names: dict[int, str], zone: ZoneInfo) -> str:
     if isinstance(value, dict) and set(value) == {"from", "to"}:
         before, after = value["from"], value["to"]
         if key == "assignee_id":
@@ -291,33 +297,41 @@ def _detail(key: str, value: Any, names: dict[int, str]) -> str:
         return f"{key}: {', '.join(str(v) for v in value)}"
     if key == "due" and isinstance(value, str):
         with contextlib.suppress(ValueError):
-            return f"due: {when(codec.parse_ts(value))}"
+            return f"due: {when(codec.parse_ts(value), zone)}"
     return f"{key}: {value}"
 
 
-def audit_item(event: Event, names: dict[int, str]) -> AuditItem:
+def audit_item(event: Event, names: dict[int, str], zone: ZoneInfo = UTC_ZONE) -> AuditItem:
     data = dict(event.data)
     note = str(data.pop("text", "")) if event.type == "ticket.note" else None
-    details = [_detail(k, v, names) for k, v in data.items()
+    details = [_detail(k, v, names, zone) for k, v in data.items()
                if k not in _HIDDEN_DETAILS and v not in (None, "", [], {})]
     return AuditItem(created_at=event.created_at, actor=event.actor,
                      label=event_label(event.type), details=details, note=note)
 
 
 async def _profile(store: Store, operator: Operator, ticket: Ticket,
-                   conversation: Conversation) -> Profile:
+                   conversation: Conversation, history_page: int = 1) -> Profile:
+    """The customer card, bounded: a customer with 300 tickets gets a page of 20 of them."""
     customer = await store.get_customer(ticket.customer_id)
     assert customer is not None  # tickets reference customers (foreign key)
-    conversations = await queries.conversations_of_customer(store, customer.id)
+    conversations, conversations_total = await queries.conversations_of_customer(
+        store, customer.id)
+    queues = None if operator.role in ("supervisor", "admin") else operator.queues
+    others, total = await queries.tickets_of_customer(store, customer.id, exclude=ticket.id,
+                                                      queues=queues, page=history_page)
     channels = {c.conversation.id: c.conversation.channel for c in conversations}
-    history = [
-        HistoryItem(id=t.id, subject=t.subject, status=t.status,
-                    channel=channels.get(t.conversation_id, "?"), created_at=t.created_at)
-        for t in await queries.tickets_of_customer(store, customer.id)
-        if t.id != ticket.id and can_see(operator, t)
-    ]
+    missing = {t.conversation_id for t in others} - set(channels)
+    channels.update({k: c.channel for k, c in
+                     (await queries.conversations_by_id(store, missing)).items()})
+    history = [HistoryItem(id=t.id, subject=t.subject, status=t.status,
+                           channel=channels.get(t.conversation_id, "?"), created_at=t.created_at)
+               for t in others]
     return Profile(customer=customer, channel=conversation.channel,
-                   conversations=conversations, tickets=history)
+                   conversations=conversations, tickets=history,
+                   conversations_total=conversations_total, tickets_total=total,
+                   history_page=history_page,
+                   history_pages=max(1, -(-total // queries.CARD_SIZE)))
 
 
 async def _transcript(store: Store, conversation: Conversation, ticket: Ticket) -> list[Entry]:
@@ -340,7 +354,7 @@ async def _transcript(store: Store, conversation: Conversation, ticket: Ticket) 
 
 
 async def ticket_page(service: TicketService, operator: Operator, ticket_id: int,
-                      settings: Settings | None = None) -> TicketPage:
+                      settings: Settings | None = None, history_page: int = 1) -> TicketPage:
     """Everything the ticket page shows; `AccessDenied`/`LookupError` before anything is read.
 
     With `settings`, also the SLA clocks as of now."""
@@ -356,13 +370,15 @@ async def ticket_page(service: TicketService, operator: Operator, ticket_id: int
     events = {e.id: e for e in trail}
     events.update({e.id: e for e in await store.events(conversation_id=conversation.id)
                    if e.ticket_id is None})
-    profile = await _profile(store, operator, ticket, conversation)
+    profile = await _profile(store, operator, ticket, conversation, history_page)
     return TicketPage(
         ticket=ticket, conversation=conversation,
         assignee=names.get(ticket.assignee_id, "–") if ticket.assignee_id else "nobody",
         transcript=transcript, attempts=attempts(ticket.bot_attempts),
         profile=profile,
-        audit=[audit_item(events[k], names) for k in sorted(events)],
+        audit=[audit_item(events[k], names,
+                          ZoneInfo(settings.calendar.timezone) if settings else UTC_ZONE)
+               for k in sorted(events)],
         sla=ticket_sla(settings, ticket, trail, utcnow()) if settings is not None else None,
         language=(language_of(settings, ticket, conversation.language, profile.customer)
                   if settings is not None else ticket.language or "en"),

@@ -153,6 +153,19 @@ ALTER TABLE customers ADD COLUMN number TEXT;
 ALTER TABLE conversations ADD COLUMN verified_number TEXT;
 """,
     ),
+    (
+        4,
+        # A customer card, a customer's identities and a conversation's deliveries read by
+        # customer or conversation: without these, each read scans the whole table. Mine
+        # (assignee) and the SLA alerts read an operator's tickets in work.
+        """
+CREATE INDEX tickets_customer ON tickets (customer_id, id);
+CREATE INDEX tickets_assignee ON tickets (assignee_id, status);
+CREATE INDEX conversations_customer ON conversations (customer_id, id);
+CREATE INDEX identities_customer ON identities (customer_id);
+CREATE INDEX outbox_conversation ON outbox (conversation_id)
+""",
+    ),
 )
 
 

@@ -45,15 +45,16 @@ async def test_customer_to_operator_and_back(base_url: str, browser: Browser,
     await say(chat, "I want to talk to a person")
     await expect(chat.locator('.hgw-bot[data-kind="handoff"]')).to_be_visible()
 
-    # The ticket shows up in the open console by itself (WebSocket signal, no reload).
-    row = console.locator("tbody tr", has_text="I want to talk to a person")
+    # The ticket shows up in the open console by itself (WebSocket signal, no reload), under
+    # what the customer wanted to know rather than their request for a person.
+    row = console.locator("tbody tr", has_text="How long does delivery take?")
     await expect(row).to_be_visible()
     await expect(row).to_contain_text("webchat")
     assert await console.evaluate("window.__notReloaded") is True
 
     await row.get_by_role("link").click()
     await expect(console.get_by_role("heading", level=1)).to_contain_text(
-        "I want to talk to a person")
+        "How long does delivery take?")
     transcript = console.locator("#transcript")
     await expect(transcript.locator(".msg-customer .msg-body").first).to_have_text(
         "How long does delivery take?")

@@ -25,13 +25,15 @@ def csrf_of(html: str) -> str:
 
 
 async def bulk_tickets(store: Store, count: int, prefix: str, *, queue: str = "general",
-                       priority: str = "P3") -> list[int]:
-    """`count` tickets of as many API customers, straight through the store (a desk's
-    backlog is set up, not clicked together); their numbers, oldest first."""
+                       priority: str = "P3", email: str | None = None) -> list[int]:
+    """`count` tickets of as many API customers (or of the one with `email`), straight
+    through the store (a desk's backlog is set up, not clicked together); their numbers,
+    oldest first."""
     ids = []
     for i in range(count):
         address = f"{prefix}-{i}"
-        customer = await store.resolve_customer(Identity("api", address, f"Customer {address}"))
+        customer = await store.resolve_customer(
+            Identity("api", address, f"Customer {address}", email))
         conversation = await store.conversation_for(ConversationKey("api", address),
                                                     customer.id, "en")
         ticket = await store.create_ticket(conversation, queue=queue, priority=priority,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from datetime import UTC
+from zoneinfo import ZoneInfo
 
 from aiohttp.test_utils import TestClient
 from console_helpers import AGENT_PASSWORD, Handoff, Login
@@ -58,3 +60,19 @@ async def test_saving_the_fields_unchanged_writes_nothing_and_the_trail_reads_as
     assert "Details corrected" in trail and "ticket.updated" not in trail
     assert "category: not set → assistance" in trail and "None" not in trail
     assert not re.search(r"priority: P3 → P3", trail)
+
+
+async def test_times_are_shown_in_the_desk_time_zone_with_utc_in_the_tooltip(
+    client: TestClient, login: Login, handoff: Handoff
+) -> None:
+    ticket_id = (await handoff())["ticket_id"]
+    ticket = await client.app[STORE].get_ticket(ticket_id)
+    assert ticket is not None
+    await login()
+    page = await (await client.get(f"/console/tickets/{ticket_id}")).text()
+    local = ticket.created_at.astimezone(ZoneInfo("Europe/Brussels"))
+    shown = local.strftime("%Y-%m-%d %H:%M %Z")  # CET or CEST
+    utc = ticket.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    assert f'title="{utc}">{shown}</time>' in page
+    listed = await (await client.get("/console")).text()
+    assert f"{shown} ({utc})" in listed

@@ -51,9 +51,18 @@ async def test_breached_tickets_beyond_the_200_newest_are_listed_counted_and_pag
     assert "230 open tickets" in html and "showing 1–50" in html
     first = _listed(html)
     assert first == sorted(tickets, reverse=True)[:50]
+    # The views, with true counts, in the navigation; the one shown is marked.
+    nav = html[html.index('id="views"'):html.index("</nav>", html.index('id="views"'))]
+    counts = dict(re.findall(r'>([A-Z][a-z ]+) <span class="count-badge">([\d,]+)<', nav))
+    assert counts == {"My tickets": "0", "Unassigned": "230", "Due soon": "0",
+                      "Breached": "3", "Pending": "0", "Recently solved": "0",
+                      "All open": "230"}
+    assert 'href="/console" aria-current="page">All open' in nav
 
-    breached = await (await client.get("/console", params={"sla": "breached"})).text()
+    breached = await (await client.get("/console", params={"sla": "breached",
+                                                            "sort": "due"})).text()
     assert sorted(_listed(breached)) == old
+    assert 'aria-current="page">Breached' in breached
     assert "3 tickets match the filters" in breached
     assert "0 tickets" in await (await client.get("/console", params={
         "sla": "breached", "queue": "sales"})).text()
@@ -118,3 +127,31 @@ async def test_an_agent_sees_her_own_alarms_behind_everyone_elses_breaches_first
     shown = _alerts(page)
     assert len(shown) == 10 and [n for _, n in shown[:2]] == sorted(breached, reverse=True)
     assert "and 203 more tickets in alarm." in page
+
+
+async def test_the_customer_card_of_a_busy_customer_is_paged_and_scoped(
+    client: TestClient, login: Login, make_operator: MakeOperator
+) -> None:
+    store = client.app[STORE]
+    general = await bulk_tickets(store, 45, "busy", email="busy@example.be")
+    sales = await bulk_tickets(store, 3, "busy-sales", queue="sales", email="busy@example.be")
+    current = general[-1]
+    await login()
+    page = await (await client.get(f"/console/tickets/{current}")).text()
+    card = page[page.index('id="history"'):]
+    card = card[:card.index("</nav>")]
+    listed = [int(n) for n in re.findall(r'href="/console/tickets/(\d+)"', card)]
+    assert listed == sorted(general[:-1] + sales, reverse=True)[:20]
+    assert "Other tickets (47)" in page and "The latest 20 of 48 conversations." in page
+    last = await (await client.get(f"/console/tickets/{current}", params={"history": "3"})).text()
+    card = last[last.index('id="history"'):last.index("</nav>", last.index('id="history"'))]
+    assert [int(n) for n in re.findall(r'href="/console/tickets/(\d+)"', card)] == \
+        sorted(general[:-1] + sales, reverse=True)[40:]
+    assert (await client.get(f"/console/tickets/{current}", params={"history": "x"})).status \
+        == 400
+
+    await make_operator("gina", queues=["general"])
+    await login("gina", AGENT_PASSWORD)
+    mine = await (await client.get(f"/console/tickets/{current}")).text()
+    assert "Other tickets (44)" in mine
+    assert not any(f'href="/console/tickets/{n}"' in mine for n in sales)

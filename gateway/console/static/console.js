@@ -1,5 +1,5 @@
 // helpdesk-gateway operator console: keep the open page current without reloading it, and
-// offer the knowledge base's answers for the reply box.
+// offer the knowledge base's answers for the reply box (inserted at the cursor).
 // /console/ws only says "something changed"; the page then fetches itself and swaps the
 // regions marked data-live, so everything shown passes the same access checks as a load.
 // Nothing here builds HTML from data: text goes in through textContent only.
@@ -88,6 +88,17 @@
       });
   }
 
+  // A wave of signals (an SLA alarm wave, a bulk change) becomes one refresh: wait for a
+  // quiet moment, but never more than a few seconds after the first signal.
+  var quiet = null, first = 0, QUIET_MS = 400, MAX_WAIT_MS = 3000;
+  function soon() {
+    var now = Date.now();
+    if (quiet === null) first = now;
+    clearTimeout(quiet);
+    var wait = Math.max(0, Math.min(QUIET_MS, first + MAX_WAIT_MS - now));
+    quiet = setTimeout(function () { quiet = null; refresh(); }, wait);
+  }
+
   function connect() {
     if (gone) return;
     var ws = new WebSocket(url);
@@ -97,7 +108,7 @@
       refresh(); // catch up on whatever changed while the socket was not there
     };
     ws.onmessage = function (event) {
-      if (JSON.parse(event.data).type === "changed") refresh();
+      if (JSON.parse(event.data).type === "changed") soon();
     };
     ws.onclose = function () {
       show(gone ? "offline" : "reconnecting…", false);
@@ -158,13 +169,30 @@
         (words.length ? " match" : "");
     }
 
+    // Where the operator's cursor is in the reply box (a textarea keeps its selection while
+    // the search box has the focus); never touched: the end of the draft.
+    var touched = false;
+    if (reply) {
+      ["focus", "keyup", "mouseup", "select"].forEach(function (name) {
+        reply.addEventListener(name, function () { touched = true; });
+      });
+    }
+
+    // The answer goes in at the cursor (replacing only a selection): the draft is kept.
     function use(answer) {
       if (!reply) return;
-      reply.value = answer.answer;
+      var draft = reply.value;
+      var start = touched ? reply.selectionStart : draft.length;
+      var end = touched ? reply.selectionEnd : draft.length;
+      var before = draft.slice(0, start), after = draft.slice(end);
+      var text = (before && !/\n\s*$/.test(before) ? "\n\n" : "") + answer.answer +
+        (after && !/^\s*\n/.test(after) ? "\n\n" : "");
       reply.focus();
-      reply.setSelectionRange(0, 0);
-      reply.scrollTop = 0;
-      note.textContent = "Inserted “" + answer.title + "” into the reply box. Edit it, then send.";
+      reply.setRangeText(text, start, end, "end");
+      touched = true;
+      note.textContent = "Inserted “" + answer.title + "” " +
+        (draft.trim() ? "at the cursor; your draft is kept." : "into the reply box.") +
+        " Edit it, then send.";
     }
 
     fetch(box.dataset.answers, { credentials: "same-origin", cache: "no-store" })

@@ -1,0 +1,61 @@
+"""The list's named views (My tickets, Unassigned, Due soon, Breached…) with true counts.
+
+A view is a bookmark of filters and a sort (`?assignee=me&sort=due`), so there is one way to
+list tickets; the navigation counts each view in SQL over every ticket, as the list does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+from gateway.console import filters, listing
+from gateway.models import Operator
+from gateway.store import Store
+
+
+@dataclass(frozen=True)
+class View:
+    label: str
+    params: dict[str, str]
+
+
+VIEWS = (
+    View("My tickets", {"assignee": "me", "sort": "due"}),
+    View("Unassigned", {"assignee": "none", "sort": "due"}),
+    View("Due soon", {"sla": "warning", "sort": "due"}),
+    View("Breached", {"sla": "breached", "sort": "due"}),
+    View("Pending", {"status": "pending", "sort": "updated"}),
+    View("Recently solved", {"status": "solved", "sort": "updated"}),
+    View("All open", {}),
+)
+
+
+@dataclass(frozen=True)
+class ViewLink:
+    label: str
+    href: str
+    count: int
+    current: bool
+
+
+def _chosen(params: Mapping[str, str]) -> dict[str, str]:
+    return {name: params.get(name, "") for name in filters.NAMES}
+
+
+async def view_links(store: Store, operator: Operator, query: Mapping[str, str],
+                     now: datetime) -> list[ViewLink]:
+    """Every view with its count; `current` for the one the list shows now."""
+    asked = {k: v for k, v in query.items() if k in (*filters.NAMES, "sort") and v}
+    asked.setdefault("sort", "newest")
+    links = []
+    for view in VIEWS:
+        wanted = filters.ticket_filter(_chosen(view.params), operator)
+        params = {"sort": "newest", **view.params}
+        links.append(ViewLink(
+            label=view.label, count=await listing.count(store, wanted, now),
+            href="/console" + ("?" + urlencode(view.params) if view.params else ""),
+            current=asked == params))
+    return links
