@@ -31,6 +31,17 @@ WRITTEN_GROUPS = 8
 
 @functools.cache
 def questions() -> tuple[tuple[str, str, int], ...]:
+    """(text, language, group) as the matcher learns them: function words removed."""
+    return tuple((_content(text), lang, group) for text, lang, group in _written_and_generated())
+
+
+@functools.cache
+def originals() -> dict[str, str]:
+    """The question as written for each learned text (what `kb lint` shows an admin)."""
+    return {_content(text): text for text, _, _ in _written_and_generated()}
+
+
+def _written_and_generated() -> list[tuple[str, str, int]]:
     """(text, language, group) of every shipped background question, written and generated.
 
     Groups are topics ("warranty of other things", generic chat...): the matcher learns one
@@ -46,7 +57,7 @@ def questions() -> tuple[tuple[str, str, int], ...]:
         result += [(template.format(x=thing), lang, WRITTEN_GROUPS + group)
                    for group, (template, kind) in enumerate(templates)
                    for thing in parts[f"{kind}s"]]
-    return tuple((_content(text), lang, group) for text, lang, group in result)
+    return result
 
 
 def _content(text: str) -> str:

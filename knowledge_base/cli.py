@@ -1,6 +1,6 @@
 """`helpdesk-gateway kb ...` (also `python -m knowledge_base ...`): the admin's KB tools.
 
-    kb lint DIR [--json] [--strict]           problems in the KB; exit 1 on errors
+    kb lint DIR [--json] [--strict] [--open-set]  problems in the KB; exit 1 on errors
     kb ask DIR TEXT [--lang xx] [--previous ID] [--json]
                                               what the bot would do with one message
     kb test DIR CASES [--json] [--min-pass-rate R]
@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("dir", type=Path)
     check.add_argument("--json", action="store_true")
     check.add_argument("--strict", action="store_true", help="warnings fail too")
+    check.add_argument("--open-set", action="store_true",
+                       help="also list articles that out-of-scope background questions reach")
     check.set_defaults(command=_lint)
 
     ask = sub.add_parser("ask", help="show what the bot would do with a message")
@@ -101,7 +103,9 @@ def _load(directory: Path) -> LoadResult:
 
 def _lint(args: argparse.Namespace) -> int:
     result = _load(args.dir)
-    issues = lint(result)
+    matcher = (Matcher.build(result.articles.values(), MatcherSettings(open_set=True))
+               if args.open_set and result.articles else None)
+    issues = lint(result, matcher)
     errors = sum(i.severity == "error" for i in issues)
     if args.json:
         print(json.dumps({"articles": len(result.articles), "issues": [

@@ -248,19 +248,36 @@ class Matcher:
         Ten folds by default, five from 5,000 examples on: each fold's model then still
         sees thousands of examples, and `kb lint` on a big KB takes half the time.
         """
+        none = len(self._ids)  # background questions are not the admin's to fix
+        return [(text, self._ids[truth], self._ids[guess])
+                for text, truth, guess in self._held_out_guesses(folds)
+                if guess != truth and max(guess, truth) < none]
+
+    def background_hits(self, folds: int | None = None) -> list[tuple[str, str]]:
+        """(background question, article it went to) for out-of-scope questions an article
+        claims when the matcher is trained without them (`open_set` only): what `kb lint`
+        shows an admin as likely wrong answers. Same folds as `held_out_confusions`."""
+        none = len(self._ids)
+        return [(text, self._ids[guess]) for text, truth, guess in self._held_out_guesses(folds)
+                if truth >= none > guess]
+
+    def _held_out_guesses(self, folds: int | None) -> list[tuple[str, int, int]]:
+        """(question, its class, class predicted without it), computed once per matcher."""
         folds = folds or (10 if len(self._examples.texts) < LARGE_KB else 5)
+        cached = self.__dict__.get("_guesses")
+        if cached is not None and cached[0] == folds:
+            return list(cached[1])
         if not self._readings or len(self._examples.texts) < folds:
             return []
         labels = self._examples.labels
         training = self._readings[None].training
         assert training is not None  # the reading for every language keeps its examples
         scores, rows, _ = calibration.held_out(training, labels, self.settings.c, folds,
-                                            weights=self._examples.weights)
-        predicted = scores.argmax(axis=1)
-        none = len(self._ids)  # background questions are not the admin's to fix
-        return [(self._examples.texts[row], self._ids[labels[row]], self._ids[guess])
-                for row, guess in zip(rows, predicted, strict=True)
-                if guess != labels[row] and max(guess, labels[row]) < none]
+                                               weights=self._examples.weights)
+        guesses = [(self._examples.texts[row], int(labels[row]), int(guess))
+                   for row, guess in zip(rows, scores.argmax(axis=1), strict=True)]
+        self.__dict__["_guesses"] = (folds, guesses)
+        return list(guesses)
 
     def _with_context(self, text: str, language: str,
                       previous: str | None) -> tuple[str, bool]:

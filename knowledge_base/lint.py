@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from knowledge_base import background
 from knowledge_base.files import LoadResult
 from knowledge_base.index import Matcher
 from knowledge_base.render import KNOWN_PLACEHOLDERS
@@ -21,6 +22,8 @@ from knowledge_base.text import words
 CONFUSION_SHARE = 0.2
 #: ... and at least this many examples do.
 CONFUSION_MIN = 2
+#: An article is reported when at least this many background questions go to it.
+BACKGROUND_MIN = 2
 _BRACES = re.compile(r"\{([^{}]*)\}")
 
 
@@ -43,7 +46,8 @@ def lint(result: LoadResult, matcher: Matcher | None = None) -> list[LintIssue]:
                         if e.line is not None else e.message) for e in result.errors]
     issues += _translations(result) + _answers(result) + _duplicates(result)
     if result.articles:
-        issues += _confusions(result, matcher or Matcher.build(result.articles.values()))
+        matcher = matcher or Matcher.build(result.articles.values())
+        issues += _confusions(result, matcher) + _background_hits(result, matcher)
     return sorted(issues, key=lambda i: (i.severity != "error", str(i.path), i.article_id or ""))
 
 
@@ -117,3 +121,16 @@ def _confusions(result: LoadResult, matcher: Matcher) -> list[LintIssue]:
                 f"confused with '{guess}': {count} of its examples match that article "
                 f"better, e.g. {'; '.join(repr(q) for q in examples)}"))
     return issues
+
+
+def _background_hits(result: LoadResult, matcher: Matcher) -> list[LintIssue]:
+    """Articles that claim out-of-scope questions of the shipped background set (open set)."""
+    hits: defaultdict[str, list[str]] = defaultdict(list)
+    for question, article_id in matcher.background_hits():
+        hits[article_id].append(background.originals().get(question, question))
+    return [LintIssue(
+        "warning", article_id, result.articles[article_id].source,
+        f"out-of-scope questions would reach it: {len(questions)} background questions "
+        f"match it, e.g. {'; '.join(repr(q) for q in questions[:3])} (make its examples "
+        "name what it is about: product names, the company's own terms)")
+        for article_id, questions in sorted(hits.items()) if len(questions) >= BACKGROUND_MIN]

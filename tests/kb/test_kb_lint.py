@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from knowledge_base.files import LoadResult, load_directory
+from knowledge_base.index import Matcher, MatcherSettings
 from knowledge_base.lint import lint
 
 
@@ -53,3 +54,13 @@ def test_articles_the_matcher_confuses_are_reported_in_pairs(kb_copy: Path) -> N
             f"    questions:\n{listed}    answer: Track it online.\n")
     text = "\n".join(_messages(load_directory(kb_copy)))
     assert "confused with 'package-tracking'" in text or "confused with 'parcel-tracking'" in text
+
+
+def test_open_set_lint_names_articles_out_of_scope_questions_reach(kb: LoadResult) -> None:
+    # The fixture KB's opening-hours article has no shop or brand names in its examples:
+    # "what are the opening hours of the library" reaches it.
+    open_set = Matcher.build(kb.articles.values(), MatcherSettings(open_set=True))
+    reached = [i for i in lint(kb, open_set) if "out-of-scope questions would reach" in i.message]
+    assert reached and all(i.severity == "warning" for i in reached)
+    assert "opening-hours" in {i.article_id for i in reached}
+    assert not [i for i in lint(kb) if "out-of-scope questions would reach" in i.message]
