@@ -25,10 +25,14 @@ def subject_from(text: str, limit: int = 80) -> str:
 async def open_or_reopen_ticket(
     store: Store, hub: Hub, conversation: Conversation, *, reason: str, queue: str,
     attempts: Sequence[dict[str, Any]], subject: str, priority: str = DEFAULT_PRIORITY,
+    take_over: bool = True,
 ) -> Ticket:
     """The conversation's live ticket, or a new one.
 
     A customer writing again reopens a solved ticket and ends the wait of a pending one.
+    `take_over=False` leaves the owner to the caller: the bot's hand-off moves the
+    conversation to the queue only once its reply is stored, so a crash in between is
+    decided again as the bot's and the hand-off finished, never left silent.
     """
     ticket = await store.open_ticket_of(conversation.id)
     if ticket is not None:
@@ -41,7 +45,7 @@ async def open_or_reopen_ticket(
             conversation, queue=queue, priority=priority, subject=subject,
             bot_attempts=attempts, actor="bot", reason=reason,
         )
-    if conversation.owner == "bot":
+    if take_over and conversation.owner == "bot":
         await store.update_conversation(conversation.id, owner="queue")
     hub.publish("tickets", {"type": "ticket", "ticket_id": ticket.id, "queue": ticket.queue})
     hub.publish(f"ticket:{ticket.id}", {"type": "ticket", "ticket_id": ticket.id})

@@ -397,10 +397,8 @@ class Pipeline:
             attempts=[{"reason": reason, "priority_reasons": list(assessment.reasons)},
                       *([answered] if answered else []), *attempts],
             subject=subject_from(subject_text(messages, title) or reason.capitalize()),
-            priority=assessment.priority,
+            priority=assessment.priority, take_over=False,
         )
-        if ticket.status == "new" and ticket.assignee_id is None:
-            ticket = await self._auto_assign(ticket)
         text = self.texts(template, conversation.language, ticket=ticket.id)
         notice = out_of_hours_notice(self.settings.calendar.for_queue(ticket.queue), utcnow(),
                                      conversation.language)
@@ -410,6 +408,11 @@ class Pipeline:
             conversation, outcome, kind="handoff", text=text,
             meta={"ticket_id": ticket.id, "reason": reason, "out_of_hours": bool(notice)},
         )
+        # Only now do people own it (see `open_or_reopen_ticket`'s take_over).
+        if conversation.owner == "bot":
+            await self.store.update_conversation(conversation.id, owner="queue")
+        if ticket.status == "new" and ticket.assignee_id is None:
+            ticket = await self._auto_assign(ticket)
         outcome.ticket_id = ticket.id
         outcome.decision = "handoff"
         return ticket
