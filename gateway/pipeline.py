@@ -246,7 +246,9 @@ class Pipeline:
         decision = decide(match, self.kb.thresholds)
         attempts = _attempts(match, decision, kb)
         if frustration(text) >= _FRUSTRATED:
-            await self._handoff(conversation, outcome, "customer frustrated", "handoff", attempts,
+            # an angry customer is not thanked: the reply says sorry (gateway/texts.py)
+            await self._handoff(conversation, outcome, "customer frustrated", "handoff_upset",
+                                attempts,
                                 urgent=True, article_id=decision.article_id)
         elif decision.kind == "answer" and decision.article_id:
             await self._serve(kb, customer, conversation, outcome, decision.article_id,

@@ -56,6 +56,16 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "de": "Danke. Ich leite Ihre Frage an einen Kollegen weiter, der Ihnen hier so bald wie"
               " möglich antwortet (Ticket #{ticket}).",
     },
+    "handoff_upset": {
+        "en": "I am sorry about this. I am passing your message to a colleague straight away,"
+              " who will reply here (ticket #{ticket}).",
+        "fr": "Je suis désolé. Je transmets tout de suite votre message à un collègue, qui vous"
+              " répondra ici (ticket n° {ticket}).",
+        "nl": "Het spijt me. Ik geef uw bericht meteen door aan een collega, die u hier"
+              " antwoordt (ticket #{ticket}).",
+        "de": "Das tut mir leid. Ich leite Ihre Nachricht sofort an einen Kollegen weiter, der"
+              " Ihnen hier antwortet (Ticket #{ticket}).",
+    },
     "handoff_human": {
         "en": "Of course. A colleague will take over this conversation and reply here"
               " (ticket #{ticket}).",

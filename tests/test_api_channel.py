@@ -75,6 +75,17 @@ async def test_asking_for_a_human_opens_a_ticket(client: TestClient,
     assert f"{result['ticket_id']}" in reply["text"] and "collègue" in reply["text"]
 
 
+async def test_an_angry_customer_is_not_thanked(client: TestClient,
+                                               api_headers: dict[str, str]) -> None:
+    result = await post(client, api_headers,
+                        "THIS IS UNACCEPTABLE!!! My bike is three weeks late!!!",
+                        customer_id="en-angry")
+    (reply,) = result["replies"]
+    assert reply["kind"] == "handoff" and result["ticket_id"] is not None
+    assert not reply["text"].startswith("Thank you")
+    assert reply["text"].startswith("I am sorry") and f"{result['ticket_id']}" in reply["text"]
+
+
 async def test_out_of_scope_question_is_handed_off_with_the_bots_attempts(
         client: TestClient, api_headers: dict[str, str]) -> None:
     result = await post(client, api_headers,
