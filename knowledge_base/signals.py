@@ -22,7 +22,8 @@ _HUMAN_PHRASES = (
     "parler a un humain", "parler a quelqu un", "parler a une personne", "une vraie personne",
     "un conseiller humain", "parler a un conseiller", "un agent humain", "un vrai humain",
     "met een mens", "een echte persoon", "een echt persoon", "een medewerker spreken",
-    "met een medewerker", "iemand spreken", "met iemand praten",
+    "met een medewerker", "iemand spreken", "met iemand praten", "een mens spreken",
+    "een persoon spreken",
     "mit einem menschen sprechen", "mit einem menschen", "einen mitarbeiter sprechen",
     "mit einem mitarbeiter", "mit jemandem sprechen", "echte person",
 )

@@ -18,6 +18,7 @@ from knowledge_base.signals import (
     "talk to an agnet", "Je veux parler à un conseiller humain", "une vraie personne svp",
     "Kan ik met een medewerker spreken?", "medewerker aub", "mens", "Ik wil met een mens praten",
     "Ich möchte mit einem Menschen sprechen", "Mitarbeiter bitte", "mit einem Mitarbieter",
+    "ik wil een mens spreken", "Ik wil graag een persoon spreken",
 ])
 def test_asking_for_a_person_is_recognised(text: str) -> None:
     assert wants_human(text)
