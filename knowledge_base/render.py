@@ -18,7 +18,9 @@ KNOWN_PLACEHOLDERS: frozenset[str] = frozenset({
 })
 #: `{section.key}`; anything else in braces is left as written.
 PLACEHOLDER = re.compile(r"\{\s*([a-z_]+)\.([a-z_]+)\s*\}")
-_WITH_SPACE = re.compile(r"([ \t]?)" + PLACEHOLDER.pattern)
+#: A placeholder with the space and the clause punctuation before it, and a peek at the
+#: punctuation after it: "sorry, {customer.name}, that" needs both commas to lose one.
+_WITH_SPACE = re.compile(r"([,;:]?)([ \t]?)" + PLACEHOLDER.pattern + r"(?=([,;:.!?]?))")
 #: What a missing value becomes: reads naturally in "Hello {customer.name}," in any language.
 _FALLBACK = {"customer.name": "", "company.name": "our team"}
 #: Characters that open Markdown constructs (links, images, autolinks, raw HTML, code,
@@ -54,18 +56,23 @@ def unescape_markdown(markdown: str) -> str:
 def render_answer(template: str, context: Mapping[str, Mapping[str, object]]) -> str:
     """Replace known placeholders by their values; unknown or empty ones by a neutral text.
 
-    "Hello {customer.name}, ..." with no name gives "Hello, ..." rather than "Hello , ...".
+    "Hello {customer.name}, ..." with no name gives "Hello, ..." rather than "Hello , ...",
+    and "We're sorry, {customer.name}, that" gives "We're sorry, that", not "sorry,, that".
     """
 
     def value(match: re.Match[str]) -> str:
-        space, section, key = match.groups()
+        before, space, section, key, after = match.groups()
         name = f"{section}.{key}"
         found = context.get(section, {}).get(key) if name in KNOWN_PLACEHOLDERS else None
         text = "" if found is None else str(found).strip()
-        starts = match.start() == 0 or template[match.start() - 1] == "\n"
-        text = escape_markdown(text, line_start=starts and not space) or \
-            _FALLBACK.get(name, "")
-        return space + text if text else ""  # an empty value takes its leading space along
+        at = match.end(2)
+        starts = at == 0 or template[at - 1] == "\n"
+        text = escape_markdown(text, line_start=starts) or _FALLBACK.get(name, "")
+        if text:
+            return before + space + text
+        # An empty value takes its leading space along, and the punctuation before it
+        # when punctuation follows (the clause it was set off by is gone).
+        return "" if before and after else before
 
     return _WITH_SPACE.sub(value, template)
 

@@ -129,3 +129,13 @@ async def test_a_first_visit_is_greeted_in_the_visitors_language(client: TestCli
                             "lang": "fr"})
         assert "greeting" not in await receive_until(ws, "welcome")
 
+
+
+async def test_an_answer_to_a_nameless_customer_leaves_no_stray_comma(client: TestClient) -> None:
+    async with client.ws_connect("/chat/ws") as ws:
+        await hello(ws)
+        await ws.send_json({"type": "message", "client_id": "late",
+                            "text": "My delivery is late"})
+        answer = await receive_until(ws, "message", author="bot")
+    assert "We're sorry, that your order" in answer["text"]
+    assert ",," not in answer["text"] and ",," not in answer["html"]

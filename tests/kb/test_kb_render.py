@@ -58,3 +58,11 @@ def test_plain_text_channels_show_the_name_without_escapes() -> None:
     slack = mrkdwn(rendered)
     assert "<https://evil.example|" not in slack  # the name stays text in Slack too
     assert "<https://velora.be|our page>" in slack and "[Reset](https://evil.example)" in slack
+
+
+def test_a_missing_name_between_commas_leaves_one_comma() -> None:
+    assert render_answer("We're sorry, {customer.name}, that it is late.", {}) == (
+        "We're sorry, that it is late.")
+    assert render_answer("Merci, {customer.name}.", {}) == "Merci."
+    assert render_answer("Sorry, {customer.name}, that", {"customer": {"name": "Ann"}}) == (
+        "Sorry, Ann, that")
