@@ -39,7 +39,13 @@ from knowledge_base.decide import Decision, decide
 from knowledge_base.index import Match
 from knowledge_base.language import detect_language
 from knowledge_base.render import render_answer
-from knowledge_base.signals import asks_for_status, frustration, negative_feedback, wants_human
+from knowledge_base.signals import (
+    MAX_SIGNAL_CHARS,
+    asks_for_status,
+    frustration,
+    negative_feedback,
+    wants_human,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -196,7 +202,10 @@ class Pipeline:
                 await self._report_status(conversation, outcome, ticket)
             return
         kb = self.kb.snapshot
-        text, language = inbound.text, conversation.language or self.settings.languages.default
+        # The KB and the signals read a bounded prefix (an e-mail can be megabytes long);
+        # the stored message keeps the whole text for the operator.
+        text = inbound.text[:MAX_SIGNAL_CHARS]
+        language = conversation.language or self.settings.languages.default
         last_bot = await self._last_bot_message(conversation.id, before=outcome.message_id)
 
         action = inbound.meta.get("action")

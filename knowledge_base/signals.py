@@ -11,7 +11,11 @@ import re
 
 from rapidfuzz import fuzz
 
-from knowledge_base.text import words
+from knowledge_base import text as _text
+
+#: Signals read at most this much of a message: a request for a person, anger or urgency
+#: shows in the first lines, and an e-mail can be megabytes long (the scans are fuzzy).
+MAX_SIGNAL_CHARS = 8_000
 
 #: Phrases that ask for a person anywhere in a message (folded, no punctuation).
 _HUMAN_PHRASES = (
@@ -90,12 +94,28 @@ _SHORT_PHRASE_SCORE = 93.0
 _WORD_SCORE = 80.0
 
 
+def words(text: str) -> list[str]:
+    """The folded words of the first `MAX_SIGNAL_CHARS` of `text`."""
+    return _text.words(text[:MAX_SIGNAL_CHARS])
+
+
 def _phrase_in(tokens: list[str], phrase: str) -> bool:
-    """Does `phrase` occur as consecutive words in `tokens`, allowing small typos?"""
+    """Does `phrase` occur as consecutive words in `tokens`, allowing small typos?
+
+    Only windows holding at least one word of the phrase exactly are scored: a typo
+    leaves the other words intact ("talk to an agnet"), and the fuzzy scoring then runs
+    on a handful of windows instead of every one.
+    """
     parts = phrase.split()
+    wanted = set(parts)
+    anchors = [i for i, token in enumerate(tokens) if token in wanted]
+    if not anchors:
+        return False
     cutoff = _LONG_PHRASE_SCORE if len(phrase) >= 14 else _SHORT_PHRASE_SCORE
     for size in {len(parts) - 1, len(parts), len(parts) + 1} - {0}:
-        for start in range(len(tokens) - size + 1):
+        starts = {s for a in anchors for s in range(a - size + 1, a + 1)
+                  if 0 <= s <= len(tokens) - size}
+        for start in sorted(starts):
             window = " ".join(tokens[start:start + size])
             if fuzz.ratio(window, phrase) >= cutoff:
                 return True

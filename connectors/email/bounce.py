@@ -101,10 +101,12 @@ _REASONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                         r"|not a valid (?:mailbox|user|recipient)"
                         r"|user not found|account (?:.{0,20} )?(?:does not|doesn't) exist"
                         r"|unrouteable address|addressee unknown|not our customer"
-                        r"|mailbox (?:is )?disabled|no longer available|bad destination mailbox"
-                        r"|not listed in|unknown local part"),
+                        r"|no longer available|bad destination mailbox"
+                        r"|not listed in|unknown local part"
+                        r"|(?:address|user ?name|recipient|mailbox) .{0,30}not valid"),
     )
 )
+_RATELIMIT = dict(_REASONS)["ratelimit"]
 #: Status codes whose meaning is the address or domain itself (RFC 3463 §3.2).
 _HARD_STATUS = {"5.1.1": "userunknown", "5.1.0": "userunknown", "5.1.2": "hostunknown",
                 "5.1.6": "hasmoved", "5.1.10": "notaccept", "5.4.4": "hostunknown"}
@@ -221,7 +223,7 @@ def _verdict(recipient: str | None, status: str | None, explanation: str) -> Bou
 
 def _reason(status: str | None, explanation: str) -> str | None:
     if status and status.startswith("4"):
-        return "ratelimit" if _REASONS[4][1].search(explanation) else "temporary"
+        return "ratelimit" if _RATELIMIT.search(explanation) else "temporary"
     for name, pattern in _REASONS:
         if pattern.search(explanation):
             # A bare 5.1.1 ("bad destination mailbox") outweighs vaguer words around it.

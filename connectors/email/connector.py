@@ -46,9 +46,10 @@ from connectors.email.imap import (
     tls_context,
 )
 from connectors.email.mailthread import subject_ticket_ref, thread_candidates
-from connectors.email.parse import ParsedMail, parse_message
+from connectors.email.parse import ParsedMail
 from connectors.email.smtp import SmtpSender
 from connectors.email.state import AUTO_REPLIES, QUARANTINE_INDEX, QUARANTINE_RAW
+from connectors.email.worker import DEFAULT_TIME_LIMIT, ParseWorker
 from gateway.attachments import save_attachments
 from gateway.errors import DeliveryError, StoreError
 from gateway.keys import CONNECTORS, HUB, PIPELINE, SETTINGS, STORE
@@ -86,6 +87,8 @@ class Tuning:
     imap_timeout: float = 30.0
     #: Per-mail time budget (reliability §8); a mail that exceeds it is quarantined.
     message_budget: float = 120.0
+    #: Seconds parsing one mail may take in its worker process before it is stopped.
+    parse_time_limit: float = DEFAULT_TIME_LIMIT
     #: Replace the system trust store (e.g. a private CA); None = default verification.
     imap_ssl_context: ssl.SSLContext | None = None
     smtp_tls_context: ssl.SSLContext | None = None
@@ -125,6 +128,7 @@ class EmailConnector:
         self._alarms: asyncio.Queue[dict[str, Any]] | None = None
         #: Set after every completed sync (tests and the benchmark wait on it).
         self.synced = asyncio.Event()
+        self._parser = ParseWorker(self.tuning.parse_time_limit)
 
     @property
     def store(self) -> Store:
@@ -157,6 +161,7 @@ class EmailConnector:
             self.app[HUB].unsubscribe("notifications", self._alarms)
             self._alarms = None
         self._health.connected = False
+        self._parser.close()
 
     def health(self) -> dict[str, Any]:
         """For /readyz: is the mailbox being read, since when, and what went wrong last."""
@@ -317,7 +322,9 @@ class EmailConnector:
 
     async def ingest(self, raw: bytes) -> str:
         """Take in one raw mail; return what happened. Raises `Unprocessable` for quarantine."""
-        mail = parse_message(raw, max_attachment_bytes=self.settings.max_attachment_bytes)
+        # In a worker process with a time limit: no mail can stall the event loop.
+        mail = await self._parser.parse(
+            raw, max_attachment_bytes=self.settings.max_attachment_bytes)
         known = await self.store.find_message(CHANNEL, mail.message_id)
         if known is not None and known.direction == "outbound":
             return "own-copy"  # a copy of our own reply (Bcc, or a server that files it here)

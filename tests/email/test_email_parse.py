@@ -236,3 +236,13 @@ def test_damaged_corpus_mails_never_raise() -> None:
             parsed = parse_message(bytes(raw))
             for value in (parsed.text, parsed.new_text, parsed.subject, *parsed.defects):
                 value.encode("utf-8")
+
+
+def test_html_history_containers_are_quoted_so_only_the_reply_is_new_text() -> None:
+    raw = (b"From: Ann <ann@customer.test>\r\nTo: s@example.com\r\nSubject: Re: x\r\n"
+           b"Content-Type: text/html; charset=utf-8\r\n\r\n"
+           b"<div>Thanks, it works now.</div><div id=\"divRplyFwdMsg\"><b>From:</b> Support"
+           b"<br><b>Sent:</b> Monday</div><div>Did you try restarting?</div>")
+    mail = parse_message(raw)
+    assert mail.new_text == "Thanks, it works now."
+    assert "Did you try restarting?" in mail.text

@@ -77,3 +77,12 @@ def test_urgency(text: str, expected: bool) -> None:
 ])
 def test_asking_for_news(text: str, expected: bool) -> None:
     assert asks_for_status(text) is expected
+
+
+def test_signals_read_a_bounded_prefix_of_a_huge_message() -> None:
+    """A megabyte-long e-mail is scanned only up to MAX_SIGNAL_CHARS (fuzzy scans)."""
+    from knowledge_base.signals import MAX_SIGNAL_CHARS
+
+    filler = "the bike arrived and the wheel is fine " * (2 * MAX_SIGNAL_CHARS // 39)
+    assert wants_human("I want to talk to an agnet. " + filler)
+    assert not wants_human(filler + " talk to a human")

@@ -1,0 +1,86 @@
+"""Parse mails in a separate process, so that no mail can stall the event loop.
+
+MIME parsing, charset repair, HTML rendering and reply stripping are pure CPU work: a
+hostile mail (megabytes of text, a deeply nested MIME tree) would otherwise freeze
+`/healthz`, the web chat and the API for as long as it takes. A thread cannot be
+interrupted, a process can: a mail that takes longer than the time limit has its
+worker process killed and raises `ParseTimeout`, which the connector turns into
+quarantine with that reason. The next mail gets a fresh worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from connectors.email.parse import ParsedMail, parse_message
+
+#: Seconds one mail may take to parse; real mail takes milliseconds.
+DEFAULT_TIME_LIMIT = 30.0
+#: Seconds a new worker process may take to start (a loaded machine, a cold disk).
+_START_LIMIT = 120.0
+
+
+class ParseTimeout(Exception):
+    """The mail took longer than the time limit to parse; its worker was stopped."""
+
+
+class ParseWorker:
+    """One worker process, started on first use and replaced after a timeout or a crash."""
+
+    def __init__(self, time_limit: float = DEFAULT_TIME_LIMIT) -> None:
+        self.time_limit = time_limit
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def parse(self, raw: bytes, *, max_attachment_bytes: int) -> ParsedMail:
+        loop = asyncio.get_running_loop()
+        pool = await self._ensure()
+        future = loop.run_in_executor(pool, _parse, raw, max_attachment_bytes)
+        try:
+            return await asyncio.wait_for(future, self.time_limit)
+        except TimeoutError:
+            self._kill()
+            raise ParseTimeout(
+                f"parsing took longer than {self.time_limit:g} s ({len(raw)} bytes); "
+                "stopped") from None
+        except BrokenProcessPool:
+            self._kill()  # the worker died (out of memory...): this mail is the suspect
+            raise
+
+    def close(self) -> None:
+        self._kill()
+
+    async def _ensure(self) -> ProcessPoolExecutor:
+        """The worker, started and ready: its start-up does not count against a mail."""
+        if self._pool is None:
+            # forkserver: a clean child, not a fork of a process running an event loop
+            # and threads; the parser is imported once, in the server.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["connectors.email.parse"])
+            pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            loop = asyncio.get_running_loop()
+            await asyncio.wait_for(loop.run_in_executor(pool, _ready), _START_LIMIT)
+            self._pool = pool
+        return self._pool
+
+    def _kill(self) -> None:
+        """Stop the worker now, even in the middle of a mail (shutdown alone would wait)."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        processes = list(getattr(pool, "_processes", {}).values())
+        for process in processes:
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.join(timeout=1)  # SIGTERM ends a parse at once; do not wait longer
+
+
+def _ready() -> bool:
+    return True
+
+
+def _parse(raw: bytes, max_attachment_bytes: int) -> ParsedMail:
+    return parse_message(raw, max_attachment_bytes=max_attachment_bytes)
