@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-from connectors.email.bounce import Bounce, delivery_status_part, is_daemon
+from connectors.email.bounce import Bounce, delivery_status_part, is_daemon, ses_notification
 from connectors.email.headers import HEADER_ERRORS, content_type, header_text, raw_header
 
 _PRECEDENCE = {"bulk", "list", "junk", "auto_reply"}
@@ -27,6 +27,9 @@ _AUTOREPLY_SUBJECT = re.compile(
 #: ARF (RFC 5965) reports that arrive without their multipart/report wrapper.
 _FEEDBACK_TYPE = re.compile(r"^Feedback-Type:\s*\S", re.IGNORECASE | re.MULTILINE)
 _MAX_FEEDBACK_SCAN = 20_000
+#: Hotmail's JMRP complaint reports forward the mail under this subject.
+_COMPLAINT_SUBJECT = re.compile(r"^\s*complaint about message from\b", re.IGNORECASE)
+_SES_KINDS = {"Complaint": "feedback", "Delivery": "delivered", "Bounce": "bounce"}
 
 
 def automated_reason(msg: Message, from_address: str | None, bounce: Bounce | None = None,
@@ -88,6 +91,11 @@ def _report_kind(msg: Message, text: str) -> str | None:
         return "delivered" if delivery_status_part(msg) is not None else "report"
     if _FEEDBACK_TYPE.search(text[:_MAX_FEEDBACK_SCAN]):
         return "feedback"
+    if _COMPLAINT_SUBJECT.match((header_text(msg, "Subject") or "")[:200]):
+        return "feedback"
+    notification = ses_notification(text)
+    if notification is not None:  # Amazon SES: complaints, deliveries
+        return _SES_KINDS.get(str(notification.get("notificationType")), "report")
     if delivery_status_part(msg) is not None:
         return "delivered"
     return None

@@ -11,9 +11,11 @@ greylisting, a rate limit, a policy or spam block or an authentication failure (
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, replace
 from email.message import Message
+from typing import Any
 
 from connectors.email.headers import (
     HEADER_ERRORS,
@@ -28,6 +30,8 @@ from connectors.email.headers import (
 _MAX_PARTS = 200
 #: Bounce text read for the recipient, status and reason: the explanation is at the top.
 MAX_BOUNCE_TEXT = 20_000
+#: Longest JSON notification (Amazon SES) decoded.
+_MAX_JSON = 200_000
 
 _DAEMONS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "mail-delivery",
             "mail-delivery-subsystem", "noreply-mailer-daemon", "bounce", "bounces"}
@@ -138,6 +142,9 @@ def read_bounce(msg: Message, text: str, from_address: str | None) -> Bounce | N
     """The bounce `msg` is, or None. `text` is the readable body (see parse.py)."""
     part = delivery_status_part(msg)
     explanation = _explanation(text)
+    notification = ses_notification(text)
+    if notification is not None:
+        return _from_ses(notification)
     if part is not None:
         return _from_report(part, explanation)
     if content_type(msg) == "multipart/report":
@@ -156,6 +163,35 @@ def read_bounce(msg: Message, text: str, from_address: str | None) -> Bounce | N
     if returned is None:
         return bounce
     return replace(bounce, returned_message_id=normalise_message_id(returned.group(1)))
+
+
+def ses_notification(text: str) -> dict[str, Any] | None:
+    """An Amazon SES notification (JSON, often inside an SNS envelope), or None."""
+    head = text.lstrip()[:_MAX_JSON]
+    if not head.startswith("{") or '"notificationType"' not in head.replace('\\"', '"'):
+        return None
+    try:
+        data = json.loads(head)
+        if isinstance(data, dict) and isinstance(data.get("Message"), str):
+            data = json.loads(data["Message"])  # the SNS envelope
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) and "notificationType" in data else None
+
+
+def _from_ses(data: dict[str, Any]) -> Bounce | None:
+    """SES "Bounce" notifications are bounces; "Complaint" and "Delivery" are not."""
+    if data.get("notificationType") != "Bounce" or not isinstance(data.get("bounce"), dict):
+        return None
+    bounce = data["bounce"]
+    recipients = bounce.get("bouncedRecipients") or [{}]
+    first = recipients[0] if isinstance(recipients[0], dict) else {}
+    diagnostic = str(first.get("diagnosticCode") or "")
+    status = str(first.get("status") or "") or _status(diagnostic)
+    if not status:
+        status = "5.0.0" if bounce.get("bounceType") == "Permanent" else "4.0.0"
+    address = str(first.get("emailAddress") or "").lower() or None
+    return _verdict(address, status, f"{diagnostic}\n{bounce.get('bounceSubType', '')}")
 
 
 def _report_type(msg: Message) -> str:

@@ -187,6 +187,10 @@ def test_a_delivery_notification_is_automated_but_not_a_bounce() -> None:
         ("From: abuse@isp.test\r\nSubject: Abuse report", "Feedback-Type: abuse\r\n"
          "User-Agent: SomeGenerator/1.0\r\nVersion: 1\r\n", "feedback"),
         ("From: ann@customer.test\r\nSubject: Auto reply: your question", "Away.", "autoreply"),
+        ("From: staff@isp.test\r\nSubject: complaint about message from 192.0.2.1",
+         "---------- Forwarded message ----------\r\nFrom: s@example.com\r\n", "feedback"),
+        ("From: no-reply@sns.example\r\nSubject: AWS Notification Message",
+         '{"notificationType":"Complaint","complaint":{"complainedRecipients":[]}}', "feedback"),
         ("From: ann@customer.test\r\nSubject: Automatic reply: Re: order", "Away.", "autoreply"),
         ("From: ann@customer.test\r\nSubject: Réponse automatique : commande", "Absente.",
          "autoreply"),
