@@ -50,7 +50,7 @@ def strip_reply(text: str) -> str:
             return _tidy(_trim_signature(_without_rule(kept)))
         inside = history.attribution_inside(line)
         if inside is not None:
-            kept.append(line[:inside].rstrip())
+            kept.append(line[:inside].rstrip().rstrip("-").rstrip())  # "reply--- On …"
             if not _quotes_follow(lines, i + 1):
                 return _tidy(_trim_signature(kept))
             i += 1

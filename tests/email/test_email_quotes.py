@@ -153,8 +153,9 @@ def test_sentences_that_look_like_footers_are_kept(sentence: str) -> None:
     assert strip_reply(f"Here it is.\n\n{sentence}") == f"Here it is.\n\n{sentence}"
 
 
-def test_an_attribution_sharing_the_reply_line_is_cut_there() -> None:
-    text = "reply On Wed, Apr 4, 2012 at 3:59 PM, bob@example.com wrote:\n> Hi"
+@pytest.mark.parametrize("joint", [" ", "--- "])
+def test_an_attribution_sharing_the_reply_line_is_cut_there(joint: str) -> None:
+    text = f"reply{joint}On Wed, Apr 4, 2012 at 3:59 PM, bob@example.com wrote:\n> Hi"
     assert strip_reply(text) == "reply"
 
 
