@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from linkify_it import LinkifyIt
+
 KNOWN_PLACEHOLDERS: frozenset[str] = frozenset({
     "customer.name", "customer.email", "customer.number",
     "company.name", "company.phone", "company.email", "ticket.id",
@@ -30,12 +32,18 @@ _SPECIAL = re.compile(r"([\\`*\[\]<>!#|~])")
 #: An ordered-list marker at the start of a line ("1." or "1)"); "-", "+" and "=" open
 #: a list item or a heading underline there too.
 _LIST_NUMBER = re.compile(r"^(\d+)([.)])")
+#: Answers are linkified when shown (bare URLs and addresses become links): a value that
+#: would be found as one gets the separators of URLs and addresses escaped, so it stays text.
+_LINKS = LinkifyIt()
+_LINK_PARTS = re.compile(r"([.:@])")
 
 
 def escape_markdown(value: str, line_start: bool = False) -> str:
     """`value` as literal text inside Markdown: one line, its special characters escaped
     (and, where it starts a line, what would make that line a list item or heading)."""
     line = _SPECIAL.sub(r"\\\1", " ".join(value.split()))
+    if _LINKS.test(line):
+        line = _LINK_PARTS.sub(r"\\\1", line)
     if not line_start:
         return line
     if line[:1] in ("-", "+", "="):

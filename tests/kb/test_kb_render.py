@@ -37,6 +37,9 @@ def test_values_are_text_not_markdown() -> None:
     html = to_safe_html(rendered)
     assert "<a" not in html and "<img" not in html and "<strong>" not in html
     assert "[Reset your password](https://evil.example)" in html
+    for value in ("www.evil.com", "ann@evil.com", "evil.com/login"):  # not linkified either
+        html = to_safe_html(render_answer("Hi {customer.name}", {"customer": {"name": value}}))
+        assert "<a" not in html and value in html, html
     # where a value starts a line it cannot make that line a list item or a heading
     for value, shown in (("1. Ann", "1. Ann"), ("- Ann", "- Ann"), ("# Ann", "# Ann"),
                          ("Ann\n\n# Evil", "Ann # Evil")):
@@ -66,3 +69,11 @@ def test_a_missing_name_between_commas_leaves_one_comma() -> None:
     assert render_answer("Merci, {customer.name}.", {}) == "Merci."
     assert render_answer("Sorry, {customer.name}, that", {"customer": {"name": "Ann"}}) == (
         "Sorry, Ann, that")
+
+
+def test_bare_addresses_become_links_that_open_in_a_new_tab() -> None:
+    from gateway.markdown import to_safe_html
+
+    html = to_safe_html("Write to support@velora.be.")
+    assert ('<a href="mailto:support@velora.be" target="_blank" rel="noopener noreferrer">'
+            "support@velora.be</a>.") in html

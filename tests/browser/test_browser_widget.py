@@ -1,0 +1,20 @@
+"""The chat widget as a customer sees it: links that open, nothing shown twice, no stale
+buttons, tidy bubbles."""
+
+from __future__ import annotations
+
+import pytest
+from browser_helpers import open_chat, say
+from playwright.async_api import Browser, expect
+
+
+@pytest.mark.browser
+async def test_bare_urls_in_answers_are_links_that_open_in_a_new_tab(
+        base_url: str, browser: Browser) -> None:
+    page = await (await browser.new_context(locale="en-US")).new_page()
+    await open_chat(page, base_url)
+    await say(page, "How long does delivery take?")
+    link = page.locator('.hgw-bot[data-kind="answer"] a[href="https://velora.be/delivery"]')
+    await expect(link).to_have_text("https://velora.be/delivery")
+    await expect(link).to_have_attribute("target", "_blank")
+    await expect(link).to_have_attribute("rel", "noopener noreferrer")
