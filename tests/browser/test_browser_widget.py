@@ -18,3 +18,19 @@ async def test_bare_urls_in_answers_are_links_that_open_in_a_new_tab(
     await expect(link).to_have_text("https://velora.be/delivery")
     await expect(link).to_have_attribute("target", "_blank")
     await expect(link).to_have_attribute("rel", "noopener noreferrer")
+
+
+@pytest.mark.browser
+async def test_did_this_help_goes_away_once_a_person_takes_over(
+        base_url: str, browser: Browser) -> None:
+    page = await (await browser.new_context(locale="en-US")).new_page()
+    await open_chat(page, base_url)
+    await say(page, "How long does delivery take?")
+    await expect(page.get_by_role("button", name="Yes, thanks")).to_be_visible()
+    await say(page, "I want to talk to a person")
+    await expect(page.locator('.hgw-bot[data-kind="handoff"]')).to_be_visible()
+    await expect(page.get_by_role("button", name="Yes, thanks")).to_have_count(0)
+    await page.reload()  # the replayed history does not bring it back either
+    await expect(page.locator('.hgw-bot[data-kind="handoff"]')).to_be_visible()
+    await expect(page.locator('.hgw-bot[data-kind="answer"]')).to_be_visible()
+    await expect(page.get_by_role("button", name="Yes, thanks")).to_have_count(0)

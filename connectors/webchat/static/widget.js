@@ -106,7 +106,7 @@
       node.appendChild(choices);
     }
     if (m.feedback) {
-      var fb = el("div", "hgw-actions");
+      var fb = el("div", "hgw-actions hgw-feedback");
       fb.setAttribute("aria-label", L.helped);
       var yes = el("button", null, L.yes); yes.type = "button";
       var no = el("button", null, L.no); no.type = "button";
@@ -114,6 +114,10 @@
       no.addEventListener("click", function () { post(L.no, "not_helpful"); fb.remove(); });
       fb.appendChild(yes); fb.appendChild(no);
       node.appendChild(fb);
+    }
+    if (m.kind === "handoff") {
+      // a person takes over: "Did this help?" under earlier answers has nothing left to ask
+      log.querySelectorAll(".hgw-feedback").forEach(function (f) { f.remove(); });
     }
     log.appendChild(node);
     scroll();
