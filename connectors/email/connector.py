@@ -580,11 +580,14 @@ def _key(conversation: Conversation) -> ConversationKey:
 
 
 def _last_inbound(messages: list[Message]) -> Message | None:
-    """The newest customer mail: the reply answers it and continues its thread."""
-    for message in reversed(messages):
-        if message.direction == "inbound" and message.channel_message_id:
-            return message
-    return None
+    """The newest mail the customer wrote: the reply answers it and continues its thread.
+
+    Auto-replies (out of office, read receipts) are passed over, so the answer does not
+    thread under "I am away until Monday"; only when there is nothing else is it used.
+    """
+    inbound = [m for m in messages if m.direction == "inbound" and m.channel_message_id]
+    human = [m for m in inbound if not m.meta.get("automated")]
+    return (human or inbound)[-1] if inbound else None
 
 
 def setup(app: web.Application) -> None:
