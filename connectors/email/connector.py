@@ -124,6 +124,8 @@ class EmailConnector:
         self._task: asyncio.Task[None] | None = None
         #: The current session got as far as SELECT (resets the reconnect backoff).
         self._selected = False
+        #: After a UIDVALIDITY change: \\Seen mails up to this UID are not taken in again.
+        self._recover_upto = 0
         self._escalation: asyncio.Task[None] | None = None
         self._alarms: asyncio.Queue[dict[str, Any]] | None = None
         #: Set after every completed sync (tests and the benchmark wait on it).
@@ -248,7 +250,9 @@ class EmailConnector:
         while (newest := await session.highest_uid()) > cursor:
             while cursor < newest:
                 upto = min(cursor + WINDOW, newest)
-                for batch in batches(await session.pending(cursor, upto)):
+                pending = [p for p in await session.pending(cursor, upto)
+                           if not (p.seen and p.uid <= self._recover_upto)]
+                for batch in batches(pending):
                     bodies = await session.fetch(batch)
                     for uid in batch:
                         raw = bodies.get(uid)
@@ -270,28 +274,47 @@ class EmailConnector:
     async def _position(self, status: MailboxStatus) -> int:
         """The last committed UID, resynchronised when the mailbox is new or was recreated.
 
-        On a first connection or a UIDVALIDITY change every existing mail counts as
-        already seen (reliability §3, paperless-ngx#8944; §9: connecting a mailbox does
-        not answer its history); mail arriving from now on is taken in.
+        On a first connection every existing mail counts as already seen (reliability §3,
+        §9: connecting a mailbox does not answer its history); mail arriving from now on
+        is taken in. On a UIDVALIDITY change (the mailbox was recreated or its index
+        rebuilt) the old UIDs mean nothing, so every mail is looked at again: what is not
+        `\\Seen` is taken in (with `after_ingest = "move"`, everything left in the
+        mailbox) and Message-ID dedup drops the ones already stored (issue 11: skipping
+        them all lost every unread mail in the mailbox).
         """
         saved = await self.store.get_state(self._position_key())
         if saved and saved.get("uidvalidity") == status.uidvalidity:
             last_uid = int(saved["last_uid"])
+            self._recover_upto = int(saved.get("recover_upto", 0))
+        elif not saved:
+            last_uid, self._recover_upto = status.uidnext - 1, 0
+            log.warning("email.imap.baseline", mailbox=self.settings.mailbox,
+                        uidvalidity=status.uidvalidity, skipped_existing=status.exists,
+                        resume_after_uid=last_uid)
         else:
-            last_uid = status.uidnext - 1
-            event = "email.imap.baseline" if not saved else "email.imap.uidvalidity_changed"
-            log.warning(event, mailbox=self.settings.mailbox, uidvalidity=status.uidvalidity,
-                        previous_uidvalidity=(saved or {}).get("uidvalidity"),
-                        skipped_existing=status.exists, resume_after_uid=last_uid)
-            await self.store.set_state(self._position_key(),
-                                       {"uidvalidity": status.uidvalidity, "last_uid": last_uid})
+            last_uid = 0
+            # Read mails up to here were handled before (or by a person): not again.
+            self._recover_upto = status.uidnext - 1 if self.settings.after_ingest == "seen" \
+                else 0
+            log.warning("email.imap.uidvalidity_changed", mailbox=self.settings.mailbox,
+                        uidvalidity=status.uidvalidity,
+                        previous_uidvalidity=saved.get("uidvalidity"),
+                        rescanning=status.exists, skipping_seen_upto=self._recover_upto)
+        if saved is None or saved.get("uidvalidity") != status.uidvalidity:
+            await self._save_position(status.uidvalidity, last_uid)
         self._health.uidvalidity, self._health.last_uid = status.uidvalidity, last_uid
         return last_uid
 
     async def _advance(self, uidvalidity: int, uid: int) -> None:
-        await self.store.set_state(self._position_key(),
-                                   {"uidvalidity": uidvalidity, "last_uid": uid})
+        """Commit the position after a mail (or a window) is done."""
+        await self._save_position(uidvalidity, uid)
         self._health.last_uid = uid
+
+    async def _save_position(self, uidvalidity: int, uid: int) -> None:
+        position: dict[str, int] = {"uidvalidity": uidvalidity, "last_uid": uid}
+        if uid < self._recover_upto:
+            position["recover_upto"] = self._recover_upto
+        await self.store.set_state(self._position_key(), position)
 
     async def _done_on_server(self, session: ImapSession, uid: int) -> None:
         if self.settings.after_ingest == "move":

@@ -156,7 +156,7 @@ async def test_a_malformed_mail_is_quarantined_and_the_next_one_flows(
     assert "\\Seen" in flags[good_uid]
 
 
-async def test_mailbox_recreated_with_new_uidvalidity_does_not_reingest_old_mail(
+async def test_mailbox_recreated_with_new_uidvalidity_answers_old_mail_once(
         database_url: str, mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory) -> None:
     old = [make_mail(sender=CUSTOMER, subject=f"Old {n}", body="How long does delivery take?")
            for n in range(3)]
@@ -171,7 +171,8 @@ async def test_mailbox_recreated_with_new_uidvalidity_does_not_reingest_old_mail
         await admin.delete(mailbox)
         await admin.create(mailbox)
         # The same old mails plus a never-seen one that is also already there: after a
-        # UIDVALIDITY change nothing existing is taken in as new (reliability §3).
+        # UIDVALIDITY change the unread ones are looked at again, the old ones are known by
+        # their Message-ID and the never-seen one is answered (issue 11).
         for raw in [*old, make_mail(sender=CUSTOMER, subject="Unknown old", body="Hello")]:
             await admin.append(mailbox, raw)
     gw = await gateway(mailbox, database_url=database_url)
@@ -179,10 +180,10 @@ async def test_mailbox_recreated_with_new_uidvalidity_does_not_reingest_old_mail
     async with MailAdmin() as admin:
         uid = await admin.append(mailbox, make_mail(sender="bob@customer.test", subject="New",
                                                     body="How long does delivery take?"))
-    await smtp.wait_for(4)
+    await smtp.wait_for(5)
     await gw.processed(uid)
-    assert await gw.replies() == 4
-    assert len(await gw.inbound()) == 4
+    assert await gw.replies() == 5
+    assert len(await gw.inbound()) == 5
 
 
 async def test_after_ingest_move_moves_the_mail_only_after_commit(
