@@ -15,6 +15,7 @@ from aiohttp import WSMsgType, web
 from connectors.base import ConversationKey, Identity, Inbound, NothingToRun, Outbound
 from connectors.webchat import frames
 from connectors.webchat.limits import ChatLimits
+from gateway.console import STATIC as CONSOLE_STATIC
 from gateway.errors import StoreError
 from gateway.keys import CONNECTORS, HUB, PIPELINE, SETTINGS, STORE
 from gateway.markdown import to_safe_html
@@ -242,9 +243,17 @@ async def index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "index.html")
 
 
+async def favicon(request: web.Request) -> web.FileResponse:
+    """Browsers ask every site for /favicon.ico: the console's icon, not a 404 in the log."""
+    response = web.FileResponse(CONSOLE_STATIC / "favicon.svg")
+    response.content_type = "image/svg+xml"
+    return response
+
+
 def setup(app: web.Application) -> None:
     app[CONNECTORS][CHANNEL] = WebChatConnector(app[HUB])
     app[LIMITS] = ChatLimits(app[SETTINGS].webchat)
     app.router.add_get("/", index)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/chat/ws", chat_socket)
     app.router.add_static("/chat/static/", STATIC, name="chat-static")

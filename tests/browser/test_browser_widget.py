@@ -34,3 +34,25 @@ async def test_did_this_help_goes_away_once_a_person_takes_over(
     await expect(page.locator('.hgw-bot[data-kind="handoff"]')).to_be_visible()
     await expect(page.locator('.hgw-bot[data-kind="answer"]')).to_be_visible()
     await expect(page.get_by_role("button", name="Yes, thanks")).to_have_count(0)
+
+
+@pytest.mark.browser
+async def test_the_site_has_a_favicon(base_url: str, browser: Browser) -> None:
+    page = await (await browser.new_context()).new_page()
+    response = await page.goto(base_url + "/favicon.ico")
+    assert response is not None and response.status == 200
+    assert response.headers["content-type"].startswith("image/svg+xml")
+
+
+@pytest.mark.browser
+async def test_answer_bubbles_have_no_blank_line_after_the_text(
+        base_url: str, browser: Browser) -> None:
+    page = await (await browser.new_context(locale="en-US")).new_page()
+    await open_chat(page, base_url)
+    await say(page, "How long does delivery take?")
+    body = page.locator('.hgw-bot[data-kind="answer"] .hgw-body')
+    await expect(body).to_contain_text("3 to 5 working days")
+    # the space below the last paragraph inside the text block: none with the text itself
+    below = await body.evaluate(
+        "b => b.getBoundingClientRect().bottom - b.lastElementChild.getBoundingClientRect().bottom")
+    assert below < 2, below
