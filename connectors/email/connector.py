@@ -99,6 +99,9 @@ class _Health:
     connected: bool = False
     idle: bool = False
     last_success: datetime | None = None
+    #: The last step that completed: a whole sync, or one window of a long catch-up.
+    last_progress: datetime | None = None
+    syncing: bool = False
     last_error: str | None = None
     last_error_at: datetime | None = None
     quarantined: int = 0
@@ -126,6 +129,8 @@ class EmailConnector:
         self._selected = False
         #: After a UIDVALIDITY change: \\Seen mails up to this UID are not taken in again.
         self._recover_upto = 0
+        #: Staleness counts from here until the first step completes.
+        self._started_at = utcnow()
         self._escalation: asyncio.Task[None] | None = None
         self._alarms: asyncio.Queue[dict[str, Any]] | None = None
         #: Set after every completed sync (tests and the benchmark wait on it).
@@ -143,6 +148,7 @@ class EmailConnector:
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
+        self._started_at = utcnow()
         self._health.quarantined = len(await self.store.get_state(QUARANTINE_INDEX) or [])
         self._task = asyncio.create_task(self._run(), name="email-imap")
         if self.settings.escalate_to:
@@ -165,15 +171,35 @@ class EmailConnector:
         self._health.connected = False
         self._parser.close()
 
+    def expected_interval(self) -> float:
+        """Seconds within which a healthy loop completes a step: an IDLE round (or a poll)
+        plus two command timeouts for the sync after it."""
+        wait = (self.tuning.idle_renew + self.tuning.idle_watchdog if self._health.idle
+                else self.settings.poll_interval)
+        return wait + 2 * self.tuning.imap_timeout
+
     def health(self) -> dict[str, Any]:
-        """For /readyz: is the mailbox being read, since when, and what went wrong last."""
+        """For /readyz: is the mailbox being read, since when, and what went wrong last.
+
+        `ok` needs a connection *and* a completed sync, IDLE round or catch-up window
+        within `expected_interval`: a loop stuck without an error (issue 11: a backlog
+        that hung the parser kept saying "connected") shows as `state: "stale"`.
+        """
         h = self._health
+        since = (utcnow() - (h.last_progress or self._started_at)).total_seconds()
+        stale = since > self.expected_interval()
+        state = ("disconnected" if not h.connected else "stale" if stale
+                 else "syncing" if h.syncing else "idle" if h.idle else "polling")
         return {
-            "ok": h.connected,
+            "ok": h.connected and not stale,
+            "state": state,
             "connected": h.connected,
             "idle": h.idle,
             "mailbox": self.settings.mailbox,
             "last_success": h.last_success.isoformat() if h.last_success else None,
+            "last_sync_at": h.last_success.isoformat() if h.last_success else None,
+            "seconds_since_sync": round(since, 1),
+            "expected_interval": self.expected_interval(),
             "last_error": h.last_error,
             "last_error_at": h.last_error_at.isoformat() if h.last_error_at else None,
             "quarantined": h.quarantined,
@@ -206,7 +232,7 @@ class EmailConnector:
 
     def _failed(self, error: str) -> None:
         self._health.connected = False
-        self._health.idle = False
+        self._health.idle = self._health.syncing = False
         self._health.last_error = error[:500]
         self._health.last_error_at = utcnow()
 
@@ -246,6 +272,7 @@ class EmailConnector:
         UIDs are listed `WINDOW` at a time up to the newest mail, and the newest is asked
         again at the end, so mail that arrived during a long catch-up is taken in too.
         """
+        self._health.syncing = True
         cursor = await self._position(status)
         while (newest := await session.highest_uid()) > cursor:
             while cursor < newest:
@@ -264,7 +291,9 @@ class EmailConnector:
                     # UIDs only grow: nothing can appear at or below `upto` any more.
                     await self._advance(status.uidvalidity, upto)
                 cursor = upto
-        self._health.last_success = utcnow()
+                self._health.last_progress = utcnow()
+        self._health.last_success = self._health.last_progress = utcnow()
+        self._health.syncing = False
         self.synced.set()
 
     def _position_key(self) -> str:

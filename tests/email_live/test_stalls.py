@@ -7,15 +7,19 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
+from aiohttp import web
 
 from connectors.email.connector import Tuning
+from connectors.email.imap import ImapSession
 from tests.email_live.conftest import FAST, GatewayFactory
 from tests.email_live.proxy import ImapProxy
 from tests.email_live.servers import (
     MailAdmin,
     SmtpCapture,
     deliver_maildir,
+    free_port,
     make_mail,
 )
 
@@ -98,3 +102,32 @@ async def test_a_connection_cut_in_the_middle_of_a_fetch_costs_no_hang(
         await gw.processed(uid, timeout=10)
     assert len(await gw.inbound()) == 3
     assert proxy.connections == 4
+
+
+async def test_a_loop_stuck_without_an_error_shows_as_stale_in_readyz(
+        mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    quick = Tuning(**{**FAST.__dict__, "idle_renew": 1.0, "idle_watchdog": 1.0,
+                      "imap_timeout": 1.0})
+    gw = await gateway(mailbox, tuning=quick)
+    stuck = asyncio.Event()
+
+    async def hang(self: ImapSession) -> int:  # a bug no timeout covers
+        stuck.set()
+        await asyncio.Event().wait()
+        return 0
+
+    monkeypatch.setattr(ImapSession, "highest_uid", hang)
+    await asyncio.wait_for(stuck.wait(), 10)
+
+    port = free_port()
+    await web.TCPSite(gw.runner, "127.0.0.1", port).start()
+
+    async def stale() -> bool:
+        async with aiohttp.ClientSession() as http, \
+                http.get(f"http://127.0.0.1:{port}/readyz") as response:
+            email = (await response.json())["checks"]["connectors"]["email"]
+        return bool(email["ok"] is False and email["state"] == "stale"
+                    and email["seconds_since_sync"] > email["expected_interval"])
+
+    await gw.wait(stale, timeout=15, what="the stuck loop reported as stale")
