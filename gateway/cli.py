@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import errno
 import getpass
 import json
+import socket
 import sys
 from pathlib import Path
 
@@ -42,11 +44,38 @@ def cmd_run(args: argparse.Namespace) -> int:
     port = args.port if args.port is not None else settings.server.port
     if _unsafe(settings, host):
         return 2
+    sock = _listen(host, port)
+    if sock is None:
+        return 1
     logs.configure(settings.logging.level, settings.logging.format)
+    port = sock.getsockname()[1]
     print(f"helpdesk-gateway on http://{host}:{port}/ (console: /console)", file=sys.stderr)
-    web.run_app(create_app(settings), host=host, port=port, print=None,
+    web.run_app(create_app(settings), sock=sock, print=None,
                 shutdown_timeout=settings.server.shutdown_grace)
     return 0
+
+
+def _listen(host: str, port: int) -> socket.socket | None:
+    """The listening socket, bound before anything starts or is announced: a busy port is
+    one clear line and a non-zero exit, not a banner followed by a traceback."""
+    try:
+        return socket.create_server((host, port), family=_family(host))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            print(f"error: port {port} on {host} is already in use (another helpdesk-gateway?); "
+                  f"choose another with --port N or HELPDESK_SERVER__PORT=N", file=sys.stderr)
+        else:
+            print(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}",
+                  file=sys.stderr)
+        return None
+
+
+def _family(host: str) -> socket.AddressFamily:
+    """IPv6 for an IPv6 literal or name, else IPv4 (what `host` resolves to first)."""
+    try:
+        return socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)[0][0]
+    except OSError:
+        return socket.AF_INET
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
