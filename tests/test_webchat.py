@@ -65,6 +65,7 @@ async def test_reconnecting_tab_catches_up_on_missed_replies(client: TestClient)
         bot = await receive_until(ws, "message", author="bot")
     assert welcome["conversation_id"] is not None
     assert customer["text"] == "I want a human"
+    assert customer["client_id"] == "q"  # so a tab still waiting for its ack shows it once
     assert bot["kind"] == "handoff"
 
 

@@ -9,7 +9,8 @@ Protocol (JSON frames):
   client → {"type": "message", "client_id": str, "text": str, "language"?: str,
             "action"?: "helpful" | "not_helpful"}
   server → {"type": "ack", "client_id": str, "message_id": int}   once the message is stored
-  server → {"type": "message", "id", "author", "kind", "text", "created_at", "choices"?}
+  server → {"type": "message", "id", "author", "kind", "text", "created_at", "choices"?,
+            "client_id"? (a replayed customer message: the id it was sent with)}
   server → {"type": "error", "client_id"?: str, "error": str, "retry"?: true}
            (retry: a limit or an outage, send again later; otherwise the frame was invalid)
 

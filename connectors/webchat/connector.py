@@ -38,9 +38,14 @@ def address_of(session: str) -> str:
 
 
 def frame_of(message: Message) -> dict[str, Any]:
-    """A stored message as the widget shows it (replayed history)."""
-    return _frame(message.id, message.author, message.kind or "", message.text, message.meta,
-                  message.created_at.isoformat())
+    """A stored message as the widget shows it (replayed history). A customer's own message
+    carries the client_id it was sent with, so the widget matches it to a bubble still
+    waiting for its ack (lost in a drop, or kept across a reload) instead of showing it twice."""
+    frame = _frame(message.id, message.author, message.kind or "", message.text, message.meta,
+                   message.created_at.isoformat())
+    if message.author == "customer" and message.channel_message_id:
+        frame["client_id"] = message.channel_message_id.partition(":")[2]
+    return frame
 
 
 def _frame(message_id: int, author: str, kind: str, text: str, meta: dict[str, Any],

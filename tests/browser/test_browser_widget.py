@@ -3,9 +3,13 @@ buttons, tidy bubbles."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import re
+
 import pytest
 from browser_helpers import open_chat, say
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, WebSocketRoute, expect
 
 
 @pytest.mark.browser
@@ -56,3 +60,68 @@ async def test_answer_bubbles_have_no_blank_line_after_the_text(
     below = await body.evaluate(
         "b => b.getBoundingClientRect().bottom - b.lastElementChild.getBoundingClientRect().bottom")
     assert below < 2, below
+
+
+@pytest.mark.browser
+async def test_a_message_whose_ack_was_lost_in_a_drop_is_shown_once(
+        base_url: str, browser: Browser) -> None:
+    page = await (await browser.new_context(locale="en-US")).new_page()
+    drop = {"armed": False, "muted": False}
+    closing: list[asyncio.Future[None]] = []
+
+    async def relay(route: WebSocketRoute) -> None:
+        server = route.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            if drop["armed"] and json.loads(message).get("type") == "message":
+                drop["armed"], drop["muted"] = False, True  # nothing more reaches the tab...
+            server.send(message)
+
+        def from_server(message: str | bytes) -> None:
+            if drop["muted"]:
+                if json.loads(message).get("type") == "ack":  # ...until it is stored: cut
+                    drop["muted"] = False
+                    closing.append(asyncio.ensure_future(route.close()))
+                return
+            route.send(message)
+
+        route.on_message(from_page)
+        server.on_message(from_server)
+
+    await page.route_web_socket("**/chat/ws", relay)
+    await open_chat(page, base_url)
+    drop["armed"] = True
+    await page.get_by_role("textbox", name="Type your question…").fill("Where is my order?")
+    await page.get_by_role("button", name="Send", exact=True).click()
+    await expect(page.locator(".hgw-bot").last).to_have_attribute("data-kind", re.compile("."))
+    mine = page.locator(".hgw-customer", has_text="Where is my order?")
+    await expect(mine).to_have_attribute("data-message-id", re.compile(r"^\d+$"))
+    await expect(page.locator(".hgw-pending")).to_have_count(0)
+    assert closing and not drop["armed"]
+    await expect(mine).to_have_count(1)
+
+
+@pytest.mark.browser
+async def test_an_unacknowledged_message_kept_across_a_reload_is_shown_once_in_its_place(
+        base_url: str, browser: Browser) -> None:
+    page = await (await browser.new_context(locale="en-US")).new_page()
+    await open_chat(page, base_url)
+    await say(page, "How long does delivery take?")
+    await expect(page.locator('.hgw-bot[data-kind="answer"]')).to_be_visible()
+    # The ack was lost just before the reload: the message is stored and still pending here.
+    await page.evaluate("""() => {
+        const mine = document.querySelector(".hgw-customer");
+        const key = Object.keys(localStorage).find(k => k.startsWith("hgw-chat:"));
+        const state = JSON.parse(localStorage.getItem(key));
+        state.pending = [{client_id: mine.dataset.clientId, text: mine.textContent}];
+        localStorage.setItem(key, JSON.stringify(state));
+    }""")
+    await page.reload()
+    await expect(page.locator('.hgw-bot[data-kind="answer"]')).to_be_visible()
+    await expect(page.locator(".hgw-pending")).to_have_count(0)
+    mine = page.locator(".hgw-customer", has_text="How long does delivery take?")
+    await expect(mine).to_have_count(1)
+    # in its place: before the answer to it, not above the history
+    order = await page.locator(".hgw-log > li:not(.hgw-greeting)").evaluate_all(
+        "nodes => nodes.map(n => n.classList.contains('hgw-customer') ? 'me' : n.dataset.kind)")
+    assert order == ["me", "answer"], order

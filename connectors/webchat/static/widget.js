@@ -79,6 +79,12 @@
     if (m.id > lastSeen) lastSeen = m.id;
     if (m.author === "customer") {
       var own = log.querySelector('[data-message-id="' + m.id + '"]');
+      if (!own && m.client_id && pendingNodes[m.client_id]) {
+        // our own message, stored though its ack was lost: that bubble, moved into its place
+        acknowledged(m.client_id, m.id);
+        own = pendingNodes[m.client_id];
+        log.appendChild(own);
+      }
       if (!own) {
         var n = el("li", "hgw-msg hgw-customer", m.text);
         n.dataset.messageId = m.id;
@@ -123,6 +129,17 @@
     scroll();
   }
 
+  function acknowledged(clientId, messageId) {
+    state.pending = state.pending.filter(function (p) { return p.client_id !== clientId; });
+    save();
+    var node = pendingNodes[clientId];
+    if (node) {
+      node.classList.remove("hgw-pending");
+      node.dataset.messageId = messageId;
+    }
+    shown[messageId] = true;
+  }
+
   var ws = null, delay = 500;
 
   function transmit(p) {
@@ -163,14 +180,10 @@
         }
         state.pending.forEach(transmit);
       } else if (data.type === "ack") {
-        state.pending = state.pending.filter(function (p) { return p.client_id !== data.client_id; });
-        save();
         var node = pendingNodes[data.client_id];
-        if (node) {
-          node.classList.remove("hgw-pending");
-          node.dataset.messageId = data.message_id;
-          shown[data.message_id] = true;
-        }
+        // a bubble kept across a reload sits above the history: its ack puts it in its place
+        if (node && node.classList.contains("hgw-pending")) log.appendChild(node);
+        acknowledged(data.client_id, data.message_id);
       } else if (data.type === "message") {
         showMessage(data);
       } else if (data.type === "error" && data.retry) {
