@@ -10,7 +10,7 @@ from aiohttp import web
 from playwright.async_api import Page, expect
 
 from gateway.auth import hash_password
-from gateway.keys import STORE
+from gateway.keys import STORE, TICKETS
 from tests.conftest import API_KEY
 
 OPERATOR_PASSWORD = "operator-password-1"
@@ -57,3 +57,11 @@ async def create_operator(app: web.Application, username: str, role: str,
     """An operator with password `OPERATOR_PASSWORD`, in the running app's store."""
     await app[STORE].create_operator(username, username.title(), hash_password(OPERATOR_PASSWORD),
                                      role, languages=["en", "fr", "nl", "de"], queues=queues)
+
+
+async def operator_reply(app: web.Application, text: str, username: str = "admin") -> None:
+    """The operator answers the newest open ticket, as the console's Send reply does."""
+    operator = await app[STORE].operator_by_username(username)
+    assert operator is not None
+    tickets = await app[STORE].tickets(("new", "open", "pending"), None)
+    await app[TICKETS].reply(operator, max(t.id for t in tickets), text)

@@ -63,14 +63,27 @@
   var shown = {};      // message id -> true
   var pendingNodes = {}; // client_id -> node
 
-  function scroll() { log.scrollTop = log.scrollHeight; }
+  // Scrolling: follow new messages while the customer is at the bottom (or where the widget
+  // last put them), but never past the start of the first reply since their own last
+  // message: a reply taller than the log is read from its start, not its end.
+  var firstReply = null, autoTop = -1;
+  function append(node, mine) {
+    var atBottom = log.scrollTop >= log.scrollHeight - log.clientHeight - 24;
+    var follow = mine || atBottom || Math.abs(log.scrollTop - autoTop) < 2;
+    if (mine || atBottom) firstReply = null; // read to the end: nothing above to keep in view
+    log.appendChild(node);
+    if (!mine && !firstReply) firstReply = node;
+    if (!follow) return;
+    var bottom = log.scrollHeight - log.clientHeight;
+    log.scrollTop = firstReply ? Math.min(bottom, firstReply.offsetTop - 8) : bottom;
+    autoTop = log.scrollTop;
+  }
 
   function showCustomer(clientId, text, pending) {
     var node = el("li", "hgw-msg hgw-customer" + (pending ? " hgw-pending" : ""), text);
     node.dataset.clientId = clientId;
-    log.appendChild(node);
+    append(node, true);
     pendingNodes[clientId] = node;
-    scroll();
   }
 
   function showMessage(m) {
@@ -82,15 +95,14 @@
       if (!own && m.client_id && pendingNodes[m.client_id]) {
         // our own message, stored though its ack was lost: that bubble, moved into its place
         acknowledged(m.client_id, m.id);
-        own = pendingNodes[m.client_id];
-        log.appendChild(own);
+        append(pendingNodes[m.client_id], true);
+        own = true;
       }
       if (!own) {
         var n = el("li", "hgw-msg hgw-customer", m.text);
         n.dataset.messageId = m.id;
-        log.appendChild(n);
+        append(n, true);
       }
-      scroll();
       return;
     }
     var node = el("li", "hgw-msg hgw-" + m.author);
@@ -125,8 +137,7 @@
       // a person takes over: "Did this help?" under earlier answers has nothing left to ask
       log.querySelectorAll(".hgw-feedback").forEach(function (f) { f.remove(); });
     }
-    log.appendChild(node);
-    scroll();
+    append(node, false);
   }
 
   function acknowledged(clientId, messageId) {
@@ -182,7 +193,7 @@
       } else if (data.type === "ack") {
         var node = pendingNodes[data.client_id];
         // a bubble kept across a reload sits above the history: its ack puts it in its place
-        if (node && node.classList.contains("hgw-pending")) log.appendChild(node);
+        if (node && node.classList.contains("hgw-pending")) append(node, true);
         acknowledged(data.client_id, data.message_id);
       } else if (data.type === "message") {
         showMessage(data);
