@@ -49,7 +49,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     logs.configure(settings.logging.level, settings.logging.format)
     port = sock.getsockname()[1]
-    print(f"helpdesk-gateway on http://{host}:{port}/ (console: /console)", file=sys.stderr)
+    demo = deployment.demo_login(settings)
+    login = f", demo login {demo}" if demo else ""
+    print(f"helpdesk-gateway on http://{host}:{port}/ (console: /console{login})",
+          file=sys.stderr)
     web.run_app(create_app(settings), sock=sock, print=None,
                 shutdown_timeout=settings.server.shutdown_grace)
     return 0

@@ -30,6 +30,16 @@ def is_loopback(host: str) -> bool:
         return False  # a host name or "": it may resolve to, or mean, every interface
 
 
+def demo_login(settings: Settings) -> str | None:
+    """"username / password" when the console's admin password is the demo's published one
+    (`make run`), for the start-up banner; None otherwise, so a real password is never
+    printed."""
+    admin = settings.console.admin
+    if admin.password is None or admin.password.get_secret_value() not in DEMO_PASSWORDS:
+        return None
+    return f"{admin.username} / {admin.password.get_secret_value()}"
+
+
 def problems(settings: Settings, host: str) -> list[str]:
     """What makes serving `settings` on `host` unsafe, each naming the variable to set."""
     if is_loopback(host):
