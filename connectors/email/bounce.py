@@ -6,7 +6,8 @@ and the failed recipient and status are read from the text. Whether to stop writ
 the address depends on the reason, not on the class of the status code: a full mailbox,
 greylisting, a rate limit, a policy or spam block or an authentication failure (5.2.2,
 5.7.26…) says nothing about the address, and only "no such user" / "no such domain"
-(and "moved", "accepts no mail") suppresses it. Every scan is bounded in size.
+(and "moved", "accepts no mail") suppresses it; bounce_reason.py reads the reason. A
+bounce for several recipients is read for the one it reports. Every scan is bounded.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, replace
 from email.message import Message
 from typing import Any
 
+from connectors.email import bounce_reason
 from connectors.email.headers import (
     HEADER_ERRORS,
     content_type,
@@ -70,51 +72,8 @@ _STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
 _SMTP_CODE = re.compile(r"(?<![\d.])([45])\d\d(?:[ -]|$)", re.MULTILINE)
 _ADDRESS = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}")
-_FAILED_LINE = re.compile(r"^[ \t]*<?(" + _ADDRESS.pattern + r")>?[ \t]*(?::|$)",
+_FAILED_LINE = re.compile(r"^[ \t]*[<\"]?(" + _ADDRESS.pattern + r")[>\"]?[ \t]*(?::|$)",
                           re.MULTILINE)
-
-_HARD_REASONS = {"userunknown", "hostunknown", "hasmoved", "notaccept"}
-#: Reasons read from the explanation, in the order they are tried: the soft ones first,
-#: since "mailbox full" or "blocked as spam" also appear next to "550 rejected".
-_REASONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(pattern, re.IGNORECASE)) for name, pattern in (
-        ("mailboxfull", r"mailbox (?:is )?full|over ?quota|quota exceeded"
-                        r"|exceeded (?:the |his |her )?(?:storage|quota)"
-                        r"|insufficient (?:disk |storage )?space|mailbox size limit"
-                        r"|too much mail|full mailbox|disk full|user is over"),
-        ("authfailure", r"\bspf\b|dkim|dmarc|authenticat|not authorized|unauthenticated"),
-        ("spamdetected", r"spam|junk|unsolicited|content (?:was )?rejected|virus|malware"),
-        ("blocked", r"block|blacklist|blocklist|denylist|\brbl\b|spamhaus|reputation"
-                    r"|\bptr\b|reverse dns|rdns|client host .{0,40}rejected|access denied"),
-        ("ratelimit", r"rate limit|too many|try (?:again )?later|greylist|graylist|deferred"
-                      r"|temporar|throttl|exceeded .{0,20}limit|timed? ?out|expired"
-                      r"|connection (?:refused|reset)|delayed"),
-        ("policy", r"policy|relay(?:ing)? (?:access )?denied|not permitted|prohibited"
-                   r"|message (?:is )?too (?:big|large)|size limit|suspend|disabled|inactive"
-                   r"|locked|on hold"),
-        ("hostunknown", r"host (?:or domain name )?not found|domain (?:not found|does not exist"
-                        r"|name not found)|no such domain|unrouteable (?:mail )?domain"
-                        r"|name service error|nxdomain|unknown domain|host unknown"
-                        r"|no mx|domain .{0,40}does not accept mail|unresolvable"),
-        ("hasmoved", r"has moved|no longer (?:valid|active|in use|with)|address changed"),
-        ("userunknown", r"user unknown|unknown user|no such (?:user|mailbox|recipient|address)"
-                        r"|does not exist|doesn'?t exist|not exist|no mailbox|mailbox not found"
-                        r"|mailbox unavailable|invalid (?:recipient|mailbox|address|user)"
-                        r"|recipient (?:not found|unknown|rejected|address rejected)"
-                        r"|unknown (?:recipient|address|mailbox)"
-                        r"|not a valid (?:mailbox|user|recipient)"
-                        r"|user not found|account (?:.{0,20} )?(?:does not|doesn't) exist"
-                        r"|unrouteable address|addressee unknown|not our customer"
-                        r"|no longer available|bad destination mailbox"
-                        r"|not listed in|unknown local part"
-                        r"|(?:address|user ?name|recipient|mailbox) .{0,30}not valid"),
-    )
-)
-_RATELIMIT = dict(_REASONS)["ratelimit"]
-#: Status codes whose meaning is the address or domain itself (RFC 3463 §3.2).
-_HARD_STATUS = {"5.1.1": "userunknown", "5.1.0": "userunknown", "5.1.2": "hostunknown",
-                "5.1.6": "hasmoved", "5.1.10": "notaccept", "5.4.4": "hostunknown"}
-
 
 @dataclass(frozen=True)
 class Bounce:
@@ -158,7 +117,7 @@ def read_bounce(msg: Message, text: str, from_address: str | None) -> Bounce | N
                                or _BOUNCE_BODY.search(explanation)):
             return None
     recipient = _failed_recipient(msg, explanation, from_address)
-    bounce = _verdict(recipient, _status(explanation), explanation)
+    bounce = _verdict(recipient, _status(_section(explanation, recipient)), "", explanation)
     returned = _RETURNED_ID.search(text, len(explanation), len(explanation) + MAX_BOUNCE_TEXT)
     if returned is None:
         return bounce
@@ -233,7 +192,7 @@ def _from_report(part: Message, explanation: str) -> Bounce | None:
     blocks = _status_blocks(part)
     recipients = [b for b in blocks if "final-recipient" in b or "original-recipient" in b]
     if not recipients:
-        return _verdict(None, _status(explanation), explanation)
+        return _verdict(None, _status(explanation), "", explanation)
     # Report the first recipient that failed; a DSN may also list delayed or delivered ones.
     failed = [b for b in recipients if b.get("action", "").lower() == "failed"]
     if not failed and all(_delivered(b) for b in recipients):
@@ -243,37 +202,53 @@ def _from_report(part: Message, explanation: str) -> Bounce | None:
     found = _STATUS.search(block.get("status") or "")
     status = found.group(0) if found else None
     diagnostic = block.get("diagnostic-code", "")
+    said = _status(diagnostic)
     if status is None and block.get("action", "").lower() == "failed":
-        status = _status(diagnostic) or _status(explanation) or "5.0.0"
-    return _verdict(recipient, status, f"{diagnostic}\n{explanation}")
+        status = said or _status(_section(explanation, recipient)) or "5.0.0"
+    elif status and status.endswith(".0.0") and said and said[0] == status[0]:
+        status = said  # "Status: 5.0.0" with "550 5.1.1 …" in the diagnostic
+    return _verdict(recipient, status, diagnostic, explanation)
 
 
-def _verdict(recipient: str | None, status: str | None, explanation: str) -> Bounce:
-    """Permanent by the status class; hard (suppress) by the reason."""
+def _verdict(recipient: str | None, status: str | None, diagnostic: str,
+             explanation: str = "") -> Bounce:
+    """Permanent by the status class; the reason from the report's own diagnostic, else
+    from what the explanation says about this recipient; hard by the reason."""
     permanent = bool(status and status.startswith("5"))
-    reason = _reason(status, explanation[:MAX_BOUNCE_TEXT])
-    hard = reason in _HARD_REASONS and (permanent or status is None)
-    return Bounce(recipient=recipient, status=status, permanent=permanent, hard=hard,
-                  reason=reason)
+    about = f"{diagnostic}\n{_section(explanation, recipient)}"[:MAX_BOUNCE_TEXT]
+    stage = bounce_reason.command(about)
+    found = (bounce_reason.reason(status, diagnostic[:MAX_BOUNCE_TEXT], stage)
+             if diagnostic.strip() else None)
+    if found is None or found == bounce_reason.status_reason(status):
+        found = bounce_reason.reason(status, about, stage)
+    return Bounce(recipient=recipient, status=status, permanent=permanent,
+                  hard=bounce_reason.is_hard(found, permanent, status), reason=found)
 
 
-def _reason(status: str | None, explanation: str) -> str | None:
-    if status and status.startswith("4"):
-        return "ratelimit" if _RATELIMIT.search(explanation) else "temporary"
-    for name, pattern in _REASONS:
-        if pattern.search(explanation):
-            # A bare 5.1.1 ("bad destination mailbox") outweighs vaguer words around it.
-            if name not in _HARD_REASONS and status in _HARD_STATUS and name == "ratelimit":
-                continue
-            return name
-    return _HARD_STATUS.get(status or "")
+def _section(explanation: str, recipient: str | None) -> str:
+    """The explanation's words about one recipient: a bounce for several addresses
+    ("<a@x>: … user unknown", "<b@x>: … mailbox full") gives each its own lines."""
+    if not recipient:
+        return explanation
+    lines = list(_FAILED_LINE.finditer(explanation))
+    if len({m.group(1).lower() for m in lines}) < 2:
+        return explanation
+    own = next((i for i, m in enumerate(lines) if m.group(1).lower() == recipient), None)
+    if own is None:
+        return explanation
+    start = lines[own].start()
+    end = next((m.start() for m in lines[own + 1 :] if m.group(1).lower() != recipient),
+               len(explanation))
+    return explanation[: lines[0].start()] + explanation[start:end]
 
 
 def _status(text: str) -> str | None:
-    """The first enhanced status code (RFC 3463) in the text, else one from an SMTP reply."""
-    found = _STATUS.search(text)
-    if found:
-        return found.group(0)
+    """The first enhanced status code (RFC 3463) in the text that says more than its class
+    (5.1.1 rather than 5.0.0), else any, else one derived from an SMTP reply code."""
+    codes = [m.group(0) for m in _STATUS.finditer(text)]
+    specific = [c for c in codes if not c.endswith(".0.0")]
+    if codes:
+        return (specific or codes)[0]
     code = _SMTP_CODE.search(text)
     return f"{code.group(1)}.0.0" if code else None
 

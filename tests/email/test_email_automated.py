@@ -199,3 +199,70 @@ def test_a_delivery_notification_is_automated_but_not_a_bounce() -> None:
 def test_reports_and_auto_replies_without_their_headers_are_automated(
         headers: str, body: str, reason: str) -> None:
     assert parse_message(_mail(headers, body)).automated == reason
+
+
+def _transcript_bounce(transcript: str) -> bytes:
+    """Sendmail's text bounce (no DSN part) quoting the SMTP session that failed."""
+    return _mail(
+        "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>\r\n"
+        "Subject: Returned mail: see transcript for details",
+        "The original message was received at Mon, 2 Mar 2026 10:00:00 +0100\r\n\r\n"
+        "   ----- The following addresses had permanent fatal errors -----\r\n"
+        "<ann@customer.test>\r\n\r\n"
+        f"   ----- Transcript of session follows -----\r\n{transcript}\r\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("transcript", "reason", "hard"),
+    [
+        # The address was refused: it does not exist.
+        (">>> RCPT To:<ann@customer.test>\r\n<<< 550 Unknown user ann@customer.test",
+         "userunknown", True),
+        (">>> DATA\r\n<<< 550 5.1.1 <ann@customer.test>... User unknown", "userunknown", True),
+        # Accepted at RCPT, refused after DATA: the recipient's filter, the address exists.
+        (">>> DATA\r\n<<< 550 Unknown user ann@customer.test", "filtered", False),
+        ("550 5.2.1 <ann@customer.test>... User Unknown", "filtered", False),
+        ("550 5.2.1 <ann@customer.test>... User Unknown (in reply to RCPT TO command)",
+         "userunknown", True),
+        # Our own address was refused, not theirs.
+        (">>> MAIL From:<support@example.com>\r\n<<< 553 5.1.8 Domain of sender address "
+         "support@example.com does not exist", "rejected", False),
+        ("550 5.4.1 Recipient address rejected: Access denied (in reply to RCPT TO command)",
+         "userunknown", True),
+        ("550 5.1.1 <ann@customer.test> - has sent to too many recipients this hour",
+         "ratelimit", False),
+        ("an MX or SRV record indicated no SMTP service", "notaccept", True),
+    ],
+)
+def test_user_unknown_is_believed_when_the_address_was_refused_not_after_data(
+        transcript: str, reason: str, hard: bool) -> None:
+    bounce = parse_message(_transcript_bounce(transcript)).bounce
+    assert bounce is not None and bounce.recipient == "ann@customer.test"
+    assert (bounce.reason, bounce.hard) == (reason, hard)
+
+
+def test_a_bounce_for_two_recipients_gives_the_first_its_own_reason() -> None:
+    mail = parse_message(_mail(
+        "From: MAILER-DAEMON <>\r\nSubject: failure notice",
+        "Hi. This is the qmail-send program at mx.example.net.\r\n"
+        "I'm afraid I wasn't able to deliver your message to the following addresses.\r\n\r\n"
+        "<ann@customer.test>:\r\nRemote host said: 550 5.1.1 <ann@customer.test>: Recipient "
+        "address rejected: User unknown\r\n\r\n"
+        "<bob@customer.test>:\r\nRemote host said: 552 5.2.2 <bob@customer.test>: Mailbox "
+        "full\r\n\r\n--- Below this line is a copy of the message.\r\n\r\nhello\r\n"))
+    assert mail.bounce == Bounce("ann@customer.test", "5.1.1", permanent=True, hard=True,
+                                 reason="userunknown")
+
+
+def test_a_local_delivery_program_failing_is_not_a_dead_address() -> None:
+    msg = message(
+        "From: MAILER-DAEMON@example.org\nContent-Type: multipart/report; "
+        "report-type=delivery-status; boundary=b",
+        "--b\nContent-Type: text/plain\n\nfailed\n--b\nContent-Type: message/delivery-status\n\n"
+        "Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; x@customer.test\n"
+        "Action: failed\nStatus: 5.1.1\nDiagnostic-Code: x-unix; procmail: Couldn't create "
+        '"/var/spool/mail/x": No such user\n\n--b--\n',
+    )
+    bounce = parse_bounce(msg)
+    assert bounce is not None and (bounce.reason, bounce.hard) == ("mailererror", False)

@@ -67,3 +67,14 @@ async def test_a_full_mailbox_is_recorded_but_the_customer_still_gets_answers(
         gw, mailbox, smtp, "552 5.2.2 <ann@customer.test>: Mailbox full, user is over quota")
     assert bounce.data["hard"] is False and bounce.data["reason"] == "mailboxfull"
     await smtp.wait_for(2)  # the next answer goes out: a full mailbox is not a dead one
+
+
+async def test_user_unknown_after_data_is_a_filter_and_the_address_stays(
+        mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory) -> None:
+    gw = await gateway(mailbox)
+    (bounce,) = await _bounce_then_ask_again(
+        gw, mailbox, smtp, "mx.customer.test [192.0.2.45]:\r\n>>> DATA\r\n"
+        "<<< 550 Unknown user ann@customer.test")
+    assert bounce.data == {"recipient": "ann@customer.test", "status": "5.0.0",
+                           "permanent": True, "hard": False, "reason": "filtered"}
+    await smtp.wait_for(2)  # accepted at RCPT, refused by a filter: not a dead address
