@@ -111,8 +111,12 @@ _POSSESSIVES = {"my", "mon", "ma", "mijn", "meinem", "mi", "mio", "mój", "moim"
                 "meu", "minha", "mé", "мой", "моего"}
 
 
+#: ">>> http://example.com <<<": arrows pointing at a link, a decoration and not a quote.
+_ARROWS = re.compile(r"^\s*>{2,}[\s>]*[^\s<>][^<>]{0,300}<{2,}\s*$")
+
+
 def is_quoted(line: str) -> bool:
-    return line.lstrip().startswith(">")
+    return line.lstrip().startswith(">") and (len(line) > 400 or not _ARROWS.match(line))
 
 
 def _short(line: str) -> bool:

@@ -37,6 +37,9 @@ def strip_reply(text: str) -> str:
     """Only the text the customer newly wrote; "" when the mail is nothing but history."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ").split("\n")
     kept: list[str] = []
+    #: An original with nothing written above its attribution is the customer's message
+    #: (an embedded mail, like a forward): it is kept, quotes included, without attributions.
+    embedded = False
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -51,14 +54,16 @@ def strip_reply(text: str) -> str:
         inside = history.attribution_inside(line)
         if inside is not None:
             kept.append(line[:inside].rstrip().rstrip("-").rstrip())  # "reply--- On …"
-            if not _quotes_follow(lines, i + 1):
+            if not embedded and not _quotes_follow(lines, i + 1):
                 return _tidy(_trim_signature(kept))
             i += 1
             continue
         span = history.attribution_span(lines, i)
         if span:
-            if not _quotes_follow(lines, i + span):
-                return _tidy(_trim_signature(kept))
+            if not embedded and not _quotes_follow(lines, i + span):
+                if _tidy(kept):
+                    return _tidy(_trim_signature(kept))
+                embedded = True
             i += span  # inline answers may follow the quotes: drop just the attribution
             continue
         if history.SIGNATURE.match(line):
@@ -68,7 +73,7 @@ def strip_reply(text: str) -> str:
                 break  # below a footer is the quoted mail, marked or not
             i += 1
             continue
-        if not is_quoted(line):
+        if embedded or not is_quoted(line):
             kept.append(line.rstrip())
         i += 1
     return _tidy(_trim_signature(kept))

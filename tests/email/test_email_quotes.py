@@ -195,3 +195,19 @@ def test_a_dash_name_signature_and_list_footer_are_cut() -> None:
 def test_separators_followed_by_sentences_are_text() -> None:
     text = "Analysis:\n----\n1. Faster\n----\nThe dashes are formatting.\n====\nThese are mine too."
     assert strip_reply(text) == text
+
+
+def test_an_original_with_nothing_above_its_attribution_is_the_message_kept_whole() -> None:
+    # A mailing list or a mobile mailer hands over a mail as an embedded original: it is
+    # what the customer is telling us, its own quotes and inline answers included.
+    text = ("On 15 May 2017 19:32, \"Ann\" <ann@example.org> wrote:\n\nThe first value was nil.\n\n"
+            "On 8 May 2017 6:51 pm, \"Bob\" <bob@example.org> wrote:\n\n> It should be:\n"
+            ">     2.0 && 2.0 + 12.0\n>\n> Ah! Yes, that works.\n\nPeople miss the point.\n")
+    assert strip_reply(text) == ("The first value was nil.\n\n> It should be:\n"
+                                 ">     2.0 && 2.0 + 12.0\n>\n> Ah! Yes, that works.\n\n"
+                                 "People miss the point.")
+
+
+def test_arrows_pointing_at_a_link_are_text_not_a_quote() -> None:
+    text = "Visit us now for assistance...\n>>> >>>  http://www.example.com <<<\nClick above\n"
+    assert strip_reply(text) == text.strip()

@@ -204,3 +204,18 @@ async def test_after_ingest_move_moves_the_mail_only_after_commit(
         await gw.stop()
         async with MailAdmin() as admin:
             await admin.delete(processed)
+
+
+async def test_a_handed_over_original_is_stored_as_the_message_without_attributions(
+        mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory) -> None:
+    gw = await gateway(mailbox)
+    body = ("On 15 May 2026 19:32, Ann <ann@customer.test> wrote:\n\n"
+            "My parcel never arrived.\n\n"
+            "On 8 May 2026 18:51, Velora Support <support@velora.test> wrote:\n\n"
+            "> Which order number?\n\nOrder 4411.\n")
+    async with MailAdmin() as admin:
+        uid = await admin.append(mailbox, make_mail(sender=CUSTOMER, subject="Fwd: parcel",
+                                                    body=body))
+    await gw.processed(uid)
+    (stored,) = await gw.inbound()
+    assert stored["text"] == "My parcel never arrived.\n\n> Which order number?\n\nOrder 4411."
