@@ -11,6 +11,8 @@ import functools
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
+from knowledge_base.text import words
+
 _LANGUAGES = {Language.ENGLISH: "en", Language.FRENCH: "fr", Language.DUTCH: "nl",
               Language.GERMAN: "de"}
 #: Below this many letters detection is mostly noise ("ok", "merci", "?").
@@ -24,6 +26,31 @@ MIN_SINGLE_WORD = 0.8
 MAX_CHARS = 2000
 
 
+#: Greetings and courtesy words that make up a whole message on their own, with every
+#: language they are normal in. Statistics guess on them ("hallo" read as English 0.6,
+#: "bedankt" as German, "merci" as French though Flemish customers say it too); a message
+#: made only of these is in their common language, or, when that is still ambiguous
+#: ("hallo": Dutch or German), in the caller's default: the conversation's language so
+#: far, else the desk's.
+_SHORT_WORDS: dict[str, frozenset[str]] = {
+    phrase: frozenset(langs.split()) for phrase, langs in {
+        "hallo": "nl de", "hello": "en", "hi": "en", "hey": "en nl de", "hoi": "nl",
+        "dag": "nl", "goeiedag": "nl", "goedendag": "nl", "goedemorgen": "nl",
+        "goeiemorgen": "nl", "goedemiddag": "nl", "goeiemiddag": "nl", "goedenavond": "nl",
+        "bonjour": "fr", "bonsoir": "fr", "salut": "fr", "coucou": "fr", "allo": "fr",
+        "moin": "de", "servus": "de", "guten tag": "de", "guten morgen": "de",
+        "guten abend": "de", "good morning": "en", "good afternoon": "en",
+        "good evening": "en", "thanks": "en", "thank you": "en", "cheers": "en",
+        "merci": "fr nl", "merci beaucoup": "fr", "danke": "de", "danke schon": "de",
+        "vielen dank": "de", "dank u": "nl", "dank je": "nl", "dankjewel": "nl",
+        "dankuwel": "nl", "bedankt": "nl", "yes": "en", "no": "en", "oui": "fr",
+        "non": "fr", "ja": "nl de", "nee": "nl", "neen": "nl", "nein": "de",
+        "ok": "en fr nl de", "okay": "en fr nl de", "oke": "nl", "super": "en fr nl de",
+        "bye": "en", "au revoir": "fr", "tot ziens": "nl", "doei": "nl",
+        "tschuss": "de", "auf wiedersehen": "de",
+    }.items()}
+
+
 @functools.cache
 def _detector() -> LanguageDetector:
     """Built once, on first use: loading the models takes a moment and some memory."""
@@ -33,6 +60,9 @@ def _detector() -> LanguageDetector:
 def detect_language(text: str, default: str = "en") -> str:
     """en / fr / nl / de, or `default` when the text is too short or ambiguous to tell."""
     text = _prefix(text)
+    short = _short_message(text)
+    if short is not None:
+        return default if default in short or len(short) != 1 else next(iter(short))
     if sum(ch.isalpha() for ch in text) < MIN_LETTERS:
         return default
     values = {_LANGUAGES[v.language]: v.value
@@ -47,6 +77,26 @@ def detect_language(text: str, default: str = "en") -> str:
     if len(text.split()) == 1 and values[best] < MIN_SINGLE_WORD:
         return default
     return best
+
+
+def _short_message(text: str) -> frozenset[str] | None:
+    """The languages a message made only of greetings and courtesy words can be in (none in
+    common: all four), or None for any other message."""
+    tokens = words(text)
+    if not tokens or len(tokens) > 4:
+        return None
+    langs: frozenset[str] = frozenset(_LANGUAGES.values())
+    start = 0
+    while start < len(tokens):
+        for size in (3, 2, 1):
+            found = _SHORT_WORDS.get(" ".join(tokens[start:start + size]))
+            if found is not None and start + size <= len(tokens):
+                langs &= found
+                start += size
+                break
+        else:
+            return None
+    return langs or frozenset(_LANGUAGES.values())
 
 
 def _prefix(text: str) -> str:

@@ -47,3 +47,21 @@ def test_a_huge_single_token_is_read_only_up_to_a_bounded_prefix(
     french = "Bonjour, je voudrais savoir quand mon vélo sera livré à la maison. " * 5_000
     assert detect_language(french, default="en") == "fr"
     assert seen and max(seen) <= language.MAX_CHARS
+
+
+@pytest.mark.parametrize(("text", "default", "language"), [
+    # "hallo" is Dutch and German: the conversation's (or desk's) language decides
+    ("hallo", "de", "de"), ("Hallo!", "nl", "nl"), ("hallo", "en", "en"), ("hallo", "fr", "fr"),
+    # greetings and thanks of one language are that language whatever the default
+    ("bedankt", "en", "nl"), ("danke", "en", "de"), ("hoi", "fr", "nl"), ("moin", "en", "de"),
+    ("bonjour", "nl", "fr"), ("thank you", "fr", "en"), ("Guten Tag!", "nl", "de"),
+    # Flemish customers say "merci" too
+    ("merci", "nl", "nl"), ("merci", "fr", "fr"), ("ok", "de", "de"),
+])
+def test_greetings_are_not_guessed(text: str, default: str, language: str) -> None:
+    assert detect_language(text, default=default) == language
+
+
+def test_a_greeting_with_a_question_is_read_as_a_sentence() -> None:
+    assert detect_language("hallo, ik heb een vraag over mijn factuur", default="de") == "nl"
+    assert detect_language("Hallo, ich habe eine Frage zu meiner Rechnung", default="nl") == "de"
