@@ -17,7 +17,10 @@ OPERATOR_PASSWORD = "operator-password-1"
 
 
 async def open_chat(page: Page, base_url: str) -> None:
+    """The demo page, the chat opened from its launcher, connected."""
     await page.goto(base_url + "/")
+    await page.get_by_role("button", name="Open chat").click()
+    await expect(page.get_by_role("dialog", name="Support")).to_be_visible()
     await expect(page.locator(".hgw-status")).to_have_text("online")
 
 

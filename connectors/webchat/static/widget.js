@@ -17,20 +17,22 @@
   var L = {
     en: { title: "Support", send: "Send", placeholder: "Type your question…", online: "online",
           offline: "reconnecting…", yes: "Yes, thanks", no: "No, talk to a person", you: "You",
-          bot: "Assistant", helped: "Did this help?" },
+          bot: "Assistant", helped: "Did this help?", open: "Open chat", close: "Close chat",
+          unread: "new messages" },
     fr: { title: "Support", send: "Envoyer", placeholder: "Posez votre question…", online: "en ligne",
           offline: "reconnexion…", yes: "Oui, merci", no: "Non, parler à quelqu'un", you: "Vous",
-          bot: "Assistant", helped: "Cela vous a-t-il aidé ?" },
+          bot: "Assistant", helped: "Cela vous a-t-il aidé ?", open: "Ouvrir le chat",
+          close: "Fermer le chat", unread: "nouveaux messages" },
     nl: { title: "Klantendienst", send: "Verstuur", placeholder: "Stel uw vraag…", online: "online",
           offline: "opnieuw verbinden…", yes: "Ja, bedankt", no: "Nee, met iemand praten", you: "U",
-          bot: "Assistent", helped: "Heeft dit geholpen?" },
+          bot: "Assistent", helped: "Heeft dit geholpen?", open: "Chat openen",
+          close: "Chat sluiten", unread: "nieuwe berichten" },
     de: { title: "Kundendienst", send: "Senden", placeholder: "Ihre Frage…", online: "online",
           offline: "verbinde neu…", yes: "Ja, danke", no: "Nein, mit einem Menschen sprechen",
-          you: "Sie", bot: "Assistent", helped: "Hat das geholfen?" }
-  }[lang] || null;
-  L = L || { title: "Support", send: "Send", placeholder: "Type your question…", online: "online",
-    offline: "reconnecting…", yes: "Yes, thanks", no: "No, talk to a person", you: "You",
-    bot: "Assistant", helped: "Did this help?" };
+          you: "Sie", bot: "Assistent", helped: "Hat das geholfen?", open: "Chat öffnen",
+          close: "Chat schließen", unread: "neue Nachrichten" }
+  };
+  L = L[lang] || L.en;
 
   function save() { store.setItem(KEY, JSON.stringify(state)); }
   function el(tag, cls, text) {
@@ -40,13 +42,43 @@
     return node;
   }
 
+  if (!document.querySelector('link[href$="/chat/static/widget.css"]')) {
+    var sheet = el("link");  // embedders add only the script: it brings its own styles
+    sheet.rel = "stylesheet";
+    sheet.href = base.origin + "/chat/static/widget.css";
+    document.head.appendChild(sheet);
+  }
+  var ICON = '<svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false">' +
+    '<path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6' +
+    'a2 2 0 0 1 2-2z"/></svg>';
+  var CROSS = '<svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false">' +
+    '<path stroke="currentColor" stroke-width="2.5" stroke-linecap="round" d="M6 6l12 12M18 6 6 18"/>' +
+    '</svg>';
+
+  var launcher = el("button", "hgw-launcher");
+  launcher.type = "button";
+  launcher.setAttribute("aria-controls", "hgw-chat");
+  launcher.innerHTML = ICON;  // a constant: no text from outside reaches innerHTML here
+  var badge = el("span", "hgw-badge");
+  badge.setAttribute("aria-hidden", "true");
+  launcher.appendChild(badge);
+
   var root = el("section", "hgw-chat");
-  root.setAttribute("aria-label", L.title);
+  root.id = "hgw-chat";
+  root.setAttribute("role", "dialog");
+  root.setAttribute("aria-labelledby", "hgw-title");
   var header = el("header");
-  header.appendChild(el("h2", null, L.title));
+  var heading = el("h2", null, L.title);
+  heading.id = "hgw-title";
+  header.appendChild(heading);
   var status = el("span", "hgw-status", L.offline);
   status.setAttribute("role", "status");
   header.appendChild(status);
+  var closer = el("button", "hgw-close");
+  closer.type = "button";
+  closer.setAttribute("aria-label", L.close);
+  closer.innerHTML = CROSS;
+  header.appendChild(closer);
   var log = el("ol", "hgw-log");
   log.setAttribute("aria-live", "polite");
   var form = el("form", "hgw-form");
@@ -59,6 +91,35 @@
   form.appendChild(input); form.appendChild(send);
   root.appendChild(header); root.appendChild(log); root.appendChild(form);
   document.body.appendChild(root);
+  document.body.appendChild(launcher);
+
+  // Open or closed is remembered per site; replies that arrive while closed are counted on
+  // the launcher and in the tab's title until the customer opens the chat.
+  var unread = 0;
+  function isOpen() { return !root.hidden; }
+  function showUnread() {
+    badge.textContent = unread ? String(unread) : "";
+    launcher.setAttribute("aria-label", isOpen() ? L.close
+      : L.open + (unread ? " (" + unread + " " + L.unread + ")" : ""));
+    var title = document.title.replace(/^\(\d+\) /, "");
+    document.title = unread ? "(" + unread + ") " + title : title;
+  }
+  function setOpen(open, byCustomer) {
+    root.hidden = !open;
+    launcher.setAttribute("aria-expanded", String(open));
+    launcher.classList.toggle("hgw-open", open);
+    launcher.innerHTML = open ? CROSS : ICON;
+    launcher.appendChild(badge);
+    state.open = open;
+    if (open) { unread = 0; state.seen = Math.max(state.seen || 0, lastSeen); reveal(); }
+    if (open && byCustomer) input.focus();
+    save();
+    showUnread();
+  }
+  function close() { setOpen(false); launcher.focus(); }
+  launcher.addEventListener("click", function () { setOpen(!isOpen(), true); });
+  closer.addEventListener("click", close);
+  root.addEventListener("keydown", function (event) { if (event.key === "Escape") close(); });
 
   var shown = {};      // message id -> true
   var pendingNodes = {}; // client_id -> node
@@ -66,14 +127,17 @@
   // Scrolling: follow new messages while the customer is at the bottom (or where the widget
   // last put them), but never past the start of the first reply since their own last
   // message: a reply taller than the log is read from its start, not its end.
+  // While closed nothing is read: the first reply then is where opening the chat shows.
   var firstReply = null, autoTop = -1;
   function append(node, mine) {
-    var atBottom = log.scrollTop >= log.scrollHeight - log.clientHeight - 24;
+    var atBottom = isOpen() && log.scrollTop >= log.scrollHeight - log.clientHeight - 24;
     var follow = mine || atBottom || Math.abs(log.scrollTop - autoTop) < 2;
     if (mine || atBottom) firstReply = null; // read to the end: nothing above to keep in view
     log.appendChild(node);
     if (!mine && !firstReply) firstReply = node;
-    if (!follow) return;
+    if (follow) reveal();
+  }
+  function reveal() {
     var bottom = log.scrollHeight - log.clientHeight;
     log.scrollTop = firstReply ? Math.min(bottom, firstReply.offsetTop - 8) : bottom;
     autoTop = log.scrollTop;
@@ -90,6 +154,8 @@
     if (shown[m.id]) return;
     shown[m.id] = true;
     if (m.id > lastSeen) lastSeen = m.id;
+    if (isOpen()) { state.seen = Math.max(state.seen || 0, m.id); save(); }
+    else if (m.author !== "customer" && m.id > (state.seen || 0)) { unread += 1; showUnread(); }
     if (m.author === "customer") {
       var own = log.querySelector('[data-message-id="' + m.id + '"]');
       if (!own && m.client_id && pendingNodes[m.client_id]) {
@@ -217,6 +283,7 @@
   input.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
   });
+  setOpen(!!state.open);
   state.pending.forEach(function (p) { showCustomer(p.client_id, p.text, true); });
   connect();
 })();
