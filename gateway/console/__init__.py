@@ -21,6 +21,7 @@ from gateway.console import (
     quarantine,
     reports,
     routes,
+    search,
 )
 from gateway.keys import LOGIN_THROTTLE, SETTINGS
 from gateway.login_throttle import LoginThrottle
@@ -35,6 +36,7 @@ def setup(app: web.Application) -> None:
     app.on_response_prepare.append(guard.security_headers)
     app.add_routes(login.routes)
     app.add_routes(routes.routes)
+    app.add_routes(search.routes)
     app.add_routes(admin.routes)
     app.add_routes(quarantine.routes)
     app.add_routes(reports.routes)

@@ -6,6 +6,12 @@ engines share (INTEGER, TEXT, REAL); timestamps are ISO-8601 UTC text so they so
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+#: A migration: portable SQL (statements separated by `;`, `{pk}`/`{blob}` filled in), or
+#: per dialect the statements verbatim, one each (triggers and `DO` blocks hold `;` inside).
+Migration = str | Mapping[str, tuple[str, ...]]
+
 MIGRATIONS: tuple[tuple[int, str], ...] = (
     (
         1,
@@ -174,3 +180,10 @@ def render(sql: str, dialect: str) -> str:
     pk = "INTEGER PRIMARY KEY AUTOINCREMENT" if dialect == "sqlite" else "BIGSERIAL PRIMARY KEY"
     blob = "BLOB" if dialect == "sqlite" else "BYTEA"
     return sql.format(pk=pk, blob=blob)
+
+
+def statements(migration: Migration, dialect: str) -> list[str]:
+    """The statements one migration runs on `dialect`."""
+    if isinstance(migration, str):
+        return [s for s in render(migration, dialect).split(";") if s.strip()]
+    return list(migration[dialect])

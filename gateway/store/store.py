@@ -25,13 +25,15 @@ from gateway.models import (
 )
 from gateway.store import codec
 from gateway.store.db import Connection, Database, is_unique_violation
-from gateway.store.migrations import MIGRATIONS, render
+from gateway.store.migrations import MIGRATIONS, statements
 from gateway.store.migrations_api import MIGRATIONS_API
 from gateway.store.migrations_attachments import MIGRATIONS_ATTACHMENTS
+from gateway.store.migrations_console import MIGRATIONS_CONSOLE
 from gateway.store.migrations_outbox import MIGRATIONS_OUTBOX
 from gateway.store.migrations_sessions import MIGRATIONS_SESSIONS
 from gateway.store.migrations_sla import MIGRATIONS_SLA
 from gateway.store.outbox_queries import OutboxQueries
+from gateway.store.search_queries import SearchQueries
 
 _TICKET_FIELDS = frozenset({"status", "priority", "queue", "assignee_id", "subject", "category"})
 #: How many merges in a row `open_ticket_of` follows to the surviving ticket.
@@ -40,7 +42,7 @@ _CONVERSATION_FIELDS = frozenset({"owner", "language", "category", "last_article
                                   "verified_number"})
 
 
-class Store(OutboxQueries):
+class Store(OutboxQueries, SearchQueries):
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -71,12 +73,12 @@ class Store(OutboxQueries):
             rows = await tx.fetchall("SELECT version FROM schema_migrations")
             done = {row["version"] for row in rows}
             for version, sql in (MIGRATIONS + MIGRATIONS_SLA + MIGRATIONS_ATTACHMENTS
-                                 + MIGRATIONS_OUTBOX + MIGRATIONS_API + MIGRATIONS_SESSIONS):
+                                 + MIGRATIONS_OUTBOX + MIGRATIONS_API + MIGRATIONS_SESSIONS
+                                 + MIGRATIONS_CONSOLE):
                 if version in done:
                     continue
-                for statement in render(sql, self.db.dialect).split(";"):
-                    if statement.strip():
-                        await tx.execute(statement)
+                for statement in statements(sql, self.db.dialect):
+                    await tx.execute(statement)
                 await tx.execute(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
                     version, codec.ts(utcnow()),
