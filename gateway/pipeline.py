@@ -21,8 +21,8 @@ import structlog
 from connectors.base import ConversationKey, Identity, Inbound
 from gateway.background import background
 from gateway.calendar import out_of_hours_notice
+from gateway.claims import CLAIM, SWEEP_EVERY, holding, new_owner
 from gateway.directory import Directory, credentials
-from gateway.errors import StoreError
 from gateway.handoff import open_or_reopen_ticket, subject_from
 from gateway.handoff_context import last_answer, subject_text
 from gateway.kb_service import KBSnapshot, KnowledgeService
@@ -90,27 +90,32 @@ class Pipeline:
             message, new = await self.store.add_inbound(
                 conversation, inbound.text, inbound.channel_message_id,
                 {**inbound.meta, "automated": inbound.automated} if inbound.automated
-                else inbound.meta,
+                else inbound.meta, claim=CLAIM,
             )
             outcome = Outcome(conversation.id, message.id, duplicate=not new)
             # A retry of a message whose handling was cut short (database outage, crash) is
-            # decided again once its first claim expired, so it is never left unanswered;
-            # while another handler may still be at work it only gets what exists so far.
-            if not new and not await self.store.reclaim_unhandled(message.id):
+            # decided again once its first claim expired or was released, so it is never
+            # left unanswered; while another handler may still be at work it only gets what
+            # exists so far.
+            owner = new_owner()
+            if not await self.store.reclaim_unhandled(message.id, CLAIM, owner, fresh=new):
                 return await self._replay(outcome)
-            await self._process(inbound, customer, conversation, outcome)
+            await holding(self.store, message.id, owner,
+                          self._process(inbound, customer, conversation, outcome))
         return outcome
 
     async def resume_unhandled(self) -> int:
         """Finish stored messages whose handling died with its claim (crash, outage).
 
-        Run periodically, so a customer message is answered or handed off even when the
-        channel never resends it. Returns how many were resumed.
+        Run every `SWEEP_EVERY` seconds, so a customer message is answered or handed off
+        even when the channel never resends it. Returns how many were resumed.
         """
         resumed = 0
         for message in await self.store.unhandled_messages():
             conversation = await self.store.get_conversation(message.conversation_id)
-            if conversation is None or not await self.store.reclaim_unhandled(message.id):
+            owner = new_owner()
+            if conversation is None or \
+                    not await self.store.reclaim_unhandled(message.id, CLAIM, owner):
                 continue
             customer = await self.store.get_customer(conversation.customer_id)
             assert customer is not None
@@ -121,8 +126,9 @@ class Pipeline:
                 automated=message.meta.get("automated"), meta=message.meta,
             )
             async with self.locks.hold(conversation.id):
-                await self._process(inbound, customer, conversation,
-                                    Outcome(conversation.id, message.id))
+                await holding(self.store, message.id, owner,
+                              self._process(inbound, customer, conversation,
+                                            Outcome(conversation.id, message.id)))
             resumed += 1
         return resumed
 
@@ -144,15 +150,16 @@ class Pipeline:
                  ticket_id=outcome.ticket_id)
 
     @contextlib.asynccontextmanager
-    async def resuming(self, interval: float = 30.0) -> AsyncIterator[Pipeline]:
-        """Background sweep for `resume_unhandled` while the gateway runs."""
+    async def resuming(self, interval: float = SWEEP_EVERY) -> AsyncIterator[Pipeline]:
+        """Background sweep for `resume_unhandled` while the gateway runs: at once (a
+        restart finds what the previous process left), then every `interval` seconds."""
         async def sweep() -> None:
             while True:
-                await asyncio.sleep(interval)
                 try:
                     await self.resume_unhandled()
-                except StoreError as exc:
-                    log.error("pipeline.resume_failed", error=str(exc))
+                except Exception as exc:  # the sweep must outlive one bad message
+                    log.error("pipeline.resume_failed", error=f"{type(exc).__name__}: {exc}")
+                await asyncio.sleep(interval)
 
         async with background(sweep(), "pipeline-resume"):
             yield self

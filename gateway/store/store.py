@@ -25,10 +25,12 @@ from gateway.models import (
 )
 from gateway.store import codec
 from gateway.store.db import Connection, Database, is_unique_violation
+from gateway.store.lease_queries import LeaseQueries
 from gateway.store.migrations import MIGRATIONS, statements
 from gateway.store.migrations_api import MIGRATIONS_API
 from gateway.store.migrations_attachments import MIGRATIONS_ATTACHMENTS
 from gateway.store.migrations_console import MIGRATIONS_CONSOLE
+from gateway.store.migrations_leases import MIGRATIONS_LEASES
 from gateway.store.migrations_outbox import MIGRATIONS_OUTBOX
 from gateway.store.migrations_sessions import MIGRATIONS_SESSIONS
 from gateway.store.migrations_sla import MIGRATIONS_SLA
@@ -42,7 +44,7 @@ _CONVERSATION_FIELDS = frozenset({"owner", "language", "category", "last_article
                                   "verified_number"})
 
 
-class Store(OutboxQueries, SearchQueries):
+class Store(OutboxQueries, SearchQueries, LeaseQueries):
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -74,7 +76,7 @@ class Store(OutboxQueries, SearchQueries):
             done = {row["version"] for row in rows}
             for version, sql in (MIGRATIONS + MIGRATIONS_SLA + MIGRATIONS_ATTACHMENTS
                                  + MIGRATIONS_OUTBOX + MIGRATIONS_API + MIGRATIONS_SESSIONS
-                                 + MIGRATIONS_CONSOLE):
+                                 + MIGRATIONS_CONSOLE + MIGRATIONS_LEASES):
                 if version in done:
                     continue
                 for statement in statements(sql, self.db.dialect):
@@ -228,21 +230,6 @@ class Store(OutboxQueries, SearchQueries):
         await self.db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
                               codec.ts(now), conversation.id)
         return codec.message(row), True
-
-    async def reclaim_unhandled(self, message_id: int,
-                                claim: timedelta = timedelta(seconds=60)) -> bool:
-        """Take over an unhandled message whose claim expired; True for exactly one caller.
-
-        This is how a retry finishes a message whose first handling died (database outage,
-        crash) without racing a handler that is still at work, in this process or another.
-        """
-        now = utcnow()
-        changed = await self.db.execute(
-            "UPDATE messages SET claimed_until = ? WHERE id = ? AND handled = 0"
-            " AND (claimed_until IS NULL OR claimed_until < ?)",
-            codec.ts(now + claim), message_id, codec.ts(now),
-        )
-        return changed == 1
 
     async def add_reply(
         self, conversation: Conversation, *, author: str, text: str, kind: str,

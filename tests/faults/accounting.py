@@ -99,6 +99,9 @@ def account(ledger: Ledger, ingested: list[Ingested], replies: list[Delivered],
     ingest_waits = [ledger.waited(at, first_row.get(mid, end)) for mid, at in delivered.items()]
     reply_latency = [min(r.at for r in by_parent[mid]) - at for mid, at in delivered.items()
                      if mid in by_parent]
+    # what a customer waits for the answer while the gateway runs (restarts not counted)
+    reply_waits = [ledger.waited(at, min(r.at for r in by_parent[mid]))
+                   for mid, at in delivered.items() if mid in by_parent]
     lying = [s for s in ledger.health if s.says_ok and s.oldest_waiting > STALL_SECONDS]
     return {
         "mails_delivered": len(delivered),
@@ -125,4 +128,5 @@ def account(ledger: Ledger, ingested: list[Ingested], replies: list[Delivered],
         },
         "ingest_latency_s": _seconds(ingest_latency),
         "reply_latency_s": _seconds(reply_latency),
+        "reply_wait_up_s": _seconds(reply_waits),
     }

@@ -10,6 +10,11 @@ EXACTLY_ONCE = {"lost": 0, "quarantined": 0, "duplicated": 0, "sent_twice": 0,
                 "never_sent": 0, "replies_to_unknown_mail": 0, "stalls_over_60s": 0,
                 "readyz_ok_while_stalled_samples": 0, "errors": []}
 
+#: Seconds of running time within which a mail whose handler died (SIGKILL, a killed
+#: database connection) is answered: the claim lease plus a sweep, with room for a
+#: loaded machine (`reply_wait_up_s`).
+RESUMED_WITHIN = 30.0
+
 
 def assert_exactly_once(report: dict[str, Any]) -> None:
     """Every mail ingested once and answered once; the report is printed either way."""

@@ -21,6 +21,9 @@ from tests.conftest import PG_ADMIN_DSN
 
 INBOUND = ("SELECT channel_message_id, created_at FROM messages"
            " WHERE direction = 'inbound' AND channel = 'email'")
+#: Customer mails stored whose handling has not finished (their claim is held).
+UNHANDLED = ("SELECT COUNT(*) FROM messages WHERE direction = 'inbound' AND channel = 'email'"
+             " AND handled = 0 AND channel_message_id LIKE '<fault.%'")
 QUARANTINE = "SELECT value FROM connector_state WHERE key = 'email:quarantine'"
 
 
@@ -97,6 +100,10 @@ class Database:
 
     async def ingested(self) -> list[Ingested]:
         return [Ingested(str(mid), _epoch(str(at))) for mid, at in await self._rows(INBOUND)]
+
+    async def unhandled(self) -> int:
+        rows = await self._rows(UNHANDLED)
+        return int(str(rows[0][0])) if rows else 0
 
     async def quarantined(self) -> int:
         rows = await self._rows(QUARANTINE)

@@ -73,6 +73,8 @@ async def _kill_and_restart(run: Run) -> None:
             await gw.kill()
     elif run.scenario.kill_at == "after-250":
         await _kill_after_250(run, gw)
+    elif run.scenario.kill_at == "mid-mail":
+        await _mid_mail(run, gw.kill)
     else:
         await gw.kill()
     await asyncio.sleep(run.scenario.kill_downtime)
@@ -87,12 +89,36 @@ async def _kill_after_250(run: Run, gw: GatewayProcess) -> None:
     async with run.mailbox.lock:
         if not await complete(run, 60.0):
             run.errors.append("not quiet within 60 s before an after-250 kill")
-        n = run.scenario.backlog + run.scenario.mails + gw.kills + 1000
         run.sink.quitting.clear()
         run.sink.quit_delay = 3.0
-        await run.mailbox.append(customer_mail(run.tag, n), locked=True)
-        run.ledger.delivered[message_id(run.tag, n)] = time.time()
+        await _one_more_mail(run)
         await _kill_at_quit(run, gw)
+
+
+async def _one_more_mail(run: Run) -> None:
+    """Deliver one extra mail (numbered after the run's own); the caller holds the lock."""
+    n = run.scenario.backlog + run.scenario.mails + 1000 + run.extra_mails
+    run.extra_mails += 1
+    await run.mailbox.append(customer_mail(run.tag, n), locked=True)
+    run.ledger.delivered[message_id(run.tag, n)] = time.time()
+
+
+async def _mid_mail(run: Run, fault: Callable[[], Awaitable[object]]) -> None:
+    """The fault while one mail is stored and not handled: its handling holds the claim.
+
+    Deliveries pause and all mail so far is answered; one more mail comes and the
+    database is watched (plain SQL, every 10 ms) until its row exists unhandled."""
+    async with run.mailbox.lock:
+        if not await complete(run, 60.0):
+            run.errors.append("not quiet within 60 s before a mid-mail fault")
+        await _one_more_mail(run)
+        deadline = time.monotonic() + 60
+        while not await run.database.unhandled():
+            if time.monotonic() > deadline:
+                run.errors.append("no mail stored unhandled within 60 s for a mid-mail fault")
+                return
+            await asyncio.sleep(0.01)
+        await fault()
 
 
 async def _kill_at_quit(run: Run, gw: GatewayProcess) -> None:
@@ -118,6 +144,12 @@ async def _bye_imap(run: Run) -> None:
 
 
 async def _kill_pg(run: Run) -> None:
+    if run.scenario.kill_at == "mid-mail":
+        async def terminate() -> None:
+            run.faults["pg_backends_terminated"] += await run.database.terminate_backends()
+
+        await _mid_mail(run, terminate)
+        return
     if run.scenario.kill_at == "quiet":
         async with run.mailbox.lock:
             if not await complete(run, 60.0):

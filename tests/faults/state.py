@@ -29,7 +29,9 @@ class Scenario:
     #: "random": at any moment, also mid-pipeline or mid-send; "quiet": delivery paused and
     #: every mail so far answered (the crash between two mails, mail piling up meanwhile);
     #: "after-250": the SMTP server has answered 250 to a reply's DATA, QUIT is pending.
-    #: "quiet" also applies to `pg_kills`.
+    #: "mid-mail": deliveries paused, every mail so far answered, then one more mail; the
+    #: fault falls once it is stored and not yet handled (its claim is held).
+    #: "quiet" and "mid-mail" also apply to `pg_kills`.
     kill_at: str = "random"
     imap_cuts: int = 0  # TCP resets of a random open IMAP connection
     imap_byes: int = 0  # graceful server stops: BYE and close on every IMAP connection
@@ -62,6 +64,7 @@ class Run:
     ledger: Ledger
     tag: str  # in this run's Message-IDs
     faults: dict[str, Any] = field(default_factory=dict)
+    extra_mails: int = 0  # delivered by the injectors (after-250, mid-mail), not `mails`
     errors: list[str] = field(default_factory=list)
 
     @property

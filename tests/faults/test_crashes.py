@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.faults.checks import assert_exactly_once
+from tests.faults.checks import RESUMED_WITHIN, assert_exactly_once
 from tests.faults.scenario import run
 from tests.faults.state import Scenario
 
@@ -37,3 +37,16 @@ async def test_sigkill_right_after_the_smtp_250_sends_the_reply_once(tmp_path: P
                        workdir=tmp_path)
     assert report["faults"]["sigkills"] == 1
     assert_exactly_once(report)
+
+
+async def test_sigkill_while_a_mail_is_being_decided_answers_it_soon_after_the_restart(
+        tmp_path: Path) -> None:
+    """Killed while one mail is stored and its handling holds the claim. The restarted
+    process finds the mail claimed by the dead one: the reply waits for the claim to
+    expire and a resume sweep to notice (60-90 s of running time before issue 11's fix)."""
+    report = await run(Scenario("sigkill-mid-mail", mails=6, rate=3, kills=1,
+                                kill_at="mid-mail", database="postgresql",
+                                outbox={"lease_seconds": 5}), workdir=tmp_path)
+    assert report["faults"]["sigkills"] == 1
+    assert_exactly_once(report)
+    assert report["reply_wait_up_s"]["max"] < RESUMED_WITHIN, report["reply_wait_up_s"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.faults.checks import assert_exactly_once
+from tests.faults.checks import RESUMED_WITHIN, assert_exactly_once
 from tests.faults.scenario import run
 from tests.faults.state import Scenario
 
@@ -30,3 +30,15 @@ async def test_killed_postgresql_connections_lose_and_double_nothing(tmp_path: P
                                 database="postgresql"), workdir=tmp_path)
     assert report["faults"]["pg_backends_terminated"] >= 3
     assert_exactly_once(report)
+
+
+async def test_a_postgresql_connection_killed_mid_mail_delays_its_reply_little(
+        tmp_path: Path) -> None:
+    """The gateway's connections die while a mail is stored and being decided: the
+    handling fails, the connector takes the mail in again and finds it claimed. Before
+    issue 11's fix the reply then waited 60-90 s for the claim to expire and the sweep."""
+    report = await run(Scenario("pg-kill-mid-mail", mails=6, rate=3, pg_kills=2,
+                                kill_at="mid-mail", database="postgresql"), workdir=tmp_path)
+    assert report["faults"]["pg_backends_terminated"] >= 2
+    assert_exactly_once(report)
+    assert report["reply_wait_up_s"]["max"] < RESUMED_WITHIN, report["reply_wait_up_s"]
