@@ -193,20 +193,42 @@ _WHEN = {
 }
 
 
+_UNITS = {  # (one minute, minutes, one hour, hours)
+    "en": ("minute", "minutes", "hour", "hours"),
+    "fr": ("minute", "minutes", "heure", "heures"),
+    "nl": ("minuut", "minuten", "uur", "uur"),
+    "de": ("Minute", "Minuten", "Stunde", "Stunden"),
+}
+
+
 def out_of_hours_notice(calendar: BusinessCalendar, at: datetime,
                         language: str | None) -> str | None:
-    """The sentence for a contact outside opening hours, or None when the helpdesk is open.
-
-    Names are spelled out here rather than taken from the OS locale, which a container
-    rarely has for all four languages. Unknown languages get English.
-    """
+    """The sentence for a contact outside opening hours, or None when the helpdesk is open."""
     opens = calendar.next_open(at)
     if opens == _utc(at):
         return None
     lang = language if language in _NOTICES else "en"
-    local = opens.astimezone(calendar.tz)
-    when = _WHEN[lang].format(
+    return _NOTICES[lang].format(when=moment_phrase(calendar, opens, lang))
+
+
+def moment_phrase(calendar: BusinessCalendar, moment: datetime, language: str | None) -> str:
+    """`moment` as people say it, in the calendar's zone: "Monday 7 December at 09:00".
+
+    Names are spelled out here rather than taken from the OS locale, which a container
+    rarely has for all four languages. Unknown languages get English.
+    """
+    lang = language if language in _WHEN else "en"
+    local = moment.astimezone(calendar.tz)
+    return _WHEN[lang].format(
         day=_DAY_NAMES[lang][local.weekday()], d=local.day,
         month=_MONTH_NAMES[lang][local.month - 1], time=local.strftime("%H:%M"),
     )
-    return _NOTICES[lang].format(when=when)
+
+
+def duration_phrase(minutes: int, language: str | None) -> str:
+    """"45 minutes", "4 hours" (whole hours from 60 minutes on, rounded up)."""
+    one_minute, minutes_word, one_hour, hours_word = _UNITS.get(language or "en", _UNITS["en"])
+    if minutes < 60:
+        return f"{minutes} {one_minute if minutes == 1 else minutes_word}"
+    hours = -(-minutes // 60)
+    return f"{hours} {one_hour if hours == 1 else hours_word}"

@@ -17,6 +17,12 @@ Payload = dict[str, Any]
 Relay = Callable[[str, Payload], None]
 
 
+def live_topic(channel: str, address: str) -> str:
+    """The topic a channel's live sockets for one conversation listen on (the web chat's open
+    tabs): replies and "operator is typing" go there."""
+    return f"{channel}:{address}"
+
+
 class Hub:
     def __init__(self, queue_size: int = 256) -> None:
         self._subscribers: dict[str, set[asyncio.Queue[Payload]]] = defaultdict(set)

@@ -22,6 +22,18 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "de": "Hallo! Ich bin der Assistent von {company}. Stellen Sie Ihre Frage; kann ich"
               " nicht helfen, übernimmt hier ein Kollege.",
     },
+    "hours_open": {
+        "en": "We reply within {within}.",
+        "fr": "Nous répondons dans un délai de {within}.",
+        "nl": "We antwoorden binnen {within}.",
+        "de": "Wir antworten innerhalb von {within}.",
+    },
+    "hours_closed": {
+        "en": "We are closed; we open on {when}.",
+        "fr": "Nous sommes fermés ; nous ouvrons le {when}.",
+        "nl": "We zijn gesloten; we openen op {when}.",
+        "de": "Wir haben geschlossen; wir öffnen am {when}.",
+    },
     "smalltalk_greeting": {
         "en": "Hello! How can I help you?",
         "fr": "Bonjour ! Comment puis-je vous aider ?",

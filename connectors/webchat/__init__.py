@@ -4,6 +4,7 @@ Protocol (JSON frames):
   client → {"type": "hello", "session": str | null, "after": last_message_id, "name"?: str,
             "lang"?: "fr"}
   server → {"type": "welcome", "session": str, "conversation_id": int | null,
+            "hours": str,       (when people reply, or when they open: presence.py)
             "greeting"?: str}   (a first visit: the `greeting` text in `lang`, docs/texts.md)
            then every message after `after` ({"type": "message", ...})
   client → {"type": "message", "client_id": str, "text": str, "language"?: str,

@@ -15,12 +15,13 @@ from aiohttp import WSMsgType, web
 from connectors.base import ConversationKey, Identity, Inbound, NothingToRun, Outbound
 from connectors.webchat import frames
 from connectors.webchat.limits import ChatLimits
+from connectors.webchat.presence import hours_line
 from gateway.console import STATIC as CONSOLE_STATIC
 from gateway.errors import StoreError
 from gateway.keys import CONNECTORS, HUB, PIPELINE, SETTINGS, STORE
 from gateway.markdown import to_safe_html
-from gateway.models import Conversation, Message
-from gateway.notify import Hub
+from gateway.models import Conversation, Message, utcnow
+from gateway.notify import Hub, live_topic
 
 log = structlog.get_logger(__name__)
 
@@ -74,7 +75,7 @@ class WebChatConnector(NothingToRun):
         """Push to the customer's open tabs; a closed tab catches up from the store later."""
         frame = _frame(outbound.message_id, outbound.author, outbound.kind, outbound.text,
                        outbound.meta)
-        live = self.hub.publish(f"{CHANNEL}:{outbound.key.address}", frame)
+        live = self.hub.publish(live_topic(CHANNEL, outbound.key.address), frame)
         return {"live_sockets": live}
 
 
@@ -125,7 +126,8 @@ class _ChatSession:
                         await self.ws.send_json(frames.error("hello was already said"))
                     elif await self._hello(data):
                         assert self.session is not None
-                        queue = self.app[HUB].subscribe(f"{CHANNEL}:{address_of(self.session)}")
+                        topic = live_topic(CHANNEL, address_of(self.session))
+                        queue = self.app[HUB].subscribe(topic)
                         pusher = asyncio.create_task(self._push(queue))
                     else:
                         break
@@ -139,7 +141,7 @@ class _ChatSession:
                 with contextlib.suppress(asyncio.CancelledError):
                     await pusher
             if queue is not None and self.session is not None:
-                self.app[HUB].unsubscribe(f"{CHANNEL}:{address_of(self.session)}", queue)
+                self.app[HUB].unsubscribe(live_topic(CHANNEL, address_of(self.session)), queue)
 
     async def _push(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
         while True:
@@ -191,10 +193,11 @@ class _ChatSession:
                 log.error("webchat.history_unavailable", error=str(exc))
         welcome: dict[str, Any] = {"type": "welcome", "session": self.session,
                                    "conversation_id": conversation.id if conversation else None}
+        texts = self.app[PIPELINE].texts
+        language = self.language or settings.languages.default
+        welcome["hours"] = hours_line(settings, texts, language, utcnow())
         if conversation is None:  # a first visit: the organisation's greeting
-            welcome["greeting"] = self.app[PIPELINE].texts(
-                "greeting", self.language or settings.languages.default,
-                company=settings.company.name)
+            welcome["greeting"] = texts("greeting", language, company=settings.company.name)
         await self.ws.send_json(welcome)
         for message in history:
             await self.ws.send_json(frame_of(message))

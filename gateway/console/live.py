@@ -3,12 +3,17 @@
 The socket carries no ticket data, only "changed": the page then re-fetches itself over
 HTTP, through the same access checks as any request. So a socket can never leak more than
 the page could, and a page that missed a signal catches up on its next refresh.
+
+A ticket page sends `{"type": "typing"}` while the operator writes a reply: the customer's
+open chat shows "<operator> is typing…" (at most one signal every `TYPING_EVERY` seconds).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import time
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -16,14 +21,17 @@ from aiohttp import WSMsgType, web
 from gateway.console import queries
 from gateway.console.guard import PREFIX
 from gateway.console.pages import SESSION
+from gateway.errors import AccessDenied, StoreError
 from gateway.ids import parse_id
 from gateway.keys import HUB, STORE, TICKETS
 from gateway.models import Operator
-from gateway.notify import Hub
+from gateway.notify import Hub, live_topic
 from gateway.store import Store
 
-#: The client sends nothing but pings; anything bigger is not ours.
+#: The client sends nothing but pings and typing signals; anything bigger is not ours.
 MAX_FRAME_BYTES = 1024
+#: Seconds between two typing signals passed on for one page (the page sends one every 3 s).
+TYPING_EVERY = 2.0
 
 
 def _same_origin(request: web.Request) -> bool:
@@ -99,9 +107,14 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
         await ws.prepare(request)
         pumps += [asyncio.create_task(_pump(ws, request.app[STORE], operator, t, q, ticket_id))
                   for t, q in queues.items()]
+        typed = 0.0
         async for frame in ws:
             if frame.type == WSMsgType.ERROR:
                 break
+            if ticket_id is not None and frame.type == WSMsgType.TEXT and \
+                    _is_typing(frame.data) and time.monotonic() - typed >= TYPING_EVERY:
+                typed = time.monotonic()
+                await _typing(request, operator, ticket_id)
     finally:
         # Unsubscribe first: awaiting below may itself be cancelled (client gone).
         for topic, queue in queues.items():
@@ -110,6 +123,27 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
             pump.cancel()
         await asyncio.gather(*pumps, return_exceptions=True)
     return ws
+
+
+def _is_typing(raw: str) -> bool:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("type") == "typing"
+
+
+async def _typing(request: web.Request, operator: Operator, ticket_id: int) -> None:
+    """Tell the customer's open chat that this operator is writing to them (the ticket is
+    looked up again: access to it may have changed since the page was opened)."""
+    try:
+        ticket = await request.app[TICKETS].get(operator, ticket_id)
+        conversation = await request.app[STORE].get_conversation(ticket.conversation_id)
+    except (LookupError, AccessDenied, StoreError):
+        return  # nothing to tell: a signal is best-effort, the reply itself is what counts
+    if conversation is not None and ticket.status != "closed":
+        request.app[HUB].publish(live_topic(conversation.channel, conversation.address),
+                                 {"type": "typing", "operator": operator.display_name})
 
 
 def setup(app: web.Application) -> None:

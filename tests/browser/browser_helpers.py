@@ -62,9 +62,13 @@ async def create_operator(app: web.Application, username: str, role: str,
                                      role, languages=["en", "fr", "nl", "de"], queues=queues)
 
 
+async def newest_ticket(app: web.Application) -> int:
+    tickets = await app[STORE].tickets(("new", "open", "pending"), None)
+    return max(t.id for t in tickets)
+
+
 async def operator_reply(app: web.Application, text: str, username: str = "admin") -> None:
     """The operator answers the newest open ticket, as the console's Send reply does."""
     operator = await app[STORE].operator_by_username(username)
     assert operator is not None
-    tickets = await app[STORE].tickets(("new", "open", "pending"), None)
-    await app[TICKETS].reply(operator, max(t.id for t in tickets), text)
+    await app[TICKETS].reply(operator, await newest_ticket(app), text)

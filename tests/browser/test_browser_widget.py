@@ -113,7 +113,8 @@ async def test_an_unacknowledged_message_kept_across_a_reload_is_shown_once_in_i
         const mine = document.querySelector(".hgw-customer");
         const key = Object.keys(localStorage).find(k => k.startsWith("hgw-chat:"));
         const state = JSON.parse(localStorage.getItem(key));
-        state.pending = [{client_id: mine.dataset.clientId, text: mine.textContent}];
+        state.pending = [{client_id: mine.dataset.clientId,
+                          text: mine.querySelector(".hgw-body").textContent}];
         localStorage.setItem(key, JSON.stringify(state));
     }""")
     await page.reload()

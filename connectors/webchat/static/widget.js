@@ -18,19 +18,19 @@
     en: { title: "Support", send: "Send", placeholder: "Type your question…", online: "online",
           offline: "reconnecting…", yes: "Yes, thanks", no: "No, talk to a person", you: "You",
           bot: "Assistant", helped: "Did this help?", open: "Open chat", close: "Close chat",
-          unread: "new messages" },
+          unread: "new messages", typing: "{name} is typing…" },
     fr: { title: "Support", send: "Envoyer", placeholder: "Posez votre question…", online: "en ligne",
           offline: "reconnexion…", yes: "Oui, merci", no: "Non, parler à quelqu'un", you: "Vous",
           bot: "Assistant", helped: "Cela vous a-t-il aidé ?", open: "Ouvrir le chat",
-          close: "Fermer le chat", unread: "nouveaux messages" },
+          close: "Fermer le chat", unread: "nouveaux messages", typing: "{name} écrit…" },
     nl: { title: "Klantendienst", send: "Verstuur", placeholder: "Stel uw vraag…", online: "online",
           offline: "opnieuw verbinden…", yes: "Ja, bedankt", no: "Nee, met iemand praten", you: "U",
           bot: "Assistent", helped: "Heeft dit geholpen?", open: "Chat openen",
-          close: "Chat sluiten", unread: "nieuwe berichten" },
+          close: "Chat sluiten", unread: "nieuwe berichten", typing: "{name} typt…" },
     de: { title: "Kundendienst", send: "Senden", placeholder: "Ihre Frage…", online: "online",
           offline: "verbinde neu…", yes: "Ja, danke", no: "Nein, mit einem Menschen sprechen",
           you: "Sie", bot: "Assistent", helped: "Hat das geholfen?", open: "Chat öffnen",
-          close: "Chat schließen", unread: "neue Nachrichten" }
+          close: "Chat schließen", unread: "neue Nachrichten", typing: "{name} schreibt…" }
   };
   L = L[lang] || L.en;
 
@@ -68,9 +68,12 @@
   root.setAttribute("role", "dialog");
   root.setAttribute("aria-labelledby", "hgw-title");
   var header = el("header");
+  var titles = el("div", "hgw-titles");
   var heading = el("h2", null, L.title);
   heading.id = "hgw-title";
-  header.appendChild(heading);
+  var hours = el("p", "hgw-hours");  // when people reply, or when they open (from welcome)
+  titles.appendChild(heading); titles.appendChild(hours);
+  header.appendChild(titles);
   var status = el("span", "hgw-status", L.offline);
   status.setAttribute("role", "status");
   header.appendChild(status);
@@ -81,6 +84,8 @@
   header.appendChild(closer);
   var log = el("ol", "hgw-log");
   log.setAttribute("aria-live", "polite");
+  var typing = el("p", "hgw-typing");
+  typing.setAttribute("aria-live", "polite");
   var form = el("form", "hgw-form");
   var input = el("textarea");
   input.placeholder = L.placeholder;
@@ -89,7 +94,8 @@
   var send = el("button", "hgw-send", L.send);
   send.type = "submit";
   form.appendChild(input); form.appendChild(send);
-  root.appendChild(header); root.appendChild(log); root.appendChild(form);
+  root.appendChild(header); root.appendChild(log); root.appendChild(typing);
+  root.appendChild(form);
   document.body.appendChild(root);
   document.body.appendChild(launcher);
 
@@ -143,8 +149,36 @@
     autoTop = log.scrollTop;
   }
 
+  // Presence: when each message was written, who wrote it (an operator's initials), and
+  // "Sam is typing…" while an operator writes a reply (cleared by it, or after 6 s).
+  function stamp(node, iso) {
+    var at = iso ? new Date(iso) : new Date();
+    var time = node.querySelector("time") || node.appendChild(el("time", "hgw-time"));
+    time.dateTime = at.toISOString();
+    time.textContent = at.toLocaleTimeString(navigator.language || lang,  // en-GB 14:05
+                                             { hour: "2-digit", minute: "2-digit" });
+  }
+  function initials(name) {
+    var words = name.trim().split(/\s+/);
+    var first = words[0] || "", last = words.length > 1 ? words[words.length - 1] : "";
+    return (first.charAt(0) + last.charAt(0)).toUpperCase();
+  }
+  var typingTimer = null;
+  function showTyping(name) {
+    clearTimeout(typingTimer);
+    typing.textContent = name ? L.typing.replace("{name}", name) : "";
+    if (name) typingTimer = setTimeout(function () { showTyping(""); }, 6000);
+  }
+
+  function customerBubble(text, pending) {
+    var node = el("li", "hgw-msg hgw-customer" + (pending ? " hgw-pending" : ""));
+    node.appendChild(el("div", "hgw-body", text));
+    return node;
+  }
+
   function showCustomer(clientId, text, pending) {
-    var node = el("li", "hgw-msg hgw-customer" + (pending ? " hgw-pending" : ""), text);
+    var node = customerBubble(text, pending);
+    stamp(node, null);
     node.dataset.clientId = clientId;
     append(node, true);
     pendingNodes[clientId] = node;
@@ -161,12 +195,14 @@
       if (!own && m.client_id && pendingNodes[m.client_id]) {
         // our own message, stored though its ack was lost: that bubble, moved into its place
         acknowledged(m.client_id, m.id);
-        append(pendingNodes[m.client_id], true);
-        own = true;
+        own = pendingNodes[m.client_id];
+        stamp(own, m.created_at);
+        append(own, true);
       }
       if (!own) {
-        var n = el("li", "hgw-msg hgw-customer", m.text);
+        var n = customerBubble(m.text, false);
         n.dataset.messageId = m.id;
+        stamp(n, m.created_at);
         append(n, true);
       }
       return;
@@ -174,8 +210,18 @@
     var node = el("li", "hgw-msg hgw-" + m.author);
     node.dataset.messageId = m.id;
     node.dataset.kind = m.kind || "";
-    var who = m.author === "operator" ? (m.operator || "Operator") : L.bot;
-    node.appendChild(el("span", "hgw-who", who));
+    var who = el("span", "hgw-who");
+    if (m.author === "operator") {
+      var name = m.operator || "Operator";
+      var avatar = el("span", "hgw-avatar", initials(name));
+      avatar.setAttribute("aria-hidden", "true");
+      who.appendChild(avatar);
+      who.appendChild(document.createTextNode(name));
+      showTyping("");
+    } else {
+      who.textContent = L.bot;
+    }
+    node.appendChild(who);
     var body = el("div", "hgw-body");
     if (m.html) { body.innerHTML = m.html; } else { body.textContent = m.text; }
     node.appendChild(body);
@@ -203,6 +249,7 @@
       // a person takes over: "Did this help?" under earlier answers has nothing left to ask
       log.querySelectorAll(".hgw-feedback").forEach(function (f) { f.remove(); });
     }
+    stamp(node, m.created_at);
     append(node, false);
   }
 
@@ -251,6 +298,7 @@
       if (data.type === "welcome") {
         state.session = data.session; save();
         status.textContent = L.online;
+        hours.textContent = data.hours || "";
         if (data.greeting && !log.querySelector(".hgw-greeting")) {
           // shown, not stored: the organisation's hello before the first question
           log.insertBefore(el("li", "hgw-msg hgw-bot hgw-greeting", data.greeting), log.firstChild);
@@ -263,6 +311,8 @@
         acknowledged(data.client_id, data.message_id);
       } else if (data.type === "message") {
         showMessage(data);
+      } else if (data.type === "typing") {
+        showTyping(data.operator || "");
       } else if (data.type === "error" && data.retry) {
         setTimeout(function () { state.pending.forEach(transmit); }, 2000);
       }

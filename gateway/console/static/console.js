@@ -99,9 +99,10 @@
     quiet = setTimeout(function () { quiet = null; refresh(); }, wait);
   }
 
+  var live = null; // the open socket, for the typing signal
   function connect() {
     if (gone) return;
-    var ws = new WebSocket(url);
+    var ws = live = new WebSocket(url);
     ws.onopen = function () {
       delay = 500;
       show("live", true);
@@ -119,6 +120,15 @@
   }
 
   connect();
+
+  // Writing a reply: the customer's open chat shows "<name> is typing…" (a signal every 3 s).
+  var typedAt = 0;
+  document.addEventListener("input", function (event) {
+    if (event.target.id !== "reply-text" || !live || live.readyState !== 1) return;
+    if (Date.now() - typedAt < 3000) return;
+    typedAt = Date.now();
+    live.send(JSON.stringify({ type: "typing" }));
+  });
 
   // Canned answers: fetch the KB's answers in the customer's language once, filter them as
   // the operator types, and put the chosen one in the reply box (to edit before sending).
