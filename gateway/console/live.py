@@ -5,7 +5,9 @@ HTTP, through the same access checks as any request. So a socket can never leak 
 the page could, and a page that missed a signal catches up on its next refresh.
 
 A ticket page sends `{"type": "typing"}` while the operator writes a reply: the customer's
-open chat shows "<operator> is typing…" (at most one signal every `TYPING_EVERY` seconds).
+open chat shows "<operator> is typing…" (at most one signal every `TYPING_EVERY` seconds),
+and the colleagues who have the ticket open see them replying. The socket also tells the page
+who else has the ticket open and who is replying (`gateway.console.viewers`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from gateway.console import queries
+from gateway.console import queries, viewers
 from gateway.console.guard import PREFIX
 from gateway.console.pages import SESSION
 from gateway.errors import AccessDenied, StoreError
@@ -108,13 +110,18 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
         pumps += [asyncio.create_task(_pump(ws, request.app[STORE], operator, t, q, ticket_id))
                   for t, q in queues.items()]
         typed = 0.0
-        async for frame in ws:
-            if frame.type == WSMsgType.ERROR:
-                break
-            if ticket_id is not None and frame.type == WSMsgType.TEXT and \
-                    _is_typing(frame.data) and time.monotonic() - typed >= TYPING_EVERY:
-                typed = time.monotonic()
-                await _typing(request, operator, ticket_id)
+        async with contextlib.AsyncExitStack() as stack:
+            viewer = None if ticket_id is None else await stack.enter_async_context(
+                viewers.present(hub, ws, ticket_id, operator))
+            async for frame in ws:
+                if frame.type == WSMsgType.ERROR:
+                    break
+                if viewer is None or frame.type != WSMsgType.TEXT or not _is_typing(frame.data):
+                    continue
+                viewer.typed()
+                if time.monotonic() - typed >= TYPING_EVERY:
+                    typed = time.monotonic()
+                    await _typing(request, operator, viewer.ticket_id)
     finally:
         # Unsubscribe first: awaiting below may itself be cancelled (client gone).
         for topic, queue in queues.items():

@@ -19,7 +19,7 @@ from gateway.console.pages import SESSION, page
 from gateway.ids import parse_id
 from gateway.keys import KB, OUTBOX, SETTINGS, SLA_WATCHER, STORE, TICKETS
 from gateway.lifecycle import TRANSITIONS
-from gateway.models import Ticket, utcnow
+from gateway.models import Message, Ticket, utcnow
 from gateway.routing import PRESENCES, set_presence
 from gateway.tickets import SETTABLE_STATUSES, TicketError, can_see
 from knowledge_base.model import CATEGORIES
@@ -145,13 +145,20 @@ def _ticket_id(request: web.Request) -> int:
 
 @routes.get(PREFIX + r"/tickets/{ticket_id:\d+}")
 async def ticket_page(request: web.Request) -> web.StreamResponse:
-    ticket_id = _ticket_id(request)
-    operator, service = request[SESSION].operator, request.app[TICKETS]
     raw = request.query.get("history", "").strip() or "1"
     if not raw.isdigit() or not 1 <= int(raw) <= filters.MAX_PAGE:
         raise Refused(400, "The history page must be a number.")
+    return await _ticket_response(request, _ticket_id(request), history_page=int(raw))
+
+
+async def _ticket_response(request: web.Request, ticket_id: int, *, history_page: int = 1,
+                           collision: list[Message] | None = None, draft: str = "",
+                           status: int = 200) -> web.Response:
+    """The ticket page; with `collision`, the replies others sent since the operator's page
+    loaded, above their draft (kept) for them to read before sending it again."""
+    operator, service = request[SESSION].operator, request.app[TICKETS]
     view = await views.ticket_page(service, operator, ticket_id, request.app[SETTINGS],
-                                   history_page=int(raw))
+                                   history_page=history_page)
     ticket = view.ticket
     return page(request, "ticket.html", {
         "view": view, "done": DONE.get(request.query.get("done", "")),
@@ -160,8 +167,12 @@ async def ticket_page(request: web.Request) -> web.StreamResponse:
         "targets": await views.transfer_targets(request.app[STORE], ticket),
         "status_actions": _status_actions(ticket),
         "duplicates": [t for t in view.profile.tickets if t.status != "closed"],
+        "collision": collision or [], "draft": draft,
+        "collided": sorted({str(m.meta.get("operator") or "A colleague")
+                            for m in collision or []}),
+        "seen": max((e.id for e in view.transcript), default=0),
         "live": f"{PREFIX}/ws?ticket={ticket_id}", **await common(request),
-    })
+    }, status=status)
 
 
 def _status_actions(ticket: Ticket) -> dict[str, str]:
@@ -213,10 +224,20 @@ async def _visible(request: web.Request, ticket_id: int, *, open_only: bool = Fa
 
 @routes.post(PREFIX + r"/tickets/{ticket_id:\d+}/reply")
 async def reply(request: web.Request) -> web.StreamResponse:
+    """Send, unless a colleague replied since the operator's page loaded (`seen`, the newest
+    message it showed): then the page again with their reply above the kept draft (409)."""
     ticket_id = _ticket_id(request)
-    await _visible(request, ticket_id)
+    ticket = await _visible(request, ticket_id)
     text = await _text(request)
-    await request.app[TICKETS].reply(request[SESSION].operator, ticket_id, text)
+    operator = request[SESSION].operator
+    seen = str((await request.post()).get("seen", "")).strip()
+    if seen.isdigit():
+        others = await request.app[STORE].replies_since(ticket.conversation_id, int(seen),
+                                                        operator.id)
+        if others:
+            return await _ticket_response(request, ticket_id, collision=others, draft=text,
+                                          status=409)
+    await request.app[TICKETS].reply(operator, ticket_id, text)
     raise _back(ticket_id, "replied")
 
 

@@ -24,6 +24,7 @@ from gateway.models import (
     utcnow,
 )
 from gateway.store import codec
+from gateway.store.collision_queries import CollisionQueries
 from gateway.store.db import Connection, Database, is_unique_violation
 from gateway.store.lease_queries import LeaseQueries
 from gateway.store.migrations import MIGRATIONS, statements
@@ -44,7 +45,7 @@ _CONVERSATION_FIELDS = frozenset({"owner", "language", "category", "last_article
                                   "verified_number"})
 
 
-class Store(OutboxQueries, SearchQueries, LeaseQueries):
+class Store(OutboxQueries, SearchQueries, LeaseQueries, CollisionQueries):
     def __init__(self, db: Database) -> None:
         self.db = db
 

@@ -109,7 +109,10 @@
       refresh(); // catch up on whatever changed while the socket was not there
     };
     ws.onmessage = function (event) {
-      if (JSON.parse(event.data).type === "changed") soon();
+      var data = JSON.parse(event.data);
+      if (data.type === "changed") soon();
+      // Anything else is for the page's other scripts (viewers.js: who else is here).
+      else document.dispatchEvent(new CustomEvent("hgw:message", { detail: data }));
     };
     ws.onclose = function () {
       show(gone ? "offline" : "reconnecting…", false);
@@ -121,7 +124,8 @@
 
   connect();
 
-  // Writing a reply: the customer's open chat shows "<name> is typing…" (a signal every 3 s).
+  // Writing a reply: the customer's open chat shows "<name> is typing…" and colleagues on the
+  // ticket "<name> is replying" (a signal every 3 s).
   var typedAt = 0;
   document.addEventListener("input", function (event) {
     if (event.target.id !== "reply-text" || !live || live.readyState !== 1) return;
