@@ -27,6 +27,7 @@ from pydantic import (
 
 from gateway import passwords
 from gateway.errors import ConfigError
+from gateway.macro_settings import Macros
 from gateway.policy_settings import CalendarSettings, PrioritySettings, SlaSettings, policy_problems
 from gateway.texts import problems as text_problems
 from gateway.web_settings import WebChatSettings
@@ -191,6 +192,7 @@ class ConsoleSettings(_Section):
     secure_cookies: bool = False
     admin: AdminSettings = AdminSettings()
     login: LoginSettings = LoginSettings()
+    macros: Macros = ()
 
 
 class OutboxSettings(_Section):

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Sequence
 
 from connectors.base import ConversationKey, Identity
+from gateway import tags
 from gateway.errors import AccessDenied, GatewayError
 from gateway.lifecycle import IllegalTransition, check_transition
 from gateway.models import Message, Operator, Ticket
@@ -149,6 +150,17 @@ class TicketService:
                                                 None, **changes)
         self._changed(ticket)
         return ticket
+
+    async def tag(self, operator: Operator, ticket_id: int, add: Sequence[str] = (),
+                  remove: Sequence[str] = ()) -> tuple[list[str], list[str]]:
+        """Add and remove tags (already `gateway.tags.normalise`d); one audit event."""
+        ticket = await self.get(operator, ticket_id)
+        if add and await self.store.tag_count(ticket.id) + len(add) > tags.MAX_TAGS:
+            raise TicketError(f"a ticket carries at most {tags.MAX_TAGS} tags")
+        changed = await self.store.change_tags(ticket.id, operator.username, add, remove)
+        if any(changed):
+            self._changed(ticket)
+        return changed
 
     async def take(self, operator: Operator, ticket_id: int) -> Ticket:
         ticket = await self.get(operator, ticket_id)

@@ -17,6 +17,7 @@ from gateway.console import (
     guard,
     live,
     login,
+    macros,
     pages,
     quarantine,
     reports,
@@ -37,6 +38,7 @@ def setup(app: web.Application) -> None:
     app.add_routes(login.routes)
     app.add_routes(routes.routes)
     app.add_routes(search.routes)
+    app.add_routes(macros.routes)
     app.add_routes(admin.routes)
     app.add_routes(quarantine.routes)
     app.add_routes(reports.routes)

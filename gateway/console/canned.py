@@ -23,14 +23,20 @@ def language_of(settings: Settings, ticket: Ticket, conversation_language: str |
             or settings.languages.default)
 
 
-def answers(articles: dict[str, Article], language: str, settings: Settings, ticket: Ticket,
-            customer: Customer) -> list[dict[str, Any]]:
+def placeholders(settings: Settings, ticket: Ticket,
+                 customer: Customer) -> dict[str, dict[str, object]]:
+    """The values of `{customer.name}`, `{company.phone}`, `{ticket.id}`… for this ticket."""
     company = settings.company
-    context: dict[str, dict[str, object]] = {
+    return {
         "customer": {"name": customer.name, "email": customer.email or ""},
         "company": {"name": company.name, "email": company.email, "phone": company.phone},
         "ticket": {"id": ticket.id},
     }
+
+
+def answers(articles: dict[str, Article], language: str, settings: Settings, ticket: Ticket,
+            customer: Customer) -> list[dict[str, Any]]:
+    context = placeholders(settings, ticket, customer)
     found = []
     for article in articles.values():
         used, translation = article.translation(language)

@@ -1,6 +1,6 @@
 """The ticket list's filters: GET parameters, checked against what the operator may ask for.
 
-`?queue=&status=&priority=&language=&sla=&assignee=`; an empty or absent parameter means
+`?queue=&status=&priority=&language=&sla=&assignee=&tag=`; an empty or absent parameter means
 "any". A value outside the offered choices (e.g. an agent asking for another queue) is
 refused with 400 rather than quietly ignored, so a list never pretends to be filtered.
 `?sort=` and `?page=` choose the order and the page (`gateway.console.listing`).
@@ -8,7 +8,7 @@ refused with 400 rather than quietly ignored, so a list never pretends to be fil
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -21,7 +21,7 @@ from gateway.settings import Settings
 STATUSES = ("new", "open", "pending", "solved")
 SLA_STATES = ("ok", "warning", "breached")
 ASSIGNEES = {"me": "Assigned to me", "none": "Unassigned"}
-NAMES = ("queue", "status", "priority", "language", "sla", "assignee")
+NAMES = ("queue", "status", "priority", "language", "sla", "assignee", "tag")
 #: No list has more pages than this (a page number beyond is a typo or a probe).
 MAX_PAGE = 100_000
 
@@ -36,16 +36,18 @@ class Choices:
     language: tuple[str, ...]
     sla: tuple[str, ...]
     assignee: tuple[str, ...]
+    #: The desk's known tags (`Store.known_tags`).
+    tag: tuple[str, ...] = ()
 
 
-def choices(settings: Settings, operator: Operator) -> Choices:
+def choices(settings: Settings, operator: Operator, known_tags: Sequence[str] = ()) -> Choices:
     all_queues = tuple(q.name for q in settings.queues)
     queues = all_queues if operator.role in ("supervisor", "admin") else tuple(
         q for q in all_queues if q in operator.queues)
     priorities = tuple(sorted(settings.priority.priorities() | set(settings.sla.targets)))
     return Choices(queue=queues, status=STATUSES, priority=priorities,
                    language=tuple(settings.languages.supported), sla=SLA_STATES,
-                   assignee=tuple(ASSIGNEES))
+                   assignee=tuple(ASSIGNEES), tag=tuple(known_tags))
 
 
 def selected(query: Mapping[str, str], offered: Choices) -> dict[str, str]:
@@ -88,7 +90,7 @@ def ticket_filter(chosen: Mapping[str, str], operator: Operator) -> TicketFilter
         statuses=(chosen["status"],) if chosen["status"] else OPEN_TICKET_STATUSES,
         queues=queues, priority=chosen["priority"] or None,
         language=chosen["language"] or None, assignee_id=assignee,
-        sla=chosen["sla"] or None,
+        sla=chosen["sla"] or None, tag=chosen["tag"] or None,
     )
 
 

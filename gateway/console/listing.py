@@ -46,6 +46,7 @@ class TicketFilter:
     language: str | None = None
     assignee_id: int | None = None
     sla: str | None = None
+    tag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,9 @@ def _where(wanted: TicketFilter, now: datetime) -> tuple[str, list[object]]:
     elif wanted.assignee_id is not None:
         sql += " AND t.assignee_id = ?"
         args.append(wanted.assignee_id)
+    if wanted.tag is not None:
+        sql += " AND t.id IN (SELECT ticket_id FROM ticket_tags WHERE tag = ?)"
+        args.append(wanted.tag)
     if wanted.sla is not None:
         sql += f" AND ({sla_state_sql()}) = ?"
         args += [codec.ts(now), codec.ts(now), wanted.sla]

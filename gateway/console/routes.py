@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.console import alerts, canned, filters, listing, queries, queue_views, views
+from gateway.console import alerts, canned, filters, listing, macros, queries, queue_views, views
 from gateway.console import sla as console_sla
 from gateway.console.guard import PREFIX, Refused, safe_next
 from gateway.console.pages import SESSION, page
@@ -37,7 +37,7 @@ DONE = {"replied": "Reply sent to the customer.", "taken": "You now own this tic
         "status-open": "Reopened: the SLA runs again.",
         "merged": "The duplicate was merged into this ticket.",
         "created": "Ticket opened; it is yours.", "updated": "Ticket updated.",
-        "unchanged": "Nothing changed.",
+        "unchanged": "Nothing changed.", "tagged": "Tags changed.",
         "resent": "The reply is queued to be sent again."}
 #: The same on the list, after an action that took the ticket out of the operator's sight.
 LIST_DONE = {"transferred": "Ticket transferred. It is no longer in your queues.",
@@ -62,7 +62,7 @@ async def ticket_list(request: web.Request) -> web.StreamResponse:
     SQL over every ticket: the count is the true one, not the size of a capped batch."""
     operator = request[SESSION].operator
     settings, store = request.app[SETTINGS], request.app[STORE]
-    offered = filters.choices(settings, operator)
+    offered = filters.choices(settings, operator, await store.known_tags())
     chosen = filters.selected(request.query, offered)
     sort, number = filters.sort_of(request.query), filters.page_of(request.query)
     now = utcnow()
@@ -157,6 +157,7 @@ async def _ticket_response(request: web.Request, ticket_id: int, *, history_page
     """The ticket page; with `collision`, the replies others sent since the operator's page
     loaded, above their draft (kept) for them to read before sending it again."""
     operator, service = request[SESSION].operator, request.app[TICKETS]
+    store = request.app[STORE]
     view = await views.ticket_page(service, operator, ticket_id, request.app[SETTINGS],
                                    history_page=history_page)
     ticket = view.ticket
@@ -164,9 +165,12 @@ async def _ticket_response(request: web.Request, ticket_id: int, *, history_page
         "view": view, "done": DONE.get(request.query.get("done", "")),
         "outcomes": service.outcome_codes, "queues": service.queues,
         "priorities": service.priorities, "categories": CATEGORIES,
-        "targets": await views.transfer_targets(request.app[STORE], ticket),
+        "targets": await views.transfer_targets(store, ticket),
         "status_actions": _status_actions(ticket),
         "duplicates": [t for t in view.profile.tickets if t.status != "closed"],
+        "tags": (await store.tags_of([ticket.id]))[ticket.id],
+        "known_tags": await store.known_tags(),
+        "macros": macros.macro_views(request.app[SETTINGS]),
         "collision": collision or [], "draft": draft,
         "collided": sorted({str(m.meta.get("operator") or "A colleague")
                             for m in collision or []}),

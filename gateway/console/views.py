@@ -40,6 +40,7 @@ class TicketRow:
     created_at: datetime
     age: str
     sla: RowSla | None = None
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,7 @@ _EVENT_LABELS = {
     "sla.warning": "SLA warning",
     "sla.breached": "SLA breached",
     "ticket.updated": "Details corrected",
+    "ticket.tagged": "Tags changed",
     "email.bounce": "E-mail bounced",
     "email.attachment_too_large": "Attachment too large to keep",
     "verification.failed": "Identity verification failed",
@@ -226,6 +228,7 @@ async def ticket_rows(store: Store, tickets: list[Ticket],
     customers = await queries.customers_by_id(store, {t.customer_id for t in tickets})
     conversations = await queries.conversations_by_id(store, {t.conversation_id for t in tickets})
     names = _names(await store.operators())
+    tags = await store.tags_of([t.id for t in tickets])
     now = utcnow()
     rows = []
     for t in tickets:
@@ -238,7 +241,7 @@ async def ticket_rows(store: Store, tickets: list[Ticket],
             language=t.language or "–", queue=t.queue, priority=t.priority, status=t.status,
             assignee=names.get(t.assignee_id, "–") if t.assignee_id else "–",
             created_at=t.created_at, age=age(t.created_at, now),
-            sla=(slas or {}).get(t.id),
+            sla=(slas or {}).get(t.id), tags=tuple(tags.get(t.id, ())),
         ))
     return rows
 

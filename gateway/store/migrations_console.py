@@ -1,4 +1,4 @@
-"""Schema of the operator workspace (issue 16): ticket search, tags, macros.
+"""Schema of the operator workspace (issue 16): ticket search (1600) and tags (1610).
 
 Versions start at 1600. Search finds a fragment anywhere in a subject, a customer's name,
 e-mail address or customer number, or a message, in any language, so both engines index
@@ -54,6 +54,23 @@ _SQLITE_SEARCH = (_fts("search_tickets", "tickets", ("subject",))
                   + _fts("search_customers", "customers", ("name", "email", "number"))
                   + _fts("search_messages", "messages", ("text",)))
 
+#: Tags on tickets, and the desk's known tags (what the filter offers: a small table, never
+#: a DISTINCT over every ticket's tags).
+_TAGS = """
+CREATE TABLE tags (
+    name TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE ticket_tags (
+    ticket_id INTEGER NOT NULL REFERENCES tickets (id),
+    tag TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (ticket_id, tag)
+);
+CREATE INDEX ticket_tags_tag ON ticket_tags (tag, ticket_id)
+"""
+
 MIGRATIONS_CONSOLE: tuple[tuple[int, Migration], ...] = (
     (1600, {"postgresql": _PG_SEARCH, "sqlite": _SQLITE_SEARCH}),
+    (1610, _TAGS),
 )

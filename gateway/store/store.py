@@ -37,6 +37,7 @@ from gateway.store.migrations_sessions import MIGRATIONS_SESSIONS
 from gateway.store.migrations_sla import MIGRATIONS_SLA
 from gateway.store.outbox_queries import OutboxQueries
 from gateway.store.search_queries import SearchQueries
+from gateway.store.tag_queries import TagQueries
 
 _TICKET_FIELDS = frozenset({"status", "priority", "queue", "assignee_id", "subject", "category"})
 #: How many merges in a row `open_ticket_of` follows to the surviving ticket.
@@ -45,7 +46,7 @@ _CONVERSATION_FIELDS = frozenset({"owner", "language", "category", "last_article
                                   "verified_number"})
 
 
-class Store(OutboxQueries, SearchQueries, LeaseQueries, CollisionQueries):
+class Store(OutboxQueries, SearchQueries, LeaseQueries, CollisionQueries, TagQueries):
     def __init__(self, db: Database) -> None:
         self.db = db
 

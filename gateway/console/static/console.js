@@ -1,5 +1,5 @@
 // helpdesk-gateway operator console: keep the open page current without reloading it, and
-// offer the knowledge base's answers for the reply box (inserted at the cursor).
+// offer the knowledge base's answers and the macros for the reply box (inserted at the cursor).
 // /console/ws only says "something changed"; the page then fetches itself and swaps the
 // regions marked data-live, so everything shown passes the same access checks as a load.
 // Nothing here builds HTML from data: text goes in through textContent only.
@@ -16,7 +16,32 @@
     }
   });
 
+  // Where the operator's cursor is in the reply box (a textarea keeps its selection while
+  // another box has the focus); never touched: the end of the draft.
+  var reply = document.getElementById("reply-text"), touched = false;
+  if (reply) {
+    ["focus", "keyup", "mouseup", "select"].forEach(function (name) {
+      reply.addEventListener(name, function () { touched = true; });
+    });
+  }
+
+  // Text for the reply (a canned answer, a macro's) goes in at the cursor, replacing only a
+  // selection: the draft is kept. Whether there was a draft (null: no reply box).
+  function insertReply(text) {
+    if (!reply) return null;
+    var draft = reply.value;
+    var start = touched ? reply.selectionStart : draft.length;
+    var end = touched ? reply.selectionEnd : draft.length;
+    var before = draft.slice(0, start), after = draft.slice(end);
+    reply.focus();
+    reply.setRangeText((before && !/\n\s*$/.test(before) ? "\n\n" : "") + text +
+      (after && !/^\s*\n/.test(after) ? "\n\n" : ""), start, end, "end");
+    touched = true;
+    return Boolean(draft.trim());
+  }
+
   cannedAnswers();
+  macros();
 
   var path = document.body.dataset.live;
   if (!path) return;
@@ -142,7 +167,6 @@
     var filter = document.getElementById("canned-filter");
     var list = document.getElementById("canned-list");
     var note = document.getElementById("canned-status");
-    var reply = document.getElementById("reply-text");
     var answers = [];
 
     function fold(text) {
@@ -183,29 +207,11 @@
         (words.length ? " match" : "");
     }
 
-    // Where the operator's cursor is in the reply box (a textarea keeps its selection while
-    // the search box has the focus); never touched: the end of the draft.
-    var touched = false;
-    if (reply) {
-      ["focus", "keyup", "mouseup", "select"].forEach(function (name) {
-        reply.addEventListener(name, function () { touched = true; });
-      });
-    }
-
-    // The answer goes in at the cursor (replacing only a selection): the draft is kept.
     function use(answer) {
-      if (!reply) return;
-      var draft = reply.value;
-      var start = touched ? reply.selectionStart : draft.length;
-      var end = touched ? reply.selectionEnd : draft.length;
-      var before = draft.slice(0, start), after = draft.slice(end);
-      var text = (before && !/\n\s*$/.test(before) ? "\n\n" : "") + answer.answer +
-        (after && !/^\s*\n/.test(after) ? "\n\n" : "");
-      reply.focus();
-      reply.setRangeText(text, start, end, "end");
-      touched = true;
+      var kept = insertReply(answer.answer);
+      if (kept === null) return;
       note.textContent = "Inserted “" + answer.title + "” " +
-        (draft.trim() ? "at the cursor; your draft is kept." : "into the reply box.") +
+        (kept ? "at the cursor; your draft is kept." : "into the reply box.") +
         " Edit it, then send.";
     }
 
@@ -234,5 +240,35 @@
         render();
       })
       .catch(function () { note.textContent = "The answers could not be loaded."; });
+  }
+
+  // Macros: the server applies the changes (status, priority, tags; audited), then the
+  // macro's text goes into the reply box at the cursor, to edit before sending.
+  function macros() {
+    var box = document.getElementById("macros");
+    if (!box) return;
+    var note = document.getElementById("macro-status");
+    box.querySelectorAll("button[data-macro]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var body = new URLSearchParams({ csrf: box.dataset.csrf, macro: button.dataset.macro });
+        note.textContent = "Applying “" + button.dataset.macro + "”…";
+        fetch(box.dataset.action, { method: "POST", credentials: "same-origin", body: body,
+                                    headers: { Accept: "application/json" } })
+          .then(function (response) {
+            if (!response.ok) throw new Error(String(response.status));
+            return response.json();
+          })
+          .then(function (data) {
+            var kept = data.text ? insertReply(data.text) : null;
+            note.textContent = "Applied “" + data.macro + "”" +
+              (data.applied.length ? ": " + data.applied.join(", ") : "") + "." +
+              (kept === null ? "" : kept ? " Its text is in the reply box; your draft is kept."
+                                         : " Its text is in the reply box: edit it, then send.");
+          })
+          .catch(function (error) {
+            note.textContent = "The macro could not be applied (" + error.message + ").";
+          });
+      });
+    });
   }
 })();
