@@ -18,6 +18,9 @@ DEMO_API_KEYS = frozenset({"demo-api-key", "test-api-key"})
 #: The example signing secret of Slack's own documentation (and of our tests), and the
 #: test tokens: anyone can forge requests with them.
 DEMO_SLACK = frozenset({"8f742231b10e8888abcd99yyyzzz85a5", "xoxb-test", "xapp-1"})
+#: The web chat identity secrets of docs/webchat.md's example and of the tests.
+DEMO_IDENTITY = frozenset({"example-identity-secret-from-the-docs-0123",
+                           "test-identity-secret-of-at-least-32-chars"})
 
 
 def is_loopback(host: str) -> bool:
@@ -58,6 +61,10 @@ def problems(settings: Settings, host: str) -> list[str]:
         if integration.key.get_secret_value() in DEMO_API_KEYS:
             found.append(f"api.integrations.{name}.key is the demo's published key: set "
                          f"HELPDESK_API__INTEGRATIONS__{name.upper()}__KEY to a key of your own")
+    identity = settings.webchat.identity_secret
+    if identity is not None and identity.get_secret_value() in DEMO_IDENTITY:
+        found.append("webchat.identity_secret is the demo's published secret: set "
+                     "HELPDESK_WEBCHAT__IDENTITY_SECRET to a secret of your own")
     slack = settings.slack
     for key, value in (("signing_secret", slack.signing_secret), ("bot_token", slack.bot_token),
                        ("app_token", slack.app_token)):

@@ -6,7 +6,10 @@ one screenful of related keys.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+#: A signing secret shorter than this is guessable offline from one signed id.
+MIN_IDENTITY_SECRET = 32
 
 
 class WebChatSettings(BaseModel):
@@ -28,6 +31,20 @@ class WebChatSettings(BaseModel):
     #: Origins allowed to show the chat page (`/`) in a frame (CSP frame-ancestors), e.g.
     #: "https://www.example.be"; empty: nobody. Every other page may never be framed.
     frame_ancestors: tuple[str, ...] = ()
+    #: Signs the customer ids your site passes to the widget (HMAC-SHA256, docs/webchat.md,
+    #: "Signed identity"). Set with HELPDESK_WEBCHAT__IDENTITY_SECRET; unset: no identity is
+    #: accepted. At least 32 characters.
+    identity_secret: SecretStr | None = None
+
+    @field_validator("identity_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < MIN_IDENTITY_SECRET:
+            raise ValueError(f"must be at least {MIN_IDENTITY_SECRET} characters (an empty or "
+                             "short secret is guessed): set HELPDESK_WEBCHAT__IDENTITY_SECRET "
+                             "to e.g. `python -c 'import secrets; print(secrets.token_urlsafe"
+                             "(32))'`")
+        return value
 
     @field_validator("frame_ancestors")
     @classmethod

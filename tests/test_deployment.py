@@ -115,3 +115,21 @@ async def test_an_empty_api_key_never_matches_a_missing_header(
                                          headers={"Authorization": "Bearer k1"})
             assert response.status == 201, raw
         await client.close()
+
+
+def test_the_chat_identity_secret_is_never_empty_short_nor_published(tmp_path: Path) -> None:
+    for value in ("", "   ", "short-secret"):
+        with pytest.raises(ConfigError) as refused:
+            load_settings(DEMO_CONFIG, environ={"HELPDESK_WEBCHAT__IDENTITY_SECRET": value})
+        assert refused.value.key == "webchat.identity_secret"
+        assert "at least 32 characters" in str(refused.value)
+    own = {"HELPDESK_SERVER__HOST": "0.0.0.0", "HELPDESK_CONSOLE__ADMIN__PASSWORD": STRONG_PASSWORD,
+           "HELPDESK_API__INTEGRATIONS__DEMO__KEY": secrets.token_urlsafe(32)}
+    published = cli(["check-config", "--config", str(DEMO_CONFIG)], {
+        **own, "HELPDESK_WEBCHAT__IDENTITY_SECRET": "example-identity-secret-from-the-docs-0123"},
+        tmp_path)
+    assert published.returncode == 2 and "HELPDESK_WEBCHAT__IDENTITY_SECRET" in published.stderr
+    assert "example-identity-secret" not in published.stderr
+    accepted = cli(["check-config", "--config", str(DEMO_CONFIG)], {
+        **own, "HELPDESK_WEBCHAT__IDENTITY_SECRET": secrets.token_urlsafe(32)}, tmp_path)
+    assert accepted.returncode == 0, accepted.stderr

@@ -72,5 +72,5 @@ def test_the_production_config_loads_with_the_secrets_from_the_environment() -> 
 def test_no_demo_secret_in_the_production_files() -> None:
     text = COMPOSE.read_text(encoding="utf-8") + PRODUCTION.read_text(encoding="utf-8")
     for secret in (*deployment.DEMO_PASSWORDS, *deployment.DEMO_API_KEYS,
-                   *deployment.DEMO_SLACK):
+                   *deployment.DEMO_SLACK, *deployment.DEMO_IDENTITY):
         assert secret not in text

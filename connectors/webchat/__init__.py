@@ -2,7 +2,8 @@
 
 Protocol (JSON frames):
   client → {"type": "hello", "session": str | null, "after": last_message_id, "name"?: str,
-            "lang"?: "fr"}
+            "lang"?: "fr", "identity"?: {"id": str, "hash": hex HMAC-SHA256}}
+           (a signed customer, identity.py; refused: an error frame, then anonymous)
   server → {"type": "welcome", "session": str, "conversation_id": int | null,
             "hours": str,       (when people reply, or when they open: presence.py)
             "greeting"?: str}   (a first visit: the `greeting` text in `lang`, docs/texts.md)

@@ -13,7 +13,7 @@ import structlog
 from aiohttp import WSMsgType, web
 
 from connectors.base import ConversationKey, Identity, Inbound, NothingToRun, Outbound
-from connectors.webchat import frames
+from connectors.webchat import frames, identity
 from connectors.webchat.limits import ChatLimits
 from connectors.webchat.presence import hours_line
 from gateway.console import STATIC as CONSOLE_STATIC
@@ -107,6 +107,10 @@ class _ChatSession:
         self.session: str | None = None
         self.name = ""
         self.language: str | None = None
+        #: The customer id the embedding site signed (identity.py), once accepted; and
+        #: whether this socket's conversation was marked verified with it yet.
+        self.verified: str | None = None
+        self.marked = False
 
     async def run(self) -> None:
         queue: asyncio.Queue[dict[str, Any]] | None = None
@@ -166,12 +170,24 @@ class _ChatSession:
         language = data.lang[:2].lower()
         self.language = language if language in settings.languages.supported else None
         conversation: Conversation | None = None
+        if data.identity is not None:
+            refused = identity.refusal(settings.webchat.identity_secret, data.identity.id,
+                                       data.identity.hash)
+            if refused:  # said to the page, trusted for nothing: the chat stays anonymous
+                log.warning("webchat.identity_refused")  # no id: personal data
+                self.name = ""
+                await self.ws.send_json(frames.error(refused))
+            else:
+                self.verified = data.identity.id
         try:
             resumed = await self._resumable(data.session)
         except StoreError as exc:
             log.error("webchat.history_unavailable", error=str(exc))
             await self.ws.send_json(frames.error("temporarily unavailable", retry=True))
             return False
+        if isinstance(resumed, Conversation) and self.verified is not None and \
+                resumed.verified_number != self.verified:
+            resumed = False  # another customer's (or an anonymous) chat: this one starts anew
         if resumed is False:
             token = self.limits.new_session(self.source)
             if token is None:
@@ -217,13 +233,19 @@ class _ChatSession:
         meta: dict[str, Any] = {"action": data.action} if data.action else {}
         if self.language:
             meta["language_hint"] = self.language
+        key = ConversationKey(CHANNEL, address)
+        sender = Identity(CHANNEL, identity.PREFIX + self.verified if self.verified else address,
+                          name=self.name)
         inbound = Inbound(
-            key=ConversationKey(CHANNEL, address),
-            sender=Identity(CHANNEL, address, name=self.name),
+            key=key, sender=sender,
             text=text, channel_message_id=f"{address}:{client_id}", language=data.language,
             meta=meta,
         )
         try:
+            if self.verified is not None and not self.marked:
+                await identity.verify_conversation(self.app[STORE], key, sender, self.verified,
+                                                   data.language)
+                self.marked = True
             outcome = await self.app[PIPELINE].handle(inbound)
         except StoreError as exc:
             log.error("webchat.store_unavailable", error=str(exc))

@@ -27,6 +27,13 @@ class _Frame(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+class SignedIdentity(_Frame):
+    """A logged-in customer as the embedding site vouches for them (identity.py)."""
+
+    id: Text = Field(min_length=1, max_length=100)
+    hash: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
+
+
 class Hello(_Frame):
     type: Literal["hello"]
     #: The session the gateway gave this browser earlier; resumed only if it is known.
@@ -35,6 +42,7 @@ class Hello(_Frame):
     after: int = Field(0, ge=0, le=MAX_ID)
     lang: Text = Field("", max_length=35)
     name: Text = Field("", max_length=100)
+    identity: SignedIdentity | None = None
 
 
 class ChatMessage(_Frame):

@@ -1,5 +1,5 @@
 """The chat widget as a customer sees it: links that open, nothing shown twice, no stale
-buttons, tidy bubbles."""
+buttons, tidy bubbles, a new conversation on request."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import json
 import re
 
 import pytest
+from aiohttp import web
 from browser_helpers import open_chat, say
 from playwright.async_api import Browser, WebSocketRoute, expect
+
+from gateway.keys import STORE
 
 
 @pytest.mark.browser
@@ -126,3 +129,26 @@ async def test_an_unacknowledged_message_kept_across_a_reload_is_shown_once_in_i
     order = await page.locator(".hgw-log > li:not(.hgw-greeting)").evaluate_all(
         "nodes => nodes.map(n => n.classList.contains('hgw-customer') ? 'me' : n.dataset.kind)")
     assert order == ["me", "answer"], order
+
+
+@pytest.mark.browser
+async def test_new_conversation_starts_afresh_and_the_old_one_stays_with_the_desk(
+        base_url: str, browser: Browser, gateway_app: web.Application) -> None:
+    page = await (await browser.new_context(locale="en-US")).new_page()
+    await open_chat(page, base_url)
+    await say(page, "How long does delivery take?")
+    await expect(page.locator('.hgw-bot[data-kind="answer"]')).to_be_visible()
+    await page.get_by_role("button", name="New conversation").click()
+    await expect(page.locator(".hgw-status")).to_have_text("online")
+    await expect(page.locator(".hgw-log > li")).to_have_count(1)  # the greeting alone
+    await expect(page.locator(".hgw-greeting")).to_be_visible()
+    await expect(page.get_by_role("textbox", name="Type your question…")).to_be_focused()
+    await say(page, "Can I book a test ride?")
+    await page.reload()
+    await expect(page.locator(".hgw-customer .hgw-body")).to_have_text(
+        ["Can I book a test ride?"])
+    first = await gateway_app[STORE].get_conversation(1)
+    second = await gateway_app[STORE].get_conversation(2)
+    assert first is not None and second is not None and first.address != second.address
+    old = [m.text for m in await gateway_app[STORE].messages(1)]
+    assert old[0] == "How long does delivery take?" and len(old) == 2  # kept, untouched

@@ -2,14 +2,19 @@
 // Unacknowledged messages live in localStorage and are resent after a reconnect; the
 // gateway deduplicates them by client_id. Customer text is always rendered as text.
 // The session is the gateway's: hello offers the stored one, welcome says which one to keep
-// (a new one when the gateway does not know the stored one).
+// (a new one when the gateway does not know the stored one). A site that knows its customer
+// passes data-customer-id and data-customer-hash (HMAC-SHA256 of the id, computed by the
+// site's server) on the script tag: each signed customer keeps a conversation of their own.
 (function () {
   "use strict";
   var script = document.currentScript;
   var base = script ? new URL(script.src, location.href) : new URL(location.href);
   var wsUrl = (base.protocol === "https:" ? "wss://" : "ws://") + base.host + "/chat/ws";
   var store = window.localStorage;
-  var KEY = "hgw-chat:" + base.host;
+  var embed = script ? script.dataset : {};
+  var signed = embed.customerId && embed.customerHash
+    ? { id: embed.customerId, hash: embed.customerHash } : null;
+  var KEY = "hgw-chat:" + base.host + (signed ? ":" + signed.id : "");
   var state = JSON.parse(store.getItem(KEY) || "{}");
   state.pending = state.pending || [];
   var lastSeen = 0; // a fresh page asks for the whole conversation; a reconnect for what it missed
@@ -18,19 +23,23 @@
     en: { title: "Support", send: "Send", placeholder: "Type your question…", online: "online",
           offline: "reconnecting…", yes: "Yes, thanks", no: "No, talk to a person", you: "You",
           bot: "Assistant", helped: "Did this help?", open: "Open chat", close: "Close chat",
-          unread: "new messages", typing: "{name} is typing…" },
+          unread: "new messages", typing: "{name} is typing…",
+          restart: "New conversation" },
     fr: { title: "Support", send: "Envoyer", placeholder: "Posez votre question…", online: "en ligne",
           offline: "reconnexion…", yes: "Oui, merci", no: "Non, parler à quelqu'un", you: "Vous",
           bot: "Assistant", helped: "Cela vous a-t-il aidé ?", open: "Ouvrir le chat",
-          close: "Fermer le chat", unread: "nouveaux messages", typing: "{name} écrit…" },
+          close: "Fermer le chat", unread: "nouveaux messages", typing: "{name} écrit…",
+          restart: "Nouvelle conversation" },
     nl: { title: "Klantendienst", send: "Verstuur", placeholder: "Stel uw vraag…", online: "online",
           offline: "opnieuw verbinden…", yes: "Ja, bedankt", no: "Nee, met iemand praten", you: "U",
           bot: "Assistent", helped: "Heeft dit geholpen?", open: "Chat openen",
-          close: "Chat sluiten", unread: "nieuwe berichten", typing: "{name} typt…" },
+          close: "Chat sluiten", unread: "nieuwe berichten", typing: "{name} typt…",
+          restart: "Nieuw gesprek" },
     de: { title: "Kundendienst", send: "Senden", placeholder: "Ihre Frage…", online: "online",
           offline: "verbinde neu…", yes: "Ja, danke", no: "Nein, mit einem Menschen sprechen",
           you: "Sie", bot: "Assistent", helped: "Hat das geholfen?", open: "Chat öffnen",
-          close: "Chat schließen", unread: "neue Nachrichten", typing: "{name} schreibt…" }
+          close: "Chat schließen", unread: "neue Nachrichten", typing: "{name} schreibt…",
+          restart: "Neues Gespräch" }
   };
   L = L[lang] || L.en;
 
@@ -55,6 +64,9 @@
     '<path stroke="currentColor" stroke-width="2.5" stroke-linecap="round" d="M6 6l12 12M18 6 6 18"/>' +
     '</svg>';
 
+  var RESTART = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">' +
+    '<path fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" ' +
+    'd="M4 12a8 8 0 1 0 2.3-5.6M4 4v4h4"/></svg>';
   var launcher = el("button", "hgw-launcher");
   launcher.type = "button";
   launcher.setAttribute("aria-controls", "hgw-chat");
@@ -77,6 +89,12 @@
   var status = el("span", "hgw-status", L.offline);
   status.setAttribute("role", "status");
   header.appendChild(status);
+  var restart = el("button", "hgw-restart");
+  restart.type = "button";
+  restart.setAttribute("aria-label", L.restart);
+  restart.title = L.restart;
+  restart.innerHTML = RESTART;
+  header.appendChild(restart);
   var closer = el("button", "hgw-close");
   closer.type = "button";
   closer.setAttribute("aria-label", L.close);
@@ -290,8 +308,9 @@
     ws = new WebSocket(wsUrl);
     ws.onopen = function () {
       delay = 500;
-      ws.send(JSON.stringify({ type: "hello", session: state.session || null, after: lastSeen,
-                               lang: lang }));
+      var hello = { type: "hello", session: state.session || null, after: lastSeen, lang: lang };
+      if (signed) { hello.identity = signed; hello.name = embed.customerName || ""; }
+      ws.send(JSON.stringify(hello));
     };
     ws.onmessage = function (event) {
       var data = JSON.parse(event.data);
@@ -315,6 +334,8 @@
         showTyping(data.operator || "");
       } else if (data.type === "error" && data.retry) {
         setTimeout(function () { state.pending.forEach(transmit); }, 2000);
+      } else if (data.type === "error" && window.console) {
+        console.error("helpdesk-gateway chat: " + data.error);  // e.g. a refused identity
       }
     };
     ws.onclose = function () {
@@ -323,6 +344,20 @@
       delay = Math.min(delay * 2, 15000);
     };
   }
+
+  // Start over: forget this conversation here (it stays with the desk) and open a new one.
+  restart.addEventListener("click", function () {
+    var old = ws;
+    old.onclose = old.onmessage = null;
+    old.close();
+    state = { open: true, pending: [] }; save();
+    shown = {}; pendingNodes = {}; lastSeen = 0; firstReply = null;
+    log.textContent = "";
+    showTyping("");
+    status.textContent = L.offline;
+    connect();
+    input.focus();
+  });
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
