@@ -18,7 +18,7 @@ DEFAULT_PRIORITY = "P3"
 
 
 def subject_from(text: str, limit: int = 80) -> str:
-    line = " ".join(text.split())
+    line = " ".join(text[: 100 * limit].split())  # a subject, not a pass over a 5 MB mail
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 

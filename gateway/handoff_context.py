@@ -15,7 +15,7 @@ from typing import Any
 from gateway.directory import credentials
 from gateway.models import Message
 from gateway.smalltalk import small_talk
-from knowledge_base.signals import negative_feedback, wants_human
+from knowledge_base.signals import MAX_SIGNAL_CHARS, negative_feedback, wants_human
 
 #: Fewer letters than this ("2", "ok", "?") say nothing about what the customer wants.
 _MIN_LETTERS = 3
@@ -33,6 +33,7 @@ def episode(messages: Sequence[Message]) -> list[Message]:
 
 
 def _substantive(text: str) -> bool:
+    text = text[:MAX_SIGNAL_CHARS]  # the signals read a bounded prefix of long e-mails
     return (sum(ch.isalpha() for ch in text) >= _MIN_LETTERS and credentials(text) is None
             and not negative_feedback(text) and small_talk(text) is None)
 

@@ -20,6 +20,7 @@ from gateway.background import background
 from knowledge_base.decide import Thresholds
 from knowledge_base.files import LoadResult, load_directory
 from knowledge_base.index import Matcher, MatcherSettings
+from knowledge_base.language import load_models
 from knowledge_base.model import Article
 
 log = structlog.get_logger(__name__)
@@ -76,6 +77,7 @@ class KnowledgeService:
         result = load_directory(self.root)
         articles = self._with_last_good(result)
         matcher = Matcher.build(articles.values(), self.matcher_settings)
+        load_models()  # the pipeline detects every message's language: not on the first one
         errors = tuple(str(error) for error in result.errors)
         if not self.root.is_dir():
             errors = (f"{self.root}: knowledge-base directory not found", *errors)

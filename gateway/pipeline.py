@@ -179,14 +179,15 @@ class Pipeline:
         supported = self.settings.languages.supported
         if inbound.language in supported:
             return inbound.language
-        letters = sum(ch.isalpha() for ch in inbound.text)
+        text = inbound.text[:MAX_SIGNAL_CHARS]  # a few sentences tell; an e-mail can be MBs
+        letters = sum(ch.isalpha() for ch in text)
         if conversation.language and letters < _MIN_DETECT_LETTERS:
             return conversation.language
         # the channel's hint (the visitor's browser language) when the text says too little
         hint = inbound.meta.get("language_hint")
         fallback = conversation.language or (hint if hint in supported else None) \
             or self.settings.languages.default
-        detected = detect_language(inbound.text, default=fallback)
+        detected = detect_language(text, default=fallback)
         return detected if detected in supported else fallback
 
     async def _decide(self, inbound: Inbound, customer: Customer, conversation: Conversation,
@@ -401,7 +402,8 @@ class Pipeline:
                        template: str, attempts: list[dict[str, Any]], urgent: bool = False,
                        article_id: str | None = None) -> Ticket:
         messages = await self.store.messages(conversation.id)
-        latest = next((m.text for m in reversed(messages) if m.direction == "inbound"), "")
+        latest = next((m.text[:MAX_SIGNAL_CHARS] for m in reversed(messages)
+                       if m.direction == "inbound"), "")
         queue = self.queue_for(article_id, conversation.category)
         customer = await self.store.get_customer(conversation.customer_id)
         assessment = assess(latest, customer.segment if customer else None,

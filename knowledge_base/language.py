@@ -53,8 +53,15 @@ _SHORT_WORDS: dict[str, frozenset[str]] = {
 
 @functools.cache
 def _detector() -> LanguageDetector:
-    """Built once, on first use: loading the models takes a moment and some memory."""
-    return LanguageDetectorBuilder.from_languages(*_LANGUAGES).build()
+    """Built once, models loaded up front: loading them takes seconds and some memory,
+    which must not fall on the first message (it would stall the event loop)."""
+    return LanguageDetectorBuilder.from_languages(*_LANGUAGES) \
+        .with_preloaded_language_models().build()
+
+
+def load_models() -> None:
+    """Load the language models now (the KB calls this when it loads, off the loop)."""
+    _detector()
 
 
 def detect_language(text: str, default: str = "en") -> str:

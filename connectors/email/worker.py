@@ -60,8 +60,9 @@ class ParseWorker:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["connectors.email.parse"])
             pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
-            loop = asyncio.get_running_loop()
-            await asyncio.wait_for(loop.run_in_executor(pool, _ready), _START_LIMIT)
+            # The first submit starts the processes and waits for the fork server to boot
+            # (seconds on a loaded machine): in a thread, so the event loop goes on.
+            await asyncio.wait_for(asyncio.to_thread(_start, pool), _START_LIMIT)
             self._pool = pool
         return self._pool
 
@@ -80,6 +81,10 @@ class ParseWorker:
 
 def _ready() -> bool:
     return True
+
+
+def _start(pool: ProcessPoolExecutor) -> bool:
+    return pool.submit(_ready).result()
 
 
 def _parse(raw: bytes, max_attachment_bytes: int) -> ParsedMail:
