@@ -14,6 +14,7 @@ from aiohttp import web
 from gateway.console import (
     admin,
     attachments,
+    bulk,
     guard,
     live,
     login,
@@ -39,6 +40,7 @@ def setup(app: web.Application) -> None:
     app.add_routes(routes.routes)
     app.add_routes(search.routes)
     app.add_routes(macros.routes)
+    app.add_routes(bulk.routes)
     app.add_routes(admin.routes)
     app.add_routes(quarantine.routes)
     app.add_routes(reports.routes)

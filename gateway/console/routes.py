@@ -12,7 +12,17 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.console import alerts, canned, filters, listing, macros, queries, queue_views, views
+from gateway.console import (
+    alerts,
+    bulk,
+    canned,
+    filters,
+    listing,
+    macros,
+    queries,
+    queue_views,
+    views,
+)
 from gateway.console import sla as console_sla
 from gateway.console.guard import PREFIX, Refused, safe_next
 from gateway.console.pages import SESSION, page
@@ -77,7 +87,8 @@ async def ticket_list(request: web.Request) -> web.StreamResponse:
         "sort": sort, "sorts": {k: label for k, (label, _) in listing.SORTS.items()},
         "pager": filters.pager(request.query, found),
         "filtered": any(chosen.values()), "assignees": filters.ASSIGNEES,
-        "done": LIST_DONE.get(request.query.get("done", "")),
+        "done": LIST_DONE.get(request.query.get("done", "")) or bulk.summary(request.query),
+        "bulk": await bulk.form_choices(request),
         "kb_errors": alerts.kb_errors_for(operator, request.app[KB].errors),
         "live": f"{PREFIX}/ws", **await common(request),
     })

@@ -56,6 +56,10 @@
   }
 
   function swap(doc) {
+    // Ticked boxes (data-keep: the list's selection for a bulk action) survive the swap.
+    var ticked = Array.prototype.map.call(
+      document.querySelectorAll("input[data-keep]:checked"),
+      function (box) { return box.name + "=" + box.value; });
     document.querySelectorAll("[data-live]").forEach(function (old) {
       var fresh = doc.getElementById(old.id);
       if (!fresh || fresh.innerHTML === old.innerHTML) return;
@@ -68,6 +72,10 @@
         old.replaceWith(document.importNode(fresh, true));
       }
     });
+    document.querySelectorAll("input[data-keep]").forEach(function (box) {
+      if (ticked.indexOf(box.name + "=" + box.value) !== -1) box.checked = true;
+    });
+    document.dispatchEvent(new CustomEvent("hgw:swapped"));
   }
 
   // The ticket was taken out of our sight (e.g. transferred to another queue): show the
