@@ -6,10 +6,16 @@ one screenful of related keys.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from knowledge_base.model import LANGUAGES
 
 #: A signing secret shorter than this is guessable offline from one signed id.
 MIN_IDENTITY_SECRET = 32
+#: Colours are written into the widget's theme.css: "#rgb" or "#rrggbb", nothing else.
+_COLOUR = r"^#(?:[0-9a-fA-F]{3}){1,2}$"
 
 
 class WebChatSettings(BaseModel):
@@ -31,10 +37,29 @@ class WebChatSettings(BaseModel):
     #: Origins allowed to show the chat page (`/`) in a frame (CSP frame-ancestors), e.g.
     #: "https://www.example.be"; empty: nobody. Every other page may never be framed.
     frame_ancestors: tuple[str, ...] = ()
+    #: The widget's look (docs/webchat.md, "Customisation"): header, launcher, the customer's
+    #: bubbles and buttons in `accent_color`, their text in `accent_text_color`; the
+    #: launcher and the chat at the bottom `position` of the page; the header's title per
+    #: language (the widget's own "Support" where none is given). The greeting is
+    #: `[texts.greeting]`.
+    accent_color: str = Field("#0f4c5c", pattern=_COLOUR)
+    accent_text_color: str = Field("#ffffff", pattern=_COLOUR)
+    position: Literal["right", "left"] = "right"
+    title: dict[str, str] = Field(default_factory=dict)
     #: Signs the customer ids your site passes to the widget (HMAC-SHA256, docs/webchat.md,
     #: "Signed identity"). Set with HELPDESK_WEBCHAT__IDENTITY_SECRET; unset: no identity is
     #: accepted. At least 32 characters.
     identity_secret: SecretStr | None = None
+
+    @field_validator("title")
+    @classmethod
+    def _titles(cls, value: dict[str, str]) -> dict[str, str]:
+        for language, text in value.items():
+            if language not in LANGUAGES:
+                raise ValueError(f"{language!r}: the languages are {', '.join(LANGUAGES)}")
+            if not text.strip() or len(text) > 60:
+                raise ValueError(f"{language!r}: a title of 1 to 60 characters")
+        return value
 
     @field_validator("identity_secret")
     @classmethod

@@ -6,6 +6,7 @@ Protocol (JSON frames):
            (a signed customer, identity.py; refused: an error frame, then anonymous)
   server → {"type": "welcome", "session": str, "conversation_id": int | null,
             "hours": str,       (when people reply, or when they open: presence.py)
+            "title"?: str,      (the header's title from `[webchat] title`)
             "greeting"?: str}   (a first visit: the `greeting` text in `lang`, docs/texts.md)
            then every message after `after` ({"type": "message", ...})
   client → {"type": "message", "client_id": str, "text": str, "language"?: str,

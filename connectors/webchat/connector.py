@@ -16,6 +16,7 @@ from connectors.base import ConversationKey, Identity, Inbound, NothingToRun, Ou
 from connectors.webchat import frames, identity
 from connectors.webchat.limits import ChatLimits
 from connectors.webchat.presence import hours_line
+from connectors.webchat.theme import theme
 from gateway.console import STATIC as CONSOLE_STATIC
 from gateway.errors import StoreError
 from gateway.keys import CONNECTORS, HUB, PIPELINE, SETTINGS, STORE
@@ -212,6 +213,9 @@ class _ChatSession:
         texts = self.app[PIPELINE].texts
         language = self.language or settings.languages.default
         welcome["hours"] = hours_line(settings, texts, language, utcnow())
+        title = settings.webchat.title
+        if title:  # the organisation's title, in the visitor's language when it has one
+            welcome["title"] = title.get(language) or title.get("en") or next(iter(title.values()))
         if conversation is None:  # a first visit: the organisation's greeting
             welcome["greeting"] = texts("greeting", language, company=settings.company.name)
         await self.ws.send_json(welcome)
@@ -286,4 +290,5 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/", index)
     app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/chat/ws", chat_socket)
+    app.router.add_get("/chat/theme.css", theme)
     app.router.add_static("/chat/static/", STATIC, name="chat-static")

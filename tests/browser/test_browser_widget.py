@@ -152,3 +152,37 @@ async def test_new_conversation_starts_afresh_and_the_old_one_stays_with_the_des
     assert first is not None and second is not None and first.address != second.address
     old = [m.text for m in await gateway_app[STORE].messages(1)]
     assert old[0] == "How long does delivery take?" and len(old) == 2  # kept, untouched
+
+
+@pytest.mark.browser
+async def test_a_reply_pushed_before_the_ack_still_follows_the_question(
+        base_url: str, browser: Browser) -> None:
+    page = await (await browser.new_context(locale="en-US")).new_page()
+    held: list[str | bytes] = []
+    answered = [False]
+
+    async def relay(route: WebSocketRoute) -> None:
+        server = route.connect_to_server()
+
+        def from_server(message: str | bytes) -> None:
+            kind = json.loads(message).get("type")
+            if kind == "ack" and not answered[0]:  # late: after the answer it acknowledges
+                held.append(message)
+                return
+            route.send(message)
+            if kind == "message":
+                answered[0] = True
+                for late in held:
+                    route.send(late)
+                held.clear()
+
+        route.on_message(server.send)
+        server.on_message(from_server)
+
+    await page.route_web_socket("**/chat/ws", relay)
+    await open_chat(page, base_url)
+    await say(page, "How long does delivery take?")
+    await expect(page.locator('.hgw-bot[data-kind="answer"]')).to_be_visible()
+    order = await page.locator(".hgw-log > li:not(.hgw-greeting)").evaluate_all(
+        "nodes => nodes.map(n => n.classList.contains('hgw-customer') ? 'me' : n.dataset.kind)")
+    assert order == ["me", "answer"], order

@@ -51,12 +51,14 @@
     return node;
   }
 
-  if (!document.querySelector('link[href$="/chat/static/widget.css"]')) {
-    var sheet = el("link");  // embedders add only the script: it brings its own styles
+  // Embedders add only the script: it brings its styles, then the desk's colours and side.
+  ["/chat/static/widget.css", "/chat/theme.css"].forEach(function (path) {
+    if (document.querySelector('link[href$="' + path + '"]')) return;
+    var sheet = el("link");
     sheet.rel = "stylesheet";
-    sheet.href = base.origin + "/chat/static/widget.css";
+    sheet.href = base.origin + path;
     document.head.appendChild(sheet);
-  }
+  });
   var ICON = '<svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false">' +
     '<path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6' +
     'a2 2 0 0 1 2-2z"/></svg>';
@@ -271,6 +273,15 @@
     append(node, false);
   }
 
+  // An acknowledged bubble goes in its place: before the first message stored after it (its
+  // reply can arrive before its ack), else at the end (kept across a reload above the history).
+  function place(node, messageId) {
+    var later = Array.prototype.find.call(log.children, function (li) {
+      return li !== node && Number(li.dataset.messageId) > messageId;
+    });
+    if (later) log.insertBefore(node, later); else append(node, true);
+  }
+
   function acknowledged(clientId, messageId) {
     state.pending = state.pending.filter(function (p) { return p.client_id !== clientId; });
     save();
@@ -318,6 +329,7 @@
         state.session = data.session; save();
         status.textContent = L.online;
         hours.textContent = data.hours || "";
+        if (data.title) heading.textContent = data.title;
         if (data.greeting && !log.querySelector(".hgw-greeting")) {
           // shown, not stored: the organisation's hello before the first question
           log.insertBefore(el("li", "hgw-msg hgw-bot hgw-greeting", data.greeting), log.firstChild);
@@ -325,8 +337,7 @@
         state.pending.forEach(transmit);
       } else if (data.type === "ack") {
         var node = pendingNodes[data.client_id];
-        // a bubble kept across a reload sits above the history: its ack puts it in its place
-        if (node && node.classList.contains("hgw-pending")) append(node, true);
+        if (node && node.classList.contains("hgw-pending")) place(node, data.message_id);
         acknowledged(data.client_id, data.message_id);
       } else if (data.type === "message") {
         showMessage(data);
