@@ -130,9 +130,12 @@ def ses_notification(text: str) -> dict[str, Any] | None:
     if not head.startswith("{") or '"notificationType"' not in head.replace('\\"', '"'):
         return None
     try:
-        data = json.loads(head)
+        # raw_decode: SNS mails put an "If you wish to stop receiving…" footer after it;
+        # strict=False: sendmail splits lines over 990 characters with "!\n " inside strings.
+        decoder = json.JSONDecoder(strict=False)
+        data, _ = decoder.raw_decode(head)
         if isinstance(data, dict) and isinstance(data.get("Message"), str):
-            data = json.loads(data["Message"])  # the SNS envelope
+            data, _ = decoder.raw_decode(data["Message"])  # the SNS envelope
     except ValueError:
         return None
     return data if isinstance(data, dict) and "notificationType" in data else None

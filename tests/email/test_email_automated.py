@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 from email.message import Message
 
 import pytest
@@ -266,3 +267,25 @@ def test_a_local_delivery_program_failing_is_not_a_dead_address() -> None:
     )
     bounce = parse_bounce(msg)
     assert bounce is not None and (bounce.reason, bounce.hard) == ("mailererror", False)
+
+
+SNS_FOOTER = ("\r\n\r\n--\r\nIf you wish to stop receiving notifications from this topic, please "
+              "click or visit the link below to unsubscribe:\r\nhttps://sns.example/unsubscribe\r\n")
+
+
+def test_amazon_ses_notifications_are_read_despite_the_sns_footer_and_split_lines() -> None:
+    # Sendmail splits lines over 990 characters with "!\n " even inside a JSON string.
+    delivery = parse_message(_mail(
+        "From: SES <no-reply@sns.amazonaws.com>\r\nSubject: AWS Notification Message",
+        '{"notificationType":"Delivery","delivery":{"smtpResponse":"250 2.6.0 Message!\r\n '
+        'received"}}' + SNS_FOOTER))
+    assert delivery.automated == "delivered" and delivery.bounce is None
+    inner = ('{"notificationType":"Bounce","bounce":{"bounceType":"Permanent",'
+             '"bouncedRecipients":[{"emailAddress":"ann@customer.test","status":"5.1.1",'
+             '"diagnosticCode":"smtp; 550 5.1.1 user unknown"}]},"mail":{"subject":"Nya!\n aan"}}')
+    envelope = '{\r\n  "Type" : "Notification",\r\n  "Message" : ' + json.dumps(inner) + "\r\n}"
+    bounced = parse_message(_mail(
+        "From: SES <no-reply@sns.amazonaws.com>\r\nSubject: AWS Notification Message",
+        envelope + SNS_FOOTER))
+    assert bounced.bounce == Bounce("ann@customer.test", "5.1.1", permanent=True, hard=True,
+                                    reason="userunknown")

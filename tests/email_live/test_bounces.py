@@ -3,8 +3,11 @@ bounce with no sender is read (not quarantined), and only a dead address is supp
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from connectors.email.state import SOFT_BOUNCE_DAYS, SOFT_BOUNCE_LIMIT
+from gateway.models import utcnow
 from tests.email_live.conftest import GatewayFactory
 from tests.email_live.servers import MailAdmin, SmtpCapture, make_mail
 
@@ -78,3 +81,43 @@ async def test_user_unknown_after_data_is_a_filter_and_the_address_stays(
     assert bounce.data == {"recipient": "ann@customer.test", "status": "5.0.0",
                            "permanent": True, "hard": False, "reason": "filtered"}
     await smtp.wait_for(2)  # accepted at RCPT, refused by a filter: not a dead address
+
+
+async def test_repeated_soft_bounces_pause_the_address_until_they_expire(
+        mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory) -> None:
+    gw = await gateway(mailbox)
+    async with MailAdmin() as admin:
+        await admin.append(mailbox, make_mail(**QUESTION))
+        (answer,) = await smtp.wait_for(1)
+        for attempt in range(SOFT_BOUNCE_LIMIT):
+            await admin.append(mailbox, _qmail_bounce(
+                "ann@customer.test", f"552 5.2.2 <ann@customer.test>: Mailbox full ({attempt})",
+                answer["Message-ID"]))
+        uid = await admin.append(mailbox, make_mail(**{**QUESTION, "subject": "Again"}))
+    await gw.processed(uid)
+
+    async def paused() -> bool:
+        entries = await gw.store.outbox_entries()
+        return len(entries) == 2 and entries[1].status == "failed"
+
+    await gw.wait(paused, what="the reply to a paused address refused")
+    assert "paused after 5 soft bounces" in ((await gw.store.outbox_entries())[1].last_error
+                                            or "")
+    # A week later the bounces have expired: the address gets answers again by itself.
+    key = "email:soft-bounces:ann@customer.test"
+    week_ago = (utcnow() - timedelta(days=SOFT_BOUNCE_DAYS, minutes=1)).isoformat()
+    await gw.store.set_state(key, [week_ago] * len(await gw.store.get_state(key)))
+    async with MailAdmin() as admin:
+        await admin.append(mailbox, make_mail(**{**QUESTION, "subject": "Next week"}))
+    await smtp.wait_for(2)
+
+
+async def test_a_postmaster_writing_as_a_person_gets_an_answer(
+        mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory) -> None:
+    await gateway(mailbox)
+    async with MailAdmin() as admin:
+        await admin.append(mailbox, make_mail(
+            sender="Postmaster <postmaster@customer.test>", subject="Question",
+            body="Hi, how long does delivery take? Our mail to you is slow, too."))
+    (answer,) = await smtp.wait_for(1)  # not a bounce, not automated: a customer
+    assert answer["To"] == "postmaster@customer.test"
