@@ -60,6 +60,15 @@ def fit(vectors: sp.csr_matrix, labels: Ints, c: float,
     return LinearSVC(C=c).fit(vectors, labels, sample_weight=weights)
 
 
+def linear(model: LinearSVC) -> tuple[npt.NDArray[np.float32], Floats]:
+    """The model as (features x articles) weights and a bias, two-class models included."""
+    weights = np.asarray(model.coef_, dtype=np.float32)
+    bias = np.asarray(model.intercept_, dtype=float)
+    if weights.shape[0] == 1:
+        weights, bias = np.vstack([-weights, weights]), np.concatenate([-bias, bias])
+    return np.ascontiguousarray(weights.T), bias
+
+
 def decision(model: LinearSVC, vectors: sp.csr_matrix) -> Floats:
     """One score per class and row, also for a two-class model (which returns one column)."""
     scores = np.asarray(model.decision_function(vectors), dtype=float)

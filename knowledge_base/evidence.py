@@ -25,17 +25,20 @@ Ints = npt.NDArray[np.int64]
 
 
 @functools.cache
-def function_words() -> frozenset[str]:
-    """Words of the four languages that say nothing about a topic (data/function_words.yaml)."""
+def function_words(lang: str | None = None) -> frozenset[str]:
+    """Words that say nothing about a topic (data/function_words.yaml), in `lang` or in any
+    of the four languages."""
     text = resources.files("knowledge_base").joinpath("data/function_words.yaml").read_text(
         "utf-8")
     data: dict[str, str] = yaml.safe_load(text)
-    return frozenset(w for line in data.values() for w in line.split())
+    return frozenset(w for key, line in data.items() if lang in (None, key)
+                     for w in line.split())
 
 
-def content(word: str) -> bool:
-    """Whether a folded word can be evidence: not a function word, a number or a letter."""
-    return len(word) > 1 and not word.isdigit() and word not in function_words()
+def content(word: str, lang: str | None = None) -> bool:
+    """Whether a folded word can be evidence: not a function word (of `lang`, or of any
+    language), a number or a letter."""
+    return len(word) > 1 and not word.isdigit() and word not in function_words(lang)
 
 
 def keys(text: str, lang: str) -> list[tuple[str, str]]:

@@ -21,12 +21,12 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from sklearn.svm import LinearSVC
 
 from knowledge_base import background, calibration, evidence
 from knowledge_base.features import Featurizer
 from knowledge_base.language import detect_language
 from knowledge_base.model import Article
+from knowledge_base.scope import Scope
 from knowledge_base.text import fold, stem, words
 from knowledge_base.wordvectors import WordVectors
 
@@ -73,6 +73,9 @@ class MatcherSettings:
     background_weight: float = 1.0
     #: Share of out-of-scope questions assumed when fitting the confidence (see calibration).
     out_of_scope_share: float = 0.6
+    #: Lower the confidence of articles that leave a foreign thing of the question ("gmail",
+    #: "barbecue") or most of its words unexplained (knowledge_base/scope.py).
+    scope_check: bool = True
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,7 @@ class _Reading:
                                  settings.calibration_folds, examples.none, examples.weights,
                                  settings.out_of_scope_share,
                                  examples.keys() if settings.open_set else None)
-            weights, bias = _linear(model.result())
+            weights, bias = calibration.linear(model.result())
             lexical = vectors.shape[1]
             return cls(weights[:lexical], weights[lexical:] if encoders else None, bias,
                        fitted.result(), examples.none, encoders, training)
@@ -189,6 +192,8 @@ class Matcher:
         self._by_feature = sp.csr_matrix(vectors.T) if vectors.shape[0] else vectors
         # examples are grouped by article: article i owns rows _rows[i]:_rows[i + 1]
         self._rows = np.searchsorted(examples.labels, np.arange(len(articles) + 1))
+        self._scope = (Scope(articles, featurizer.correct)
+                       if settings.scope_check and self._readings else None)
         self._evidence = (evidence.Evidence(examples.keys(), examples.labels,
                                             int(examples.labels.max()) + 1, examples.none)
                           if settings.open_set and self._readings else None)
@@ -235,6 +240,8 @@ class Matcher:
         similarities = self._by_feature[index].T @ weight  # to every example question
         probabilities = self._probabilities(query, language, index, weight, similarities)
         probabilities = probabilities[:len(self._ids)]  # without "none of these"
+        if self._scope is not None:
+            probabilities = self._in_scope(query, language, probabilities)
         order = np.argsort(-probabilities, kind="stable")[:MAX_CANDIDATES]
         return Match(language, [
             Candidate(self._ids[i], round(float(probabilities[i]), 4),
@@ -308,6 +315,17 @@ class Matcher:
             against = evidence.penalties(self._evidence, [pairs], self._examples.none)[0]
         return reading.probabilities(query, language, index, weight, against)
 
+    def _in_scope(self, query: str, language: str, probabilities: Floats) -> Floats:
+        """The likeliest articles' probabilities times the scope check's factor (the others
+        are too unlikely to matter): P(the article is the one) becomes P(it answers)."""
+        assert self._scope is not None
+        result = probabilities.copy()
+        likeliest = [int(i) for i in np.argsort(-probabilities, kind="stable")[:MAX_CANDIDATES]]
+        for i, check in zip(likeliest, self._scope.checks(query, language, likeliest),
+                            strict=True):
+            result[i] *= check.factor
+        return result
+
     def _nearest_question(self, similarities: Floats, article: int) -> str | None:
         start, end = self._rows[article], self._rows[article + 1]
         if start == end:
@@ -375,12 +393,3 @@ def _with_background(examples: _Examples, featurizer: Featurizer, settings: Matc
                        / np.maximum(sizes[labels], 1), 1.0)
     return (_Examples([texts[i] for i in keep], [langs[i] for i in keep], labels,
                       articles, weights), vectors[keep])
-
-
-def _linear(model: LinearSVC) -> tuple[npt.NDArray[np.float32], Floats]:
-    """The model as (features x articles) weights and a bias, two-class models included."""
-    weights = np.asarray(model.coef_, dtype=np.float32)
-    bias = np.asarray(model.intercept_, dtype=float)
-    if weights.shape[0] == 1:
-        weights, bias = np.vstack([-weights, weights]), np.concatenate([-bias, bias])
-    return np.ascontiguousarray(weights.T), bias

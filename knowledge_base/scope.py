@@ -1,0 +1,256 @@
+"""Does the article answer the question at all? Evidence the classifier cannot see.
+
+A classifier trained on a KB's articles names its likeliest article whatever it is asked:
+"I forgot my gmail password" reaches the KB's password article at 0.99, because "password"
+is the only word it knows. What gives such a question away is a word of it that the
+article never mentions, above all a *thing* of some other business: a device, a vehicle,
+food, an animal, a public service, another company's app or brand ("gmail", "barbecue",
+"Fitnessstudio"), listed in data/things.yaml. Two checks, per candidate article:
+
+- **foreign thing**: the question names a listed thing (a word, a phrase, or the head or
+  tail of a Dutch/German compound: "waterfactuur", "Handy-Akku") that none of the article's
+  examples or titles, in any language, contains. A KB about that thing mentions it in its
+  own examples, so the list never blocks a KB's own topics;
+- **coverage**: the share of the question's content words (function words aside) that the
+  article explains, by folded form, stem, or as part of a compound or longer form
+  ("rechnungskopie", "nieuwe"). A question the article explains less than a third of is
+  more likely about something else.
+
+Each failed check multiplies the candidate's confidence by a factor (see `factor`), so the
+confidence estimates P(this article answers this question) and the usual thresholds hand
+such questions off. Measured in docs/knowledge-base.md#open-set-confidence.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib import resources
+
+import yaml
+
+from knowledge_base.evidence import content
+from knowledge_base.model import Article
+from knowledge_base.text import stem, words
+
+#: Confidence multiplier for a candidate that leaves a foreign thing unexplained: 0.99
+#: becomes 0.2, under any answer or clarify threshold worth using.
+THING_FACTOR = 0.2
+#: Confidence multiplier when the article explains too little of the question.
+LOW_COVERAGE_FACTOR = 0.5
+#: ...that is, less than this share of its content words (and at least two of them).
+MIN_COVERAGE = 0.25
+#: Shortest listed thing that counts as the head or tail of a compound ("water" in
+#: "waterfactuur"); shorter ones ("auto", "bus") begin too many unrelated words.
+MIN_COMPOUND_PART = 5
+#: Shortest example word that explains a longer or shorter form of itself.
+MIN_PART = 5
+#: From this many content words on, a message is a story around a question and the
+#: coverage check does not apply (the foreign-thing check still does).
+MAX_COVERAGE_WORDS = 12
+#: A listed thing that at least this share of the articles mention is the KB's own topic.
+DOMAIN_SHARE = 0.25
+#: Words (and listed things) whose look-ups a built KB remembers.
+_REMEMBERED = 50_000
+#: Languages that glue nouns into compounds ("Stromzähler", "klantenkaart").
+_COMPOUNDING = frozenset({"nl", "de"})
+
+
+@dataclass(frozen=True)
+class Check:
+    """What speaks against one article answering one question."""
+
+    #: Listed things the question names and the article does not.
+    things: tuple[str, ...]
+    #: Content words of the question the article does not explain.
+    unexplained: tuple[str, ...]
+    #: Share of the question's content words the article explains (1.0 without any).
+    coverage: float
+
+    @property
+    def factor(self) -> float:
+        """The confidence multiplier: 1.0 when nothing speaks against the article."""
+        result = THING_FACTOR if self.things else 1.0
+        if self.coverage < MIN_COVERAGE and len(self.unexplained) >= 2:
+            result *= LOW_COVERAGE_FACTOR
+        return result
+
+
+@dataclass(frozen=True)
+class _Things:
+    words: frozenset[str]
+    phrases: tuple[tuple[str, ...], ...]
+    compound_parts: tuple[str, ...]
+    #: four-letter things ("auto", "taxi") that head a compound only before a KB word
+    short_heads: tuple[str, ...]
+
+
+@functools.cache
+def _things(lang: str) -> _Things:
+    """The listed things of one language (plus the brands of all), folded and stemmed."""
+    text = resources.files("knowledge_base").joinpath("data/things.yaml").read_text("utf-8")
+    data: dict[str, dict[str, str]] = yaml.safe_load(text)
+    single: set[str] = set()
+    phrases: set[tuple[str, ...]] = set()
+    for other, categories in data.items():
+        for category, line in categories.items():
+            if other != lang and category != "brands":
+                continue
+            for entry in line.split():
+                parts = tuple(words(entry.replace("_", " ")))
+                if len(parts) == 1:
+                    single.update((parts[0], stem(parts[0], lang)))
+                elif parts:
+                    phrases.add(parts)
+    parts_ = tuple(sorted(w for w in single if len(w) >= MIN_COMPOUND_PART))
+    heads = tuple(sorted(w for w in single if len(w) == MIN_COMPOUND_PART - 1))
+    return _Things(frozenset(single), tuple(sorted(phrases)), parts_, heads)
+
+
+class Scope:
+    """The words each article explains; built with the matcher, immutable afterwards."""
+
+    def __init__(self, articles: Iterable[Article],
+                 correct: Callable[[str], str] = lambda word: word) -> None:
+        self._keys: list[frozenset[str]] = []
+        #: per article, its words as written (folded), and the long ones among them
+        self._words: list[frozenset[str]] = []
+        self._compounds: list[tuple[str, ...]] = []
+        #: per article, the beginnings of its long words: "nieuw" explains "nieuwe" and
+        #: the other way round, in one set look-up per beginning of the question's word
+        self._starts: list[frozenset[str]] = []
+        for article in articles:
+            keys = {key for lang, translation in article.translations.items()
+                    for text in (translation.title, *translation.questions)
+                    for key in _keys(words(text), lang)}
+            self._keys.append(frozenset(keys))
+            written = {w for translation in article.translations.values()
+                       for text in (translation.title, *translation.questions)
+                       for w in words(text)}
+            self._words.append(frozenset(written))
+            self._compounds.append(tuple(w for w in written if len(w) > MIN_COMPOUND_PART))
+            self._starts.append(frozenset(k[:end] for k in keys if len(k) >= MIN_PART
+                                          for end in range(MIN_PART, len(k) + 1)))
+        self._correct = correct
+        self._vocabulary = frozenset().union(*self._keys) if self._keys else frozenset()
+        # Look-ups remembered per built KB (a dict write is atomic: safe across threads).
+        self._parts: dict[tuple[str, str], str | None] = {}
+        self._owners_of: dict[tuple[str, str], frozenset[int]] = {}
+
+    def checks(self, text: str, lang: str, articles: Iterable[int]) -> list[Check]:
+        """The evidence against each of `articles` (numbers in build order) answering
+        `text`. The question's words are read once for all of them."""
+        tokens = words(text)
+        found = [w for w in dict.fromkeys(tokens) if content(w, lang)]
+        parts = {w: part for w in found if (part := self._thing_part(w, lang)) is not None}
+        phrases = [p for p in _things(lang).phrases if _contains(tokens, p)]
+        corrected = {w: self._correct(w) for w in found if w not in parts}
+        return [self._check(article, found, parts, phrases, corrected, lang)
+                for article in articles]
+
+    def check(self, text: str, lang: str, article: int) -> Check:
+        """The evidence against article number `article` (in build order) answering `text`."""
+        return self.checks(text, lang, [article])[0]
+
+    def _check(self, article: int, found: list[str], parts: dict[str, str],
+               phrases: list[tuple[str, ...]], corrected: dict[str, str], lang: str) -> Check:
+        keys = self._keys[article]
+        things = [w for w, part in parts.items() if self._is_foreign(article, part, lang)]
+        explained = {w for w in found if w not in things
+                     and (self._explains(article, w, lang)
+                          or self._explains(article, corrected.get(w, w), lang))}
+        things += [" ".join(p) for p in phrases if not all(w in keys for w in p)]
+        unexplained = tuple(w for w in found if w not in explained)
+        # a long message tells a story around its question: its coverage says little
+        coverage = (len(explained) / len(found) if found and len(found) <= MAX_COVERAGE_WORDS
+                    else 1.0)
+        return Check(tuple(things), unexplained, coverage)
+
+    def _explains(self, article: int, word: str, lang: str) -> bool:
+        keys = self._keys[article]
+        if word in keys or stem(word, lang) in keys:
+            return True
+        if len(word) < MIN_PART:
+            return False
+        if word in self._starts[article]:  # the beginning of a longer example word
+            return True
+        if lang in _COMPOUNDING:  # an example word begins or ends it: "rechnungskopie"
+            return any(word[:end] in keys or word[-end:] in keys
+                       for end in range(MIN_PART, len(word)))
+        # otherwise only an ending: "reserver" explains "reserveren", not "electric" "electricity"
+        return any(word[:end] in keys for end in range(max(MIN_PART, len(word) - 3), len(word)))
+
+    def _is_foreign(self, article: int, part: str, lang: str) -> bool:
+        """Whether the listed thing `part` (a question's word, or the part of it that is
+        listed) is one the article does not mention, and not the whole KB's business.
+
+        A thing is explained only by itself (give or take a plural): "thermometer" is not a
+        kind of "meter", "electricity" not an "electric" bike, and "gmail" not a typo of
+        "email". In a compound only the listed part needs explaining: "Stromvertrag" by an
+        article that mentions "Strom" or "Stromzähler". A thing that many articles mention
+        is what the company is about ("bike" in a bike shop's warranty question).
+        """
+        owners = self._owners(part, lang)
+        return article not in owners and len(owners) < max(2, DOMAIN_SHARE * len(self._words))
+
+    def _owners(self, part: str, lang: str) -> frozenset[int]:
+        """The articles that mention a listed thing (remembered: few things recur)."""
+        cached = self._owners_of.get((part, lang))
+        if cached is None:
+            forms = _forms(part)
+            cached = frozenset(
+                i for i, written in enumerate(self._words)
+                if any(form in written for form in forms)
+                or (lang in _COMPOUNDING and any(k.startswith(part) or k.endswith(part)
+                                                 for k in self._compounds[i])))
+            if len(self._owners_of) < _REMEMBERED:
+                self._owners_of[(part, lang)] = cached
+        return cached
+
+    def _thing_part(self, word: str, lang: str) -> str | None:
+        """The listed thing `word` is, or begins or ends with (compounds), if any."""
+        if (word, lang) in self._parts:
+            return self._parts[(word, lang)]
+        part = self._find_part(word, lang)
+        if len(self._parts) < _REMEMBERED:
+            self._parts[(word, lang)] = part
+        return part
+
+    def _find_part(self, word: str, lang: str) -> str | None:
+        things = _things(lang)
+        if word in things.words or stem(word, lang) in things.words:
+            return word
+        if lang not in _COMPOUNDING or len(word) <= MIN_COMPOUND_PART + 1:
+            return None
+        for t in things.compound_parts:
+            if word.startswith(t) or word.endswith(t):
+                return t
+        # a short head ("Auto") only before a word the KB uses ("Autobatterie")
+        for t in things.short_heads:
+            if word.startswith(t) and word[len(t):] in self._vocabulary:
+                return t
+        return None
+
+
+def _keys(tokens: list[str], lang: str) -> set[str]:
+    """What an example explains: its content words, their stems, and adjacent words joined
+    ("e bike" explains "ebike"); function words of its language explain nothing (the
+    French "car" is "because", not a car)."""
+    kept = [w for w in tokens if content(w, lang) or len(w) == 1]
+    joined = [a + b for a, b in itertools.pairwise(kept)]
+    return {key for word in kept + joined for key in (word, stem(word, lang))
+            if content(word, lang)}
+
+
+def _forms(word: str) -> tuple[str, ...]:
+    """A word and its likely singular and plural forms, for listed things."""
+    forms = [word, word + "s", word + "e", word + "en"]
+    forms += [word[:-cut] for cut in (1, 2) if len(word) > cut + 3]
+    return tuple(forms)
+
+
+def _contains(tokens: list[str], phrase: tuple[str, ...]) -> bool:
+    size = len(phrase)
+    return any(tuple(tokens[i:i + size]) == phrase for i in range(len(tokens) - size + 1))
