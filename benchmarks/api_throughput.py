@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gateway.app import create_app  # noqa: E402
-from gateway.settings import Settings  # noqa: E402
+from gateway.config.settings import Settings  # noqa: E402
 
 QUESTIONS = [
     "How long does delivery take?", "Hoe lang duurt de levering?",

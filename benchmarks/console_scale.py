@@ -34,13 +34,13 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from gateway.access.auth import hash_password  # noqa: E402
 from gateway.app import create_app  # noqa: E402
-from gateway.auth import hash_password  # noqa: E402
+from gateway.config.settings import Settings  # noqa: E402
 from gateway.console import alerts, listing  # noqa: E402
+from gateway.delivery.notify import Hub  # noqa: E402
 from gateway.models import utcnow  # noqa: E402
-from gateway.notify import Hub  # noqa: E402
-from gateway.settings import Settings  # noqa: E402
-from gateway.sla_watcher import SlaWatcher  # noqa: E402
+from gateway.sla.watcher import SlaWatcher  # noqa: E402
 from gateway.store import Store, codec  # noqa: E402
 from gateway.store.db import open_database  # noqa: E402
 

@@ -39,9 +39,9 @@ from connectors.email.connector import EmailConnector, Tuning  # noqa: E402
 from connectors.email.imap import Pending, batches, quote_mailbox  # noqa: E402
 from connectors.email.parse import parse_message  # noqa: E402
 from gateway.app import create_app  # noqa: E402
+from gateway.config.settings import Settings  # noqa: E402
 from gateway.keys import CONNECTORS  # noqa: E402
 from gateway.logs import configure  # noqa: E402
-from gateway.settings import Settings  # noqa: E402
 
 HOST, PORT, USER, PASSWORD = "127.0.0.1", 10143, "bench", "bench-pass"
 QUESTIONS = (

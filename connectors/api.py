@@ -16,8 +16,8 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from connectors.base import ConversationKey, Identity, Inbound, NothingToRun, Outbound
 from gateway.addresses import valid_address
+from gateway.channels import ConversationKey, Identity, Inbound, NothingToRun, Outbound
 from gateway.errors import StoreError
 from gateway.ids import MAX_ID, parse_id
 from gateway.keys import CONNECTORS, PIPELINE, SETTINGS, STORE

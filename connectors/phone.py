@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from connectors.base import NothingToRun, Outbound
+from gateway.channels import NothingToRun, Outbound
 from gateway.keys import CONNECTORS
 
 CHANNEL = "phone"

@@ -13,12 +13,19 @@ from aiohttp import web
 
 from connectors import api as api_channel
 from connectors import phone, webchat
-from connectors.base import Connector
-from gateway import console, headers, health, retention
-from gateway.auth import ensure_admin
+from connectors.email.state import EmailState
+from gateway import console
+from gateway.access.auth import ensure_admin
+from gateway.bot.kb_service import KnowledgeService
+from gateway.bot.pipeline import Pipeline
+from gateway.channels import ChannelState, Connector
+from gateway.config.settings import Settings
+from gateway.delivery.notify import Hub
+from gateway.delivery.outbox import OutboxWorker
+from gateway.delivery.relay import PgRelay
 from gateway.directory import Directory
-from gateway.kb_service import KnowledgeService
 from gateway.keys import (
+    CHANNEL_STATES,
     CONNECTORS,
     HUB,
     KB,
@@ -30,14 +37,11 @@ from gateway.keys import (
     STORE,
     TICKETS,
 )
-from gateway.notify import Hub
-from gateway.outbox import OutboxWorker
-from gateway.pipeline import Pipeline
-from gateway.relay import PgRelay
-from gateway.settings import Settings
-from gateway.sla_watcher import SlaWatcher
+from gateway.privacy import retention
+from gateway.sla.watcher import SlaWatcher
 from gateway.store import store_for
-from gateway.tickets import TicketService
+from gateway.tickets.service import TicketService
+from gateway.web import headers, health
 from knowledge_base.decide import DEFAULT_THRESHOLDS
 from knowledge_base.index import MatcherSettings
 
@@ -53,11 +57,18 @@ def thresholds_from(settings: Settings) -> object:
     return dataclasses.replace(DEFAULT_THRESHOLDS, **overrides)
 
 
+def channel_states() -> tuple[ChannelState, ...]:
+    """Every channel's own stored state, whether or not the channel is enabled now: mail
+    suppressed or quarantined while it was on must still be exported, erased and expired."""
+    return (EmailState(),)
+
+
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app[SETTINGS] = settings
     app[HUB] = Hub()
     app[CONNECTORS] = {}
+    app[CHANNEL_STATES] = channel_states()
     app.cleanup_ctx.append(_core)
     headers.setup(app)
     health.setup(app)
@@ -107,7 +118,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     try:
         async with relay, kb.running(), outbox.running(settings.server.shutdown_grace), \
                 sla_watcher.running(), app[PIPELINE].resuming(), \
-                retention.running(store, settings.retention):
+                retention.running(store, settings.retention, channel_states()):
             for connector in connectors.values():
                 await connector.start()
             log.info("gateway.started", connectors=sorted(connectors))

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-from gateway import deployment, passwords
+from gateway import passwords
+from gateway.config import deployment
+from gateway.config.settings import Settings, load_settings
 from gateway.errors import ConfigError, GatewayError
-from gateway.settings import Settings, load_settings
 
 DEFAULT_CONFIG = Path("config/gateway.toml")
 
@@ -91,7 +92,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 async def _create_operator(args: argparse.Namespace, password: str) -> int:
-    from gateway.auth import hash_password
+    from gateway.access.auth import hash_password
     from gateway.store import store_for
 
     settings = _settings(args)
@@ -136,7 +137,7 @@ def cmd_create_operator(args: argparse.Namespace) -> int:
 
 
 async def _set_password(args: argparse.Namespace, password: str) -> int:
-    from gateway.auth import hash_password
+    from gateway.access.auth import hash_password
     from gateway.store import store_for
 
     store = store_for(_settings(args).database_url)
@@ -162,7 +163,9 @@ def cmd_set_password(args: argparse.Namespace) -> int:
 async def _customer(args: argparse.Namespace) -> tuple[int, str]:
     """Export or erase one customer's data (GDPR access and erasure requests): the exit
     code and what to print (or write to --output)."""
-    from gateway import logs, personal_data
+    from gateway import logs
+    from gateway.app import channel_states
+    from gateway.privacy import personal_data
     from gateway.store import store_for
 
     settings = _settings(args)
@@ -172,14 +175,15 @@ async def _customer(args: argparse.Namespace) -> tuple[int, str]:
     try:
         customer_id = await personal_data.find_customer(store, args.reference)
         if args.action == "export":
-            return 0, json.dumps(await personal_data.export(store, customer_id),
+            return 0, json.dumps(await personal_data.export(store, customer_id, channel_states()),
                                  ensure_ascii=False, indent=2, default=str)
         if not args.yes:
             print(f"customer {customer_id} found. Erasure cannot be undone: export first if "
                   "the person also asked for their data, then run again with --yes.",
                   file=sys.stderr)
             return 1, ""
-        erased = await personal_data.erase(store, customer_id, actor=f"cli:{args.actor}")
+        erased = await personal_data.erase(store, customer_id, channel_states(),
+                                         actor=f"cli:{args.actor}")
         return 0, json.dumps(dataclasses.asdict(erased))
     finally:
         await store.close()
@@ -198,7 +202,7 @@ def cmd_customer(args: argparse.Namespace) -> int:
 async def _outbox(args: argparse.Namespace) -> tuple[int, str]:
     """List the replies that did not go out, or put them back in line (`retry`)."""
     from gateway import logs
-    from gateway.outbox import redrive
+    from gateway.delivery.outbox import redrive
     from gateway.store import store_for
     from gateway.store.outbox_queries import STOPPED
 

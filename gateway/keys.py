@@ -7,17 +7,17 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from connectors.base import Connector
-    from gateway.kb_service import KnowledgeService
-    from gateway.login_throttle import LoginThrottle
-    from gateway.notify import Hub
-    from gateway.outbox import OutboxWorker
-    from gateway.pipeline import Pipeline
-    from gateway.relay import PgRelay
-    from gateway.settings import Settings
-    from gateway.sla_watcher import SlaWatcher
+    from gateway.access.login_throttle import LoginThrottle
+    from gateway.bot.kb_service import KnowledgeService
+    from gateway.bot.pipeline import Pipeline
+    from gateway.channels import ChannelState, Connector
+    from gateway.config.settings import Settings
+    from gateway.delivery.notify import Hub
+    from gateway.delivery.outbox import OutboxWorker
+    from gateway.delivery.relay import PgRelay
+    from gateway.sla.watcher import SlaWatcher
     from gateway.store import Store
-    from gateway.tickets import TicketService
+    from gateway.tickets.service import TicketService
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 STORE: web.AppKey[Store] = web.AppKey("store")
@@ -30,3 +30,5 @@ SLA_WATCHER: web.AppKey[SlaWatcher] = web.AppKey("sla_watcher")
 CONNECTORS: web.AppKey[dict[str, Connector]] = web.AppKey("connectors")
 LOGIN_THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("login_throttle")
 RELAY: web.AppKey[PgRelay] = web.AppKey("relay")
+#: What channels keep in the store of their own (access, erasure, retention, quarantine).
+CHANNEL_STATES: web.AppKey[tuple[ChannelState, ...]] = web.AppKey("channel_states")

@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from gateway.settings import Settings
+from gateway.config.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_KB = ROOT / "config" / "kb"

@@ -9,8 +9,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
+from gateway.config.settings import Settings
 from gateway.keys import STORE
-from gateway.settings import Settings
 from tests.conftest import DEMO_KB
 
 
@@ -190,7 +190,7 @@ async def test_a_message_whose_handling_died_is_finished_by_the_sweep(
         client: TestClient, api_headers: dict[str, str]) -> None:
     from datetime import timedelta
 
-    from connectors.base import ConversationKey, Identity
+    from gateway.channels import ConversationKey, Identity
     from gateway.keys import PIPELINE
 
     store = client.app[STORE]
@@ -209,7 +209,7 @@ async def test_a_message_whose_handling_died_is_finished_by_the_sweep(
 
 async def test_a_retry_during_handling_does_not_decide_twice(
         client: TestClient, api_headers: dict[str, str]) -> None:
-    from connectors.base import ConversationKey, Identity
+    from gateway.channels import ConversationKey, Identity
 
     store = client.app[STORE]
     customer = await store.resolve_customer(Identity("api", "slow"))
@@ -223,7 +223,7 @@ async def test_a_message_decided_again_after_a_crash_is_not_answered_twice(
         client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import timedelta
 
-    from connectors.base import ConversationKey, Identity
+    from gateway.channels import ConversationKey, Identity
     from gateway.errors import StoreUnavailable
     from gateway.keys import PIPELINE
     from gateway.models import utcnow

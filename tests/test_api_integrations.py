@@ -11,9 +11,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
+from gateway.config.settings import Settings, load_settings
 from gateway.errors import ConfigError
 from gateway.keys import STORE, TICKETS
-from gateway.settings import Settings, load_settings
 
 CRM = {"Authorization": "Bearer crm-key-0123456789"}
 APP = {"Authorization": "Bearer app-key-9876543210"}

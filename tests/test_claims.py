@@ -1,4 +1,4 @@
-"""Handling claims on inbound messages (gateway/claims.py): a live handler keeps its
+"""Handling claims on inbound messages (gateway/bot/claims.py): a live handler keeps its
 message however long the decision takes, a failed one lets a retry in at once, and a
 handler whose claim was taken over stops before it decides anything more."""
 
@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from connectors.base import ConversationKey, Identity
 from gateway.app import create_app
-from gateway.claims import ClaimLost, holding, new_owner
+from gateway.bot.claims import ClaimLost, holding, new_owner
+from gateway.channels import ConversationKey, Identity
+from gateway.config.settings import Settings
 from gateway.errors import StoreUnavailable
 from gateway.keys import STORE
 from gateway.models import Message, utcnow
-from gateway.settings import Settings
 from gateway.store import Store, codec, store_for
 
 SHORT = timedelta(seconds=0.9)

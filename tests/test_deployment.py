@@ -15,8 +15,8 @@ import pytest
 from aiohttp import web
 
 from gateway.app import create_app
+from gateway.config.settings import load_settings
 from gateway.errors import ConfigError
-from gateway.settings import load_settings
 from tests.conftest import ROOT
 
 DEMO_CONFIG = ROOT / "config" / "gateway.toml"

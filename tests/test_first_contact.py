@@ -9,10 +9,10 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from connectors.base import Identity
 from gateway.app import create_app
+from gateway.channels import Identity
+from gateway.config.settings import Settings
 from gateway.keys import STORE
-from gateway.settings import Settings
 from gateway.store import store_for
 
 

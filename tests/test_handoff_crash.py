@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from gateway.app import create_app
+from gateway.config.settings import Settings
 from gateway.errors import StoreUnavailable
 from gateway.keys import STORE
 from gateway.models import utcnow
-from gateway.settings import Settings
 from gateway.store import Store, codec
 
 

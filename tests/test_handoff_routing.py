@@ -6,9 +6,9 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from gateway.auth import hash_password
+from gateway.access.auth import hash_password
 from gateway.keys import STORE
-from gateway.routing import set_presence
+from gateway.tickets.routing import set_presence
 
 
 async def handoff(client: TestClient, headers: dict[str, str], text: str,
@@ -87,17 +87,17 @@ async def test_hand_offs_go_to_the_articles_queue_else_its_purpose_category_queu
     client = await aiohttp_client(create_app(make_settings(
         category_queues={"information": "sales", "complaint": "billing"})))
     pipeline = client.app[PIPELINE]
-    assert pipeline.queue_for("warranty", None) == "technical"  # the article's own queue
-    assert pipeline.queue_for("opening-hours-shops", None) == "sales"  # no queue: category
-    assert pipeline.queue_for(None, "complaint") == "billing"  # no article: conversation's
-    assert pipeline.queue_for(None, None) == "general"
+    assert pipeline.bot.queue_for("warranty", None) == "technical"  # the article's own queue
+    assert pipeline.bot.queue_for("opening-hours-shops", None) == "sales"  # no queue: category
+    assert pipeline.bot.queue_for(None, "complaint") == "billing"  # no article: conversation's
+    assert pipeline.bot.queue_for(None, None) == "general"
 
 
 def test_a_category_queue_must_exist(tmp_path: Any) -> None:
     import pytest
 
+    from gateway.config.settings import load_settings
     from gateway.errors import ConfigError
-    from gateway.settings import load_settings
 
     path = tmp_path / "gateway.toml"
     path.write_text('category_queues = { complaint = "nowhere" }\n', encoding="utf-8")

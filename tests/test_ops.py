@@ -16,7 +16,7 @@ import aiohttp
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from gateway.settings import Settings
+from gateway.config.settings import Settings
 from tests.conftest import DEMO_KB, PG_ADMIN_DSN, ROOT
 
 

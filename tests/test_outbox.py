@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from connectors.base import ConversationKey, Identity, Outbound
+from gateway.channels import ConversationKey, Identity, Outbound
+from gateway.config.settings import OutboxSettings
+from gateway.delivery.notify import Hub
+from gateway.delivery.outbox import OutboxWorker
 from gateway.errors import DeliveryError, DeliveryRetryLater, DeliveryUncertain
-from gateway.notify import Hub
-from gateway.outbox import OutboxWorker
-from gateway.settings import OutboxSettings
 from gateway.store import Store, store_for
 
 

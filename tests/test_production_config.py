@@ -10,9 +10,9 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from gateway import deployment
+from gateway.config import deployment
+from gateway.config.settings import ENV_PREFIX, Settings, load_settings
 from gateway.errors import ConfigError
-from gateway.settings import ENV_PREFIX, Settings, load_settings
 from tests.conftest import ROOT
 
 COMPOSE = ROOT / "compose.yaml"

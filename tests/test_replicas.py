@@ -19,8 +19,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
+from gateway.config.settings import Settings
 from gateway.keys import HUB
-from gateway.settings import Settings
 from tests.conftest import ADMIN_PASSWORD, API_KEY, DEMO_KB, ROOT
 from tests.test_ops import free_port
 from tests.test_webchat import hello, receive_until

@@ -14,9 +14,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from connectors.email.state import QUARANTINE_INDEX, QUARANTINE_RAW
+from gateway.config.settings import Settings
 from gateway.keys import STORE
 from gateway.models import utcnow
-from gateway.settings import Settings
 from gateway.store import codec
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from gateway.config.settings import load_settings
 from gateway.errors import ConfigError
-from gateway.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 

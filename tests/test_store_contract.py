@@ -8,10 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from connectors.base import ConversationKey, Identity
-from gateway import personal_data, retention
+from gateway.app import channel_states
+from gateway.channels import ConversationKey, Identity
+from gateway.config.settings import RetentionSettings
 from gateway.models import utcnow
-from gateway.settings import RetentionSettings
+from gateway.privacy import personal_data, retention
 from gateway.store import Store, codec, store_for
 
 
@@ -209,11 +210,11 @@ async def test_a_customer_is_exported_and_erased(database_url: str) -> None:
                                            subject="Ann's bike", bot_attempts=[{"q": "fiets"}],
                                            actor="bot")
         exported = await personal_data.export(store, await personal_data.find_customer(
-            store, "ANN@example.be"))
+            store, "ANN@example.be"), channel_states())
         assert json.loads(json.dumps(exported, default=str))["customer"]["name"] == "Ann"
         assert exported["tickets"][0]["bot_attempts"] == [{"q": "fiets"}]
 
-        erased = await personal_data.erase(store, ann.id, actor="dpo")
+        erased = await personal_data.erase(store, ann.id, channel_states(), actor="dpo")
         assert (erased.messages, erased.tickets, erased.tickets_closed) == (1, 1, 1)
         assert [m.text for m in await store.messages(conversation.id)] == ["[erased]"]
         closed = await store.get_ticket(ticket.id)
@@ -243,10 +244,12 @@ async def test_retention_purges_old_closed_conversations(database_url: str) -> N
                                    conversation.id)
         await store.db.execute("UPDATE customers SET created_at = ? WHERE id = ?", then, old.id)
 
-        purged = await retention.purge(store, RetentionSettings(conversations_days=365))
+        purged = await retention.purge(store, RetentionSettings(conversations_days=365),
+                                      channel_states())
         assert (purged.conversations, purged.customers) == (1, 1)
         assert [m.text for m in await store.messages(conversation.id)] == ["[erased]"]
-        assert await retention.purge(store, RetentionSettings(conversations_days=365)) == \
+        assert await retention.purge(store, RetentionSettings(conversations_days=365),
+                                      channel_states()) == \
             retention.Purge()  # nothing left to do
     finally:
         await store.close()

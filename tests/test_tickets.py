@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from connectors.base import ConversationKey, Identity
-from gateway.auth import hash_password
+from gateway.access.auth import hash_password
+from gateway.channels import ConversationKey, Identity
+from gateway.delivery.notify import Hub
 from gateway.errors import AccessDenied
-from gateway.handoff import open_or_reopen_ticket
 from gateway.models import Operator, Ticket
-from gateway.notify import Hub
 from gateway.store import Store, store_for
-from gateway.tickets import TicketError, TicketService
+from gateway.tickets.handoff import open_or_reopen_ticket
+from gateway.tickets.service import TicketError, TicketService
 
 
 @dataclass

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from gateway.config.settings import Settings, load_settings
 from gateway.errors import ConfigError
 from gateway.keys import STORE
-from gateway.settings import Settings, load_settings
 
 DIRECTORY = ("number,postal_code,name,email,segment\n"
              "C-1042,9000,Ann Peeters,ann@example.be,consumer\n"

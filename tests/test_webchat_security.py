@@ -11,11 +11,11 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
-from connectors.base import ConversationKey
 from connectors.webchat.connector import CHANNEL, address_of
 from gateway.app import create_app
+from gateway.channels import ConversationKey
+from gateway.config.settings import Settings
 from gateway.keys import STORE
-from gateway.settings import Settings
 from tests.test_webchat import hello, receive_until
 
 

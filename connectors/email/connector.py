@@ -32,7 +32,6 @@ import aioimaplib
 import structlog
 from aiohttp import web
 
-from connectors.base import ConversationKey, Identity, Inbound, InboundAttachment, Outbound
 from connectors.email import escalation
 from connectors.email import state as email_state
 from connectors.email.compose import ComposeError, compose_reply
@@ -50,13 +49,15 @@ from connectors.email.parse import ParsedMail
 from connectors.email.smtp import SmtpSender
 from connectors.email.state import AUTO_REPLIES, QUARANTINE_INDEX, QUARANTINE_RAW
 from connectors.email.worker import DEFAULT_TIME_LIMIT, ParseWorker
-from gateway.attachments import save_attachments
+from gateway.bot.pipeline import Pipeline
+from gateway.bot.turn import Outcome
+from gateway.channels import ConversationKey, Identity, Inbound, InboundAttachment, Outbound
+from gateway.config.channels import EmailSettings
 from gateway.errors import DeliveryError, StoreError
 from gateway.keys import CONNECTORS, HUB, PIPELINE, SETTINGS, STORE
 from gateway.models import Conversation, Message, utcnow
-from gateway.pipeline import Outcome, Pipeline
-from gateway.settings import EmailSettings
 from gateway.store import Store
+from gateway.store.attachments import save_attachments
 
 log = structlog.get_logger(__name__)
 

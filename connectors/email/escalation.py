@@ -1,7 +1,7 @@
 """SLA escalation by e-mail: a breach (or warning) is mailed to `[email] escalate_to`.
 
 The SLA watcher publishes each alarm once across all gateway processes (see
-gateway/sla_watcher.py), so each is mailed once. Escalation mail is internal and stamped
+gateway/sla/watcher.py), so each is mailed once. Escalation mail is internal and stamped
 `Auto-Submitted: auto-generated` (RFC 3834 §5) so no auto-responder answers it.
 """
 
@@ -16,8 +16,8 @@ import structlog
 
 from connectors.email.compose import new_message_id
 from connectors.email.smtp import SmtpSender
+from gateway.config.channels import EmailSettings
 from gateway.errors import DeliveryError
-from gateway.settings import EmailSettings
 
 log = structlog.get_logger(__name__)
 

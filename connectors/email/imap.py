@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import aioimaplib
 
-from gateway.settings import EmailSettings
+from gateway.config.channels import EmailSettings
 
 #: Server pushes that mean "the mailbox changed" (RFC 3501 §7.3-7.4) or "going away".
 _CHANGED = re.compile(rb"\b(EXISTS|RECENT|EXPUNGE)\b")

@@ -15,8 +15,8 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
+from gateway.config.channels import EmailSettings
 from gateway.errors import DeliveryError, DeliveryRetryLater, DeliveryUncertain
-from gateway.settings import EmailSettings
 
 #: Seconds per SMTP command; a stalled server must not hold the outbox worker.
 TIMEOUT = 30.0

@@ -1,5 +1,5 @@
 """What the e-mail connector keeps in the store's `connector_state`, by key, and the
-per-person view of it that access and erasure requests need (gateway/personal_data.py).
+per-person view of it that access and erasure requests need (gateway/privacy/personal_data.py).
 
 Keys (documented in docs/email.md):
 - `email:quarantine` the quarantine index; `email:quarantine:raw:ID` one quarantined
@@ -141,3 +141,28 @@ async def _quarantined_mentioning(store: Store,
         if any(needle in raw.lower() for needle in needles):
             found.append((str(entry["id"]), raw))
     return found
+
+
+class EmailState:
+    """The e-mail channel's `ChannelState` (gateway/channels.py): its keys above, for access,
+    erasure, retention and the quarantine page."""
+
+    channel = "email"
+
+    async def about(self, store: Store, addresses: Sequence[str]) -> dict[str, Any]:
+        return await about(store, addresses)
+
+    async def forget(self, store: Store, addresses: Sequence[str]) -> int:
+        return await forget(store, addresses)
+
+    async def quarantined(self, store: Store) -> list[dict[str, Any]]:
+        return await quarantined(store)
+
+    async def quarantined_raw(self, store: Store, entry_id: str) -> bytes | None:
+        return await quarantined_raw(store, entry_id)
+
+    async def release(self, store: Store, entry_id: str) -> bool:
+        return await release(store, entry_id)
+
+    async def expire_quarantine(self, store: Store, before: datetime) -> int:
+        return await expire_quarantine(store, before)

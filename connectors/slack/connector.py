@@ -19,16 +19,16 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from connectors.base import Outbound
 from connectors.slack.events import SlackEvents, register
 from connectors.slack.operators import OperatorDesk
 from connectors.slack.translate import CHANNEL, message_id, to_chat_post
 from connectors.slack.users import Directory
 from connectors.slack.webapi import Pacer, SlackPoster
+from gateway.channels import Outbound
+from gateway.config.settings import Settings
+from gateway.delivery.notify import Payload
 from gateway.errors import DeliveryError
 from gateway.keys import HUB, PIPELINE, STORE, TICKETS
-from gateway.notify import Payload
-from gateway.settings import Settings
 
 log = structlog.get_logger(__name__)
 

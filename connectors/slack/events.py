@@ -21,16 +21,16 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from connectors.base import Identity, Inbound
 from connectors.slack import blocks
 from connectors.slack.operators import OperatorDesk
 from connectors.slack.translate import CHANNEL, action_to_inbound, to_inbound
 from connectors.slack.users import Directory
 from connectors.slack.webapi import SlackPoster
+from gateway.channels import Identity, Inbound
 from gateway.store import Store
 
 if TYPE_CHECKING:  # the pipeline is handed over at start; importing it pulls in the KB
-    from gateway.pipeline import Pipeline
+    from gateway.bot.pipeline import Pipeline
 
 log = structlog.get_logger(__name__)
 

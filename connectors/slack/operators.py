@@ -21,12 +21,12 @@ from connectors.slack import blocks
 from connectors.slack.translate import is_person_message, plain_text, strip_mentions
 from connectors.slack.users import Directory
 from connectors.slack.webapi import SlackPoster
+from gateway.config.settings import Settings
 from gateway.errors import AccessDenied, DeliveryError, StoreError
 from gateway.ids import parse_id
 from gateway.models import OPEN_TICKET_STATUSES, Operator, Ticket
-from gateway.settings import Settings
 from gateway.store import Store
-from gateway.tickets import TicketError, TicketService
+from gateway.tickets.service import TicketError, TicketService
 
 log = structlog.get_logger(__name__)
 

@@ -11,7 +11,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.base import (
+from connectors.slack import blocks
+from gateway.channels import (
     ACTIONS,
     ConversationKey,
     Identity,
@@ -19,7 +20,6 @@ from connectors.base import (
     InboundAttachment,
     Outbound,
 )
-from connectors.slack import blocks
 
 CHANNEL = "slack"
 

@@ -12,17 +12,17 @@ from urllib.parse import urlsplit
 import structlog
 from aiohttp import WSMsgType, web
 
-from connectors.base import ConversationKey, Identity, Inbound, NothingToRun, Outbound
 from connectors.webchat import frames, identity
 from connectors.webchat.limits import ChatLimits
 from connectors.webchat.presence import hours_line
 from connectors.webchat.theme import theme
+from gateway.channels import ConversationKey, Identity, Inbound, NothingToRun, Outbound
 from gateway.console import STATIC as CONSOLE_STATIC
+from gateway.delivery.notify import Hub, live_topic
 from gateway.errors import StoreError
 from gateway.keys import CONNECTORS, HUB, PIPELINE, SETTINGS, STORE
 from gateway.markdown import to_safe_html
 from gateway.models import Conversation, Message, utcnow
-from gateway.notify import Hub, live_topic
 
 log = structlog.get_logger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from connectors.base import ACTIONS
+from gateway.channels import ACTIONS
 from gateway.ids import MAX_ID
 from gateway.storable import check_storable, storable
 

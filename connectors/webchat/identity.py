@@ -11,7 +11,7 @@ import hmac
 
 from pydantic import SecretStr
 
-from connectors.base import ConversationKey, Identity
+from gateway.channels import ConversationKey, Identity
 from gateway.store import Store
 
 #: The identity's address among web chat identities: one customer record for every session

@@ -16,7 +16,7 @@ from collections import OrderedDict
 
 from aiohttp import web
 
-from gateway.web_settings import WebChatSettings
+from gateway.config.web import WebChatSettings
 
 #: Buckets kept per kind; the least recently used is dropped beyond (memory stays bounded).
 MAX_TRACKED = 20_000

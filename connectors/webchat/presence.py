@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from gateway.calendar import duration_phrase, moment_phrase
-from gateway.settings import Settings
+from gateway.config.settings import Settings
 from gateway.texts import Texts
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from gateway.config.web import WebChatSettings
 from gateway.keys import SETTINGS
-from gateway.web_settings import WebChatSettings
 
 #: A changed colour reaches browsers within five minutes.
 MAX_AGE = 300

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from gateway.access.login_throttle import LoginThrottle
 from gateway.console import (
     admin,
     attachments,
@@ -26,7 +27,6 @@ from gateway.console import (
     search,
 )
 from gateway.keys import LOGIN_THROTTLE, SETTINGS
-from gateway.login_throttle import LoginThrottle
 
 STATIC = Path(__file__).parent / "static"
 

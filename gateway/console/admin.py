@@ -19,17 +19,16 @@ from typing import Any
 
 from aiohttp import web
 
-from connectors.email import state as email_state
 from gateway import passwords
-from gateway.auth import hash_password
+from gateway.access.auth import hash_password
+from gateway.config.settings import Settings
 from gateway.console import queries
 from gateway.console.guard import PREFIX, Refused
 from gateway.console.pages import SESSION, page
 from gateway.console.routes import common
-from gateway.keys import KB, SETTINGS, STORE, TICKETS
+from gateway.keys import CHANNEL_STATES, KB, SETTINGS, STORE, TICKETS
 from gateway.models import Operator
-from gateway.routing import DEFAULT_CAPACITY, operator_load
-from gateway.settings import Settings
+from gateway.tickets.routing import DEFAULT_CAPACITY, operator_load
 
 ADMIN = f"{PREFIX}/admin"
 ROLES = ("agent", "supervisor", "admin")
@@ -74,7 +73,8 @@ async def _page(request: web.Request, *, form: Mapping[str, Any] | None = None,
                          "queues": queues, "languages": languages},
         "error": error, "done": done, "min_password": MIN_PASSWORD,
         "kb_errors": request.app[KB].errors,
-        "quarantined": len(await email_state.quarantined(store)), **await common(request),
+        "quarantined": sum([len(await state.quarantined(store))
+                            for state in request.app[CHANNEL_STATES]]), **await common(request),
     }, status=status)
 
 

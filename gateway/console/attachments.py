@@ -16,14 +16,14 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from gateway.attachments import attachment
 from gateway.console.guard import PREFIX, Refused
 from gateway.console.pages import SESSION
 from gateway.errors import AccessDenied
 from gateway.ids import parse_id
 from gateway.keys import STORE, TICKETS
 from gateway.models import Operator
-from gateway.tickets import TicketService
+from gateway.store.attachments import attachment
+from gateway.tickets.service import TicketService
 
 routes = web.RouteTableDef()
 

@@ -21,7 +21,7 @@ from gateway.errors import AccessDenied
 from gateway.ids import parse_id
 from gateway.keys import STORE, TICKETS
 from gateway.models import Operator
-from gateway.tickets import TicketError, TicketService
+from gateway.tickets.service import TicketError, TicketService
 
 #: The most tickets one bulk action takes (a page shows 50).
 MAX_TICKETS = 100

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.config.settings import Settings
 from gateway.models import Customer, Ticket
-from gateway.settings import Settings
 from knowledge_base.model import Article
 from knowledge_base.render import render_answer
 

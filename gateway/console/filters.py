@@ -12,10 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from gateway.config.settings import Settings
 from gateway.console.guard import Refused
 from gateway.console.listing import PAGE_SIZE, SORTS, TicketFilter, TicketPage
 from gateway.models import OPEN_TICKET_STATUSES, Operator
-from gateway.settings import Settings
 
 #: Statuses the list can show; the default ("") is every open one (new, open, pending).
 STATUSES = ("new", "open", "pending", "solved")

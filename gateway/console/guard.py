@@ -16,12 +16,12 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from gateway.auth import csrf_ok, current_operator
+from gateway.access.auth import csrf_ok, current_operator
 from gateway.console.pages import SESSION, Session, error_page
 from gateway.console.queries import operator_status
 from gateway.errors import AccessDenied
 from gateway.keys import STORE
-from gateway.tickets import TicketError
+from gateway.tickets.service import TicketError
 
 #: Sent by console.js on the page refreshes a live signal triggers: not operator activity.
 LIVE_REFRESH_HEADER = "X-Live-Refresh"

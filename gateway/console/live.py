@@ -23,11 +23,11 @@ from aiohttp import WSMsgType, web
 from gateway.console import queries, viewers
 from gateway.console.guard import PREFIX
 from gateway.console.pages import SESSION
+from gateway.delivery.notify import Hub, live_topic
 from gateway.errors import AccessDenied, StoreError
 from gateway.ids import parse_id
 from gateway.keys import HUB, STORE, TICKETS
 from gateway.models import Operator
-from gateway.notify import Hub, live_topic
 from gateway.store import Store
 
 #: The client sends nothing but pings and typing signals; anything bigger is not ours.

@@ -1,6 +1,6 @@
 """Logging in and out of the console. Failed logins are throttled per account and per
-source address (gateway/login_throttle.py) and logged as security events, never with the
-password; a login always starts a new session (gateway/auth.py)."""
+source address (gateway/access/login_throttle.py) and logged as security events, never with the
+password; a login always starts a new session (gateway/access/auth.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import math
 import structlog
 from aiohttp import web
 
-from gateway import auth
+from gateway.access import auth
 from gateway.console.guard import LOGIN, PREFIX, login_csrf, safe_next, set_login_csrf
 from gateway.console.pages import page
 from gateway.keys import LOGIN_THROTTLE, SETTINGS, STORE

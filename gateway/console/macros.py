@@ -1,5 +1,5 @@
 """Tags and macros on a ticket page: `POST …/tags` adds or removes tags, `POST …/macro`
-applies a macro (`[[console.macros]]`, gateway/macro_settings.py).
+applies a macro (`[[console.macros]]`, gateway/config/macros.py).
 
 A macro's changes go through the `TicketService` like any other (access, lifecycle and
 audit alike); its text is only handed back, for the page to put into the reply box, so
@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from gateway import tags
+from gateway.config.macros import MacroSettings
+from gateway.config.settings import Settings
 from gateway.console.canned import placeholders
 from gateway.console.guard import PREFIX, Refused
 from gateway.console.pages import SESSION
 from gateway.ids import parse_id
 from gateway.keys import SETTINGS, STORE, TICKETS
-from gateway.macro_settings import MacroSettings
 from gateway.models import Customer, Ticket
-from gateway.settings import Settings
 from knowledge_base.render import render_answer
 
 routes = web.RouteTableDef()

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from gateway.keys import SETTINGS
 from gateway.models import Operator
-from gateway.routing import DEFAULT_CAPACITY
+from gateway.tickets.routing import DEFAULT_CAPACITY
 
 TEMPLATES = Path(__file__).parent / "templates"
 UTC_ZONE = ZoneInfo("UTC")
@@ -31,7 +31,7 @@ ENV: web.AppKey[jinja2.Environment] = web.AppKey("console_templates", jinja2.Env
 class Session:
     operator: Operator
     csrf: str
-    #: As set in the console header (`gateway.routing.set_presence`); never set: away.
+    #: As set in the console header (`gateway.tickets.routing.set_presence`); never set: away.
     presence: str = "away"
     capacity: int = DEFAULT_CAPACITY
 

@@ -14,13 +14,12 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from connectors.email import state as email_state
-from connectors.email.connector import EmailConnector
+from gateway.channels import ChannelState, Reprocessing
 from gateway.console.admin import ADMIN, admin_only
 from gateway.console.guard import Refused
 from gateway.console.pages import page
 from gateway.console.routes import common
-from gateway.keys import CONNECTORS, STORE
+from gateway.keys import CHANNEL_STATES, CONNECTORS, STORE
 
 log = structlog.get_logger(__name__)
 
@@ -31,18 +30,24 @@ routes = web.RouteTableDef()
 
 async def _page(request: web.Request, *, done: str | None = None, error: str | None = None,
                 status: int = 200) -> web.Response:
-    store = request.app[STORE]
+    store, connectors = request.app[STORE], request.app[CONNECTORS]
+    entries = [{**entry, "channel": state.channel}
+               for state in request.app[CHANNEL_STATES]
+               for entry in await state.quarantined(store)]
     return page(request, "quarantine.html", {
-        "entries": await email_state.quarantined(store),
-        "can_reprocess": isinstance(request.app[CONNECTORS].get("email"), EmailConnector),
+        "entries": entries,
+        "can_reprocess": any(isinstance(connectors.get(e["channel"]), Reprocessing)
+                             for e in entries),
         "done": done, "error": error, **await common(request),
     }, status=status)
 
 
-async def _entry(request: web.Request, entry_id: str) -> dict[str, Any]:
-    for entry in await email_state.quarantined(request.app[STORE]):
-        if entry["id"] == entry_id:
-            return entry
+async def _entry(request: web.Request, entry_id: str) -> tuple[ChannelState, dict[str, Any]]:
+    """The quarantined item and the channel state that holds it."""
+    for state in request.app[CHANNEL_STATES]:
+        for entry in await state.quarantined(request.app[STORE]):
+            if entry["id"] == entry_id:
+                return state, entry
     raise Refused(404, "That mail is no longer in quarantine.")
 
 
@@ -58,8 +63,8 @@ async def quarantine_page(request: web.Request) -> web.StreamResponse:
 @routes.get(f"{QUARANTINE}/raw")
 async def raw_mail(request: web.Request) -> web.StreamResponse:
     admin_only(request)
-    entry = await _entry(request, request.query.get("id", ""))
-    raw = await email_state.quarantined_raw(request.app[STORE], entry["id"])
+    state, entry = await _entry(request, request.query.get("id", ""))
+    raw = await state.quarantined_raw(request.app[STORE], entry["id"])
     if raw is None:
         raise Refused(404, "That mail is no longer in quarantine.")
     name = re.sub(r"[^A-Za-z0-9._-]", "-", entry["id"])
@@ -71,8 +76,8 @@ async def raw_mail(request: web.Request) -> web.StreamResponse:
 @routes.post(f"{QUARANTINE}/delete")
 async def delete_mail(request: web.Request) -> web.StreamResponse:
     operator = admin_only(request)
-    entry = await _entry(request, str((await request.post()).get("id", "")))
-    await email_state.release(request.app[STORE], entry["id"])
+    state, entry = await _entry(request, str((await request.post()).get("id", "")))
+    await state.release(request.app[STORE], entry["id"])
     await request.app[STORE].add_event(operator.username, "email.quarantine_deleted",
                                        data={"id": entry["id"]})
     raise web.HTTPSeeOther(f"{QUARANTINE}?done=deleted")
@@ -81,9 +86,9 @@ async def delete_mail(request: web.Request) -> web.StreamResponse:
 @routes.post(f"{QUARANTINE}/reprocess")
 async def reprocess_mail(request: web.Request) -> web.StreamResponse:
     operator = admin_only(request)
-    entry = await _entry(request, str((await request.post()).get("id", "")))
-    connector = request.app[CONNECTORS].get("email")
-    if not isinstance(connector, EmailConnector):
+    state, entry = await _entry(request, str((await request.post()).get("id", "")))
+    connector = request.app[CONNECTORS].get(state.channel)
+    if not isinstance(connector, Reprocessing):
         return await _page(request, status=409, error="E-mail is not configured on this "
                            "gateway ([email] enabled = false): the mail cannot be taken in.")
     try:

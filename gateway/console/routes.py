@@ -26,12 +26,13 @@ from gateway.console import (
 from gateway.console import sla as console_sla
 from gateway.console.guard import PREFIX, Refused, safe_next
 from gateway.console.pages import SESSION, page
+from gateway.console.transfer import transfer_targets
 from gateway.ids import parse_id
 from gateway.keys import KB, OUTBOX, SETTINGS, SLA_WATCHER, STORE, TICKETS
-from gateway.lifecycle import TRANSITIONS
 from gateway.models import Message, Ticket, utcnow
-from gateway.routing import PRESENCES, set_presence
-from gateway.tickets import SETTABLE_STATUSES, TicketError, can_see
+from gateway.tickets.lifecycle import TRANSITIONS
+from gateway.tickets.routing import PRESENCES, set_presence
+from gateway.tickets.service import SETTABLE_STATUSES, TicketError, can_see
 from knowledge_base.model import CATEGORIES
 
 #: Same limit as the channels put on a customer's message.
@@ -176,7 +177,7 @@ async def _ticket_response(request: web.Request, ticket_id: int, *, history_page
         "view": view, "done": DONE.get(request.query.get("done", "")),
         "outcomes": service.outcome_codes, "queues": service.queues,
         "priorities": service.priorities, "categories": CATEGORIES,
-        "targets": await views.transfer_targets(store, ticket),
+        "targets": await transfer_targets(store, ticket),
         "status_actions": _status_actions(ticket),
         "duplicates": [t for t in view.profile.tickets if t.status != "closed"],
         "tags": (await store.tags_of([ticket.id]))[ticket.id],

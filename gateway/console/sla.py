@@ -1,7 +1,7 @@
 """What the console shows of the SLA: the clocks of one ticket, and a summary per list row.
 
 The ticket page evaluates both clocks from the audit trail at the moment it is shown
-(`gateway.sla.evaluate`), so a change is visible at once. The list reads the watcher's
+(`gateway.sla.clocks.evaluate`), so a change is visible at once. The list reads the watcher's
 `sla_timers`, and recomputes only the rows the watcher has not caught up with yet (the
 ticket changed since, or a warning/breach moment has passed), so it is never stale either.
 """
@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from gateway.config.settings import Settings
 from gateway.console import queries
 from gateway.models import Event, Ticket
-from gateway.settings import Settings
-from gateway.sla import Clock, SlaStatus, evaluate, history_from_events
+from gateway.sla.clocks import Clock, SlaStatus, evaluate, history_from_events
 from gateway.store import Store, codec
 
 CLOCK_LABELS = {"first_response": "First response", "resolution": "Resolution"}

@@ -24,8 +24,8 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.delivery.notify import Hub
 from gateway.models import Operator
-from gateway.notify import Hub
 
 #: Seconds between announcements of a page that is just open.
 HEARTBEAT = 10.0

@@ -6,7 +6,6 @@ lives here: customer text never is; bot and operator Markdown goes through `to_s
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,16 +13,17 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from gateway.attachments import AttachmentMeta, attachments_of
+from gateway.config.settings import Settings
 from gateway.console import queries
+from gateway.console.audit import AuditItem, audit_item
 from gateway.console.canned import language_of
-from gateway.console.pages import UTC_ZONE, when
+from gateway.console.pages import UTC_ZONE
 from gateway.console.sla import RowSla, TicketSla, ticket_sla
 from gateway.markdown import to_safe_html
-from gateway.models import Conversation, Customer, Event, Message, Operator, Ticket, utcnow
-from gateway.settings import Settings
-from gateway.store import Store, codec
-from gateway.tickets import TicketService
+from gateway.models import Conversation, Customer, Message, Operator, Ticket, utcnow
+from gateway.store import Store
+from gateway.store.attachments import AttachmentMeta, attachments_of
+from gateway.tickets.service import TicketService
 
 
 @dataclass(frozen=True)
@@ -105,15 +105,6 @@ class Attempt:
 
 
 @dataclass(frozen=True)
-class AuditItem:
-    created_at: datetime
-    actor: str
-    label: str
-    details: list[str]
-    note: str | None = None
-
-
-@dataclass(frozen=True)
 class HistoryItem:
     """Another ticket of the same customer (only those the operator may open)."""
 
@@ -154,52 +145,6 @@ class TicketPage:
     def undelivered(self) -> list[Entry]:
         """Replies that failed or may not have arrived: shown above everything else."""
         return [e for e in self.transcript if e.resend_id is not None]
-
-
-_EVENT_LABELS = {
-    "ticket.created": "Ticket created",
-    "ticket.assigned": "Taken",
-    "ticket.replied": "Operator replied",
-    "ticket.note": "Internal note",
-    "ticket.closed": "Closed",
-    "ticket.reopened": "Reopened",
-    "ticket.transferred": "Transferred",
-    "ticket.released": "Back to the queue (operator deactivated)",
-    "ticket.open": "Set to open",
-    "ticket.pending": "Set to pending (waiting on the customer)",
-    "ticket.solved": "Set to solved",
-    "ticket.merged": "Merged into another ticket",
-    "ticket.merged_from": "Another ticket merged into this one",
-    "answer.helpful": "Customer found the answer helpful",
-    "delivery.failed": "Delivery failed",
-    "delivery.uncertain": "Delivery uncertain",
-    "delivery.resending": "Delivery uncertain: sent once more (same Message-ID)",
-    "delivery.retried": "Resend requested",
-    "message.automated": "Automated message ignored",
-    "sla.warning": "SLA warning",
-    "sla.breached": "SLA breached",
-    "ticket.updated": "Details corrected",
-    "ticket.tagged": "Tags changed",
-    "email.bounce": "E-mail bounced",
-    "email.attachment_too_large": "Attachment too large to keep",
-    "verification.failed": "Identity verification failed",
-    "verification.succeeded": "Identity verified",
-    "customer.erased": "Customer data erased",
-}
-
-
-def event_label(event_type: str) -> str:
-    """What an operator reads for an event: a label, never the raw `ticket.updated`."""
-    known = _EVENT_LABELS.get(event_type)
-    if known is not None:
-        return known
-    words = event_type.replace(".", " ").replace("_", " ").strip()
-    return words[:1].upper() + words[1:]
-
-
-def _shown(value: Any) -> str:
-    """A value in the trail: nothing set reads "not set", never "None"."""
-    return "not set" if value in (None, "") else str(value)
 
 
 def age(moment: datetime, now: datetime) -> str:
@@ -285,34 +230,6 @@ def attempts(raw: list[dict[str, Any]]) -> list[Attempt]:
     return shown
 
 
-#: Internal ids in event data that mean nothing to an operator.
-_HIDDEN_DETAILS = frozenset({"message_id", "outbox_id"})
-
-
-def _detail(key: str, value: Any, names: dict[int, str], zone: ZoneInfo) -> str:
-    if isinstance(value, dict) and set(value) == {"from", "to"}:
-        before, after = value["from"], value["to"]
-        if key == "assignee_id":
-            before = names.get(before, "nobody") if before else "nobody"
-            after = names.get(after, "nobody") if after else "nobody"
-        return f"{key.removesuffix('_id')}: {_shown(before)} → {_shown(after)}"
-    if isinstance(value, list):
-        return f"{key}: {', '.join(str(v) for v in value)}"
-    if key == "due" and isinstance(value, str):
-        with contextlib.suppress(ValueError):
-            return f"due: {when(codec.parse_ts(value), zone)}"
-    return f"{key}: {value}"
-
-
-def audit_item(event: Event, names: dict[int, str], zone: ZoneInfo = UTC_ZONE) -> AuditItem:
-    data = dict(event.data)
-    note = str(data.pop("text", "")) if event.type == "ticket.note" else None
-    details = [_detail(k, v, names, zone) for k, v in data.items()
-               if k not in _HIDDEN_DETAILS and v not in (None, "", [], {})]
-    return AuditItem(created_at=event.created_at, actor=event.actor,
-                     label=event_label(event.type), details=details, note=note)
-
-
 async def _profile(store: Store, operator: Operator, ticket: Ticket,
                    conversation: Conversation, history_page: int = 1) -> Profile:
     """The customer card, bounded: a customer with 300 tickets gets a page of 20 of them."""
@@ -386,44 +303,3 @@ async def ticket_page(service: TicketService, operator: Operator, ticket_id: int
         language=(language_of(settings, ticket, conversation.language, profile.customer)
                   if settings is not None else ticket.language or "en"),
     )
-
-
-@dataclass(frozen=True)
-class TransferTarget:
-    username: str
-    label: str
-
-
-@dataclass(frozen=True)
-class TransferGroup:
-    """The operators of one queue in the transfer form (`current`: the ticket's queue)."""
-
-    label: str
-    current: bool
-    targets: list[TransferTarget]
-
-
-async def transfer_targets(store: Store, ticket: Ticket) -> list[TransferGroup]:
-    """Who the transfer form offers, by queue: the colleagues of every queue the ticket can
-    go to (an agent transferring to sales may name a sales colleague), then supervisors and
-    admins. Supervisors and admins may give any ticket to anyone; the service checks that a
-    named agent works the queue the ticket ends up in."""
-    statuses = await queries.operator_statuses(store)
-    groups: dict[str, list[TransferTarget]] = {}
-    for other in await store.operators():
-        if not other.active:
-            continue
-        status = statuses.get(other.id)
-        presence = status.presence if status else "away"
-        label = (f"{other.display_name} ({other.username}, {other.role}) · "
-                 f"{', '.join(other.queues) or 'no queue'} · {presence}")
-        target = TransferTarget(other.username, label)
-        if other.role != "agent":
-            groups.setdefault("", []).append(target)
-            continue
-        for queue in other.queues:
-            groups.setdefault(queue, []).append(target)
-    order = sorted(q for q in groups if q) + ([""] if "" in groups else [])
-    return [TransferGroup(label=f"{queue} queue" if queue else "Supervisors and admins",
-                          current=queue == ticket.queue, targets=groups[queue])
-            for queue in order]

@@ -6,15 +6,6 @@ versions start at 100 so they can follow the core list in any order of growth.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from gateway.models import utcnow
-from gateway.store import codec
-from gateway.store.migrations import render
-
-if TYPE_CHECKING:  # the store will import this module to run the migrations
-    from gateway.store.store import Store
-
 MIGRATIONS_SLA: tuple[tuple[int, str], ...] = (
     (
         100,
@@ -62,27 +53,3 @@ UPDATE sla_timers SET ticket_updated_at = ''
 """,
     ),
 )
-
-
-async def apply_sla_migrations(store: Store) -> list[int]:
-    """Apply `MIGRATIONS_SLA` to an open store, like `Store.migrate` does for the core list.
-
-    Needed only until `Store.migrate` runs `MIGRATIONS + MIGRATIONS_SLA`; both record versions
-    in `schema_migrations`, so running either after the other applies nothing twice.
-    """
-    applied: list[int] = []
-    async with store.db.transaction() as tx:
-        if store.db.dialect == "postgresql":
-            await tx.execute("SELECT pg_advisory_xact_lock(4242)")
-        rows = await tx.fetchall("SELECT version FROM schema_migrations")
-        done = {row["version"] for row in rows}
-        for version, sql in MIGRATIONS_SLA:
-            if version in done:
-                continue
-            for statement in render(sql, store.db.dialect).split(";"):
-                if statement.strip():
-                    await tx.execute(statement)
-            await tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
-                             version, codec.ts(utcnow()))
-            applied.append(version)
-    return applied

@@ -13,15 +13,13 @@ from typing import Any
 
 from gateway.models import OutboxEntry, utcnow
 from gateway.store import codec
-from gateway.store.db import Database
+from gateway.store.queries_base import Queries
 
 #: The outcomes an operator can re-drive: nothing more will happen to them on its own.
 STOPPED = ("failed", "uncertain")
 
 
-class OutboxQueries:
-    db: Database
-
+class OutboxQueries(Queries):
     async def claim_outbox(self, owner: str, lease: timedelta,
                            limit: int = 20) -> list[OutboxEntry]:
         """Lease due entries to one worker; the outer lease check makes replicas skip each other."""

@@ -9,7 +9,7 @@ import aiohttp
 from aiohttp import web
 from playwright.async_api import Page, expect
 
-from gateway.auth import hash_password
+from gateway.access.auth import hash_password
 from gateway.keys import STORE, TICKETS
 from tests.conftest import API_KEY
 

@@ -13,7 +13,7 @@ from aiohttp import web
 from playwright.async_api import Browser, async_playwright, expect
 
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.config.settings import Settings
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -9,8 +9,8 @@ from aiohttp import web
 from browser_helpers import api_message, log_in
 from playwright.async_api import Browser, expect
 
+from gateway.config.settings import Settings
 from gateway.keys import STORE
-from gateway.settings import Settings
 
 
 @pytest.mark.browser

@@ -12,7 +12,7 @@ from browser_helpers import say
 from playwright.async_api import Browser, Page, expect
 from pydantic import ValidationError
 
-from gateway.settings import Settings
+from gateway.config.settings import Settings
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 PLUM = "rgb(122, 31, 92)"

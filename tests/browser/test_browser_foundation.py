@@ -12,7 +12,7 @@ import pytest
 from browser_helpers import log_in, open_chat, say
 from playwright.async_api import Browser, expect
 
-from gateway.settings import Settings
+from gateway.config.settings import Settings
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "console.png"
 

@@ -14,8 +14,8 @@ from aiohttp import web
 from browser_helpers import say
 from playwright.async_api import Browser, Page, expect
 
+from gateway.config.settings import Settings
 from gateway.keys import STORE
-from gateway.settings import Settings
 from tests.conftest import ROOT
 
 SECRET = "test-identity-secret-of-at-least-32-chars"

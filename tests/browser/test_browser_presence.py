@@ -14,9 +14,9 @@ from aiohttp import web
 from browser_helpers import log_in, newest_ticket, open_chat, operator_reply, say
 from playwright.async_api import Browser, expect
 
-from gateway.auth import hash_password
+from gateway.access.auth import hash_password
+from gateway.config.settings import Settings
 from gateway.keys import STORE
-from gateway.settings import Settings
 from tests.conftest import ADMIN_PASSWORD
 
 BRUSSELS = ZoneInfo("Europe/Brussels")

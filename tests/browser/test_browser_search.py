@@ -11,8 +11,8 @@ from aiohttp import web
 from browser_helpers import api_message, log_in
 from playwright.async_api import Browser, expect
 
+from gateway.config.settings import Settings
 from gateway.keys import STORE, TICKETS
-from gateway.settings import Settings
 from tests.console.console_helpers import backdate, bulk_tickets
 
 

@@ -15,9 +15,9 @@ from aiohttp import web
 from browser_helpers import api_message, log_in
 from playwright.async_api import Browser, expect
 
+from gateway.config.settings import Settings
 from gateway.keys import HUB, SETTINGS, STORE
-from gateway.settings import Settings
-from gateway.sla_watcher import SlaWatcher
+from gateway.sla.watcher import SlaWatcher
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

@@ -7,7 +7,7 @@ import pytest
 from browser_helpers import log_in, open_chat, say
 from playwright.async_api import Browser, Page, expect
 
-from gateway.settings import Settings
+from gateway.config.settings import Settings
 
 IMG = '<img src=x onerror="window.__xss=1">'
 SCRIPT = "<script>window.__xss=1</script>"

@@ -10,10 +10,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 from console_helpers import AGENT_PASSWORD, Handoff, Login, csrf_of
 
-from gateway.auth import hash_password
+from gateway.access.auth import hash_password
+from gateway.config.settings import Settings
 from gateway.keys import STORE
 from gateway.models import Operator
-from gateway.settings import Settings
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from connectors.base import ConversationKey, Identity
+from gateway.channels import ConversationKey, Identity
 from gateway.models import utcnow
 from gateway.store import Store, codec
 

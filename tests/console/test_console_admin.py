@@ -12,10 +12,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 from console_helpers import AGENT_PASSWORD, Login, csrf_of
 
+from gateway.config.settings import Settings
 from gateway.keys import SETTINGS, STORE
 from gateway.models import Operator
-from gateway.routing import agents
-from gateway.settings import Settings
+from gateway.tickets.routing import agents
 from tests.conftest import DEMO_KB
 
 MakeOperator = Callable[..., Awaitable[Operator]]

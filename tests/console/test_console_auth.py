@@ -6,7 +6,7 @@ from aiohttp.test_utils import TestClient
 from console_helpers import Login, csrf_of
 from yarl import URL
 
-from gateway.auth import COOKIE
+from gateway.access.auth import COOKIE
 
 
 def _cookie(client: TestClient, name: str = COOKIE) -> str | None:

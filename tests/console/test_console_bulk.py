@@ -10,9 +10,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 from console_helpers import AGENT_PASSWORD, Login, bulk_tickets, csrf_of
 
+from gateway.config.settings import Settings
 from gateway.keys import STORE
 from gateway.models import Operator
-from gateway.settings import Settings
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 from console_helpers import Handoff, Login, csrf_of
 
+from gateway.config.settings import Settings
 from gateway.keys import STORE, TICKETS
 from gateway.models import Operator
-from gateway.settings import Settings
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from console_helpers import Login
 
-from gateway.settings import Settings
+from gateway.config.settings import Settings
 
 DIRECTORY = "number,postal_code\nC-1042,9000\n"
 

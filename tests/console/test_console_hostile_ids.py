@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from console_helpers import Handoff, Login, csrf_of
 
-from gateway.settings import Settings
+from gateway.config.settings import Settings
 
 HUGE = (str(2**63), str(2**64), "9" * 40)
 

@@ -7,7 +7,7 @@ import hashlib
 from aiohttp.test_utils import TestClient
 from console_helpers import Login
 
-from gateway.auth import COOKIE
+from gateway.access.auth import COOKIE
 from gateway.keys import STORE
 
 

@@ -12,8 +12,8 @@ from console_helpers import csrf_of
 from test_console_idle import expiry
 
 from gateway.app import create_app
+from gateway.config.settings import Settings
 from gateway.models import utcnow
-from gateway.settings import Settings
 
 ADMIN = {"username": "admin", "password": "admin-password-1"}
 

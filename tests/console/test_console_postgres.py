@@ -9,10 +9,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 from console_helpers import Handoff, Login, csrf_of
 
+from gateway.config.settings import Settings
 from gateway.keys import HUB, SETTINGS, STORE
 from gateway.models import Operator
-from gateway.settings import Settings
-from gateway.sla_watcher import SlaWatcher
+from gateway.sla.watcher import SlaWatcher
 
 pytestmark = pytest.mark.postgres
 

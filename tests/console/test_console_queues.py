@@ -11,7 +11,7 @@ from console_helpers import AGENT_PASSWORD, Handoff, Login
 
 from gateway.keys import HUB, SETTINGS, STORE
 from gateway.models import Operator
-from gateway.sla_watcher import SlaWatcher
+from gateway.sla.watcher import SlaWatcher
 
 MakeOperator = Callable[..., Awaitable[Operator]]
 

@@ -11,10 +11,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 from console_helpers import AGENT_PASSWORD, Handoff, Login, bulk_tickets
 
-from connectors.base import Identity
+from gateway.channels import Identity
+from gateway.config.settings import Settings
 from gateway.keys import STORE, TICKETS
 from gateway.models import Operator
-from gateway.settings import Settings
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 from console_helpers import Handoff, Login, bulk_tickets
 
+from gateway.config.settings import Settings
 from gateway.keys import STORE
-from gateway.settings import Settings
 
 MACROS: list[dict[str, Any]] = [{
     "name": "Refund sent", "text": "Hello {customer.name}, the refund of ticket {ticket.id} "

@@ -12,7 +12,7 @@ import structlog
 from aiohttp.test_utils import TestClient
 from console_helpers import AGENT_PASSWORD, csrf_of
 
-from gateway.settings import Settings
+from gateway.config.settings import Settings
 
 WRONG = "not-the-password-at-all"
 

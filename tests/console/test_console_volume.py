@@ -12,10 +12,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 from console_helpers import AGENT_PASSWORD, Login, backdate, bulk_tickets
 
+from gateway.config.settings import Settings
 from gateway.keys import HUB, SETTINGS, STORE
 from gateway.models import Operator
-from gateway.settings import Settings
-from gateway.sla_watcher import SlaWatcher
+from gateway.sla.watcher import SlaWatcher
 
 MakeOperator = Callable[..., Awaitable[Operator]]
 

@@ -12,9 +12,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 from test_personal_data import _cli, _write
 
-from connectors.base import Identity
+from gateway.channels import Identity
+from gateway.config.settings import Settings
 from gateway.keys import STORE, TICKETS
-from gateway.settings import Settings
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from aiohttp.test_utils import TestClient
 from console_helpers import Login
 
 from connectors.email.state import QUARANTINE_INDEX, QUARANTINE_RAW, SUPPRESSED
-from gateway.attachments import attachments_of, save_attachments
 from gateway.keys import SETTINGS, STORE
+from gateway.store.attachments import attachments_of, save_attachments
 
 ANN = {"id": "c1", "name": "Ann Peeters", "email": "Ann.Peeters@example.be"}
 BOB = {"id": "c2", "name": "Bob Maes", "email": "bob@example.be"}

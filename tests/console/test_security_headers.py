@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from console_helpers import Login
 
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.config.settings import Settings
 from tests.conftest import ADMIN_PASSWORD
 
 PATHS = ("/", "/healthz", "/readyz", "/chat/static/widget.js", "/api/v1/openapi.json",

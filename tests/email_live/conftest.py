@@ -16,8 +16,8 @@ from aiohttp import web
 
 from connectors.email.connector import EmailConnector, Tuning
 from gateway.app import create_app
+from gateway.config.settings import Settings
 from gateway.keys import CONNECTORS, STORE
-from gateway.settings import Settings
 from gateway.store import Store
 from tests.email_live.console_browser import Browser, OpenConsole
 from tests.email_live.servers import (

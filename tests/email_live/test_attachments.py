@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gateway.auth import hash_password
+from gateway.access.auth import hash_password
 from gateway.errors import StoreUnavailable
 from gateway.models import Ticket
 from tests.email_live.conftest import Gateway, GatewayFactory

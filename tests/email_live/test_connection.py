@@ -87,7 +87,7 @@ async def test_readyz_reports_the_mailbox_without_taking_the_gateway_down(
 
     from aiohttp.test_utils import make_mocked_request
 
-    from gateway.health import readyz
+    from gateway.web.health import readyz
 
     gw = await gateway("INBOX", imap_user="tls", imap_password="tls-pass",
                        imap_security="tls", imap_port=IMAPS_PORT, wait_connected=False)

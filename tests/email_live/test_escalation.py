@@ -12,7 +12,7 @@ async def test_an_sla_breach_is_mailed_to_the_escalation_address(
         mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory) -> None:
     from gateway.keys import HUB, SETTINGS
     from gateway.models import utcnow
-    from gateway.sla_watcher import SlaWatcher
+    from gateway.sla.watcher import SlaWatcher
 
     gw = await gateway(mailbox, escalate_to=["supervisors@velora.be"])
     async with MailAdmin() as admin:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.auth import hash_password
+from gateway.access.auth import hash_password
 from gateway.keys import TICKETS
 from tests.email_live.conftest import GatewayFactory
 from tests.email_live.servers import MailAdmin, SmtpCapture, make_mail

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.lifecycle import IllegalTransition, check_transition, clock_effect, reopen_status
+from gateway.tickets.lifecycle import (
+    IllegalTransition,
+    check_transition,
+    clock_effect,
+    reopen_status,
+)
 
 
 def test_the_normal_path_is_allowed() -> None:

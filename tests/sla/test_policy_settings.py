@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from gateway.policy_settings import (
+from gateway.config.policy import (
     CalendarSettings,
     PrioritySettings,
     SlaSettings,

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import pytest
 from pydantic import ValidationError
 
-from gateway import priority
-from gateway.policy_settings import PrioritySettings
+from gateway.config.policy import PrioritySettings
+from gateway.tickets import priority
 
 DEFAULTS = PrioritySettings()
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.base import ConversationKey, Identity
-from gateway import routing
 from gateway.calendar import BusinessCalendar
+from gateway.channels import ConversationKey, Identity
 from gateway.models import Operator, Ticket
-from gateway.routing import Agent, Presence, Queue, pick_operator
 from gateway.store import store_for
-from gateway.store.migrations_sla import apply_sla_migrations
+from gateway.tickets import routing
+from gateway.tickets.routing import Agent, Presence, Queue, pick_operator
 
 from .helpers import local, office
 
@@ -91,7 +90,6 @@ async def test_presence_capacity_and_load_come_from_the_store(database_url: str)
     store = store_for(database_url)
     await store.open()
     try:
-        await apply_sla_migrations(store)
         ann = await store.create_operator("ann", "Ann", "x", "agent", ["nl"], ["billing"])
         bob = await store.create_operator("bob", "Bob", "x", "agent", ["nl"], ["billing"])
         cid = await store.create_operator("cid", "Cid", "x", "agent", ["nl"], ["billing"])

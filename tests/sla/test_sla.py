@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from gateway.config.policy import SlaSettings
 from gateway.models import Event, Ticket
-from gateway.policy_settings import SlaSettings
-from gateway.sla import StatusHistory, evaluate, history_from_events
+from gateway.sla.clocks import StatusHistory, evaluate, history_from_events
 
 from .helpers import local, office
 

@@ -7,13 +7,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from connectors.base import ConversationKey, Identity
+from gateway.channels import ConversationKey, Identity
+from gateway.config.policy import SlaSettings
+from gateway.delivery.notify import Hub
 from gateway.models import Ticket
-from gateway.notify import Hub
-from gateway.policy_settings import SlaSettings
-from gateway.sla_watcher import SlaWatcher
+from gateway.sla.watcher import SlaWatcher
 from gateway.store import Store, store_for
-from gateway.store.migrations_sla import apply_sla_migrations
 
 from .helpers import always_open
 
@@ -24,7 +23,6 @@ SLA = SlaSettings()  # P1: first response 30 min, resolution 4 h; warning at 75 
 async def open_store(url: str) -> Store:
     store = store_for(url)
     await store.open()
-    await apply_sla_migrations(store)
     return store
 
 
@@ -140,25 +138,3 @@ async def test_the_running_loop_publishes_breaches(database_url: str,
         assert all(n["ticket_id"] == ticket.id for n in notes)
     finally:
         await store.close()
-
-
-async def test_sla_migrations_apply_once_alone_or_wired_into_the_store(
-        database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = await open_store(database_url)
-    try:
-        assert await apply_sla_migrations(store) == []
-    finally:
-        await store.close()
-    # Once the lead appends MIGRATIONS_SLA to the store's list, nothing is applied twice.
-    from gateway.store import store as store_module
-    from gateway.store.migrations import MIGRATIONS
-    from gateway.store.migrations_sla import MIGRATIONS_SLA
-
-    monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS + MIGRATIONS_SLA)
-    wired = store_for(database_url)
-    await wired.open()
-    try:
-        assert await wired.migrate() == []
-        assert await apply_sla_migrations(wired) == []
-    finally:
-        await wired.close()

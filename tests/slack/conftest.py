@@ -20,9 +20,9 @@ from aiohttp.web import Application
 
 from connectors.slack.connector import SlackConnector
 from connectors.slack.webapi import Pacer
-from gateway.auth import hash_password
+from gateway.access.auth import hash_password
+from gateway.config.settings import Settings
 from gateway.keys import CONNECTORS, STORE
-from gateway.settings import Settings
 from gateway.store import Store
 from tests.slack.fake_slack import BOT_USER, TEAM, FakeSlack
 

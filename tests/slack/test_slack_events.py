@@ -14,8 +14,8 @@ from slack_bolt.middleware.request_verification.async_request_verification impor
 )
 from slack_sdk.signature import SignatureVerifier
 
-from connectors.base import ConversationKey
 from connectors.slack.connector import SlackConnector
+from gateway.channels import ConversationKey
 from gateway.keys import CONNECTORS
 from tests.slack.conftest import CUSTOMER, CUSTOMER_DM, CUSTOMER_EMAIL, SlackDriver, eventually
 from tests.slack.fake_slack import BOT_ID, BOT_USER, FakeSlack

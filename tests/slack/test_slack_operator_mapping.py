@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from gateway.auth import hash_password
-from gateway.settings import Settings
+from gateway.access.auth import hash_password
+from gateway.config.settings import Settings
 from tests.slack.conftest import OPS, SIGNING_SECRET, STRANGER, SlackDriver, eventually
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.test_slack_operators import hand_off

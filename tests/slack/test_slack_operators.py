@@ -180,7 +180,7 @@ async def test_an_sla_breach_is_escalated_in_the_tickets_thread(
 
     from gateway.keys import HUB, SETTINGS
     from gateway.models import utcnow
-    from gateway.sla_watcher import SlaWatcher
+    from gateway.sla.watcher import SlaWatcher
 
     _, card = await hand_off(slack)
     settings = slack.app[SETTINGS]

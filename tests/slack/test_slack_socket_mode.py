@@ -10,8 +10,8 @@ from aiohttp.test_utils import TestClient
 
 from connectors.slack.connector import SlackConnector
 from connectors.slack.webapi import Pacer
+from gateway.config.settings import Settings
 from gateway.keys import CONNECTORS
-from gateway.settings import Settings
 from tests.slack.conftest import CUSTOMER, CUSTOMER_DM, eventually
 from tests.slack.fake_slack import TEAM, FakeSlack
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from connectors.base import ConversationKey, Outbound
 from connectors.slack import blocks
 from connectors.slack.translate import action_to_inbound, plain_text, to_chat_post, to_inbound
+from gateway.channels import ConversationKey, Outbound
 
 BOT = "UBOT"
 

@@ -1,0 +1,171 @@
+"""The inbound pipeline: one customer message in, the bot's decision and replies out.
+
+persist (idempotent) → customer and conversation → language → the decision rules
+(`gateway/bot/rules.py`) → replies persisted in the outbox → message marked handled.
+`handle` needs no HTTP: every connector and every test drives the same entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator, Callable, Sequence
+
+import structlog
+
+from gateway.background import background
+from gateway.bot.actions import Bot
+from gateway.bot.claims import CLAIM, SWEEP_EVERY, holding, new_owner
+from gateway.bot.kb_service import KnowledgeService
+from gateway.bot.rules import RULES, Rule
+from gateway.bot.turn import Outcome, Turn
+from gateway.channels import ConversationKey, Identity, Inbound
+from gateway.config.settings import Settings
+from gateway.delivery.notify import Hub
+from gateway.directory import Directory
+from gateway.locks import KeyedLocks
+from gateway.models import Conversation, Customer
+from gateway.store import Store
+from knowledge_base.language import detect_language
+from knowledge_base.signals import MAX_SIGNAL_CHARS
+
+log = structlog.get_logger(__name__)
+
+#: Below this many letters language detection guesses; keep the conversation's language.
+_MIN_DETECT_LETTERS = 12
+
+
+class Pipeline:
+    def __init__(self, store: Store, kb: KnowledgeService, settings: Settings, hub: Hub,
+                 wake_outbox: Callable[[], None] = lambda: None,
+                 directory: Directory | None = None) -> None:
+        self.store = store
+        self.kb = kb
+        self.settings = settings
+        self.hub = hub
+        self.wake_outbox = wake_outbox
+        self.locks = KeyedLocks()
+        self.bot = Bot(store, kb, settings, hub, directory)
+        self.texts = self.bot.texts
+        self.rules: Sequence[Rule] = RULES
+
+    async def handle(self, inbound: Inbound) -> Outcome:
+        customer = await self.store.resolve_customer(inbound.sender)
+        conversation = await self.store.conversation_for(
+            inbound.key, customer.id, inbound.language or customer.language
+        )
+        async with self.locks.hold(conversation.id):
+            conversation = await self.store.get_conversation(conversation.id) or conversation
+            message, new = await self.store.add_inbound(
+                conversation, inbound.text, inbound.channel_message_id,
+                {**inbound.meta, "automated": inbound.automated} if inbound.automated
+                else inbound.meta, claim=CLAIM,
+            )
+            outcome = Outcome(conversation.id, message.id, duplicate=not new)
+            # A retry of a message whose handling was cut short (database outage, crash) is
+            # decided again once its first claim expired or was released, so it is never
+            # left unanswered; while another handler may still be at work it only gets what
+            # exists so far.
+            owner = new_owner()
+            if not await self.store.reclaim_unhandled(message.id, CLAIM, owner, fresh=new):
+                return await self._replay(outcome)
+            await holding(self.store, message.id, owner,
+                          self._process(inbound, customer, conversation, outcome))
+        return outcome
+
+    async def resume_unhandled(self) -> int:
+        """Finish stored messages whose handling died with its claim (crash, outage).
+
+        Run every `SWEEP_EVERY` seconds, so a customer message is answered or handed off
+        even when the channel never resends it. Returns how many were resumed.
+        """
+        resumed = 0
+        for message in await self.store.unhandled_messages():
+            conversation = await self.store.get_conversation(message.conversation_id)
+            owner = new_owner()
+            if conversation is None or \
+                    not await self.store.reclaim_unhandled(message.id, CLAIM, owner):
+                continue
+            customer = await self.store.get_customer(conversation.customer_id)
+            assert customer is not None
+            inbound = Inbound(
+                key=ConversationKey(conversation.channel, conversation.address),
+                sender=Identity(conversation.channel, conversation.address, customer.name),
+                text=message.text, channel_message_id=message.channel_message_id or "",
+                automated=message.meta.get("automated"), meta=message.meta,
+            )
+            async with self.locks.hold(conversation.id):
+                await holding(self.store, message.id, owner,
+                              self._process(inbound, customer, conversation,
+                                            Outcome(conversation.id, message.id)))
+            resumed += 1
+        return resumed
+
+    async def _process(self, inbound: Inbound, customer: Customer, conversation: Conversation,
+                       outcome: Outcome) -> None:
+        """Language, decision, replies; the message is `handled` only once all is stored."""
+        self.hub.publish(f"conversation:{conversation.id}",
+                         {"type": "message", "message_id": outcome.message_id})
+        language = self._language(inbound, conversation)
+        if language != conversation.language:
+            await self.store.update_conversation(conversation.id, language=language)
+            conversation = dataclasses.replace(conversation, language=language)
+        await self._decide(inbound, customer, conversation, outcome)
+        await self.store.mark_handled(outcome.message_id)
+        if outcome.replies:
+            self.wake_outbox()
+        log.info("pipeline.handled", conversation_id=conversation.id,
+                 message_id=outcome.message_id, decision=outcome.decision,
+                 ticket_id=outcome.ticket_id)
+
+    @contextlib.asynccontextmanager
+    async def resuming(self, interval: float = SWEEP_EVERY) -> AsyncIterator[Pipeline]:
+        """Background sweep for `resume_unhandled` while the gateway runs: at once (a
+        restart finds what the previous process left), then every `interval` seconds."""
+        async def sweep() -> None:
+            while True:
+                try:
+                    await self.resume_unhandled()
+                except Exception as exc:  # the sweep must outlive one bad message
+                    log.error("pipeline.resume_failed", error=f"{type(exc).__name__}: {exc}")
+                await asyncio.sleep(interval)
+
+        async with background(sweep(), "pipeline-resume"):
+            yield self
+
+    async def _replay(self, outcome: Outcome) -> Outcome:
+        """A resent message gets the replies the first copy got, and nothing new."""
+        later = await self.store.messages(outcome.conversation_id, after_id=outcome.message_id)
+        for message in later:
+            if message.direction == "inbound":
+                break
+            outcome.replies.append(message)
+        ticket = await self.store.open_ticket_of(outcome.conversation_id)
+        outcome.ticket_id = ticket.id if ticket else None
+        return outcome
+
+    def _language(self, inbound: Inbound, conversation: Conversation) -> str:
+        supported = self.settings.languages.supported
+        if inbound.language in supported:
+            return inbound.language
+        text = inbound.text[:MAX_SIGNAL_CHARS]  # a few sentences tell; an e-mail can be MBs
+        letters = sum(ch.isalpha() for ch in text)
+        if conversation.language and letters < _MIN_DETECT_LETTERS:
+            return conversation.language
+        # the channel's hint (the visitor's browser language) when the text says too little
+        hint = inbound.meta.get("language_hint")
+        fallback = conversation.language or (hint if hint in supported else None) \
+            or self.settings.languages.default
+        detected = detect_language(text, default=fallback)
+        return detected if detected in supported else fallback
+
+    async def _decide(self, inbound: Inbound, customer: Customer, conversation: Conversation,
+                      outcome: Outcome) -> None:
+        """The first rule of `RULES` that decides this message decides it."""
+        turn = Turn(inbound, customer, conversation, outcome, self.kb.snapshot,
+                    conversation.language or self.settings.languages.default)
+        for rule in self.rules:
+            if await rule(self.bot, turn):
+                return
+        raise AssertionError("the last rule always decides")  # pragma: no cover

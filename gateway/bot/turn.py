@@ -1,0 +1,72 @@
+"""One customer message being decided: what every decision rule reads and what it writes.
+
+A `Turn` carries the message, its customer and conversation, and the `Outcome` the rules
+fill in. What only some rules need (the bot's last word, the knowledge-base match) is
+computed on first use and kept, so a rule that does not apply costs nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.bot.kb_service import KBSnapshot
+from gateway.channels import Inbound
+from gateway.models import Conversation, Customer, Message
+from gateway.store import Store
+from knowledge_base.decide import Decision, Thresholds, decide
+from knowledge_base.index import Match
+from knowledge_base.signals import MAX_SIGNAL_CHARS
+
+
+@dataclass
+class Outcome:
+    """What happened to one inbound message (what the API channel returns)."""
+
+    conversation_id: int
+    message_id: int
+    duplicate: bool = False
+    replies: list[Message] = field(default_factory=list)
+    ticket_id: int | None = None
+    decision: str | None = None
+
+
+_UNSET: Any = object()
+
+
+@dataclass
+class Turn:
+    inbound: Inbound
+    customer: Customer
+    conversation: Conversation
+    outcome: Outcome
+    kb: KBSnapshot
+    #: The language the bot answers in (the conversation's, else the desk's default).
+    language: str
+    _last_bot: Message | None = field(default=_UNSET, repr=False)
+    _match: tuple[Match, Decision] | None = field(default=None, repr=False)
+
+    @property
+    def text(self) -> str:
+        """The bounded prefix the KB and the signals read: an e-mail can be megabytes long;
+        the stored message keeps the whole text for the operator."""
+        return self.inbound.text[:MAX_SIGNAL_CHARS]
+
+    async def last_bot(self, store: Store) -> Message | None:
+        """The bot's last word before this message (not a reply to it, which exists already
+        when the message is decided again after a crash); None when a person spoke last."""
+        if self._last_bot is _UNSET:
+            self._last_bot = None
+            for message in reversed(await store.messages(self.conversation.id)):
+                if message.direction == "outbound" and message.id < self.outcome.message_id:
+                    self._last_bot = message if message.author == "bot" else None
+                    break
+        return self._last_bot
+
+    def match(self, thresholds: Thresholds) -> tuple[Match, Decision]:
+        """The knowledge base's ranking of this message and the decision it supports."""
+        if self._match is None:
+            match = self.kb.matcher.match(self.text, self.language,
+                                          previous_article_id=self.conversation.last_article_id)
+            self._match = match, decide(match, thresholds)
+        return self._match

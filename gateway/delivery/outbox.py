@@ -1,0 +1,196 @@
+"""Durable delivery: every reply is in the outbox before it is sent, and sent by this worker.
+
+A send that fails temporarily is retried with capped exponential backoff (or the channel's
+own `Retry-After`) for `retry_for_seconds` (24 h), then marked `failed` with an alert; a
+permanent failure is `failed` at once. An ambiguous one (the channel may have received it)
+is resent once where receivers drop copies (e-mail, same Message-ID), else `uncertain`.
+Failed and uncertain entries are re-driven by an operator (ticket page, CLI). Entries are
+leased in the database, so two gateway processes never send the same entry at once, and
+marked sent the moment the channel accepted them, so a crash after that never resends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections.abc import AsyncIterator, Mapping
+from datetime import timedelta
+from typing import Any
+
+import structlog
+
+from gateway.background import background
+from gateway.channels import Connector, ConversationKey, Outbound
+from gateway.config.settings import OutboxSettings
+from gateway.delivery.notify import Hub
+from gateway.errors import DeliveryError, DeliveryRetryLater, DeliveryUncertain, StoreError
+from gateway.models import OutboxEntry, utcnow
+from gateway.store import Store
+
+log = structlog.get_logger(__name__)
+
+
+async def redrive(store: Store, entry_ids: list[int], actor: str) -> list[OutboxEntry]:
+    """Put failed or uncertain entries back in line with a new retry period (an operator's
+    or the CLI's call; a running worker takes them at its next poll), recorded on their
+    conversations. An uncertain one may then arrive twice: that is the operator's call."""
+    redriven = await store.outbox_redrive(entry_ids)
+    for entry in redriven:
+        await store.add_event(actor, "delivery.retried", conversation_id=entry.conversation_id,
+                              data={"outbox_id": entry.id, "error": entry.last_error})
+        log.info("outbox.redriven", outbox_id=entry.id, conversation_id=entry.conversation_id)
+    return redriven
+
+
+class OutboxWorker:
+    def __init__(self, store: Store, connectors: Mapping[str, Connector], settings: OutboxSettings,
+                 hub: Hub) -> None:
+        self.store = store
+        self.connectors = connectors
+        self.settings = settings
+        self.hub = hub
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Send now instead of at the next poll (called right after a reply is persisted)."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Send every due entry once; return how many were attempted."""
+        entries = await self.store.claim_outbox(
+            self.owner, timedelta(seconds=self.settings.lease_seconds)
+        )
+        for entry in entries:
+            await self._deliver(entry)
+        return len(entries)
+
+    async def _deliver(self, entry: OutboxEntry) -> None:
+        connector = self.connectors.get(entry.channel)
+        bound = log.bind(outbox_id=entry.id, conversation_id=entry.conversation_id,
+                         channel=entry.channel, attempt=entry.attempts)
+        if connector is None:
+            await self._retry_or_fail(entry, f"no connector for channel {entry.channel!r}", None)
+            bound.warning("outbox.no_connector")
+            return
+        sent = False
+
+        async def accepted(result: dict[str, Any] | None) -> None:
+            nonlocal sent
+            if not sent:
+                sent = True
+                await self._mark_sent(entry, result)
+
+        outbound = Outbound(
+            outbox_id=entry.id, message_id=entry.message_id,
+            conversation_id=entry.conversation_id,
+            key=ConversationKey(entry.channel, entry.address),
+            text=entry.payload.get("text", ""), author=entry.payload.get("author", "bot"),
+            kind=entry.payload.get("kind", ""), meta=entry.payload, accepted=accepted,
+        )
+        try:
+            result = await connector.send(outbound)
+        except Exception as exc:
+            if sent:  # delivered and recorded; what failed after it changes nothing
+                bound.warning("outbox.after_send_failed", error=f"{type(exc).__name__}: {exc}")
+                return
+            await self._failed_attempt(entry, connector, exc, bound)
+            return
+        await accepted(result)
+        bound.info("outbox.sent")
+
+    async def _failed_attempt(self, entry: OutboxEntry, connector: Connector, exc: Exception,
+                              bound: Any) -> None:
+        if isinstance(exc, DeliveryUncertain):
+            await self._uncertain(entry, connector, str(exc), bound)
+        elif isinstance(exc, DeliveryRetryLater):
+            await self._retry_or_fail(entry, str(exc), exc.retry_after)
+            bound.warning("outbox.retry", error=str(exc), retry_after=exc.retry_after)
+        elif isinstance(exc, DeliveryError):
+            await self._give_up(entry, "failed", str(exc))
+        else:  # an unexpected connector bug: keep the reply, try again later
+            await self._retry_or_fail(entry, f"{type(exc).__name__}: {exc}", None)
+            bound.error("outbox.crashed", error=f"{type(exc).__name__}: {exc}")
+
+    async def _mark_sent(self, entry: OutboxEntry, result: dict[str, Any] | None) -> None:
+        await self.store.outbox_done(entry.id, result)
+        if result and result.get("channel_message_id"):
+            await self.store.set_message_channel_id(entry.message_id,
+                                                    str(result["channel_message_id"]))
+
+    async def _uncertain(self, entry: OutboxEntry, connector: Connector, error: str,
+                         bound: Any) -> None:
+        """Lost after the channel may have taken it. A channel whose receivers drop a copy
+        (e-mail: the resend carries the same Message-ID) gets one resend; otherwise, or when
+        the resend is uncertain too, people decide (the ticket shows it with a button)."""
+        if getattr(connector, "resend_uncertain", False) and entry.resends == 0:
+            await self.store.outbox_retry(entry.id, error, utcnow() + timedelta(
+                seconds=self.settings.backoff), resend=True)
+            await self.store.add_event("system", "delivery.resending",
+                                       conversation_id=entry.conversation_id,
+                                       data={"outbox_id": entry.id, "error": error})
+            bound.warning("outbox.uncertain_resend", error=error)
+            return
+        await self._give_up(entry, "uncertain", error)
+
+    async def _give_up(self, entry: OutboxEntry, status: str, error: str) -> None:
+        """Stop trying (`failed` or `uncertain`) and raise the alert: an error log event and
+        an event on the conversation, which the ticket page shows with a resend button."""
+        await self.store.outbox_give_up(entry.id, status, error)
+        await self.store.add_event("system", f"delivery.{status}",
+                                   conversation_id=entry.conversation_id,
+                                   data={"outbox_id": entry.id, "error": error})
+        log.error(f"outbox.{status}", outbox_id=entry.id, conversation_id=entry.conversation_id,
+                  channel=entry.channel, attempts=entry.attempts, error=error[:300])
+        self.hub.publish(f"conversation:{entry.conversation_id}",
+                         {"type": "delivery", "status": status, "outbox_id": entry.id})
+
+    async def _retry_or_fail(self, entry: OutboxEntry, error: str,
+                             retry_after: float | None) -> None:
+        """Back off (doubling, capped; at least the channel's own `Retry-After`) until the
+        retry period is over: an outage of hours loses no reply."""
+        since = entry.retry_since or entry.created_at
+        if utcnow() - since >= timedelta(seconds=self.settings.retry_for_seconds):
+            await self._give_up(entry, "failed", f"retried for {self.settings.retry_for_seconds:g}"
+                                f" s, last error: {error}")
+            return
+        exponent = min(max(entry.attempts - 1, 0), 30)  # 2**30 s is already past any cap
+        delay = min(self.settings.backoff * 2 ** exponent, self.settings.max_backoff)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        await self.store.outbox_retry(entry.id, error, utcnow() + timedelta(seconds=delay))
+
+    async def redrive(self, entry_ids: list[int], actor: str) -> list[OutboxEntry]:
+        """`redrive`, then send at once."""
+        redriven = await redrive(self.store, entry_ids, actor)
+        if redriven:
+            self.wake()
+        return redriven
+
+    async def drain(self, grace: float) -> None:
+        """At shutdown: send what is due now, within `grace` seconds."""
+        with contextlib.suppress(TimeoutError, StoreError):
+            async with asyncio.timeout(grace):
+                while await self.run_once():
+                    pass
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except StoreError as exc:  # database down: keep the loop, retry at the next tick
+                log.error("outbox.store_unavailable", error=str(exc))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.settings.poll_interval):
+                    await self._wake.wait()
+            self._wake.clear()
+
+    @contextlib.asynccontextmanager
+    async def running(self, grace: float) -> AsyncIterator[OutboxWorker]:
+        try:
+            async with background(self._loop(), "outbox"):
+                yield self
+        finally:
+            await self.drain(grace)

@@ -1,0 +1,124 @@
+"""The store's messages: idempotent ingestion, claims, replies stored once."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from gateway.models import (
+    Conversation,
+    Message,
+    OutboxEntry,
+    utcnow,
+)
+from gateway.store import codec
+from gateway.store.db import is_unique_violation
+from gateway.store.queries_base import Queries
+
+
+class MessageQueries(Queries):
+    # -- messages ------------------------------------------------------------------------------
+
+    async def add_inbound(
+        self, conversation: Conversation, text: str, channel_message_id: str,
+        meta: dict[str, Any] | None = None, claim: timedelta = timedelta(seconds=60),
+    ) -> tuple[Message, bool]:
+        """Persist a customer message once; `(existing, False)` when the channel resent it.
+
+        A new message is claimed for `claim` by the caller, who must handle it (see
+        `reclaim_unhandled` for a retry of a message whose handling was cut short).
+        """
+        now = utcnow()
+        try:
+            row = await self.db.fetchone(
+                "INSERT INTO messages (conversation_id, channel, direction, author, text,"
+                " channel_message_id, meta, claimed_until, created_at) VALUES (?, ?, 'inbound',"
+                " 'customer', ?, ?, ?, ?, ?) RETURNING *",
+                conversation.id, conversation.channel, text, channel_message_id,
+                json.dumps(meta or {}), codec.ts(now + claim), codec.ts(now),
+            )
+        except Exception as exc:
+            if not is_unique_violation(exc):
+                raise
+            existing = await self.db.fetchone(
+                "SELECT * FROM messages WHERE channel = ? AND channel_message_id = ?",
+                conversation.channel, channel_message_id,
+            )
+            assert existing is not None
+            return codec.message(existing), False
+        assert row is not None
+        await self.db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
+                              codec.ts(now), conversation.id)
+        return codec.message(row), True
+
+    async def add_reply(
+        self, conversation: Conversation, *, author: str, text: str, kind: str,
+        operator_id: int | None = None, meta: dict[str, Any] | None = None,
+        reply_key: str | None = None,
+    ) -> tuple[Message, OutboxEntry]:
+        """Persist a reply and its outbox entry in one transaction: it is stored before sent.
+
+        The outbox payload is self-contained (text, author, kind and the message's meta) so the
+        sender needs nothing else to deliver it after a restart. A reply with a `reply_key`
+        that is already stored is not stored again: the existing one is returned.
+        """
+        now = codec.ts(utcnow())
+        async with self.db.transaction() as tx:
+            if reply_key is not None:
+                found = await tx.fetchone("SELECT * FROM messages WHERE reply_key = ?",
+                                          reply_key)
+                entry = found and await tx.fetchone(
+                    "SELECT * FROM outbox WHERE message_id = ?", found["id"])
+                if found is not None and entry is not None:
+                    return codec.message(found), codec.outbox(entry)
+            msg = await tx.fetchone(
+                "INSERT INTO messages (conversation_id, channel, direction, author, text, kind,"
+                " operator_id, meta, reply_key, created_at)"
+                " VALUES (?, ?, 'outbound', ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                conversation.id, conversation.channel, author, text, kind, operator_id,
+                json.dumps(meta or {}), reply_key, now,
+            )
+            assert msg is not None
+            entry = await tx.fetchone(
+                "INSERT INTO outbox (message_id, conversation_id, channel, address, payload,"
+                " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                msg["id"], conversation.id, conversation.channel, conversation.address,
+                json.dumps({**(meta or {}), "text": text, "author": author, "kind": kind}),
+                now, now,
+            )
+            assert entry is not None
+            await tx.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
+                             now, conversation.id)
+        return codec.message(msg), codec.outbox(entry)
+
+    async def messages(self, conversation_id: int, after_id: int = 0) -> list[Message]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM messages WHERE conversation_id = ? AND id > ? ORDER BY id",
+            conversation_id, after_id,
+        )
+        return [codec.message(r) for r in rows]
+
+    async def find_message(self, channel: str, channel_message_id: str) -> Message | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM messages WHERE channel = ? AND channel_message_id = ?",
+            channel, channel_message_id,
+        )
+        return codec.message(row) if row else None
+
+    async def unhandled_messages(self, limit: int = 50) -> list[Message]:
+        """Inbound messages whose handling claim expired before they were handled."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM messages WHERE direction = 'inbound' AND handled = 0"
+            " AND claimed_until < ? ORDER BY id LIMIT ?",
+            codec.ts(utcnow()), limit,
+        )
+        return [codec.message(r) for r in rows]
+
+    async def mark_handled(self, message_id: int) -> None:
+        await self.db.execute("UPDATE messages SET handled = 1 WHERE id = ?", message_id)
+
+    async def set_message_channel_id(self, message_id: int, channel_message_id: str) -> None:
+        """Remember the id the channel gave an outbound message (threading, dedup)."""
+        await self.db.execute("UPDATE messages SET channel_message_id = ? WHERE id = ?",
+                              channel_message_id, message_id)

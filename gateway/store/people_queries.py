@@ -1,0 +1,129 @@
+"""The store's customers and conversations: who wrote, and where the conversation lives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.channels import ConversationKey, Identity
+from gateway.models import (
+    Conversation,
+    Customer,
+    utcnow,
+)
+from gateway.store import codec
+from gateway.store.db import Connection, is_unique_violation
+from gateway.store.queries_base import Queries
+
+_CONVERSATION_FIELDS = frozenset({"owner", "language", "category", "last_article_id",
+                                  "verified_number"})
+
+
+class PeopleQueries(Queries):
+    # -- customers -----------------------------------------------------------------------------
+
+    async def resolve_customer(self, identity: Identity) -> Customer:
+        """The customer behind a channel identity, linked by e-mail address across channels.
+
+        Safe when replicas (or concurrent requests) see one new customer's first messages at
+        once: both inserts are `ON CONFLICT DO NOTHING` and the row is read back, so the
+        loser of the race gets the winner's customer instead of a unique violation.
+        """
+        email = identity.email.lower() if identity.email else None
+        async with self.db.transaction() as tx:
+            row = await self._customer_of(tx, identity)
+            if row is not None:
+                # Learn the address late (e.g. Slack's users.info answered only now), unless
+                # another customer already has it: two records are never merged silently.
+                if email and not row["email"] and await tx.fetchone(
+                        "SELECT id FROM customers WHERE email = ?", email) is None:
+                    await tx.execute("UPDATE customers SET email = ? WHERE id = ?",
+                                     email, row["id"])
+                    row["email"] = email
+                return codec.customer(row)
+            now = codec.ts(utcnow())
+            created = None
+            if email:
+                await tx.execute(
+                    "INSERT INTO customers (name, email, created_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (email) DO NOTHING", identity.name, email, now)
+                row = await tx.fetchone("SELECT * FROM customers WHERE email = ?", email)
+            else:
+                row = created = await tx.fetchone(
+                    "INSERT INTO customers (name, email, created_at) VALUES (?, NULL, ?)"
+                    " RETURNING *", identity.name, now)
+            assert row is not None
+            linked = await tx.execute(
+                "INSERT INTO identities (customer_id, channel, address, created_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (channel, address) DO NOTHING",
+                row["id"], identity.channel, identity.address, now,
+            )
+            if linked == 0:  # another transaction linked this identity first: theirs wins
+                if created is not None:
+                    await tx.execute("DELETE FROM customers WHERE id = ?", created["id"])
+                row = await self._customer_of(tx, identity)
+                assert row is not None
+            return codec.customer(row)
+
+    @staticmethod
+    async def _customer_of(tx: Connection, identity: Identity) -> dict[str, Any] | None:
+        return await tx.fetchone(
+            "SELECT c.* FROM customers c JOIN identities i ON i.customer_id = c.id"
+            " WHERE i.channel = ? AND i.address = ?",
+            identity.channel, identity.address,
+        )
+
+    async def get_customer(self, customer_id: int) -> Customer | None:
+        row = await self.db.fetchone("SELECT * FROM customers WHERE id = ?", customer_id)
+        return codec.customer(row) if row else None
+
+    async def update_customer(self, customer_id: int, **fields: Any) -> None:
+        allowed = {"name", "language", "segment", "number"}
+        await self._update("customers", customer_id, fields, allowed)
+
+    # -- conversations -----------------------------------------------------------------------
+
+    async def conversation_at(self, key: ConversationKey) -> Conversation | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM conversations WHERE channel = ? AND address = ?",
+            key.channel, key.address,
+        )
+        return codec.conversation(row) if row else None
+
+    async def conversation_for(
+        self, key: ConversationKey, customer_id: int, language: str | None
+    ) -> Conversation:
+        """The conversation at this channel address, created on first contact."""
+        existing = await self.conversation_at(key)
+        if existing is not None:
+            return existing
+        now = codec.ts(utcnow())
+        try:
+            row = await self.db.fetchone(
+                "INSERT INTO conversations (customer_id, channel, address, language, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+                customer_id, key.channel, key.address, language, now, now,
+            )
+        except Exception as exc:
+            if not is_unique_violation(exc):
+                raise
+            # Another replica created it between our SELECT and INSERT.
+            raced = await self.conversation_at(key)
+            assert raced is not None
+            return raced
+        assert row is not None
+        return codec.conversation(row)
+
+    async def get_conversation(self, conversation_id: int) -> Conversation | None:
+        row = await self.db.fetchone("SELECT * FROM conversations WHERE id = ?", conversation_id)
+        return codec.conversation(row) if row else None
+
+    async def update_conversation(self, conversation_id: int, **fields: Any) -> None:
+        fields["updated_at"] = utcnow()
+        await self._update("conversations", conversation_id, fields,
+                           _CONVERSATION_FIELDS | {"updated_at"})
+
+    async def conversations_of(self, customer_id: int) -> list[Conversation]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM conversations WHERE customer_id = ? ORDER BY id DESC", customer_id
+        )
+        return [codec.conversation(r) for r in rows]

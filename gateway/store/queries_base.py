@@ -1,0 +1,33 @@
+"""The base of the store's query mixins: the database they run on and a checked UPDATE."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from gateway.store import codec
+from gateway.store.db import Database
+
+
+class Queries:
+    """What every query mixin of `Store` shares: the database and a checked UPDATE."""
+
+    db: Database
+
+    async def _update(self, table: str, row_id: int, fields: dict[str, Any],
+                      allowed: frozenset[str] | set[str]) -> None:
+        unknown = set(fields) - set(allowed)
+        if unknown:
+            raise ValueError(f"not {table} fields: {sorted(unknown)}")
+        if not fields:
+            return
+        values = [codec.ts(v) if isinstance(v, datetime) else v for v in fields.values()]
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        await self.db.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", *values, row_id)
+
+
+
+def marks(values: Sequence[Any]) -> str:
+    """`?, ?, ?` for an IN list of these values."""
+    return ", ".join("?" for _ in values)
