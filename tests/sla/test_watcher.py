@@ -124,10 +124,10 @@ async def test_the_running_loop_publishes_breaches(database_url: str,
     hub = Hub()
     inbox = hub.subscribe("notifications")
     try:
-        from gateway.store import store as store_module
+        from gateway.store import ticket_queries
 
         opened_long_ago = datetime.now().astimezone() - 300 * MIN
-        monkeypatch.setattr(store_module, "utcnow", lambda: opened_long_ago)
+        monkeypatch.setattr(ticket_queries, "utcnow", lambda: opened_long_ago)
         ticket = await new_ticket(store, "c4")
         monkeypatch.undo()
         settings = SlaSettings(check_interval=0.01)
