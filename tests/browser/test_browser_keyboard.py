@@ -10,7 +10,7 @@ import pytest
 from browser_helpers import api_message, log_in
 from playwright.async_api import Browser, expect
 
-from gateway.settings import Settings
+from gateway.config.settings import Settings
 
 
 @pytest.mark.browser
