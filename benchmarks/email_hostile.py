@@ -4,10 +4,10 @@ Starts the real gateway process (`python -m gateway.cli run`, SQLite, the e-mail
 on a fresh mailbox of the private Dovecot, replies to a local aiosmtpd), then asks
 /healthz again and again from this process: idle (the baseline, same run), while an
 ordinary mail is taken in (a second baseline), and while each hostile mail of issue 14 is
-taken in: 5 MB of text, a 100 KB line built to look like an attribution, a MIME tree
-1,000 levels deep. A mail counts as taken in once Dovecot shows it `\\Seen` (the
-connector flags a mail after its commit). Prints one JSON object; the target is
-/healthz under 100 ms throughout.
+taken in: 5 MB of text, a 100 KB line built to look like an attribution, 2 MB of
+lines of ">" only, a MIME tree 1,000 levels deep. A mail counts as taken in once Dovecot
+shows it `\\Seen` (the connector flags a mail after its commit). Prints one JSON object;
+the target is /healthz under 100 ms throughout.
 
     .venv/bin/python benchmarks/email_hostile.py [--rounds 1]
 
@@ -44,6 +44,7 @@ from tests.email_live.test_hostile_sizes import (  # noqa: E402
     adversarial_attribution_line,
     deeply_nested_mime,
     five_megabytes_of_text,
+    quote_marker_lines,
 )
 from tests.faults.gateway_proc import GatewayConfig, GatewayProcess  # noqa: E402
 
@@ -60,6 +61,7 @@ MAILS: dict[str, Callable[[], bytes]] = {
     "ordinary": ordinary_mail,
     "5MB-text": five_megabytes_of_text,
     "100KB-attribution-line": adversarial_attribution_line,
+    "quote-marker-lines": quote_marker_lines,
     "deep-MIME": deeply_nested_mime,
 }
 

@@ -111,12 +111,15 @@ _POSSESSIVES = {"my", "mon", "ma", "mijn", "meinem", "mi", "mio", "mój", "moim"
                 "meu", "minha", "mé", "мой", "моего"}
 
 
-#: ">>> http://example.com <<<": arrows pointing at a link, a decoration and not a quote.
-_ARROWS = re.compile(r"^\s*>{2,}[\s>]*[^\s<>][^<>]{0,300}<{2,}\s*$")
-
-
 def is_quoted(line: str) -> bool:
-    return line.lstrip().startswith(">") and (len(line) > 400 or not _ARROWS.match(line))
+    stripped = line.strip()
+    if not stripped.startswith(">"):
+        return False
+    if stripped.startswith(">>") and stripped.endswith("<<"):
+        # ">>> http://example.com <<<": arrows pointing at a link, a decoration, not a quote
+        inner = stripped.lstrip("> \t").rstrip("< \t")
+        return not inner or "<" in inner or ">" in inner
+    return True
 
 
 def _short(line: str) -> bool:

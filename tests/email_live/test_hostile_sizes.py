@@ -38,6 +38,14 @@ def adversarial_attribution_line() -> bytes:
             + "\r\n").encode()
 
 
+def quote_marker_lines() -> bytes:
+    """2 MB of lines made of ">" only (a regular expression with overlapping repeats over
+    each quote line took seconds per thousand lines)."""
+    return (HEADERS + "Subject: Quotes\r\nMessage-ID: <quotes@customer.test>\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\nHello\r\n"
+            + (">" * 399 + "\r\n") * 5000).encode()
+
+
 def deeply_nested_mime(depth: int = 1000) -> bytes:
     opening = "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n'
                       for i in range(depth))
@@ -79,8 +87,9 @@ async def _watch_healthz(gw: Gateway, url: str, uid: int, timeout: float) -> tup
 
 
 @pytest.mark.parametrize(
-    "make_mail", [five_megabytes_of_text, adversarial_attribution_line, deeply_nested_mime],
-    ids=["5MB-text", "100KB-attribution-line", "deep-MIME"])
+    "make_mail", [five_megabytes_of_text, adversarial_attribution_line, quote_marker_lines,
+                  deeply_nested_mime],
+    ids=["5MB-text", "100KB-attribution-line", "quote-marker-lines", "deep-MIME"])
 async def test_healthz_answers_while_a_hostile_mail_is_taken_in(
         make_mail: Callable[[], bytes], mailbox: str, gateway: GatewayFactory,
         healthz: Callable[[Gateway], Awaitable[str]]) -> None:
