@@ -85,6 +85,8 @@ class _Things:
     compound_parts: tuple[str, ...]
     #: four-letter things ("auto", "taxi") that head a compound only before a KB word
     short_heads: tuple[str, ...]
+    #: names that read the same in every language ("gmail", "Netflix")
+    brands: frozenset[str]
 
 
 @functools.cache
@@ -106,7 +108,9 @@ def _things(lang: str) -> _Things:
                     phrases.add(parts)
     parts_ = tuple(sorted(w for w in single if len(w) >= MIN_COMPOUND_PART))
     heads = tuple(sorted(w for w in single if len(w) == MIN_COMPOUND_PART - 1))
-    return _Things(frozenset(single), tuple(sorted(phrases)), parts_, heads)
+    brands = frozenset(w for line in (c.get("brands", "") for c in data.values())
+                       for w in words(line))
+    return _Things(frozenset(single), tuple(sorted(phrases)), parts_, heads, brands)
 
 
 class Scope:
@@ -115,6 +119,8 @@ class Scope:
     def __init__(self, articles: Iterable[Article],
                  correct: Callable[[str], str] = lambda word: word) -> None:
         self._keys: list[frozenset[str]] = []
+        #: per article, its languages: in another one, only brands and names can be checked
+        self._languages: list[frozenset[str]] = []
         #: per article, its words as written (folded), and the long ones among them
         self._words: list[frozenset[str]] = []
         self._compounds: list[tuple[str, ...]] = []
@@ -126,6 +132,7 @@ class Scope:
                     for text in (translation.title, *translation.questions)
                     for key in _keys(words(text), lang)}
             self._keys.append(frozenset(keys))
+            self._languages.append(frozenset(article.translations))
             written = {w for translation in article.translations.values()
                        for text in (translation.title, *translation.questions)
                        for w in words(text)}
@@ -157,15 +164,19 @@ class Scope:
     def _check(self, article: int, found: list[str], parts: dict[str, str],
                phrases: list[tuple[str, ...]], corrected: dict[str, str], lang: str) -> Check:
         keys = self._keys[article]
-        things = [w for w, part in parts.items() if self._is_foreign(article, part, lang)]
+        own_language = lang in self._languages[article]
+        things = [w for w, part in parts.items() if self._is_foreign(article, part, lang)
+                  and (own_language or part in _things(lang).brands)]
         explained = {w for w in found if w not in things
                      and (self._explains(article, w, lang)
                           or self._explains(article, corrected.get(w, w), lang))}
-        things += [" ".join(p) for p in phrases if not all(w in keys for w in p)]
+        if own_language:
+            things += [" ".join(p) for p in phrases if not all(w in keys for w in p)]
         unexplained = tuple(w for w in found if w not in explained)
-        # a long message tells a story around its question: its coverage says little
-        coverage = (len(explained) / len(found) if found and len(found) <= MAX_COVERAGE_WORDS
-                    else 1.0)
+        # A long message tells a story around its question, and an article without the
+        # question's language cannot share its words: coverage says little of either.
+        coverage = (len(explained) / len(found)
+                    if found and len(found) <= MAX_COVERAGE_WORDS and own_language else 1.0)
         return Check(tuple(things), unexplained, coverage)
 
     def _explains(self, article: int, word: str, lang: str) -> bool:

@@ -17,6 +17,7 @@ from conftest import FIXTURE_KB
 from knowledge_base.decide import decide
 from knowledge_base.index import Matcher, MatcherSettings
 from knowledge_base.model import Article, Translation
+from knowledge_base.scope import Scope
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,3 +77,16 @@ def test_kb_ask_hands_off_a_question_about_another_companys_account() -> None:
         capture_output=True, text=True, cwd=ROOT, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("handoff")
+
+
+def test_an_article_without_the_questions_language_is_checked_on_names_only() -> None:
+    # An English-only article cannot share a French question's words ("vélo" is its
+    # "bike"): only names that read the same in every language count against it.
+    battery = Article(id="battery", category="assistance", translations={"en": Translation(
+        "My bike battery does not charge", ("the battery of my e-bike is dead",), "...")})
+    scope = Scope([battery])
+    french = scope.check("la batterie de mon vélo ne charge plus du tout", "fr", 0)
+    assert french.things == () and french.factor == 1.0
+    assert scope.check("la batterie de ma télécommande Samsung", "fr", 0).things == ("samsung",)
+    english = scope.check("my laptop battery does not charge", "en", 0)
+    assert english.things == ("laptop",) and english.factor < 0.5
