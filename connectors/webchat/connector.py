@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import structlog
 from aiohttp import WSMsgType, web
@@ -15,38 +14,43 @@ from aiohttp import WSMsgType, web
 from connectors.webchat import frames, identity
 from connectors.webchat.limits import ChatLimits
 from connectors.webchat.presence import hours_line
+from connectors.webchat.sessions import (
+    CHANNEL,
+    LIMITS,
+    address_of,
+    inbound_for,
+    origin_allowed,
+    resumable,
+)
 from connectors.webchat.theme import theme
-from gateway.channels import ConversationKey, Identity, Inbound, NothingToRun, Outbound
+from connectors.webchat.upload import upload
+from gateway.channels import NothingToRun, Outbound
 from gateway.console import STATIC as CONSOLE_STATIC
 from gateway.delivery.notify import Hub, live_topic
 from gateway.errors import StoreError
 from gateway.keys import CONNECTORS, HUB, PIPELINE, SETTINGS, STORE
 from gateway.markdown import to_safe_html
 from gateway.models import Conversation, Message, utcnow
+from gateway.store.attachments import AttachmentMeta, attachments_of
 
 log = structlog.get_logger(__name__)
 
-CHANNEL = "webchat"
 STATIC = Path(__file__).parent / "static"
 #: A chat message is a few lines of text; anything bigger is refused by the socket itself.
 MAX_FRAME_BYTES = 64 * 1024
-#: The process's chat limits (per address, per session), shared by its sockets.
-LIMITS: web.AppKey[ChatLimits] = web.AppKey("webchat_limits", ChatLimits)
 
 
-def address_of(session: str) -> str:
-    """The conversation address is a hash of the session secret, never the secret itself."""
-    return hashlib.sha256(session.encode()).hexdigest()[:40]
-
-
-def frame_of(message: Message) -> dict[str, Any]:
+def frame_of(message: Message, files: Sequence[AttachmentMeta] = ()) -> dict[str, Any]:
     """A stored message as the widget shows it (replayed history). A customer's own message
     carries the client_id it was sent with, so the widget matches it to a bubble still
-    waiting for its ack (lost in a drop, or kept across a reload) instead of showing it twice."""
+    waiting for its ack (lost in a drop, or kept across a reload) instead of showing it twice,
+    and the names of the files it carried."""
     frame = _frame(message.id, message.author, message.kind or "", message.text, message.meta,
                    message.created_at.isoformat())
     if message.author == "customer" and message.channel_message_id:
         frame["client_id"] = message.channel_message_id.partition(":")[2]
+    if files:
+        frame["attachments"] = [{"name": f.filename, "size": f.size} for f in files]
     return frame
 
 
@@ -78,22 +82,6 @@ class WebChatConnector(NothingToRun):
                        outbound.meta)
         live = self.hub.publish(live_topic(CHANNEL, outbound.key.address), frame)
         return {"live_sockets": live}
-
-
-def _origin_allowed(request: web.Request) -> bool:
-    """Browsers always send Origin on WebSockets: one of `chat_origins`, or else the
-    gateway's own origin, scheme, host and port alike (http://host is not https://host):
-    as this request reached it, or as `public_url` says people reach it (behind a proxy
-    that terminates HTTPS)."""
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return True  # not a browser (CLI clients, tests); the session secret still applies
-    server = request.app[SETTINGS].server
-    if server.chat_origins:
-        return origin in server.chat_origins
-    public = urlsplit(server.public_url)
-    return origin.lower() in {f"{request.scheme}://{request.host}".lower(),
-                              f"{public.scheme}://{public.netloc}".lower()}
 
 
 class _ChatSession:
@@ -153,17 +141,6 @@ class _ChatSession:
             frame = await queue.get()
             await self.ws.send_json(frame)
 
-    async def _resumable(self, session: str | None) -> Conversation | bool:
-        """The conversation of a session the gateway gave out, True for one it gave out
-        that has none yet, False for a session it never issued (the client's own pick)."""
-        if not session:
-            return False
-        found = await self.app[STORE].conversation_at(ConversationKey(CHANNEL,
-                                                                      address_of(session)))
-        if found is not None:
-            return found
-        return self.limits.issued(session)
-
     async def _hello(self, data: frames.Hello) -> bool:
         """Welcome the visitor; False when they may not open another session yet."""
         self.name = data.name
@@ -181,7 +158,7 @@ class _ChatSession:
             else:
                 self.verified = data.identity.id
         try:
-            resumed = await self._resumable(data.session)
+            resumed = await resumable(self.app, data.session)
         except StoreError as exc:
             log.error("webchat.history_unavailable", error=str(exc))
             await self.ws.send_json(frames.error("temporarily unavailable", retry=True))
@@ -203,9 +180,12 @@ class _ChatSession:
             self.session = data.session
             conversation = resumed if isinstance(resumed, Conversation) else None
         history: list[Message] = []
+        files: dict[int, list[AttachmentMeta]] = {}
         if conversation is not None:
             try:
                 history = await self.app[STORE].messages(conversation.id, after_id=data.after)
+                files = await attachments_of(self.app[STORE], [m.id for m in history
+                                                               if m.author == "customer"])
             except StoreError as exc:
                 log.error("webchat.history_unavailable", error=str(exc))
         welcome: dict[str, Any] = {"type": "welcome", "session": self.session,
@@ -220,7 +200,7 @@ class _ChatSession:
             welcome["greeting"] = texts("greeting", language, company=settings.company.name)
         await self.ws.send_json(welcome)
         for message in history:
-            await self.ws.send_json(frame_of(message))
+            await self.ws.send_json(frame_of(message, files.get(message.id, ())))
         return True
 
     async def _message(self, data: frames.ChatMessage) -> None:
@@ -233,22 +213,15 @@ class _ChatSession:
             await self.ws.send_json(frames.error("too many messages, slow down", client_id,
                                                  retry=True))
             return
-        address = address_of(self.session)
         meta: dict[str, Any] = {"action": data.action} if data.action else {}
         if self.language:
             meta["language_hint"] = self.language
-        key = ConversationKey(CHANNEL, address)
-        sender = Identity(CHANNEL, identity.PREFIX + self.verified if self.verified else address,
-                          name=self.name)
-        inbound = Inbound(
-            key=key, sender=sender,
-            text=text, channel_message_id=f"{address}:{client_id}", language=data.language,
-            meta=meta,
-        )
+        inbound = inbound_for(self.session, client_id, text, name=self.name,
+                              verified=self.verified, language=data.language, meta=meta)
         try:
             if self.verified is not None and not self.marked:
-                await identity.verify_conversation(self.app[STORE], key, sender, self.verified,
-                                                   data.language)
+                await identity.verify_conversation(self.app[STORE], inbound.key, inbound.sender,
+                                                   self.verified, data.language)
                 self.marked = True
             outcome = await self.app[PIPELINE].handle(inbound)
         except StoreError as exc:
@@ -265,7 +238,7 @@ class _ChatSession:
 
 
 async def chat_socket(request: web.Request) -> web.StreamResponse:
-    if not _origin_allowed(request):
+    if not origin_allowed(request):
         raise web.HTTPForbidden(text="origin not allowed")
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=30)
     await ws.prepare(request)
@@ -291,4 +264,5 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/chat/ws", chat_socket)
     app.router.add_get("/chat/theme.css", theme)
+    app.router.add_post("/chat/upload", upload)
     app.router.add_static("/chat/static/", STATIC, name="chat-static")

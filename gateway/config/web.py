@@ -46,6 +46,12 @@ class WebChatSettings(BaseModel):
     accent_text_color: str = Field("#ffffff", pattern=_COLOUR)
     position: Literal["right", "left"] = "right"
     title: dict[str, str] = Field(default_factory=dict)
+    #: Files customers may attach (docs/webchat.md, "Attachments"): at most this size, and
+    #: of these types, told by the file's first bytes (what the browser claims is ignored).
+    max_attachment_bytes: int = Field(10 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    attachment_types: tuple[Literal["image/jpeg", "image/png", "image/gif", "image/webp",
+                                    "application/pdf"], ...] = (
+        "image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf")
     #: Signs the customer ids your site passes to the widget (HMAC-SHA256, docs/webchat.md,
     #: "Signed identity"). Set with HELPDESK_WEBCHAT__IDENTITY_SECRET; unset: no identity is
     #: accepted. At least 32 characters.

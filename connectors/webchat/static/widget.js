@@ -24,22 +24,22 @@
           offline: "reconnecting…", yes: "Yes, thanks", no: "No, talk to a person", you: "You",
           bot: "Assistant", helped: "Did this help?", open: "Open chat", close: "Close chat",
           unread: "new messages", typing: "{name} is typing…",
-          restart: "New conversation" },
+          restart: "New conversation", attach: "Attach a photo or PDF" },
     fr: { title: "Support", send: "Envoyer", placeholder: "Posez votre question…", online: "en ligne",
           offline: "reconnexion…", yes: "Oui, merci", no: "Non, parler à quelqu'un", you: "Vous",
           bot: "Assistant", helped: "Cela vous a-t-il aidé ?", open: "Ouvrir le chat",
           close: "Fermer le chat", unread: "nouveaux messages", typing: "{name} écrit…",
-          restart: "Nouvelle conversation" },
+          restart: "Nouvelle conversation", attach: "Joindre une photo ou un PDF" },
     nl: { title: "Klantendienst", send: "Verstuur", placeholder: "Stel uw vraag…", online: "online",
           offline: "opnieuw verbinden…", yes: "Ja, bedankt", no: "Nee, met iemand praten", you: "U",
           bot: "Assistent", helped: "Heeft dit geholpen?", open: "Chat openen",
           close: "Chat sluiten", unread: "nieuwe berichten", typing: "{name} typt…",
-          restart: "Nieuw gesprek" },
+          restart: "Nieuw gesprek", attach: "Foto of pdf bijvoegen" },
     de: { title: "Kundendienst", send: "Senden", placeholder: "Ihre Frage…", online: "online",
           offline: "verbinde neu…", yes: "Ja, danke", no: "Nein, mit einem Menschen sprechen",
           you: "Sie", bot: "Assistent", helped: "Hat das geholfen?", open: "Chat öffnen",
           close: "Chat schließen", unread: "neue Nachrichten", typing: "{name} schreibt…",
-          restart: "Neues Gespräch" }
+          restart: "Neues Gespräch", attach: "Foto oder PDF anhängen" }
   };
   L = L[lang] || L.en;
 
@@ -69,6 +69,10 @@
   var RESTART = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">' +
     '<path fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" ' +
     'd="M4 12a8 8 0 1 0 2.3-5.6M4 4v4h4"/></svg>';
+  var CLIP = '<svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false">' +
+    '<path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="M20 11.5 ' +
+    '12.2 19.3a5 5 0 0 1-7.1-7.1l8.1-8.1a3.3 3.3 0 0 1 4.7 4.7l-8.1 8.1a1.7 1.7 0 0 1-2.4-2.4' +
+    'L14.8 7"/></svg>';
   var launcher = el("button", "hgw-launcher");
   launcher.type = "button";
   launcher.setAttribute("aria-controls", "hgw-chat");
@@ -113,6 +117,17 @@
   input.maxLength = 4000;
   var send = el("button", "hgw-send", L.send);
   send.type = "submit";
+  var attach = el("button", "hgw-attach");
+  attach.type = "button";
+  attach.setAttribute("aria-label", L.attach);
+  attach.title = L.attach;
+  attach.innerHTML = CLIP;
+  var picker = el("input");  // image/*: phones offer the camera too
+  picker.type = "file";
+  picker.accept = "image/*,application/pdf";
+  picker.hidden = true;
+  picker.setAttribute("aria-label", L.attach);
+  form.appendChild(attach); form.appendChild(picker);
   form.appendChild(input); form.appendChild(send);
   root.appendChild(header); root.appendChild(log); root.appendChild(typing);
   root.appendChild(form);
@@ -190,9 +205,10 @@
     if (name) typingTimer = setTimeout(function () { showTyping(""); }, 6000);
   }
 
-  function customerBubble(text, pending) {
+  function customerBubble(text, pending, files) {
     var node = el("li", "hgw-msg hgw-customer" + (pending ? " hgw-pending" : ""));
-    node.appendChild(el("div", "hgw-body", text));
+    if (text) node.appendChild(el("div", "hgw-body", text));
+    (files || []).forEach(function (f) { node.appendChild(el("div", "hgw-file", f.name)); });
     return node;
   }
 
@@ -220,7 +236,7 @@
         append(own, true);
       }
       if (!own) {
-        var n = customerBubble(m.text, false);
+        var n = customerBubble(m.text, false, m.attachments);
         n.dataset.messageId = m.id;
         stamp(n, m.created_at);
         append(n, true);
@@ -303,11 +319,51 @@
     }
   }
 
+  function newId() {
+    return (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
+      : String(Date.now()) + Math.random().toString(16).slice(2);
+  }
+
+  // Attachments go over HTTP (a form post: no preflight across origins); the gateway checks
+  // the type by content and the size, and answers with the stored message's id or why not.
+  function sendFile(file) {
+    if (!file || !state.session) return;
+    var id = newId();
+    var node = customerBubble("", true, [file]);
+    stamp(node, null);
+    node.dataset.clientId = id;
+    append(node, true);
+    pendingNodes[id] = node;
+    var data = new FormData();
+    data.append("session", state.session);
+    data.append("client_id", id);
+    if (signed) { data.append("customer_id", signed.id); data.append("customer_hash", signed.hash); }
+    data.append("file", file, file.name);
+    function failed(reason) {
+      node.classList.remove("hgw-pending");
+      node.classList.add("hgw-failed");
+      var why = el("div", "hgw-error", reason);
+      why.setAttribute("role", "alert");
+      node.appendChild(why);
+    }
+    fetch(base.origin + "/chat/upload", { method: "POST", body: data }).then(function (r) {
+      return r.json().then(function (body) {
+        if (r.ok) acknowledged(id, body.message_id); else failed(body.error || String(r.status));
+      });
+    }).catch(function () { failed(L.offline); });
+  }
+  attach.addEventListener("click", function () { picker.click(); });
+  picker.addEventListener("change", function () { sendFile(picker.files[0]); picker.value = ""; });
+  root.addEventListener("dragover", function (event) { event.preventDefault(); });
+  root.addEventListener("drop", function (event) {
+    event.preventDefault();
+    sendFile(event.dataTransfer && event.dataTransfer.files[0]);
+  });
+
   function post(text, action) {
     text = (text || "").trim();
     if (!text) return;
-    var id = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
-      : String(Date.now()) + Math.random().toString(16).slice(2);
+    var id = newId();
     var p = { client_id: id, text: text };
     if (action) p.action = action;
     state.pending.push(p); save();
