@@ -44,6 +44,7 @@ from connectors.email.imap import (
     batches,
     tls_context,
 )
+from connectors.email.lease import MailboxLease
 from connectors.email.mailthread import subject_ticket_ref, thread_candidates
 from connectors.email.parse import ParsedMail
 from connectors.email.smtp import SmtpSender
@@ -137,6 +138,9 @@ class EmailConnector:
         #: Set after every completed sync (tests and the benchmark wait on it).
         self.synced = asyncio.Event()
         self._parser = ParseWorker(self.tuning.parse_time_limit)
+        #: One replica at a time reads the mailbox (issue 11).
+        self._lease = MailboxLease(lambda: self.store, self._position_key(),
+                                   self.settings.lease_seconds)
 
     @property
     def store(self) -> Store:
@@ -170,6 +174,7 @@ class EmailConnector:
             self.app[HUB].unsubscribe("notifications", self._alarms)
             self._alarms = None
         self._health.connected = False
+        await self._lease.release()
         self._parser.close()
 
     def expected_interval(self) -> float:
@@ -189,10 +194,12 @@ class EmailConnector:
         h = self._health
         since = (utcnow() - (h.last_progress or self._started_at)).total_seconds()
         stale = since > self.expected_interval()
-        state = ("disconnected" if not h.connected else "stale" if stale
-                 else "syncing" if h.syncing else "idle" if h.idle else "polling")
+        standby = not self._lease.held  # another replica reads the mailbox
+        state = ("standby" if standby else "disconnected" if not h.connected
+                 else "stale" if stale else "syncing" if h.syncing
+                 else "idle" if h.idle else "polling")
         return {
-            "ok": h.connected and not stale,
+            "ok": standby or (h.connected and not stale),
             "state": state,
             "connected": h.connected,
             "idle": h.idle,
@@ -206,11 +213,26 @@ class EmailConnector:
             "quarantined": h.quarantined,
             "uidvalidity": h.uidvalidity,
             "last_uid": h.last_uid,
+            "lease": self._lease.health(),
         }
 
     # -- the IMAP loop -------------------------------------------------------------------
 
     async def _run(self) -> None:
+        """Forever: hold the mailbox lease, and read the mailbox for as long as it is held."""
+        while True:
+            await self._lease.acquire()
+            self._started_at = utcnow()  # staleness counts from the start of this turn
+            reading = asyncio.create_task(self._read(), name="email-imap-read")
+            try:
+                await self._lease.keep()
+            finally:
+                reading.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reading
+            self._failed("mailbox lease lost: another replica may read it now")
+
+    async def _read(self) -> None:
         """Forever: connect, catch up, wait for news; on any failure back off and reconnect."""
         delay = self.tuning.reconnect_min
         while True:

@@ -79,6 +79,9 @@ class EmailSettings(Section):
     #: Use IMAP IDLE when the server offers it; poll every `poll_interval` seconds otherwise.
     idle: bool = True
     poll_interval: float = Field(30.0, gt=0)
+    #: Replicas on one database take turns on the mailbox: the one reading it renews a
+    #: lease every third of this; when it dies another takes over within this much more.
+    lease_seconds: float = Field(30.0, ge=3)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(587, ge=1, le=65535)
     smtp_security: Literal["tls", "starttls", "plain"] = "starttls"

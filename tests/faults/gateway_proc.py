@@ -37,6 +37,7 @@ class GatewayConfig:
     imap_user: str = "support"
     address: str = "support@velora.test"
     outbox: dict[str, float] = field(default_factory=dict)
+    email: dict[str, float] = field(default_factory=dict)  # more `[email]` settings
     log_level: str = "warning"
 
 
@@ -64,7 +65,7 @@ def render_config(config: GatewayConfig, port: int) -> str:
             "imap_host": "127.0.0.1", "imap_port": config.imap_port, "imap_security": "plain",
             "imap_user": config.imap_user, "mailbox": config.mailbox,
             "smtp_host": "127.0.0.1", "smtp_port": config.smtp_port, "smtp_security": "plain",
-            "smtp_user": "",
+            "smtp_user": "", **config.email,
         },
         "logging": {"level": config.log_level, "format": "json"},
     }
@@ -120,7 +121,8 @@ class GatewayProcess:
             self.up.append([time.time(), None])
 
     async def wait_ready(self, timeout: float = 60.0) -> None:
-        """Until `/readyz` answers 200 and the e-mail connector is connected."""
+        """Until `/readyz` answers 200 and the e-mail connector is connected (or waits as
+        the standby of a replica that reads the mailbox)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.running:
@@ -128,8 +130,9 @@ class GatewayProcess:
                 raise RuntimeError(f"{self.name} exited with {self.proc and self.proc.returncode}"
                                    f": {self.tail()}")
             ready = await self.readyz()
+            email = (ready or {}).get("checks", {}).get("connectors", {}).get("email", {})
             if ready and ready.get("status") == "ready" and \
-                    ready["checks"]["connectors"].get("email", {}).get("connected"):
+                    (email.get("connected") or email.get("state") == "standby"):
                 return
             await asyncio.sleep(0.2)
         raise TimeoutError(f"{self.name} not ready after {timeout} s: {self.tail()}")
@@ -142,6 +145,11 @@ class GatewayProcess:
                 return dict(await response.json())
         except (aiohttp.ClientError, TimeoutError, ValueError):
             return None
+
+    async def email_health(self) -> dict[str, Any]:
+        """The e-mail connector's part of `/readyz` ({} when the process does not answer)."""
+        ready = await self.readyz()
+        return dict((ready or {}).get("checks", {}).get("connectors", {}).get("email", {}))
 
     async def kill(self) -> None:
         """SIGKILL: no shutdown code runs, exactly like a power cut of the process."""

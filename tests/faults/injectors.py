@@ -75,6 +75,8 @@ async def _kill_and_restart(run: Run) -> None:
         await _kill_after_250(run, gw)
     elif run.scenario.kill_at == "mid-mail":
         await _mid_mail(run, gw.kill)
+    elif run.scenario.kill_at == "holder":
+        gw = await _kill_holder(run)
     else:
         await gw.kill()
     await asyncio.sleep(run.scenario.kill_downtime)
@@ -93,6 +95,35 @@ async def _kill_after_250(run: Run, gw: GatewayProcess) -> None:
         run.sink.quit_delay = 3.0
         await _one_more_mail(run)
         await _kill_at_quit(run, gw)
+
+
+async def _kill_holder(run: Run) -> GatewayProcess:
+    """SIGKILL the replica that holds the mailbox lease; measure the seconds until another
+    one holds it and is connected (`lease_takeover_s`). Returns the killed replica."""
+    deadline = time.monotonic() + 60
+    while True:
+        alive = [gw for gw in run.gateways if gw.running]
+        held = [gw for gw in alive
+                if (await gw.email_health()).get("lease", {}).get("held_here")]
+        if len(held) == 1 or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    if len(held) != 1:
+        run.errors.append(f"{len(held)} replicas held the mailbox lease before a kill")
+        held = held or alive[:1]
+    await held[0].kill()
+    killed_at = time.monotonic()
+    others = [gw for gw in run.gateways if gw.running]
+    while time.monotonic() - killed_at < 120:
+        for gw in others:
+            email = await gw.email_health()
+            if email.get("lease", {}).get("held_here") and email.get("connected"):
+                run.faults.setdefault("lease_takeover_s", []).append(
+                    round(time.monotonic() - killed_at, 1))
+                return held[0]
+        await asyncio.sleep(0.2)
+    run.errors.append("no replica took the mailbox lease over within 120 s")
+    return held[0]
 
 
 async def _one_more_mail(run: Run) -> None:

@@ -37,6 +37,7 @@ class TcpProxy:
         self.rng = rng or random.Random()
         self.port = 0
         self.connections = 0
+        self.peak_open = 0  # the most connections open at the same time
         self.cuts = 0
         self._links: set[_Link] = set()
         self._server: asyncio.Server | None = None
@@ -123,6 +124,7 @@ class TcpProxy:
         self.connections += 1
         link = _Link(writer, up_writer)
         self._links.add(link)
+        self.peak_open = max(self.peak_open, len(self._links))
         link.tasks = [asyncio.create_task(self._pump(reader, up_writer, link, False)),
                       asyncio.create_task(self._pump(up_reader, writer, link, True))]
         try:

@@ -53,6 +53,7 @@ async def _run(scenario: Scenario, workdir: Path) -> dict[str, Any]:
     await database.create()
     config = GatewayConfig(database.url, imap.port, smtp.port, mailbox.name,
                            imap_user=scenario.user, outbox=dict(scenario.outbox),
+                           email=dict(scenario.email),
                            log_level=scenario.log_level)
     gateways = [GatewayProcess(config, workdir, f"gw{i}") for i in range(scenario.replicas)]
     state = Run(scenario, rng, gateways, imap, smtp, sink, mailbox, database, Ledger(),
@@ -98,6 +99,7 @@ async def _run(scenario: Scenario, workdir: Path) -> dict[str, Any]:
         "faults": {**state.faults, "sigkills": sum(gw.kills for gw in gateways),
                    "imap_connections_cut": imap.cuts, "smtp_connections_cut": smtp.cuts,
                    "imap_connections": imap.connections,
+                   "imap_connections_open_at_once": imap.peak_open,
                    "smtp_connections": smtp.connections},
         "gateway_crashes": sum(gw.crashes for gw in gateways),
         "errors": state.errors,

@@ -31,6 +31,8 @@ class Scenario:
     #: "after-250": the SMTP server has answered 250 to a reply's DATA, QUIT is pending.
     #: "mid-mail": deliveries paused, every mail so far answered, then one more mail; the
     #: fault falls once it is stored and not yet handled (its claim is held).
+    #: "holder": the replica that holds the mailbox lease, at a random moment; the run
+    #: measures how long until another replica reads the mailbox (`lease_takeover_s`).
     #: "quiet" and "mid-mail" also apply to `pg_kills`.
     kill_at: str = "random"
     imap_cuts: int = 0  # TCP resets of a random open IMAP connection
@@ -44,6 +46,7 @@ class Scenario:
     backlog: int = 0  # mails already waiting before the gateway's first connection
     settle: float = 40.0  # seconds to wait after the last delivery and fault
     outbox: dict[str, float] = field(default_factory=dict)
+    email: dict[str, float] = field(default_factory=dict)  # more `[email]` settings
     user: str = "support"
     seed: int = 11
     log_level: str = "warning"  # of the gateway processes (their logs stay in the workdir)
