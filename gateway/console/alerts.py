@@ -59,19 +59,31 @@ def _scope(operator: Operator) -> tuple[str, list[object]]:
     return sql, args
 
 
+#: The latest alarm of ticket `t` (the partial index `events_sla_alarm` answers it in one
+#: probe). A scalar subquery, never a join: a join let PostgreSQL hash every event of the
+#: desk's history on each page (155 ms at 100,000 tickets).
+LATEST_ALARM = ("(SELECT MAX(x.id) FROM events x WHERE x.ticket_id = t.id"
+                " AND x.type IN ('sla.warning', 'sla.breached'))")
+
+
 async def sla_alerts(store: Store, operator: Operator, now: datetime | None = None) -> Alerts:
-    """The operator's alarms, breaches first, then the latest; each ticket once."""
+    """The operator's alarms, breaches first, then the latest; each ticket once.
+
+    Read from the operator's tickets in work whose SLA is not `ok` (a few, through their
+    indexes); only the alarms shown are read from `events`, by primary key."""
     stamp = codec.ts(now or utcnow())
     where, args = _scope(operator)
     state = sla_state_sql()
-    base = (" FROM tickets t LEFT JOIN sla_timers s ON s.ticket_id = t.id"
-            " JOIN events e ON e.id = (SELECT MAX(x.id) FROM events x WHERE x.ticket_id = t.id"
-            " AND x.type IN ('sla.warning', 'sla.breached'))"
-            f"{where} AND ({state} IS NULL OR {state} <> 'ok')")
+    alarmed = (f" FROM tickets t LEFT JOIN sla_timers s ON s.ticket_id = t.id{where}"
+               f" AND ({state} IS NULL OR {state} <> 'ok') AND {LATEST_ALARM} IS NOT NULL")
     state_args = [stamp, stamp, stamp, stamp]
     rows = await store.db.fetchall(
-        "SELECT t.id, t.subject, t.queue, e.type, e.data, e.created_at" + base +
-        " ORDER BY CASE WHEN e.type = 'sla.breached' THEN 0 ELSE 1 END, e.id DESC LIMIT ?",
+        "SELECT b.id, b.subject, b.queue, e.type, e.data, e.created_at FROM ("
+        "SELECT a.*, CASE WHEN (SELECT y.type FROM events y WHERE y.id = a.alarm)"
+        " = 'sla.breached' THEN 0 ELSE 1 END AS rank FROM ("
+        f"SELECT t.id, t.subject, t.queue, {LATEST_ALARM} AS alarm{alarmed}) a"
+        " ORDER BY rank, alarm DESC LIMIT ?) b"
+        " JOIN events e ON e.id = b.alarm ORDER BY b.rank, b.alarm DESC",
         *args, *state_args, MAX_ALERTS,
     )
     shown = []
@@ -89,7 +101,7 @@ async def sla_alerts(store: Store, operator: Operator, now: datetime | None = No
         ))
     total = len(shown)
     if total == MAX_ALERTS:
-        counted = await store.db.fetchone("SELECT COUNT(*) AS n" + base, *args, *state_args)
+        counted = await store.db.fetchone("SELECT COUNT(*) AS n" + alarmed, *args, *state_args)
         total = int(counted["n"]) if counted else total
     return Alerts(shown, total)
 

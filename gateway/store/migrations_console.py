@@ -1,4 +1,5 @@
-"""Schema of the operator workspace (issue 16): ticket search (1600) and tags (1610).
+"""Schema of the operator workspace (issue 16): ticket search (1600), tags (1610), the
+SLA banner's index (1620).
 
 Versions start at 1600. Search finds a fragment anywhere in a subject, a customer's name,
 e-mail address or customer number, or a message, in any language, so both engines index
@@ -73,4 +74,7 @@ CREATE INDEX ticket_tags_tag ON ticket_tags (tag, ticket_id)
 MIGRATIONS_CONSOLE: tuple[tuple[int, Migration], ...] = (
     (1600, {"postgresql": _PG_SEARCH, "sqlite": _SQLITE_SEARCH}),
     (1610, _TAGS),
+    # The latest SLA alarm of a ticket in one index probe (the banner on every page).
+    (1620, "CREATE INDEX events_sla_alarm ON events (ticket_id, id)"
+           " WHERE type IN ('sla.warning', 'sla.breached')"),
 )
