@@ -55,5 +55,5 @@ async def test_a_macro_sets_fields_and_tags_and_inserts_its_text_keeping_the_dra
     await console.locator(f'tr[data-ticket-id="{ticket_id}"] a.tag').click()
     await expect(console).to_have_url(f"{base_url}/console?tag=refund")
     await expect(console.locator("#ticket-list .count")).to_contain_text("1 ticket match")
-    await expect(console.get_by_label("Tag")).to_have_value("refund")
+    await expect(console.get_by_label("Tag", exact=True)).to_have_value("refund")
     await context.close()

@@ -50,10 +50,13 @@
     }
   };
 
-  // A live refresh replaced the rows: the cursor stays on its ticket.
+  // A live refresh replaced the rows: the cursor stays on its ticket, and the focus too
+  // when it was on the replaced row (it would fall back to the page otherwise).
   document.addEventListener("hgw:swapped", function () {
     rows().forEach(function (row) {
-      row.classList.toggle("current", row.dataset.ticketId === current);
+      var here = row.dataset.ticketId === current;
+      row.classList.toggle("current", here);
+      if (here && document.activeElement === document.body) row.querySelector("td a").focus();
     });
   });
 
