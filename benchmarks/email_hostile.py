@@ -5,9 +5,9 @@ on a fresh mailbox of the private Dovecot, replies to a local aiosmtpd), then as
 /healthz again and again from this process: idle (the baseline, same run), while an
 ordinary mail is taken in (a second baseline), and while each hostile mail of issue 14 is
 taken in: 5 MB of text, a 100 KB line built to look like an attribution, 2 MB of
-lines of ">" only, a MIME tree 1,000 levels deep. A mail counts as taken in once Dovecot
-shows it `\\Seen` (the connector flags a mail after its commit). Prints one JSON object;
-the target is /healthz under 100 ms throughout.
+lines of ">" only, a MIME tree 1,000 levels deep. A mail counts as taken in once `/readyz` shows
+the connector past its UID (committed, or quarantined: the count of quarantined mails is
+reported with it). Prints one JSON object; the target is /healthz under 100 ms throughout.
 
     .venv/bin/python benchmarks/email_hostile.py [--rounds 1]
 
@@ -80,31 +80,37 @@ def _summary(samples: list[float]) -> dict[str, float | int]:
             "max_ms": round(ordered[-1], 1)}
 
 
-async def _while_taken_in(session: aiohttp.ClientSession, url: str, mailbox: str,
-                          raw: bytes) -> dict[str, Any]:
-    """APPEND one mail; ask /healthz every 20 ms until Dovecot shows it \\Seen."""
+async def _email_health(gateway: GatewayProcess) -> dict[str, Any]:
+    ready = await gateway.readyz() or {}
+    return dict(ready.get("checks", {}).get("connectors", {}).get("email", {}))
+
+
+async def _while_taken_in(session: aiohttp.ClientSession, gateway: GatewayProcess,
+                          mailbox: str, raw: bytes) -> dict[str, Any]:
+    """APPEND one mail; ask /healthz every 20 ms until the connector is past its UID."""
+    quarantined = (await _email_health(gateway)).get("quarantined", 0)
     async with MailAdmin() as admin:
         uid = await admin.append(mailbox, raw)
     started = time.perf_counter()
     samples: list[float] = []
-    seen = asyncio.Event()
+    health: dict[str, Any] = {}
 
-    async def watch_flags() -> None:
-        async with MailAdmin() as admin:
-            while "\\Seen" not in (await admin.flags(mailbox)).get(uid, set()):
-                await asyncio.sleep(0.2)
-        seen.set()
+    async def watch() -> None:
+        while (health.get("last_uid") or 0) < uid:
+            await asyncio.sleep(0.2)
+            health.update(await _email_health(gateway))
 
-    watcher = asyncio.create_task(watch_flags())
+    watcher = asyncio.create_task(watch())
     try:
-        while not seen.is_set():
+        while not watcher.done():
             if time.perf_counter() - started > MAIL_TIMEOUT:
                 raise TimeoutError(f"mail {uid} not taken in after {MAIL_TIMEOUT:g} s")
-            samples.append(await _healthz_ms(session, url))
+            samples.append(await _healthz_ms(session, f"{gateway.url}/healthz"))
             await asyncio.sleep(0.02)
     finally:
         watcher.cancel()
     return {"bytes": len(raw), "seconds": round(time.perf_counter() - started, 2),
+            "quarantined": health.get("quarantined", 0) - quarantined,
             "healthz": _summary(samples)}
 
 
@@ -131,7 +137,7 @@ async def run(rounds: int) -> dict[str, Any]:
                     await asyncio.sleep(0.02)
                 result["idle"] = _summary(idle)
                 for name, build in MAILS.items():
-                    runs = [await _while_taken_in(session, url, mailbox, build())
+                    runs = [await _while_taken_in(session, gateway, mailbox, build())
                             for _ in range(rounds)]
                     result[name] = runs[0] if rounds == 1 else runs
         finally:

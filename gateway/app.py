@@ -4,9 +4,11 @@ pipeline, outbox, connectors and the console, and starts/stops them in order.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
+from datetime import date
 
 import structlog
 from aiohttp import web
@@ -119,6 +121,9 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         async with relay, kb.running(), outbox.running(settings.server.shutdown_grace), \
                 sla_watcher.running(), app[PIPELINE].resuming(), \
                 retention.running(store, settings.retention, channel_states()):
+            # The public-holiday tables import some 280 modules on first use: now, in a
+            # thread, rather than on the event loop at the first hand-off.
+            await asyncio.to_thread(settings.calendar.calendar().is_closed_day, date.today())
             for connector in connectors.values():
                 await connector.start()
             log.info("gateway.started", connectors=sorted(connectors))

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import dataclasses
 import errno
+import gc
 import getpass
 import json
 import socket
@@ -54,9 +55,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     login = f", demo login {demo}" if demo else ""
     print(f"helpdesk-gateway on http://{host}:{port}/ (console: /console{login})",
           file=sys.stderr)
-    web.run_app(create_app(settings), sock=sock, print=None,
-                shutdown_timeout=settings.server.shutdown_grace)
+    app = create_app(settings)
+    app.on_startup.append(_freeze_startup_objects)  # after the gateway has started
+    web.run_app(app, sock=sock, print=None, shutdown_timeout=settings.server.shutdown_grace)
     return 0
+
+
+async def _freeze_startup_objects(app: web.Application) -> None:
+    """What start-up loaded (the KB, its matcher, the settings) lives as long as the process:
+    out of the cycle collector's sight, a full collection no longer walks it. It took 160 to
+    280 ms, with the event loop stopped, whenever a mail's allocations triggered one."""
+    gc.collect()
+    gc.freeze()
 
 
 def _listen(host: str, port: int) -> socket.socket | None:
