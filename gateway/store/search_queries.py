@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from gateway.ids import parse_id
 from gateway.models import Ticket
 from gateway.store import codec
-from gateway.store.db import Database
+from gateway.store.db import Connection, Database
 
 #: The shortest fragment searched for: a trigram index cannot find fewer characters.
 MIN_FRAGMENT = 3
@@ -106,27 +106,91 @@ class SearchQueries:
             args += [_phrase(term.fragment)] * 3
         return " UNION ".join(parts), args
 
-    async def search_tickets(self, terms: Sequence[SearchTerm], queues: tuple[str, ...] | None,
-                             *, page: int = 1, size: int = 20) -> SearchHits:
-        """One page of the tickets holding every term, in `queues` (None: all queues)."""
-        if not terms or (queues is not None and not queues):
-            return SearchHits([], 0)
+    def _term_check(self, term: SearchTerm) -> tuple[str, list[object]]:
+        """Whether ticket `t` holds one word, checked on that ticket alone (PostgreSQL): for
+        a word most tickets hold, far cheaper than listing every ticket that holds it."""
+        like = "ILIKE ? ESCAPE '\\'"
+        parts: list[str] = []
+        args: list[object] = []
+        if term.number is not None:
+            parts += ["t.id = ?", "t.customer_id = ?"]
+            args += [term.number, term.number]
+        if term.fragment:
+            parts += [f"t.subject {like}",
+                      "EXISTS (SELECT 1 FROM customers c WHERE c.id = t.customer_id AND"
+                      f" (c.name {like} OR c.email {like} OR c.number {like}))",
+                      "EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id ="
+                      f" t.conversation_id AND m.text {like})"]
+            args += [_like(term.fragment)] * 5
+        return "(" + " OR ".join(parts) + ")", args
+
+    @staticmethod
+    async def _rarity(conn: Connection, term: SearchTerm) -> int:
+        """How many messages hold the word, counted up to MAX_HITS (0 for a bare number):
+        PostgreSQL's planner answers this cheaply either way (a trigram probe for a rare
+        word, a scan that stops at once for a common one)."""
+        if not term.fragment:
+            return 0
+        row = await conn.fetchone(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM messages WHERE text ILIKE ? ESCAPE '\\'"
+            " LIMIT ?) x", _like(term.fragment), MAX_HITS)
+        return int(row["n"]) if row else 0
+
+    async def _plan(self, conn: Connection, terms: Sequence[SearchTerm]
+                    ) -> tuple[list[str], list[str], list[object]]:
+        """The CTEs and conditions finding tickets that hold every term.
+
+        SQLite intersects each word's hits (its FTS5 tables list them). On PostgreSQL only
+        the rarest word's hits are listed, the other words are checked per ticket, and when
+        every word is common nothing is listed: the newest tickets are read until a page is
+        full, so "Message" in every message costs as little as a rare name."""
         ctes, where, args = [], [], []
-        for n, term in enumerate(terms[:MAX_TERMS]):
-            sql, term_args = self._term_hits(term)
+        listed = list(range(len(terms)))
+        if self.db.dialect == "postgresql":
+            rarity = [await self._rarity(conn, term) for term in terms]
+            rarest = min(listed, key=lambda n: rarity[n])
+            listed = [rarest] if rarity[rarest] < MAX_HITS else []
+        for n in listed:
+            sql, term_args = self._term_hits(terms[n])
             ctes.append(f"w{n} AS ({sql})")
             where.append(f"t.id IN (SELECT id FROM w{n})")
             args += term_args
+        for n in (n for n in range(len(terms)) if n not in listed):
+            sql, term_args = self._term_check(terms[n])
+            where.append(sql)
+            args += term_args
+        return ctes, where, args
+
+    async def search_tickets(self, terms: Sequence[SearchTerm], queues: tuple[str, ...] | None,
+                             *, page: int = 1, size: int = 20) -> SearchHits:
+        """One page of the tickets holding every term, in `queues` (None: all queues)."""
+        terms = terms[:MAX_TERMS]
+        if not terms or (queues is not None and not queues):
+            return SearchHits([], 0)
+        if self.db.dialect != "postgresql":
+            return await self._search(self.db, terms, queues, page, size)
+        async with self.db.transaction() as tx:
+            # Plans for these very values: a prepared statement's generic plan cannot tell
+            # a rare fragment from a common one and scanned every message for an address.
+            await tx.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+            return await self._search(tx, terms, queues, page, size)
+
+    async def _search(self, conn: Connection, terms: Sequence[SearchTerm],
+                      queues: tuple[str, ...] | None, page: int, size: int) -> SearchHits:
+        ctes, where, args = await self._plan(conn, terms)
         if queues is not None:
             where.append(f"t.queue IN ({', '.join('?' for _ in queues)})")
             args += queues
-        with_, body = f"WITH {', '.join(ctes)} ", f" FROM tickets t WHERE {' AND '.join(where)}"
-        counted = await self.db.fetchone(
+        with_ = f"WITH {', '.join(ctes)} " if ctes else ""
+        body = f" FROM tickets t WHERE {' AND '.join(where)}"
+        counted = await conn.fetchone(
             f"{with_}SELECT COUNT(*) AS n FROM (SELECT t.id{body} LIMIT ?) hits",
             *args, MAX_HITS + 1)
         total = int(counted["n"]) if counted else 0
-        exact = next((t.number for t in terms if t.number is not None), 0)
-        rows = await self.db.fetchall(
-            f"{with_}SELECT t.*{body} ORDER BY CASE WHEN t.id = ? THEN 0 ELSE 1 END, t.id DESC"
-            " LIMIT ? OFFSET ?", *args, exact, size, (page - 1) * size)
+        numbers = [t.number for t in terms if t.number is not None]
+        # An exact ticket number first; otherwise newest first, along the primary key.
+        order = "CASE WHEN t.id = ? THEN 0 ELSE 1 END, " if numbers else ""
+        rows = await conn.fetchall(
+            f"{with_}SELECT t.*{body} ORDER BY {order}t.id DESC LIMIT ? OFFSET ?",
+            *args, *numbers[:1], size, (page - 1) * size)
         return SearchHits([codec.ticket(row) for row in rows], total)

@@ -15,6 +15,7 @@ from gateway.channels import Identity
 from gateway.config.settings import Settings
 from gateway.keys import STORE, TICKETS
 from gateway.models import Operator
+from gateway.store import search_queries
 
 
 @pytest.fixture
@@ -97,3 +98,19 @@ async def test_search_results_are_paged_and_counted_over_every_match(
     assert len(_found(second)) == 5
     too_long = await client.get("/console/search", params={"q": "x" * 201})
     assert too_long.status == 400
+
+
+async def test_words_most_messages_hold_are_checked_per_ticket_with_the_same_results(
+    client: TestClient, login: Login, handoff: Handoff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Three messages make "human" a common word here (on PostgreSQL: the newest tickets are
+    # read and each word checked on them, instead of listing every ticket that holds it).
+    monkeypatch.setattr(search_queries, "MAX_HITS", 3)
+    asked = [await handoff(f"I want to talk to a human about my {name} bike",
+                           customer_id=name) for name in ("alpha", "beta", "gamma")]
+    await login()
+    ids = sorted((a["ticket_id"] for a in asked), reverse=True)
+    assert _found(await _search(client, "human")) == ids
+    assert _found(await _search(client, "human talk")) == ids
+    assert _found(await _search(client, "human beta bike")) == [asked[1]["ticket_id"]]
+    assert _found(await _search(client, "human nowhere")) == []
