@@ -6,8 +6,10 @@ run as the baseline, on SQLite or PostgreSQL.
 
 Loads the tickets in bulk through the store (multi-row INSERTs: 95 % closed, the rest new,
 open or pending, a tenth of those breached, one customer with 300 tickets, three messages
-each), lets the SLA watcher build the timers, then times each view's first page, a ticket
-page, the customer card of the busy customer, and the SLA banner query. `--tickets 100000`
+each), lets the SLA watcher build the timers, then times each view's first page, searches
+(an e-mail address, two words of one message, a word of every message, a customer number, a
+ticket number), a ticket page, the customer card of the busy customer, and the SLA banner
+query. `--tickets 100000`
 is the issue's scale (a few minutes to load). PostgreSQL runs in a fresh database, dropped
 afterwards. Prints one JSON object; `--explain` adds the plans of the list and banner SQL.
 """
@@ -213,6 +215,11 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
                 "list: solved": "/console?status=solved",
                 "list: sorted by SLA due": "/console?sort=due",
                 "list: page 20": "/console?page=20",
+                "search: a customer's e-mail": "/console/search?q=c1234@example.be",
+                "search: two words of one message": "/console/search?q=Message+150001",
+                "search: a word of every message": "/console/search?q=message",
+                "search: a customer number": "/console/search?q=1234",
+                "search: #ticket (opens it)": f"/console/search?q=%23{some['id']}",
                 "ticket page": f"/console/tickets/{some['id']}",
                 "ticket page, customer with 300 tickets": f"/console/tickets/{busy['id']}",
             }

@@ -183,14 +183,15 @@ class SearchQueries:
             args += queues
         with_ = f"WITH {', '.join(ctes)} " if ctes else ""
         body = f" FROM tickets t WHERE {' AND '.join(where)}"
-        counted = await conn.fetchone(
-            f"{with_}SELECT COUNT(*) AS n FROM (SELECT t.id{body} LIMIT ?) hits",
-            *args, MAX_HITS + 1)
-        total = int(counted["n"]) if counted else 0
         numbers = [t.number for t in terms if t.number is not None]
         # An exact ticket number first; otherwise newest first, along the primary key.
         order = "CASE WHEN t.id = ? THEN 0 ELSE 1 END, " if numbers else ""
         rows = await conn.fetchall(
             f"{with_}SELECT t.*{body} ORDER BY {order}t.id DESC LIMIT ? OFFSET ?",
             *args, *numbers[:1], size, (page - 1) * size)
-        return SearchHits([codec.ticket(row) for row in rows], total)
+        if page == 1 and len(rows) < size:  # all of them: no need to count
+            return SearchHits([codec.ticket(row) for row in rows], len(rows))
+        counted = await conn.fetchone(
+            f"{with_}SELECT COUNT(*) AS n FROM (SELECT t.id{body} LIMIT ?) hits",
+            *args, MAX_HITS + 1)
+        return SearchHits([codec.ticket(row) for row in rows], int(counted["n"]) if counted else 0)
