@@ -128,6 +128,15 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "nl": "Bedoelt u:",
         "de": "Meinen Sie:",
     },
+    "after_hours_ack": {
+        "en": "Your message was added to ticket #{ticket}. We are closed now; we open on {when}.",
+        "fr": "Votre message a été ajouté au ticket n° {ticket}. Nous sommes fermés pour le"
+              " moment ; nous ouvrons le {when}.",
+        "nl": "Uw bericht is toegevoegd aan ticket #{ticket}. We zijn nu gesloten; we openen op"
+              " {when}.",
+        "de": "Ihre Nachricht wurde zu Ticket #{ticket} hinzugefügt. Wir haben gerade"
+              " geschlossen; wir öffnen am {when}.",
+    },
     "status_report": {
         "en": "Your ticket #{ticket} is {status}. Your message has been added to it.",
         "fr": "Votre ticket n° {ticket} est {status}. Votre message y a été ajouté.",

@@ -21,6 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO_KB = ROOT / "config" / "kb"
 PG_ADMIN_DSN = os.environ.get("HELPDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 API_KEY = "test-api-key"
+#: `[calendar]` open around the clock: what the bot says does not depend on when tests run.
+ALWAYS_OPEN: dict[str, Any] = {day: ["00:00-24:00"] for day in (
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")} | {
+    "public_holidays": ""}
 ADMIN_PASSWORD = "admin-password-1"
 
 

@@ -11,7 +11,14 @@ from aiohttp.test_utils import TestClient
 from gateway.app import create_app
 from gateway.config.settings import Settings
 from gateway.keys import STORE
-from tests.conftest import DEMO_KB
+from tests.conftest import ALWAYS_OPEN, DEMO_KB
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    """Open around the clock: a conversation people own is silent (out of hours the bot says
+    once that the message is on the ticket, tests/bot/test_rules.py)."""
+    return make_settings(calendar=ALWAYS_OPEN)
 
 
 async def post(client: TestClient, headers: dict[str, str], text: str, status: int = 201,

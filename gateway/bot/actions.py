@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from gateway.bot.handoff_context import last_answer, subject_text
 from gateway.bot.kb_service import KBSnapshot, KnowledgeService
 from gateway.bot.turn import Turn
-from gateway.calendar import out_of_hours_notice
+from gateway.calendar import moment_phrase, out_of_hours_notice
 from gateway.config.settings import Settings
 from gateway.delivery.notify import Hub
 from gateway.directory import Directory
@@ -28,6 +29,9 @@ from knowledge_base.decide import Decision
 from knowledge_base.index import Match
 from knowledge_base.render import render_answer
 from knowledge_base.signals import MAX_SIGNAL_CHARS
+
+#: An operator who wrote this recently is taken to be at work, whatever the office hours.
+OPERATOR_AROUND = timedelta(hours=1)
 
 
 class Bot:
@@ -109,6 +113,27 @@ class Bot:
             await self.serve(turn, article_id, 1.0)
         else:
             turn.outcome.decision = "verified"
+
+    async def acknowledge_out_of_hours(self, turn: Turn, ticket: Ticket) -> None:
+        """While the desk is closed, tell a customer writing to people that their message is
+        on the ticket and when the desk opens: once until it opens (the reply records that
+        opening; later messages of the same night go on the ticket in silence), and not
+        while an operator is talking with them anyway (one wrote in the last hour)."""
+        calendar = self.settings.calendar.for_queue(ticket.queue)
+        now = utcnow()
+        opens = calendar.next_open(now)
+        if opens <= now:
+            return
+        told = opens.isoformat()
+        messages = await self.store.messages(turn.conversation.id)
+        if any((m.kind == "after_hours" and m.meta.get("opens") == told) or
+               (m.author == "operator" and now - m.created_at < OPERATOR_AROUND)
+               for m in messages):
+            return
+        language = turn.conversation.language
+        await self.reply(turn, kind="after_hours", meta={"ticket_id": ticket.id, "opens": told},
+                         text=self.texts("after_hours_ack", language, ticket=ticket.id,
+                                         when=moment_phrase(calendar, opens, language)))
 
     async def report_status(self, turn: Turn, ticket: Ticket) -> None:
         """ "Any news?" while people own the conversation: where the ticket stands, at once,

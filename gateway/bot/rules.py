@@ -18,7 +18,7 @@ from gateway.bot.actions import Bot, attempts
 from gateway.bot.smalltalk import small_talk
 from gateway.bot.turn import Turn
 from gateway.directory import credentials
-from gateway.models import Message
+from gateway.models import Message, Ticket
 from gateway.tickets.handoff import open_or_reopen_ticket, subject_from
 from knowledge_base.signals import asks_for_status, frustration, negative_feedback, wants_human
 
@@ -39,22 +39,34 @@ async def automated(bot: Bot, turn: Turn) -> bool:
     return True
 
 
-async def people_own_it(bot: Bot, turn: Turn) -> bool:
-    """Once people own the conversation the bot is silent and the message goes on the
-    ticket; only "any news?" is told at once where the ticket stands."""
-    conversation = turn.conversation
-    if conversation.owner == "bot":
+async def news_while_people_own_it(bot: Bot, turn: Turn) -> bool:
+    """"Any news?" while people own the conversation: on the ticket, and told at once where
+    the ticket stands."""
+    if turn.conversation.owner == "bot" or not asks_for_status(turn.inbound.text):
         return False
+    await bot.report_status(turn, await _on_the_ticket(bot, turn))
+    return True
+
+
+async def people_own_it(bot: Bot, turn: Turn) -> bool:
+    """Once people own the conversation the message goes on the ticket and the bot is
+    silent, except once while the desk is closed: "your message was added to ticket #n; we
+    open on …" (a customer writing again at night is not met with silence)."""
+    if turn.conversation.owner == "bot":
+        return False
+    await bot.acknowledge_out_of_hours(turn, await _on_the_ticket(bot, turn))
+    return True
+
+
+async def _on_the_ticket(bot: Bot, turn: Turn) -> Ticket:
     turn.outcome.decision = "people"
     ticket = await open_or_reopen_ticket(
-        bot.store, bot.hub, conversation, reason="customer replied",
+        bot.store, bot.hub, turn.conversation, reason="customer replied",
         queue=bot.settings.default_queue, attempts=[],
         subject=subject_from(turn.inbound.text),
     )
     turn.outcome.ticket_id = ticket.id
-    if asks_for_status(turn.inbound.text):
-        await bot.report_status(turn, ticket)
-    return True
+    return ticket
 
 
 async def feedback_buttons(bot: Bot, turn: Turn) -> bool:
@@ -153,6 +165,7 @@ async def knowledge_base(bot: Bot, turn: Turn) -> bool:
 
 RULES: tuple[Rule, ...] = (
     automated,
+    news_while_people_own_it,
     people_own_it,
     feedback_buttons,
     clarification_choice,

@@ -5,8 +5,10 @@ nothing, on the others. The pipeline tests cover the rules working in order."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -20,13 +22,20 @@ from gateway.channels import ConversationKey, Identity, Inbound
 from gateway.config.settings import Settings
 from gateway.delivery.notify import Hub
 from gateway.store import Store, store_for
+from tests.conftest import ALWAYS_OPEN
 
 DEMO_KB = Path(__file__).resolve().parents[2] / "config" / "kb"
 
 
 @pytest.fixture
-async def bot(make_settings: Callable[..., Settings], tmp_path: Path) -> AsyncIterator[Bot]:
-    settings = make_settings()
+def calendar() -> dict[str, Any]:
+    return ALWAYS_OPEN
+
+
+@pytest.fixture
+async def bot(make_settings: Callable[..., Settings], tmp_path: Path,
+              calendar: dict[str, Any]) -> AsyncIterator[Bot]:
+    settings = make_settings(calendar=calendar)
     store = store_for(f"sqlite:{tmp_path / 'rules.db'}")
     await store.open()
     kb = KnowledgeService(DEMO_KB, thresholds_from(settings))  # type: ignore[arg-type]
@@ -80,9 +89,42 @@ async def test_any_news_while_people_own_it_says_where_the_ticket_stands(bot: Bo
     first = await _turn(bot, "I want to speak to a person")
     await rules.asks_for_a_person(bot, first)
     news = await _turn(bot, "any news?")
-    assert await _decided(rules.people_own_it, bot, news) == "people"
+    assert await _decided(rules.news_while_people_own_it, bot, await _turn(
+        bot, "any news?", address="c-2")) is None  # the bot owns that one
+    assert await _decided(rules.news_while_people_own_it, bot, news) == "people"
     assert [r.kind for r in news.outcome.replies] == ["status"]
     assert f"#{first.outcome.ticket_id}" in news.outcome.replies[0].text
+
+
+@pytest.mark.parametrize("calendar", [ALWAYS_OPEN | {"closed_days": [
+    datetime.now(ZoneInfo("Europe/Brussels")).date().isoformat()]}])
+async def test_writing_to_people_while_closed_is_acknowledged_once_until_the_desk_opens(
+        bot: Bot) -> None:
+    first = await _turn(bot, "I want to speak to a person")
+    await rules.asks_for_a_person(bot, first)
+    later = await _turn(bot, "My battery does not charge any more")
+    assert await _decided(rules.people_own_it, bot, later) == "people"
+    assert [r.kind for r in later.outcome.replies] == ["after_hours"]
+    assert later.outcome.replies[0].text.startswith(
+        f"Your message was added to ticket #{first.outcome.ticket_id}. We are closed now; "
+        f"we open on ")
+    again = await _turn(bot, "It shows a red light")
+    assert await _decided(rules.people_own_it, bot, again) == "people"
+    assert again.outcome.replies == []  # told already for this night
+
+
+@pytest.mark.parametrize("calendar", [ALWAYS_OPEN | {"closed_days": [
+    datetime.now(ZoneInfo("Europe/Brussels")).date().isoformat()]}])
+async def test_no_closed_notice_while_an_operator_is_talking_with_the_customer_late(
+        bot: Bot) -> None:
+    first = await _turn(bot, "I want to speak to a person")
+    await rules.asks_for_a_person(bot, first)
+    late = await bot.store.create_operator("alice", "Alice", "hash", "agent", queues=["general"])
+    await bot.store.add_reply(first.conversation, author="operator", text="Hi, Alice here.",
+                              kind="operator", operator_id=late.id)
+    answer = await _turn(bot, "Great, thanks Alice")
+    assert await _decided(rules.people_own_it, bot, answer) == "people"
+    assert answer.outcome.replies == []
 
 
 async def test_feedback_buttons(bot: Bot) -> None:

@@ -17,17 +17,15 @@ from playwright.async_api import Browser, expect
 from gateway.access.auth import hash_password
 from gateway.config.settings import Settings
 from gateway.keys import STORE
-from tests.conftest import ADMIN_PASSWORD
+from tests.conftest import ADMIN_PASSWORD, ALWAYS_OPEN
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
-ALWAYS = ["00:00-24:00"]
-WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings], request: pytest.FixtureRequest) -> Settings:
     """Open around the clock, or (param "closed") closed all of today, Brussels time."""
-    hours: dict[str, Any] = {day: ALWAYS for day in WEEK} | {"public_holidays": ""}
+    hours: dict[str, Any] = dict(ALWAYS_OPEN)
     if getattr(request, "param", "open") == "closed":
         hours["closed_days"] = [datetime.now(BRUSSELS).date().isoformat()]
     return make_settings(calendar=hours)
