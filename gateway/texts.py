@@ -88,6 +88,16 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "de": "Selbstverständlich. Ein Kollege übernimmt dieses Gespräch und antwortet Ihnen hier"
               " (Ticket #{ticket}).",
     },
+    "handoff_rest": {
+        "en": "I am passing your other question to a colleague, who will reply here as soon as"
+              " possible (ticket #{ticket}).",
+        "fr": "Je transmets votre autre question à un collègue, qui vous répondra ici dès que"
+              " possible (ticket n° {ticket}).",
+        "nl": "Uw andere vraag geef ik door aan een collega, die u hier zo snel mogelijk"
+              " antwoordt (ticket #{ticket}).",
+        "de": "Ihre andere Frage leite ich an einen Kollegen weiter, der Ihnen hier so bald wie"
+              " möglich antwortet (Ticket #{ticket}).",
+    },
     "handoff_sorry": {
         "en": "I am sorry that did not help. A colleague will look at your question and reply"
               " here (ticket #{ticket}).",

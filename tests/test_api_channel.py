@@ -105,6 +105,39 @@ async def test_out_of_scope_question_is_handed_off_with_the_bots_attempts(
     assert candidates and all(0 <= c["confidence"] <= 1 for c in candidates)
 
 
+async def test_each_question_of_a_message_gets_its_answer(
+        client: TestClient, api_headers: dict[str, str]) -> None:
+    result = await post(client, api_headers,
+                        "How long does delivery take and can I pay with Bancontact?")
+    assert [(r["kind"], r["article_id"]) for r in result["replies"]] == [
+        ("answer", "delivery-time"), ("answer", "payment-methods")]
+    assert result["ticket_id"] is None
+
+
+async def test_the_question_the_kb_cannot_answer_goes_to_a_colleague(
+        client: TestClient, api_headers: dict[str, str]) -> None:
+    result = await post(client, api_headers,
+                        "How long does delivery take? And can I bring my dog to the shop?")
+    answer, handoff = result["replies"]
+    assert (answer["kind"], answer["article_id"]) == ("answer", "delivery-time")
+    assert handoff["kind"] == "handoff" and "other question" in handoff["text"]
+    ticket = await client.app[STORE].get_ticket(result["ticket_id"])
+    assert ticket is not None
+    assert ticket.bot_attempts[0]["reason"] == "1 of 2 questions not answered"
+
+
+async def test_the_question_of_a_long_story_is_answered(
+        client: TestClient, api_headers: dict[str, str]) -> None:
+    story = ("Hello, last month I ordered a Velora Stad from your webshop and it was delivered"
+             " two days late, which was annoying because I had taken a day off work to wait for"
+             " it, and the delivery man was quite rude too, but anyway the bike itself is lovely"
+             " and my daughter rides it to school every day. Now the brakes make a little noise"
+             " and I would like someone to look at them. I live near Ghent and I work during"
+             " the week. So what are the opening hours of your shop in Ghent on Saturday?")
+    (reply,) = (await post(client, api_headers, story))["replies"]
+    assert (reply["kind"], reply["article_id"]) == ("answer", "opening-hours-shops")
+
+
 async def test_a_retried_message_is_processed_once(client: TestClient,
                                                    api_headers: dict[str, str]) -> None:
     first = await post(client, api_headers, "I need a human please", message_id="m-42")

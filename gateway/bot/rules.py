@@ -20,6 +20,7 @@ from gateway.bot.turn import Turn
 from gateway.directory import credentials
 from gateway.models import Message, Ticket
 from gateway.tickets.handoff import open_or_reopen_ticket, subject_from
+from knowledge_base.message import decide_message
 from knowledge_base.signals import asks_for_status, frustration, negative_feedback, wants_human
 
 Rule = Callable[[Bot, Turn], Awaitable[bool]]
@@ -149,6 +150,34 @@ async def upset(bot: Bot, turn: Turn) -> bool:
     return True
 
 
+async def several_questions(bot: Bot, turn: Turn) -> bool:
+    """Several questions in one message: each one the KB answers gets its answer, in order,
+    and the rest goes to a colleague in the same turn (one article alone would leave the
+    other question unanswered as if it were). Articles that need a verified identity or a
+    person are not answered this way: the message then goes to people whole."""
+    message = turn.message(bot.kb.thresholds)
+    if not message.parts:
+        return False
+    verdict = decide_message(message, bot.kb.thresholds)
+    articles = turn.kb.articles
+    plain = [(question, decision) for question, decision in verdict.answered
+             if decision.article_id in articles
+             and not (articles[decision.article_id].requires_verification
+                      or articles[decision.article_id].handoff)]
+    if not plain:
+        return False
+    for _, decision in plain:
+        assert decision.article_id is not None
+        await bot.answer(turn, decision.article_id, decision.confidence)
+    left = len(message.parts) - len(plain)
+    if left:
+        match, decision = turn.match(bot.kb.thresholds)
+        await bot.handoff(turn, f"{left} of {len(message.parts)} questions not answered",
+                          "handoff_rest", attempts(match, decision, turn.kb),
+                          article_id=decision.article_id)
+    return True
+
+
 async def knowledge_base(bot: Bot, turn: Turn) -> bool:
     """The article the KB is confident about, a choice when two are close, else people."""
     match, decision = turn.match(bot.kb.thresholds)
@@ -175,6 +204,7 @@ RULES: tuple[Rule, ...] = (
     asks_for_a_person,
     greeting_or_thanks,
     upset,
+    several_questions,
     knowledge_base,
 )
 

@@ -16,6 +16,7 @@ from gateway.models import Conversation, Customer, Message
 from gateway.store import Store
 from knowledge_base.decide import Decision, Thresholds, decide
 from knowledge_base.index import Match
+from knowledge_base.message import MessageMatch, match_message
 from knowledge_base.signals import MAX_SIGNAL_CHARS
 
 
@@ -44,7 +45,7 @@ class Turn:
     #: The language the bot answers in (the conversation's, else the desk's default).
     language: str
     _last_bot: Message | None = field(default=_UNSET, repr=False)
-    _match: tuple[Match, Decision] | None = field(default=None, repr=False)
+    _match: tuple[MessageMatch, Decision] | None = field(default=None, repr=False)
 
     @property
     def text(self) -> str:
@@ -64,9 +65,18 @@ class Turn:
         return self._last_bot
 
     def match(self, thresholds: Thresholds) -> tuple[Match, Decision]:
-        """The knowledge base's ranking of this message and the decision it supports."""
+        """The knowledge base's ranking of this message and the decision it supports (a
+        message asking several questions is not answered as one: `message`)."""
+        message, decision = self._message(thresholds)
+        return message.match, decision
+
+    def message(self, thresholds: Thresholds) -> MessageMatch:
+        """The message as the KB reads it: its questions, each matched on its own."""
+        return self._message(thresholds)[0]
+
+    def _message(self, thresholds: Thresholds) -> tuple[MessageMatch, Decision]:
         if self._match is None:
-            match = self.kb.matcher.match(self.text, self.language,
-                                          previous_article_id=self.conversation.last_article_id)
-            self._match = match, decide(match, thresholds)
+            message = match_message(self.kb.matcher, self.text, self.language,
+                                    previous_article_id=self.conversation.last_article_id)
+            self._match = message, decide(message.match, thresholds)
         return self._match

@@ -195,6 +195,21 @@ async def test_the_knowledge_base_rule_always_decides(bot: Bot) -> None:
     assert await _decided(rules.knowledge_base, bot, unknown) == "handoff"
 
 
+async def test_several_questions_get_their_answers_and_the_rest_goes_to_people(
+        bot: Bot) -> None:
+    both = await _turn(bot, "How long does delivery take and can I pay with Bancontact?")
+    assert await _decided(rules.several_questions, bot, both) == "answer"
+    assert [r.meta["article_id"] for r in both.outcome.replies] == [
+        "delivery-time", "payment-methods"]
+    half = await _turn(bot, "How long does delivery take? And can I bring my dog to the shop?",
+                       address="c-2")
+    assert await _decided(rules.several_questions, bot, half) == "handoff"
+    assert [r.kind for r in half.outcome.replies] == ["answer", "handoff"]
+    # one question, or several about one article, is the knowledge_base rule's
+    assert await _decided(rules.several_questions, bot,
+                          await _turn(bot, "How long does delivery take?", address="c-3")) is None
+
+
 async def test_a_new_capability_is_a_new_rule(bot: Bot, make_settings: Callable[..., Settings]
                                               ) -> None:
     """The pipeline asks its rules in order; one put first decides before the others."""
