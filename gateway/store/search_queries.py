@@ -5,7 +5,9 @@ Every word of the search must be found somewhere in the ticket (its subject, its
 message of its conversation, or its number), so adding a word narrows the results. A word is
 a fragment of at least three characters (what a trigram index can find) or a number; the
 results are the newest first, an exact ticket number before them, and never more than
-`MAX_HITS` are counted, so a search for a word every ticket holds stays cheap to answer.
+`MAX_HITS` are counted. Only the rarest word's tickets are listed from the indexes; the
+other words are checked on those tickets, and a search of common words only reads the newest
+tickets until a page is full (`_plan`), so its cost follows what it finds, not the history.
 """
 
 from __future__ import annotations
@@ -107,55 +109,62 @@ class SearchQueries:
         return " UNION ".join(parts), args
 
     def _term_check(self, term: SearchTerm) -> tuple[str, list[object]]:
-        """Whether ticket `t` holds one word, checked on that ticket alone (PostgreSQL): for
-        a word most tickets hold, far cheaper than listing every ticket that holds it."""
-        like = "ILIKE ? ESCAPE '\\'"
+        """Whether ticket `t` holds one word, checked on that ticket alone: for a word most
+        tickets hold, far cheaper than listing every ticket that holds it."""
         parts: list[str] = []
         args: list[object] = []
         if term.number is not None:
             parts += ["t.id = ?", "t.customer_id = ?"]
             args += [term.number, term.number]
-        if term.fragment:
+        if term.fragment and self.db.dialect == "postgresql":
+            like = "ILIKE ? ESCAPE '\\'"
             parts += [f"t.subject {like}",
                       "EXISTS (SELECT 1 FROM customers c WHERE c.id = t.customer_id AND"
                       f" (c.name {like} OR c.email {like} OR c.number {like}))",
                       "EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id ="
                       f" t.conversation_id AND m.text {like})"]
             args += [_like(term.fragment)] * 5
+        elif term.fragment:  # the FTS5 tables, probed by rowid (the ticket's own rows)
+            parts += ["EXISTS (SELECT 1 FROM search_tickets f WHERE f.rowid = t.id"
+                      " AND search_tickets MATCH ?)",
+                      "EXISTS (SELECT 1 FROM search_customers f WHERE f.rowid = t.customer_id"
+                      " AND search_customers MATCH ?)",
+                      "EXISTS (SELECT 1 FROM messages m JOIN search_messages f ON f.rowid = m.id"
+                      " WHERE m.conversation_id = t.conversation_id AND search_messages MATCH ?)"]
+            args += [_phrase(term.fragment)] * 3
         return "(" + " OR ".join(parts) + ")", args
 
-    @staticmethod
-    async def _rarity(conn: Connection, term: SearchTerm) -> int:
+    async def _rarity(self, conn: Connection, term: SearchTerm) -> int:
         """How many messages hold the word, counted up to MAX_HITS (0 for a bare number):
-        PostgreSQL's planner answers this cheaply either way (a trigram probe for a rare
-        word, a scan that stops at once for a common one)."""
+        cheap either way (an index probe for a rare word, a scan that stops at once for a
+        common one)."""
         if not term.fragment:
             return 0
-        row = await conn.fetchone(
-            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM messages WHERE text ILIKE ? ESCAPE '\\'"
-            " LIMIT ?) x", _like(term.fragment), MAX_HITS)
+        if self.db.dialect == "postgresql":
+            sql, arg = ("SELECT 1 FROM messages WHERE text ILIKE ? ESCAPE '\\'",
+                        _like(term.fragment))
+        else:
+            sql, arg = ("SELECT 1 FROM search_messages WHERE search_messages MATCH ?",
+                        _phrase(term.fragment))
+        row = await conn.fetchone(f"SELECT COUNT(*) AS n FROM ({sql} LIMIT ?) x", arg, MAX_HITS)
         return int(row["n"]) if row else 0
 
     async def _plan(self, conn: Connection, terms: Sequence[SearchTerm]
                     ) -> tuple[list[str], list[str], list[object]]:
-        """The CTEs and conditions finding tickets that hold every term.
-
-        SQLite intersects each word's hits (its FTS5 tables list them). On PostgreSQL only
-        the rarest word's hits are listed, the other words are checked per ticket, and when
-        every word is common nothing is listed: the newest tickets are read until a page is
-        full, so "Message" in every message costs as little as a rare name."""
+        """The CTE and conditions finding tickets that hold every term: only the rarest
+        word's tickets are listed, the other words are checked per ticket, and when every
+        word is common nothing is listed: the newest tickets are read until a page is full,
+        so "Message" in every message costs about as little as a rare name."""
+        rarity = [await self._rarity(conn, term) for term in terms]
+        rarest = min(range(len(terms)), key=lambda n: rarity[n])
+        listed = rarest if rarity[rarest] < MAX_HITS else None
         ctes, where, args = [], [], []
-        listed = list(range(len(terms)))
-        if self.db.dialect == "postgresql":
-            rarity = [await self._rarity(conn, term) for term in terms]
-            rarest = min(listed, key=lambda n: rarity[n])
-            listed = [rarest] if rarity[rarest] < MAX_HITS else []
-        for n in listed:
-            sql, term_args = self._term_hits(terms[n])
-            ctes.append(f"w{n} AS ({sql})")
-            where.append(f"t.id IN (SELECT id FROM w{n})")
+        if listed is not None:
+            sql, term_args = self._term_hits(terms[listed])
+            ctes.append(f"w AS ({sql})")
+            where.append("t.id IN (SELECT id FROM w)")
             args += term_args
-        for n in (n for n in range(len(terms)) if n not in listed):
+        for n in (n for n in range(len(terms)) if n != listed):
             sql, term_args = self._term_check(terms[n])
             where.append(sql)
             args += term_args
