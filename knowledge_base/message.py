@@ -30,6 +30,9 @@ LONG_WORDS = 45
 #: A question part needs this many words (one of them not a function word) to be matched
 #: on its own.
 MIN_PART_WORDS = 3
+#: More questions than this in one message are not matched one by one (each costs a match;
+#: a mail of 300 questions took 0.3 s): the message goes to people.
+MAX_QUESTIONS = 5
 #: Confidence multiplier for a message whose whole is not one answerable question: 0.99
 #: becomes 0.5, which the default thresholds hand off.
 UNSAFE_FACTOR = 0.5
@@ -105,6 +108,8 @@ def match_message(matcher: Matcher, text: str, lang: str | None = None,
     """The message matched as a whole, made safe when it is not one plain question."""
     whole = matcher.match(text, lang, previous_article_id)
     asked = questions(text)
+    if len(asked) > MAX_QUESTIONS:  # a questionnaire, or hostile: people read it
+        return MessageMatch(_unsafe(whole))
     if len(asked) >= 2:
         parts = tuple(Part(q, matcher.match(q, whole.language)) for q in asked)
         topics = {p.match.best.article_id for p in parts if p.match.best is not None}

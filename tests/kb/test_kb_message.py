@@ -58,3 +58,10 @@ def test_one_plain_question_is_matched_as_before(matcher: Matcher) -> None:
     text = "how long does delivery take to Ghent?"
     message = match_message(matcher, text, "en")
     assert message.match == matcher.match(text, "en") and not message.parts
+
+
+def test_a_questionnaire_is_handed_off_without_matching_each_question(matcher: Matcher) -> None:
+    text = " ".join(["How long does delivery take?", "Are you open on Saturday?"] * 4)
+    message = match_message(matcher, text, "en")
+    assert not message.parts and decide(message.match).kind == "handoff"
+
