@@ -98,7 +98,8 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     await ensure_admin(store, settings)
     kb = KnowledgeService(settings.kb_path, thresholds_from(settings),  # type: ignore[arg-type]
                           settings.knowledge_base.reload_interval,
-                          MatcherSettings(semantic=settings.knowledge_base.semantic))
+                          MatcherSettings(semantic=settings.knowledge_base.semantic,
+                                          scope_check=settings.knowledge_base.scope_check))
     connectors: dict[str, Connector] = app[CONNECTORS]
     outbox = OutboxWorker(store, connectors, settings.outbox, hub)
     app[KB], app[OUTBOX] = kb, outbox

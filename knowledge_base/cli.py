@@ -85,10 +85,14 @@ def _threshold_options(parser: argparse.ArgumentParser) -> None:
 def _matcher_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--semantic", action="store_true",
                         help="add sentence embeddings (needs helpdesk-gateway[semantic])")
+    parser.add_argument("--no-scope-check", action="store_true",
+                        help="closed-set confidence: no hand-off for foreign things")
 
 
 def _matcher(result: LoadResult, args: argparse.Namespace) -> Matcher:
-    return Matcher.build(result.articles.values(), MatcherSettings(semantic=args.semantic))
+    return Matcher.build(result.articles.values(),
+                         MatcherSettings(semantic=args.semantic,
+                                         scope_check=not args.no_scope_check))
 
 
 def _thresholds(args: argparse.Namespace) -> Thresholds:

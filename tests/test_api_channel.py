@@ -58,6 +58,17 @@ async def test_semantic_matcher_setting_answers_paraphrases(
     assert (reply["kind"], reply["article_id"]) == ("answer", "password-reset")
 
 
+@pytest.mark.parametrize(("scope_check", "kind"), [(True, "handoff"), (False, "answer")])
+async def test_a_question_about_another_companys_account_is_handed_off(
+        aiohttp_client: Callable[..., Any], make_settings: Callable[..., Settings],
+        api_headers: dict[str, str], scope_check: bool, kind: str) -> None:
+    # "password" alone made the closed-set matcher answer with the KB's password article
+    settings = make_settings(knowledge_base={"path": str(DEMO_KB), "scope_check": scope_check})
+    client = await aiohttp_client(create_app(settings))
+    reply = (await post(client, api_headers, "I forgot my gmail password"))["replies"][0]
+    assert reply["kind"] == kind
+
+
 async def test_answer_comes_in_the_customers_language(client: TestClient,
                                                       api_headers: dict[str, str]) -> None:
     dutch = await post(client, api_headers, "Hoe lang duurt de levering van mijn fiets?",

@@ -78,6 +78,9 @@ class KnowledgeBaseSettings(Section):
     reload_interval: float = Field(1.0, gt=0)
     #: Add MiniLM sentence embeddings to the matcher (needs helpdesk-gateway[semantic]).
     semantic: bool = False
+    #: Lower the confidence of an article that leaves a foreign thing of the question
+    #: ("gmail", "barbecue") or most of its words unexplained (docs/knowledge-base.md).
+    scope_check: bool = True
     thresholds: ThresholdSettings = ThresholdSettings()
 
     @field_validator("semantic")

@@ -70,13 +70,16 @@ def test_a_kb_about_a_listed_thing_answers_about_it() -> None:
     assert decide(matcher.match("I forgot my gmail password", "en")).kind == "handoff"
 
 
-def test_kb_ask_hands_off_a_question_about_another_companys_account() -> None:
+@pytest.mark.parametrize(("option", "decision"), [((), "handoff"),
+                                                  (("--no-scope-check",), "answer")])
+def test_kb_ask_hands_off_a_question_about_another_companys_account(
+        option: tuple[str, ...], decision: str) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "knowledge_base", "ask", str(FIXTURE_KB),
-         "I forgot my gmail password", "--lang", "en"],
+         "I forgot my gmail password", "--lang", "en", *option],
         capture_output=True, text=True, cwd=ROOT, check=False)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("handoff")
+    assert result.stdout.startswith(decision)
 
 
 def test_an_article_without_the_questions_language_is_checked_on_names_only() -> None:
