@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -33,6 +33,9 @@ log = structlog.get_logger(__name__)
 #: `next_check_at` of a ticket whose clocks are all paused or done: only a change wakes it.
 _NEVER = "9999-12-31T00:00:00.000000Z"
 _TRACKED = ("new", "open", "pending")
+#: A change stamped this long before the last complete catch-up may still be unseen by it
+#: (a transaction that committed late, another replica's clock): the next one looks again.
+CATCH_UP_MARGIN = timedelta(minutes=5)
 
 _CLAIM = {
     # A breach also counts as the warning: no late warning after the breach.
@@ -66,6 +69,8 @@ class SlaWatcher:
         self.calendars = calendars
         self.batch = batch
         self._lock = asyncio.Lock()
+        #: When the last complete `catch_up` began (None: none yet, so the first reads all).
+        self._caught_up: datetime | None = None
 
     async def run_once(self, now: datetime | None = None) -> list[dict[str, Any]]:
         """One pass; return the notifications this process published."""
@@ -83,17 +88,26 @@ class SlaWatcher:
         yet), so the console's SQL filters and counts by SLA state are current.
 
         Moments passing by themselves need no pass: `warning_at`/`breach_at` let SQL see
-        them. Reads only tickets that are not closed, through the status index; one caller at
-        a time per process, so a wave of page refreshes does the work once."""
+        them. The first call reads every ticket that is not closed; later ones only those
+        changed since the previous complete call began (less `CATCH_UP_MARGIN`), through
+        `tickets_updated`, so a list page does not read every open ticket's timers. One caller
+        at a time per process, so a wave of page refreshes does the work once."""
         now = now or utcnow()
         async with self._lock:
-            rows = await self.store.db.fetchall(
-                "SELECT t.* FROM tickets t LEFT JOIN sla_timers s ON s.ticket_id = t.id"
-                " WHERE t.status IN (?, ?, ?, 'solved') AND (s.ticket_id IS NULL"
-                " OR s.ticket_updated_at <> t.updated_at) ORDER BY t.id LIMIT ?",
-                *_TRACKED, self.batch,
-            )
-            return await self._check(rows, now)
+            started = utcnow()
+            sql = ("SELECT t.* FROM tickets t LEFT JOIN sla_timers s ON s.ticket_id = t.id"
+                   " WHERE t.status IN (?, ?, ?, 'solved') AND (s.ticket_id IS NULL"
+                   " OR s.ticket_updated_at <> t.updated_at)")
+            args: list[object] = list(_TRACKED)
+            if self._caught_up is not None:  # only what changed since (`tickets_updated`)
+                sql += " AND t.updated_at >= ?"
+                args.append(codec.ts(self._caught_up - CATCH_UP_MARGIN))
+            rows = await self.store.db.fetchall(sql + " ORDER BY t.id LIMIT ?", *args,
+                                                self.batch)
+            published = await self._check(rows, now)
+            if len(rows) < self.batch:  # all of it: the next one starts from here
+                self._caught_up = started
+            return published
 
     async def _check(self, rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
         published: list[dict[str, Any]] = []

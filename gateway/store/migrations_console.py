@@ -1,5 +1,5 @@
 """Schema of the operator workspace (issue 16): ticket search (1600), tags (1610), the
-SLA banner's index (1620).
+SLA banner's index (1620), the tickets changed lately (1630).
 
 Versions start at 1600. Search finds a fragment anywhere in a subject, a customer's name,
 e-mail address or customer number, or a message, in any language, so both engines index
@@ -77,4 +77,6 @@ MIGRATIONS_CONSOLE: tuple[tuple[int, Migration], ...] = (
     # The latest SLA alarm of a ticket in one index probe (the banner on every page).
     (1620, "CREATE INDEX events_sla_alarm ON events (ticket_id, id)"
            " WHERE type IN ('sla.warning', 'sla.breached')"),
+    # The tickets changed lately: what the SLA watcher's catch-up before every list reads.
+    (1630, "CREATE INDEX tickets_updated ON tickets (updated_at)"),
 )

@@ -138,3 +138,28 @@ async def test_the_running_loop_publishes_breaches(database_url: str,
         assert all(n["ticket_id"] == ticket.id for n in notes)
     finally:
         await store.close()
+
+
+async def test_catch_up_reads_only_changes_since_the_last_one_and_misses_none(
+        database_url: str) -> None:
+    store = await open_store(database_url)
+    try:
+        old, changed = await new_ticket(store, "c-old"), await new_ticket(store, "c-new")
+        w = watcher(store, Hub())
+        await w.catch_up()
+        timer = "SELECT paused FROM sla_timers WHERE ticket_id = ?"
+        assert (await store.db.fetchone(timer, changed.id)) == {"paused": 0}
+        # One changed now, the other changed "long ago" without the watcher hearing of it
+        # (stamped before the last catch-up, beyond the margin): only the first is read.
+        await store.update_ticket(changed.id, "ann", "ticket.pending", status="pending")
+        await store.update_ticket(old.id, "ann", "ticket.pending", status="pending")
+        await store.db.execute("UPDATE tickets SET updated_at = ? WHERE id = ?",
+                               "2000-01-01T00:00:00.000000Z", old.id)
+        await w.catch_up()
+        assert (await store.db.fetchone(timer, changed.id)) == {"paused": 1}
+        assert (await store.db.fetchone(timer, old.id)) == {"paused": 0}
+        # A new watcher (a restart) reads everything once; the periodic pass does too.
+        await watcher(store, Hub()).catch_up()
+        assert (await store.db.fetchone(timer, old.id)) == {"paused": 1}
+    finally:
+        await store.close()
