@@ -4,6 +4,9 @@ the sales queue in one step, each with its audit entry."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from aiohttp import web
 from browser_helpers import api_message, log_in
@@ -11,6 +14,8 @@ from playwright.async_api import Browser, expect
 
 from gateway.config.settings import Settings
 from gateway.keys import STORE
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 @pytest.mark.browser
@@ -40,6 +45,8 @@ async def test_a_bulk_transfer_moves_the_ticked_tickets_keeping_ticks_across_liv
     await expect(bulk.get_by_label("Operator")).to_be_hidden()
     await bulk.get_by_label("Queue").select_option("sales")
     await bulk.get_by_label("Reason (optional)").fill("Quotes go to sales")
+    if os.environ.get("HGW_SCREENSHOTS") == "1":
+        await console.screenshot(path=str(DOCS / "console-bulk.png"), full_page=True)
     await bulk.get_by_role("button", name="Apply to selected").click()
     await expect(console.locator(".notice")).to_have_text("2 tickets changed.")
     for ticket_id in (ids[0], ids[2]):

@@ -4,10 +4,15 @@ since her page loaded, with her draft kept, before she sends it anyway."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from aiohttp import web
 from browser_helpers import OPERATOR_PASSWORD, api_message, create_operator, log_in
 from playwright.async_api import Browser, expect
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 @pytest.mark.browser
@@ -45,6 +50,8 @@ async def test_two_operators_see_each_other_and_the_second_is_warned_before_send
     await expect(warning).to_contain_text("Hi Ann, the refund left today")
     await expect(gina.get_by_label("Reply to the customer")).to_have_value(
         "Hello Ann, I am looking into it")
+    if os.environ.get("HGW_SCREENSHOTS") == "1":
+        await gina.screenshot(path=str(DOCS / "console-collision.png"), full_page=True)
     await gina.get_by_role("button", name="Send reply").click()
     await expect(gina.locator(".notice")).to_have_text("Reply sent to the customer.")
     await expect(gina.locator("#transcript")).to_contain_text("I am looking into it")

@@ -4,7 +4,9 @@ beyond the 200 newest both by the Breached view and by searching for it."""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -14,6 +16,8 @@ from playwright.async_api import Browser, expect
 from gateway.config.settings import Settings
 from gateway.keys import STORE, TICKETS
 from tests.console.console_helpers import backdate, bulk_tickets
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 @pytest.mark.browser
@@ -42,6 +46,8 @@ async def test_search_from_the_header_finds_closed_numbered_and_breached_tickets
     await expect(found).to_contain_text("Élodie Martin")
     await expect(found).to_contain_text("closed")
     await expect(console.locator("#search-results .count")).to_have_text("1 ticket found")
+    if os.environ.get("HGW_SCREENSHOTS") == "1":
+        await console.screenshot(path=str(DOCS / "console-search.png"), full_page=True)
     await found.get_by_role("link").click()
     await expect(console.get_by_role("heading", level=1)).to_contain_text(
         f"#{bike['ticket_id']}")
