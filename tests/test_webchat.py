@@ -18,6 +18,21 @@ async def receive_until(ws: aiohttp.ClientWebSocketResponse, type_: str,
             return dict(frame)
 
 
+async def ack_and_answer(ws: aiohttp.ClientWebSocketResponse,
+                         client_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The message's ack and the bot's answer, in whichever order they come (the outbox may
+    push the answer before the socket acknowledges the question)."""
+    ack: dict[str, Any] | None = None
+    answer: dict[str, Any] | None = None
+    while ack is None or answer is None:
+        frame = dict(await ws.receive_json(timeout=10))
+        if frame["type"] == "ack" and frame.get("client_id") == client_id:
+            ack = frame
+        elif frame["type"] == "message" and frame.get("author") == "bot":
+            answer = frame
+    return ack, answer
+
+
 async def hello(ws: aiohttp.ClientWebSocketResponse, session: str | None = None,
                 after: int = 0) -> dict[str, Any]:
     await ws.send_json({"type": "hello", "session": session, "after": after})
@@ -30,8 +45,7 @@ async def test_question_gets_an_answer_pushed_to_the_socket(client: TestClient) 
         assert len(welcome["session"]) >= 20
         await ws.send_json({"type": "message", "client_id": "c1",
                             "text": "How long does delivery take?"})
-        ack = await receive_until(ws, "ack", client_id="c1")
-        answer = await receive_until(ws, "message", author="bot")
+        ack, answer = await ack_and_answer(ws, "c1")
         assert answer["kind"] == "answer"
         assert answer["id"] > ack["message_id"]
         assert "<p>" in answer["html"] and answer["feedback"] is True
@@ -42,14 +56,12 @@ async def test_resent_message_after_reconnect_is_stored_once(client: TestClient)
         session = (await hello(ws))["session"]
         await ws.send_json({"type": "message", "client_id": "same",
                             "text": "How long does delivery take?"})
-        first_ack = await receive_until(ws, "ack", client_id="same")
-        first_answer = await receive_until(ws, "message", author="bot")
+        first_ack, first_answer = await ack_and_answer(ws, "same")
     async with client.ws_connect("/chat/ws") as ws:
         await hello(ws, session, after=first_answer["id"])
         await ws.send_json({"type": "message", "client_id": "same",
                             "text": "How long does delivery take?"})
-        again = await receive_until(ws, "ack", client_id="same")
-        replayed = await receive_until(ws, "message", author="bot")
+        again, replayed = await ack_and_answer(ws, "same")
     assert again["message_id"] == first_ack["message_id"]
     assert replayed["id"] == first_answer["id"]
 
@@ -115,6 +127,11 @@ async def test_demo_page_embeds_the_widget(client: TestClient) -> None:
     assert '<script src="/chat/static/widget.js"' in page
     script = await client.get("/chat/static/widget.js")
     assert script.status == 200
+    # UTF-8 whatever the embedding page's encoding ("reconnecting…" is not ASCII), one scope
+    assert script.headers["Content-Type"] == "text/javascript; charset=utf-8"
+    source = await script.text()
+    assert "reconnecting…" in source and source.rstrip().endswith("})();")
+    assert (await client.get("/chat/static/widget.css")).status == 200  # the static files too
 
 
 async def test_a_first_visit_is_greeted_in_the_visitors_language(client: TestClient) -> None:

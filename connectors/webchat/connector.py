@@ -11,7 +11,7 @@ from typing import Any
 import structlog
 from aiohttp import WSMsgType, web
 
-from connectors.webchat import frames, identity
+from connectors.webchat import assets, frames, identity
 from connectors.webchat.limits import ChatLimits
 from connectors.webchat.presence import hours_line
 from connectors.webchat.sessions import (
@@ -265,4 +265,5 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/chat/ws", chat_socket)
     app.router.add_get("/chat/theme.css", theme)
     app.router.add_post("/chat/upload", upload)
+    assets.setup(app)  # widget.js, before the static files
     app.router.add_static("/chat/static/", STATIC, name="chat-static")

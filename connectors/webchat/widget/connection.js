@@ -1,0 +1,131 @@
+// The connection: the socket and its frames, what the customer sends (text, files), and
+// starting over. (Part 3 of 3 of /chat/static/widget.js.)
+  var ws = null, delay = 500;
+
+  function transmit(p) {
+    if (ws && ws.readyState === 1 && state.session) {
+      var frame = { type: "message", client_id: p.client_id, text: p.text };
+      if (p.action) frame.action = p.action;
+      ws.send(JSON.stringify(frame));
+    }
+  }
+
+  function newId() {
+    return (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
+      : String(Date.now()) + Math.random().toString(16).slice(2);
+  }
+
+  // Attachments go over HTTP (a form post: no preflight across origins); the gateway checks
+  // the type by content and the size, and answers with the stored message's id or why not.
+  function sendFile(file) {
+    if (!file || !state.session) return;
+    var id = newId();
+    var node = customerBubble("", true, [file]);
+    stamp(node, null);
+    node.dataset.clientId = id;
+    append(node, true);
+    pendingNodes[id] = node;
+    var data = new FormData();
+    data.append("session", state.session);
+    data.append("client_id", id);
+    if (signed) { data.append("customer_id", signed.id); data.append("customer_hash", signed.hash); }
+    data.append("file", file, file.name);
+    function failed(reason) {
+      node.classList.remove("hgw-pending");
+      node.classList.add("hgw-failed");
+      var why = el("div", "hgw-error", reason);
+      why.setAttribute("role", "alert");
+      node.appendChild(why);
+    }
+    fetch(base.origin + "/chat/upload", { method: "POST", body: data }).then(function (r) {
+      return r.json().then(function (body) {
+        if (r.ok) acknowledged(id, body.message_id); else failed(body.error || String(r.status));
+      });
+    }).catch(function () { failed(L.offline); });
+  }
+  attach.addEventListener("click", function () { picker.click(); });
+  picker.addEventListener("change", function () { sendFile(picker.files[0]); picker.value = ""; });
+  root.addEventListener("dragover", function (event) { event.preventDefault(); });
+  root.addEventListener("drop", function (event) {
+    event.preventDefault();
+    sendFile(event.dataTransfer && event.dataTransfer.files[0]);
+  });
+
+  function post(text, action) {
+    text = (text || "").trim();
+    if (!text) return;
+    var id = newId();
+    var p = { client_id: id, text: text };
+    if (action) p.action = action;
+    state.pending.push(p); save();
+    showCustomer(id, text, true);
+    transmit(p);
+  }
+
+  function connect() {
+    ws = new WebSocket(wsUrl);
+    ws.onopen = function () {
+      delay = 500;
+      var hello = { type: "hello", session: state.session || null, after: lastSeen, lang: lang };
+      if (signed) { hello.identity = signed; hello.name = embed.customerName || ""; }
+      ws.send(JSON.stringify(hello));
+    };
+    ws.onmessage = function (event) {
+      var data = JSON.parse(event.data);
+      if (data.type === "welcome") {
+        state.session = data.session; save();
+        status.textContent = L.online;
+        hours.textContent = data.hours || "";
+        if (data.title) heading.textContent = data.title;
+        if (data.greeting && !log.querySelector(".hgw-greeting")) {
+          // shown, not stored: the organisation's hello before the first question
+          log.insertBefore(el("li", "hgw-msg hgw-bot hgw-greeting", data.greeting), log.firstChild);
+        }
+        state.pending.forEach(transmit);
+      } else if (data.type === "ack") {
+        var node = pendingNodes[data.client_id];
+        if (node && node.classList.contains("hgw-pending")) place(node, data.message_id);
+        acknowledged(data.client_id, data.message_id);
+      } else if (data.type === "message") {
+        showMessage(data);
+      } else if (data.type === "typing") {
+        showTyping(data.operator || "");
+      } else if (data.type === "error" && data.retry) {
+        setTimeout(function () { state.pending.forEach(transmit); }, 2000);
+      } else if (data.type === "error" && window.console) {
+        console.error("helpdesk-gateway chat: " + data.error);  // e.g. a refused identity
+      }
+    };
+    ws.onclose = function () {
+      status.textContent = L.offline;
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 15000);
+    };
+  }
+
+  // Start over: forget this conversation here (it stays with the desk) and open a new one.
+  restart.addEventListener("click", function () {
+    var old = ws;
+    old.onclose = old.onmessage = null;
+    old.close();
+    state = { open: true, pending: [] }; save();
+    shown = {}; pendingNodes = {}; lastSeen = 0; firstReply = null;
+    log.textContent = "";
+    showTyping("");
+    status.textContent = L.offline;
+    connect();
+    input.focus();
+  });
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    post(input.value);
+    input.value = "";
+    input.focus();
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
+  });
+  setOpen(!!state.open);
+  state.pending.forEach(function (p) { showCustomer(p.client_id, p.text, true); });
+  connect();

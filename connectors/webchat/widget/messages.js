@@ -1,0 +1,148 @@
+// The conversation log: scrolling, presence (times, initials, typing) and each message.
+// (Part 2 of 3 of /chat/static/widget.js.)
+  var shown = {};      // message id -> true
+  var pendingNodes = {}; // client_id -> node
+
+  // Scrolling: follow new messages while the customer is at the bottom (or where the widget
+  // last put them), but never past the start of the first reply since their own last
+  // message: a reply taller than the log is read from its start, not its end.
+  // While closed nothing is read: the first reply then is where opening the chat shows.
+  var firstReply = null, autoTop = -1;
+  function append(node, mine) {
+    var atBottom = isOpen() && log.scrollTop >= log.scrollHeight - log.clientHeight - 24;
+    var follow = mine || atBottom || Math.abs(log.scrollTop - autoTop) < 2;
+    if (mine || atBottom) firstReply = null; // read to the end: nothing above to keep in view
+    log.appendChild(node);
+    if (!mine && !firstReply) firstReply = node;
+    if (follow) reveal();
+  }
+  function reveal() {
+    var bottom = log.scrollHeight - log.clientHeight;
+    log.scrollTop = firstReply ? Math.min(bottom, firstReply.offsetTop - 8) : bottom;
+    autoTop = log.scrollTop;
+  }
+
+  // Presence: when each message was written, who wrote it (an operator's initials), and
+  // "Sam is typing…" while an operator writes a reply (cleared by it, or after 6 s).
+  function stamp(node, iso) {
+    var at = iso ? new Date(iso) : new Date();
+    var time = node.querySelector("time") || node.appendChild(el("time", "hgw-time"));
+    time.dateTime = at.toISOString();
+    time.textContent = at.toLocaleTimeString(navigator.language || lang,  // en-GB 14:05
+                                             { hour: "2-digit", minute: "2-digit" });
+  }
+  function initials(name) {
+    var words = name.trim().split(/\s+/);
+    var first = words[0] || "", last = words.length > 1 ? words[words.length - 1] : "";
+    return (first.charAt(0) + last.charAt(0)).toUpperCase();
+  }
+  var typingTimer = null;
+  function showTyping(name) {
+    clearTimeout(typingTimer);
+    typing.textContent = name ? L.typing.replace("{name}", name) : "";
+    if (name) typingTimer = setTimeout(function () { showTyping(""); }, 6000);
+  }
+
+  function customerBubble(text, pending, files) {
+    var node = el("li", "hgw-msg hgw-customer" + (pending ? " hgw-pending" : ""));
+    if (text) node.appendChild(el("div", "hgw-body", text));
+    (files || []).forEach(function (f) { node.appendChild(el("div", "hgw-file", f.name)); });
+    return node;
+  }
+
+  function showCustomer(clientId, text, pending) {
+    var node = customerBubble(text, pending);
+    stamp(node, null);
+    node.dataset.clientId = clientId;
+    append(node, true);
+    pendingNodes[clientId] = node;
+  }
+
+  function showMessage(m) {
+    if (shown[m.id]) return;
+    shown[m.id] = true;
+    if (m.id > lastSeen) lastSeen = m.id;
+    if (isOpen()) { state.seen = Math.max(state.seen || 0, m.id); save(); }
+    else if (m.author !== "customer" && m.id > (state.seen || 0)) { unread += 1; showUnread(); }
+    if (m.author === "customer") {
+      var own = log.querySelector('[data-message-id="' + m.id + '"]');
+      if (!own && m.client_id && pendingNodes[m.client_id]) {
+        // our own message, stored though its ack was lost: that bubble, moved into its place
+        acknowledged(m.client_id, m.id);
+        own = pendingNodes[m.client_id];
+        stamp(own, m.created_at);
+        append(own, true);
+      }
+      if (!own) {
+        var n = customerBubble(m.text, false, m.attachments);
+        n.dataset.messageId = m.id;
+        stamp(n, m.created_at);
+        append(n, true);
+      }
+      return;
+    }
+    var node = el("li", "hgw-msg hgw-" + m.author);
+    node.dataset.messageId = m.id;
+    node.dataset.kind = m.kind || "";
+    var who = el("span", "hgw-who");
+    if (m.author === "operator") {
+      var name = m.operator || "Operator";
+      var avatar = el("span", "hgw-avatar", initials(name));
+      avatar.setAttribute("aria-hidden", "true");
+      who.appendChild(avatar);
+      who.appendChild(document.createTextNode(name));
+      showTyping("");
+    } else {
+      who.textContent = L.bot;
+    }
+    node.appendChild(who);
+    var body = el("div", "hgw-body");
+    if (m.html) { body.innerHTML = m.html; } else { body.textContent = m.text; }
+    node.appendChild(body);
+    if (m.choices && m.choices.length) {
+      var choices = el("div", "hgw-actions");
+      m.choices.forEach(function (label, i) {
+        var b = el("button", null, label);
+        b.type = "button";
+        b.addEventListener("click", function () { post(String(i + 1)); });
+        choices.appendChild(b);
+      });
+      node.appendChild(choices);
+    }
+    if (m.feedback) {
+      var fb = el("div", "hgw-actions hgw-feedback");
+      fb.setAttribute("aria-label", L.helped);
+      var yes = el("button", null, L.yes); yes.type = "button";
+      var no = el("button", null, L.no); no.type = "button";
+      yes.addEventListener("click", function () { post(L.yes, "helpful"); fb.remove(); });
+      no.addEventListener("click", function () { post(L.no, "not_helpful"); fb.remove(); });
+      fb.appendChild(yes); fb.appendChild(no);
+      node.appendChild(fb);
+    }
+    if (m.kind === "handoff") {
+      // a person takes over: "Did this help?" under earlier answers has nothing left to ask
+      log.querySelectorAll(".hgw-feedback").forEach(function (f) { f.remove(); });
+    }
+    stamp(node, m.created_at);
+    append(node, false);
+  }
+
+  // An acknowledged bubble goes in its place: before the first message stored after it (its
+  // reply can arrive before its ack), else at the end (kept across a reload above the history).
+  function place(node, messageId) {
+    var later = Array.prototype.find.call(log.children, function (li) {
+      return li !== node && Number(li.dataset.messageId) > messageId;
+    });
+    if (later) log.insertBefore(node, later); else append(node, true);
+  }
+
+  function acknowledged(clientId, messageId) {
+    state.pending = state.pending.filter(function (p) { return p.client_id !== clientId; });
+    save();
+    var node = pendingNodes[clientId];
+    if (node) {
+      node.classList.remove("hgw-pending");
+      node.dataset.messageId = messageId;
+    }
+    shown[messageId] = true;
+  }
