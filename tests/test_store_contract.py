@@ -97,7 +97,7 @@ async def test_reply_is_in_the_outbox_and_leased_to_one_worker(database_url: str
         message, entry = await store.add_reply(conversation, author="bot", text="hi",
                                                kind="answer", meta={"article_id": "a"})
         assert entry.payload == {"article_id": "a", "text": "hi", "author": "bot",
-                                 "kind": "answer"}
+                                 "kind": "answer", "created_at": codec.ts(message.created_at)}
         lease = timedelta(seconds=30)
         first, second = await asyncio.gather(store.claim_outbox("w1", lease),
                                              store.claim_outbox("w2", lease))

@@ -32,6 +32,7 @@ from gateway.keys import CONNECTORS, HUB, PIPELINE, SETTINGS, STORE
 from gateway.markdown import to_safe_html
 from gateway.models import Conversation, Message, utcnow
 from gateway.store.attachments import AttachmentMeta, attachments_of
+from gateway.store.codec import parse_ts
 
 log = structlog.get_logger(__name__)
 
@@ -70,6 +71,12 @@ def _frame(message_id: int, author: str, kind: str, text: str, meta: dict[str, A
     return frame
 
 
+def _iso(stored: object) -> str | None:
+    """When a pushed reply was written (the outbox's copy of the store's timestamp), in the
+    form replayed history uses; None for an entry queued before the payload carried it."""
+    return parse_ts(stored).isoformat() if isinstance(stored, str) else None
+
+
 class WebChatConnector(NothingToRun):
     channel = CHANNEL
 
@@ -79,7 +86,7 @@ class WebChatConnector(NothingToRun):
     async def send(self, outbound: Outbound) -> dict[str, Any] | None:
         """Push to the customer's open tabs; a closed tab catches up from the store later."""
         frame = _frame(outbound.message_id, outbound.author, outbound.kind, outbound.text,
-                       outbound.meta)
+                       outbound.meta, _iso(outbound.meta.get("created_at")))
         live = self.hub.publish(live_topic(CHANNEL, outbound.key.address), frame)
         return {"live_sockets": live}
 

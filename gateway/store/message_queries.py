@@ -59,9 +59,10 @@ class MessageQueries(Queries):
     ) -> tuple[Message, OutboxEntry]:
         """Persist a reply and its outbox entry in one transaction: it is stored before sent.
 
-        The outbox payload is self-contained (text, author, kind and the message's meta) so the
-        sender needs nothing else to deliver it after a restart. A reply with a `reply_key`
-        that is already stored is not stored again: the existing one is returned.
+        The outbox payload is self-contained (text, author, kind, when it was written and the
+        message's meta) so the sender needs nothing else to deliver it after a restart. A
+        reply with a `reply_key` that is already stored is not stored again: the existing one
+        is returned.
         """
         now = codec.ts(utcnow())
         async with self.db.transaction() as tx:
@@ -84,7 +85,8 @@ class MessageQueries(Queries):
                 "INSERT INTO outbox (message_id, conversation_id, channel, address, payload,"
                 " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 msg["id"], conversation.id, conversation.channel, conversation.address,
-                json.dumps({**(meta or {}), "text": text, "author": author, "kind": kind}),
+                json.dumps({**(meta or {}), "text": text, "author": author, "kind": kind,
+                            "created_at": now}),
                 now, now,
             )
             assert entry is not None

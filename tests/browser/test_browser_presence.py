@@ -44,6 +44,11 @@ async def test_messages_show_when_they_were_written_and_the_operator_by_name_and
     reply = page.locator(".hgw-operator", has_text="Hello, Sam here.")
     await expect(reply.locator(".hgw-who")).to_have_text("SPSam Peeters")
     await expect(reply.locator(".hgw-avatar")).to_have_text("SP")
+    # pushed live, it shows when it was written, as the store has it
+    (written,) = [m.created_at for m in await gateway_app[STORE].messages(1)
+                  if m.author == "operator"]
+    live = datetime.fromisoformat(await reply.locator("time").get_attribute("datetime") or "")
+    assert abs(live - written) < timedelta(milliseconds=1), (live, written)
 
     await page.reload()  # the replayed history shows when each message was stored
     await expect(reply).to_be_visible()
