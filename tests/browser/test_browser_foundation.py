@@ -80,6 +80,7 @@ async def test_customer_to_operator_and_back(base_url: str, browser: Browser,
         "My order number is 10042, it has not arrived yet")
     assert await console.evaluate("window.__notReloaded") is True
 
+    await console.get_by_role("tab", name="Internal note").click()
     await console.get_by_label("Note for colleagues").fill(
         "Order 10042: asked the warehouse for the tracking number.")
     await console.get_by_role("button", name="Add internal note").click()

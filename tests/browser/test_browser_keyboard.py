@@ -60,8 +60,15 @@ async def test_keyboard_navigation_through_the_list_and_a_ticket(
     await expect(reply).to_have_value("jkx typed, not shortcuts")
     await keyboard.press("Escape")
     await expect(reply).not_to_be_focused()
-    await keyboard.press("n")
+    await keyboard.press("n")  # the composer's other tab; the reply draft is kept in its own
     await expect(console.get_by_label("Note for colleagues")).to_be_focused()
+    await expect(console.get_by_role("tab", name="Internal note")).to_have_attribute(
+        "aria-selected", "true")
+    await expect(reply).to_be_hidden()
+    await keyboard.press("Escape")
+    await keyboard.press("r")
+    await expect(reply).to_have_value("jkx typed, not shortcuts")
+    await expect(console.get_by_label("Note for colleagues")).to_be_hidden()
     await keyboard.press("Escape")
     await keyboard.press("/")
     await expect(console.get_by_role("searchbox", name="Search tickets").first).to_be_focused()

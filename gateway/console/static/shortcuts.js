@@ -24,6 +24,10 @@
   function press(selector) {
     var target = document.querySelector(selector);
     if (!target) return false;
+    var panel = target.closest("[role=tabpanel]"); // the composer's other tab: show it first
+    if (panel && panel.hidden) {
+      document.querySelector("[role=tab][aria-controls='" + panel.id + "']").click();
+    }
     if (target.tagName === "TEXTAREA" || target.tagName === "INPUT") target.focus();
     else target.click();
     return true;
