@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from connectors.email.connector import EmailConnector, Tuning  # noqa: E402
 from connectors.email.imap import Pending, batches, quote_mailbox  # noqa: E402
 from connectors.email.parse import parse_message  # noqa: E402
+from connectors.email.reader import MailboxReader  # noqa: E402
 from gateway.app import create_app  # noqa: E402
 from gateway.config.settings import Settings  # noqa: E402
 from gateway.keys import CONNECTORS  # noqa: E402
@@ -115,8 +116,8 @@ async def raw_fetch(mailbox: str) -> tuple[float, int]:
     return elapsed, fetched
 
 
-class TimedConnector(EmailConnector):
-    """The real connector, recording when each mail's position was committed."""
+class TimedReader(MailboxReader):
+    """The real IMAP loop, recording when each mail's position was committed."""
 
     commits: list[float]
 
@@ -125,10 +126,25 @@ class TimedConnector(EmailConnector):
         self.commits.append(time.perf_counter())
 
 
+class TimedConnector(EmailConnector):
+    """The real connector with a `TimedReader`."""
+
+    reader: TimedReader
+
+    def __init__(self, app: web.Application, tuning: Tuning) -> None:
+        super().__init__(app, tuning)
+        self.reader = TimedReader(app, self.settings, self.tuning, self.intake)
+        self.reader.commits = []
+        self.synced = self.reader.synced
+
+    @property
+    def commits(self) -> list[float]:
+        return self.reader.commits
+
+
 async def gateway(settings: Settings) -> tuple[web.AppRunner, TimedConnector]:
     app = create_app(settings)
     connector = TimedConnector(app, Tuning(reconnect_min=0.2, reconnect_max=1.0))
-    connector.commits = []
     app[CONNECTORS]["email"] = connector
     runner = web.AppRunner(app)
     await runner.setup()

@@ -44,6 +44,12 @@ class MailboxLease:
         self._seen: Lease | None = None
 
     @property
+    def standing_by(self) -> bool:
+        """Another replica holds the lease (not: this one has not asked yet)."""
+        seen = self._seen
+        return not self.held and seen is not None and seen.holder != self.holder
+
+    @property
     def _every(self) -> float:
         return self.ttl / 3
 

@@ -33,6 +33,14 @@ SOFT_BOUNCE_DAYS = 7
 AUTO_REPLIES = "email:auto-replies:"
 
 
+async def recent_auto_replies(store: Store, address: str) -> list[str]:
+    """When the bot auto-replied to `address` within the last hour (the per-correspondent
+    cap of `[email] auto_replies_per_hour`)."""
+    stamps: list[str] = await store.get_state(AUTO_REPLIES + address) or []
+    since = (utcnow() - timedelta(hours=1)).isoformat()
+    return [s for s in stamps if s > since]
+
+
 async def quarantined(store: Store) -> list[dict[str, Any]]:
     """The quarantine index (no raw bytes): id, error, size, when, mailbox/UID."""
     return list(await store.get_state(QUARANTINE_INDEX) or [])

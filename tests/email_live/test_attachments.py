@@ -126,9 +126,9 @@ async def test_files_survive_a_store_failure_after_the_message_was_committed(
         mailbox: str, gateway: GatewayFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """The pipeline committed the message, saving the files failed: the mail is fetched
     again, deduplicated, and its files are stored then, once."""
-    import connectors.email.connector as connector_module
+    import connectors.email.intake as intake_module
 
-    real = connector_module.save_attachments
+    real = intake_module.save_attachments
     calls = 0
 
     async def flaky(*args: Any) -> int:
@@ -138,7 +138,7 @@ async def test_files_survive_a_store_failure_after_the_message_was_committed(
             raise StoreUnavailable("database went away")
         return await real(*args)
 
-    monkeypatch.setattr(connector_module, "save_attachments", flaky)
+    monkeypatch.setattr(intake_module, "save_attachments", flaky)
     gw = await gateway(mailbox, max_attachment_bytes=LIMIT)
     async with MailAdmin() as admin:
         uid = await admin.append(mailbox, mail_with_files())

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from connectors.email.connector import EmailConnector
+from connectors.email.reader import MailboxReader
 from gateway.errors import StoreUnavailable
 from tests.email_live.conftest import GatewayFactory
 from tests.email_live.servers import MailAdmin, SmtpCapture, make_mail
@@ -20,11 +20,11 @@ async def test_killed_after_commit_before_flagging_restarts_without_duplicates(
         monkeypatch: pytest.MonkeyPatch) -> None:
     handled = asyncio.Event()
 
-    async def hang(self: EmailConnector, session: object, uid: int) -> None:
+    async def hang(self: MailboxReader, session: object, uid: int) -> None:
         handled.set()  # pipeline.handle has returned; the process "dies" right here
         await asyncio.Event().wait()
 
-    monkeypatch.setattr(EmailConnector, "_done_on_server", hang)
+    monkeypatch.setattr(MailboxReader, "_done_on_server", hang)
     # The dead process may hold the outbox lease on the reply; a short lease lets the
     # restarted one take it over within the test.
     first = await gateway(mailbox, database_url=database_url, outbox={"lease_seconds": 0.5})
@@ -50,16 +50,16 @@ async def test_killed_after_commit_before_flagging_restarts_without_duplicates(
 async def test_a_store_failure_at_the_commit_step_reingests_once(
         database_url: str, mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    original = EmailConnector._advance
+    original = MailboxReader._advance
     failures: list[int] = []
 
-    async def flaky(self: EmailConnector, uidvalidity: int, uid: int) -> None:
+    async def flaky(self: MailboxReader, uidvalidity: int, uid: int) -> None:
         if not failures:
             failures.append(uid)
             raise StoreUnavailable("injected: database went away during commit")
         await original(self, uidvalidity, uid)
 
-    monkeypatch.setattr(EmailConnector, "_advance", flaky)
+    monkeypatch.setattr(MailboxReader, "_advance", flaky)
     gw = await gateway(mailbox, database_url=database_url)
     async with MailAdmin() as admin:
         uid = await admin.append(mailbox, QUESTION)
