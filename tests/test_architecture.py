@@ -101,13 +101,9 @@ def test_every_gateway_subpackage_has_a_layer() -> None:
     assert packages == {unit for layer in LAYERS for unit in layer} - {"gateway"}
 
 
-#: Being split on its own branch (issue 11); remove it from here when that lands.
-SPLIT_PENDING = frozenset({"connectors/email/connector.py"})
-
-
 def test_no_module_is_over_400_lines() -> None:
     long = {str(path.relative_to(ROOT)): n
             for package in ("gateway", "connectors", "knowledge_base")
             for path in _sources(package)
             if (n := len(path.read_text().splitlines())) > 400}
-    assert set(long) <= SPLIT_PENDING, long
+    assert long == {}
