@@ -43,7 +43,7 @@ from gateway.privacy import retention
 from gateway.sla.watcher import SlaWatcher
 from gateway.store import store_for
 from gateway.tickets.service import TicketService
-from gateway.web import headers, health
+from gateway.web import headers, health, metrics
 from knowledge_base.decide import DEFAULT_THRESHOLDS
 from knowledge_base.index import MatcherSettings
 
@@ -74,6 +74,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_core)
     headers.setup(app)
     health.setup(app)
+    metrics.setup(app)
     webchat.setup(app)
     api_channel.setup(app)
     phone.setup(app)

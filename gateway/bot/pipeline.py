@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 
 import structlog
@@ -49,6 +50,10 @@ class Pipeline:
         self.bot = Bot(store, kb, settings, hub, directory)
         self.texts = self.bot.texts
         self.rules: Sequence[Rule] = RULES
+        #: Since start, for /metrics: messages decided per channel, decisions per
+        #: (kind, language).
+        self.messages_in: Counter[str] = Counter()
+        self.decisions: Counter[tuple[str, str]] = Counter()
 
     async def handle(self, inbound: Inbound) -> Outcome:
         customer = await self.store.resolve_customer(inbound.sender)
@@ -113,6 +118,8 @@ class Pipeline:
             conversation = dataclasses.replace(conversation, language=language)
         await self._decide(inbound, customer, conversation, outcome)
         await self.store.mark_handled(outcome.message_id)
+        self.messages_in[inbound.key.channel] += 1
+        self.decisions[(outcome.decision or "none", language)] += 1
         if outcome.replies:
             self.wake_outbox()
         log.info("pipeline.handled", conversation_id=conversation.id,

@@ -203,6 +203,12 @@ class LoggingSettings(Section):
     format: Literal["json", "console"] = "json"
 
 
+class MetricsSettings(Section):
+    #: Bearer token for GET /metrics from other hosts (HELPDESK_METRICS__TOKEN); empty: only
+    #: a probe on the machine itself may scrape.
+    token: SecretStr = SecretStr("")
+
+
 class Settings(Section):
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -231,6 +237,7 @@ class Settings(Section):
     #: hand-offs whose article names no queue of its own.
     category_queues: dict[str, str] = Field(default_factory=dict)
     logging: LoggingSettings = LoggingSettings()
+    metrics: MetricsSettings = MetricsSettings()
     #: Directory relative paths are resolved against (the config file's directory).
     base_dir: Path = Path(".")
 

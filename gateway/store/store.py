@@ -17,6 +17,7 @@ from gateway.store.collision_queries import CollisionQueries
 from gateway.store.db import Database
 from gateway.store.lease_queries import LeaseQueries
 from gateway.store.message_queries import MessageQueries
+from gateway.store.metrics_queries import MetricsQueries
 from gateway.store.migrations import MIGRATIONS, statements
 from gateway.store.migrations_api import MIGRATIONS_API
 from gateway.store.migrations_attachments import MIGRATIONS_ATTACHMENTS
@@ -34,7 +35,7 @@ from gateway.store.ticket_queries import TicketQueries
 
 
 class Store(PeopleQueries, MessageQueries, LeaseQueries, TicketQueries, OperatorQueries,
-            OutboxQueries, SearchQueries, CollisionQueries, TagQueries):
+            OutboxQueries, SearchQueries, CollisionQueries, TagQueries, MetricsQueries):
     """One class, one interface: the query mixins each hold one domain's SQL."""
 
     def __init__(self, db: Database) -> None:

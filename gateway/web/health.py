@@ -45,7 +45,7 @@ async def readyz(request: web.Request) -> web.Response:
     checks["outbox_worker"] = {"ok": OUTBOX in app}
     # Channel health is shown, not gated on: a mail server outage must not take the web chat
     # and console out of the load balancer.
-    checks["connectors"] = {name: _connector_health(connector)
+    checks["connectors"] = {name: connector_health(connector)
                             for name, connector in app[CONNECTORS].items()}
     if RELAY in app:  # shown, not gated on: without it replicas only lag, they still work
         checks["relay"] = app[RELAY].health()
@@ -56,9 +56,8 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def _may_see_details(request: web.Request) -> bool:
-    """A local probe (not a request a local reverse proxy forwarded) or an operator."""
-    forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
-    if request.remote in _LOOPBACK and not forwarded:
+    """A local probe or an operator."""
+    if is_local_probe(request):
         return True
     try:
         return await current_operator(request, extend=False) is not None
@@ -66,7 +65,13 @@ async def _may_see_details(request: web.Request) -> bool:
         return False
 
 
-def _connector_health(connector: object) -> Any:
+def is_local_probe(request: web.Request) -> bool:
+    """From the machine itself, and not a request a local reverse proxy forwarded."""
+    forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+    return request.remote in _LOOPBACK and not forwarded
+
+
+def connector_health(connector: object) -> Any:
     """A connector that watches a remote service (IMAP) reports on it with `health()`."""
     probe = getattr(connector, "health", None)
     return probe() if callable(probe) else {"ok": True}
