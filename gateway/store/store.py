@@ -22,6 +22,7 @@ from gateway.store.migrations import MIGRATIONS, statements
 from gateway.store.migrations_api import MIGRATIONS_API
 from gateway.store.migrations_attachments import MIGRATIONS_ATTACHMENTS
 from gateway.store.migrations_console import MIGRATIONS_CONSOLE
+from gateway.store.migrations_indexes import MIGRATIONS_INDEXES
 from gateway.store.migrations_leases import MIGRATIONS_LEASES
 from gateway.store.migrations_outbox import MIGRATIONS_OUTBOX
 from gateway.store.migrations_sessions import MIGRATIONS_SESSIONS
@@ -69,7 +70,8 @@ class Store(PeopleQueries, MessageQueries, LeaseQueries, TicketQueries, Operator
             done = {row["version"] for row in rows}
             for version, sql in (MIGRATIONS + MIGRATIONS_SLA + MIGRATIONS_ATTACHMENTS
                                  + MIGRATIONS_OUTBOX + MIGRATIONS_API + MIGRATIONS_SESSIONS
-                                 + MIGRATIONS_CONSOLE + MIGRATIONS_LEASES):
+                                 + MIGRATIONS_CONSOLE + MIGRATIONS_LEASES
+                                 + MIGRATIONS_INDEXES):
                 if version in done:
                     continue
                 for statement in statements(sql, self.db.dialect):
