@@ -33,6 +33,9 @@ class ParseWorker:
     def __init__(self, time_limit: float = DEFAULT_TIME_LIMIT) -> None:
         self.time_limit = time_limit
         self._pool: ProcessPoolExecutor | None = None
+        #: One start at a time: two mails arriving while the worker boots must not each
+        #: start a pool (the loser would be left running, and joined at interpreter exit).
+        self._starting = asyncio.Lock()
 
     async def parse(self, raw: bytes, *, max_attachment_bytes: int) -> ParsedMail:
         loop = asyncio.get_running_loop()
@@ -54,17 +57,22 @@ class ParseWorker:
 
     async def _ensure(self) -> ProcessPoolExecutor:
         """The worker, started and ready: its start-up does not count against a mail."""
-        if self._pool is None:
-            # forkserver: a clean child, not a fork of a process running an event loop
-            # and threads; the parser is imported once, in the server.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["connectors.email.parse"])
-            pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
-            # The first submit starts the processes and waits for the fork server to boot
-            # (seconds on a loaded machine): in a thread, so the event loop goes on.
-            await asyncio.wait_for(asyncio.to_thread(_start, pool), _START_LIMIT)
-            self._pool = pool
-        return self._pool
+        async with self._starting:
+            if self._pool is None:
+                # forkserver: a clean child, not a fork of a process running an event loop
+                # and threads; the parser is imported once, in the server.
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["connectors.email.parse"])
+                pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+                # The first submit starts the processes and waits for the fork server to
+                # boot (seconds on a loaded machine): in a thread, so the event loop goes on.
+                try:
+                    await asyncio.wait_for(asyncio.to_thread(_start, pool), _START_LIMIT)
+                except BaseException:
+                    pool.shutdown(wait=False, cancel_futures=True)  # never left running
+                    raise
+                self._pool = pool
+            return self._pool
 
     def _kill(self) -> None:
         """Stop the worker now, even in the middle of a mail (shutdown alone would wait)."""
