@@ -15,6 +15,20 @@ async def background(loop: Coroutine[Any, Any, None], name: str) -> AsyncIterato
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop_task(task)
+
+
+async def stop_task(task: asyncio.Task[Any]) -> None:
+    """Cancel `task` and wait until it has stopped, swallowing only *its* cancellation.
+
+    `suppress(CancelledError)` around `await task` would also swallow a cancellation of
+    the task doing the waiting: a loop that stops a child this way and goes on would then
+    never stop (the e-mail reader hung shutdowns like that).
+    """
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise

@@ -34,6 +34,7 @@ from connectors.email.intake import MailIntake
 from connectors.email.lease import MailboxLease
 from connectors.email.state import QUARANTINE_INDEX, QUARANTINE_RAW
 from connectors.email.worker import DEFAULT_TIME_LIMIT
+from gateway.background import stop_task
 from gateway.config.channels import EmailSettings
 from gateway.errors import StoreError
 from gateway.keys import STORE
@@ -111,9 +112,7 @@ class MailboxReader:
             try:
                 await self.lease.keep()
             finally:
-                reading.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reading
+                await stop_task(reading)
             self._failed("mailbox lease lost: another replica may read it now")
 
     async def _read(self) -> None:
