@@ -26,9 +26,6 @@ async def stop_task(task: asyncio.Task[Any]) -> None:
     never stop (the e-mail reader hung shutdowns like that).
     """
     task.cancel()
-    try:
-        await task
-    except asyncio.CancelledError:
-        current = asyncio.current_task()
-        if current is not None and current.cancelling():
-            raise
+    await asyncio.wait({task})  # a cancellation of the waiter itself still propagates
+    if not task.cancelled():
+        task.result()  # it ended with an error of its own while stopping: raise it
