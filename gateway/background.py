@@ -25,7 +25,10 @@ async def stop_task(task: asyncio.Task[Any]) -> None:
     the task doing the waiting: a loop that stops a child this way and goes on would then
     never stop (the e-mail reader hung shutdowns like that).
     """
-    task.cancel()
-    await asyncio.wait({task})  # a cancellation of the waiter itself still propagates
+    while not task.done():
+        # Asked again every second: Python 3.11's `wait_for` can swallow a cancellation
+        # that arrives just as its awaitable completes, and a retry loop then goes on.
+        task.cancel()
+        await asyncio.wait({task}, timeout=1.0)  # the waiter's own cancellation propagates
     if not task.cancelled():
         task.result()  # it ended with an error of its own while stopping: raise it

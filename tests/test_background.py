@@ -39,3 +39,23 @@ async def test_the_childs_own_cancellation_is_not_an_error() -> None:
     await asyncio.sleep(0.01)
     await stop_task(child)
     assert child.cancelled()
+
+
+async def test_a_child_that_swallowed_one_cancellation_is_still_stopped() -> None:
+    """Python 3.11's wait_for can lose a cancellation that arrives as its awaitable ends;
+    a retry loop like the e-mail reader's then goes on. Stopping must still end it."""
+    async def swallows_once() -> None:
+        swallowed = False
+        while True:
+            try:
+                await asyncio.sleep(0.01)
+            except asyncio.CancelledError:
+                if swallowed:
+                    raise
+                swallowed = True
+                asyncio.current_task().uncancel()  # type: ignore[union-attr]
+
+    child = asyncio.create_task(swallows_once())
+    await asyncio.sleep(0.02)
+    await asyncio.wait_for(stop_task(child), 5)
+    assert child.cancelled()

@@ -10,7 +10,6 @@ protection, bounces), `sending.py` replies out, `health.py` the /readyz report,
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 from aiohttp import web
@@ -23,6 +22,7 @@ from connectors.email.sending import CHANNEL, ReplySender
 from connectors.email.smtp import SmtpSender
 from connectors.email.state import QUARANTINE_INDEX
 from connectors.email.worker import ParseWorker
+from gateway.background import stop_task
 from gateway.channels import Outbound
 from gateway.config.channels import EmailSettings
 from gateway.keys import CONNECTORS, HUB, SETTINGS, STORE
@@ -77,9 +77,7 @@ class EmailConnector:
     async def stop(self) -> None:
         for task in (self._task, self._escalation):
             if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await stop_task(task)
         self._task = self._escalation = None
         if self._alarms is not None:
             self.app[HUB].unsubscribe("notifications", self._alarms)
