@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from connectors.email.lease import MailboxLease
 from gateway.store import Store, store_for
 
 NAME = "email:imap:support@imap.test:993/INBOX"
@@ -61,3 +62,34 @@ async def test_a_released_lease_is_taken_over_at_once(stores: tuple[Store, Store
     assert (await second.acquire_lease(NAME, "replica-b", ttl)).holder == "replica-a"
     await first.release_lease(NAME, "replica-a")
     assert (await second.acquire_lease(NAME, "replica-b", ttl)).holder == "replica-b"
+
+
+async def test_a_restarted_replica_takes_over_the_lease_its_killed_predecessor_held(
+        stores: tuple[Store, Store]) -> None:
+    """After a SIGKILL on the same machine the new process reads the mailbox at once,
+    not after the dead lease runs out; a live holder keeps its lease."""
+    first, second = stores
+    dead_process = await asyncio.create_subprocess_exec("true")
+    await dead_process.wait()
+    alive = MailboxLease(lambda: first, NAME, 300)
+    restarted = MailboxLease(lambda: second, NAME, 300)
+    prefix = alive.holder.rsplit(":", 2)[0]
+    killed = f"{prefix}:{dead_process.pid}:abcdef"
+    await first.acquire_lease(NAME, killed, timedelta(seconds=300))
+    await asyncio.wait_for(restarted.acquire(), 5)
+    assert restarted.held and (await first.lease(NAME)).holder == restarted.holder
+
+    await second.release_lease(NAME, restarted.holder)
+    await alive.acquire()  # this test's own process: alive, so never taken from
+    assert not await MailboxLease(lambda: second, NAME, 300)._try()
+    assert (await second.lease(NAME)).holder == alive.holder
+
+
+async def test_a_lease_of_another_machine_is_waited_out_even_if_its_pid_is_free_here(
+        stores: tuple[Store, Store]) -> None:
+    first, second = stores
+    dead_process = await asyncio.create_subprocess_exec("true")
+    await dead_process.wait()
+    await first.acquire_lease(NAME, f"other-host:4026531836:{dead_process.pid}:abcdef",
+                              timedelta(seconds=300))
+    assert not await MailboxLease(lambda: second, NAME, 300)._try()

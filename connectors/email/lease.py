@@ -7,6 +7,12 @@ third of `ttl`; the others wait and try to take it over as often. When the holde
 its lease runs out and another replica takes over within `ttl` plus one try; a clean
 shutdown lets it go at once. A holder that cannot renew in time (database unreachable)
 stops reading before its lease can run out.
+
+A holder that was killed and restarted on the same machine would otherwise wait out its
+own dead lease (up to `ttl` plus a try, issue 11: replies 30 s late after a SIGKILL). The
+holder id names the host, the PID namespace and the PID, so a replica that sees a lease of
+its own host and namespace whose process is gone takes it over at once. A reused PID only
+makes it wait for the expiry, as before; a replica elsewhere never judges a foreign PID.
 """
 
 from __future__ import annotations
@@ -30,6 +36,29 @@ from gateway.store.lease_queries import Lease
 log = structlog.get_logger(__name__)
 
 
+def _machine() -> str:
+    """The host and its PID namespace: PIDs compare only within one namespace."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid").removeprefix("pid:").strip("[]")
+    except OSError:
+        namespace = "-"
+    return f"{socket.gethostname()}:{namespace}"
+
+
+def _died_here(holder: str) -> bool:
+    """`holder` ran on this host and PID namespace, and its process is gone."""
+    machine, _, pid = holder.rpartition(":")[0].rpartition(":")  # host:namespace:pid:random
+    if machine != _machine() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, under another user
+        return False
+    return False
+
+
 class MailboxLease:
     """`acquire()` waits until this replica holds the lease; `keep()` renews it and
     returns once it is lost; `health()` says who holds it."""
@@ -38,8 +67,9 @@ class MailboxLease:
         self._store = store
         self.name = name
         self.ttl = ttl
-        #: This replica's id in the lease row: the host, the process and a random part.
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        #: This replica's id in the lease row: the host, the PID namespace, the process and
+        #: a random part.
+        self.holder = f"{_machine()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.held = False
         self._seen: Lease | None = None
 
@@ -59,6 +89,12 @@ class MailboxLease:
             self._store().acquire_lease(self.name, self.holder, timedelta(seconds=self.ttl)),
             self._every / 2)
         self._seen = lease
+        if lease.holder != self.holder and _died_here(lease.holder):
+            log.warning("email.lease.holder_dead", mailbox=self.name, dead=lease.holder)
+            if await self._store().take_over_lease(self.name, lease.holder, self.holder,
+                                                   timedelta(seconds=self.ttl)):
+                self._seen = await self._store().lease(self.name)
+                return True
         return lease.holder == self.holder
 
     async def acquire(self) -> None:

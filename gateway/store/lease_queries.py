@@ -89,6 +89,17 @@ class LeaseQueries:
         assert lease is not None
         return lease
 
+    async def take_over_lease(self, name: str, dead: str, holder: str,
+                              ttl: timedelta) -> bool:
+        """Take the lease from `dead`, known to have died before it expired; True when
+        `holder` has it now (False: somebody else took or renewed it first)."""
+        now = utcnow()
+        changed = await self.db.execute(
+            "UPDATE mailbox_leases SET holder = ?, expires_at = ?, acquired_at = ?"
+            " WHERE name = ? AND holder = ?",
+            holder, codec.ts(now + ttl), codec.ts(now), name, dead)
+        return changed == 1
+
     async def release_lease(self, name: str, holder: str) -> None:
         """Let the lease go now (a clean shutdown): another replica takes it at once."""
         await self.db.execute(
