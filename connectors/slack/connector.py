@@ -5,7 +5,6 @@ or by a Socket Mode connection, and `send` for replies leaving through the outbo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable
@@ -24,6 +23,7 @@ from connectors.slack.operators import OperatorDesk
 from connectors.slack.translate import CHANNEL, message_id, to_chat_post
 from connectors.slack.users import Directory
 from connectors.slack.webapi import Pacer, SlackPoster
+from gateway.background import stop_task
 from gateway.channels import Outbound
 from gateway.config.settings import Settings
 from gateway.delivery.notify import Payload
@@ -99,9 +99,7 @@ class SlackConnector:
             await self._socket.close_async()
         for task in (self._desk_task, self._sla_task):
             if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await stop_task(task)
         if self._feed is not None:
             self.web_app[HUB].unsubscribe("tickets", self._feed)
         if self._sla_feed is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from connectors.webchat.sessions import (
 )
 from connectors.webchat.theme import theme
 from connectors.webchat.upload import upload
+from gateway.background import stop_task
 from gateway.channels import NothingToRun, Outbound
 from gateway.console import STATIC as CONSOLE_STATIC
 from gateway.delivery.notify import Hub, live_topic
@@ -137,9 +137,7 @@ class _ChatSession:
                     await self._message(data)
         finally:
             if pusher is not None:
-                pusher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pusher
+                await stop_task(pusher)
             if queue is not None and self.session is not None:
                 self.app[HUB].unsubscribe(live_topic(CHANNEL, address_of(self.session)), queue)
 
