@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from gateway.app import create_app
-from gateway.channels import Identity
+from gateway.channels import ConversationKey, Identity
 from gateway.config.settings import Settings
 from gateway.keys import STORE
 from gateway.store import store_for
@@ -82,3 +82,48 @@ async def test_a_retry_of_a_first_message_returns_the_first_attempts_conversatio
     conversations = await client.app[STORE].db.fetchall(
         "SELECT id FROM conversations WHERE channel = 'api'")
     assert len(conversations) == 1
+
+
+async def test_ten_first_messages_on_two_gateways_sharing_one_database(
+        aiohttp_client: Callable[..., Any], make_settings: Callable[..., Settings],
+        database_url: str, api_headers: dict[str, str]) -> None:
+    # Two gateway processes' worth of stores on one database, a customer without an e-mail
+    # address (so nothing but the identity links the messages) and one with one.
+    clients = [await _gateway(aiohttp_client, make_settings, database_url) for _ in range(2)]
+
+    async def first(n: int, customer: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        response = await clients[n % 2].post("/api/v1/messages", headers=api_headers, json={
+            "customer": customer, "text": f"How long does delivery take? ({n})",
+            "message_id": f"{customer['id']}-{n}"})
+        return response.status, await response.json()
+
+    for customer in ({"id": "new-2", "name": "Bo"},
+                     {"id": "new-3", "name": "Cy", "email": "cy@example.be"}):
+        results = await asyncio.gather(*(first(n, customer) for n in range(10)))
+        assert [status for status, _ in results] == [201] * 10, results
+    store = clients[0].app[STORE]
+    customers = await store.db.fetchall("SELECT id FROM customers ORDER BY id")
+    assert len(customers) == 2
+    identities = await store.db.fetchall("SELECT customer_id FROM identities")
+    assert len(identities) == 2
+
+
+async def test_two_stores_opening_one_conversation_and_storing_one_message_at_once_agree(
+        database_url: str) -> None:
+    stores = [store_for(database_url) for _ in range(2)]
+    for store in stores:
+        await store.open()
+    try:
+        identity = Identity("webchat", "visitor-1", "Di")
+        customer = await stores[0].resolve_customer(identity)
+        key = ConversationKey("webchat", "visitor-1")
+        conversations = await asyncio.gather(*(s.conversation_for(key, customer.id, "en")
+                                               for s in stores for _ in range(5)))
+        assert len({c.id for c in conversations}) == 1
+        stored = await asyncio.gather(*(s.add_inbound(conversations[0], "hello", "m-1")
+                                        for s in stores for _ in range(5)))
+        assert len({m.id for m, _ in stored}) == 1
+        assert sorted(new for _, new in stored) == [False] * 9 + [True]
+    finally:
+        for store in stores:
+            await store.close()

@@ -13,7 +13,6 @@ from gateway.models import (
     utcnow,
 )
 from gateway.store import codec
-from gateway.store.db import is_unique_violation
 from gateway.store.queries_base import Queries
 
 
@@ -30,17 +29,15 @@ class MessageQueries(Queries):
         `reclaim_unhandled` for a retry of a message whose handling was cut short).
         """
         now = utcnow()
-        try:
-            row = await self.db.fetchone(
-                "INSERT INTO messages (conversation_id, channel, direction, author, text,"
-                " channel_message_id, meta, claimed_until, created_at) VALUES (?, ?, 'inbound',"
-                " 'customer', ?, ?, ?, ?, ?) RETURNING *",
-                conversation.id, conversation.channel, text, channel_message_id,
-                json.dumps(meta or {}), codec.ts(now + claim), codec.ts(now),
-            )
-        except Exception as exc:
-            if not is_unique_violation(exc):
-                raise
+        row = await self.db.fetchone(
+            "INSERT INTO messages (conversation_id, channel, direction, author, text,"
+            " channel_message_id, meta, claimed_until, created_at) VALUES (?, ?, 'inbound',"
+            " 'customer', ?, ?, ?, ?, ?) ON CONFLICT (channel, channel_message_id) DO NOTHING"
+            " RETURNING *",
+            conversation.id, conversation.channel, text, channel_message_id,
+            json.dumps(meta or {}), codec.ts(now + claim), codec.ts(now),
+        )
+        if row is None:  # the channel resent it (or two replicas got it at once)
             existing = await self.db.fetchone(
                 "SELECT * FROM messages WHERE channel = ? AND channel_message_id = ?",
                 conversation.channel, channel_message_id,
@@ -66,21 +63,25 @@ class MessageQueries(Queries):
         """
         now = codec.ts(utcnow())
         async with self.db.transaction() as tx:
-            if reply_key is not None:
-                found = await tx.fetchone("SELECT * FROM messages WHERE reply_key = ?",
-                                          reply_key)
-                entry = found and await tx.fetchone(
-                    "SELECT * FROM outbox WHERE message_id = ?", found["id"])
-                if found is not None and entry is not None:
-                    return codec.message(found), codec.outbox(entry)
+            # A reply stored before (the message decided again) wins: ON CONFLICT rather
+            # than a SELECT before every insert, the common case is one statement.
             msg = await tx.fetchone(
                 "INSERT INTO messages (conversation_id, channel, direction, author, text, kind,"
                 " operator_id, meta, reply_key, created_at)"
-                " VALUES (?, ?, 'outbound', ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                " VALUES (?, ?, 'outbound', ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (reply_key) DO NOTHING RETURNING *",
                 conversation.id, conversation.channel, author, text, kind, operator_id,
                 json.dumps(meta or {}), reply_key, now,
             )
-            assert msg is not None
+            if msg is None:
+                found = await tx.fetchone("SELECT * FROM messages WHERE reply_key = ?",
+                                          reply_key)
+                assert found is not None
+                entry = await tx.fetchone("SELECT * FROM outbox WHERE message_id = ?",
+                                          found["id"])
+                if entry is not None:
+                    return codec.message(found), codec.outbox(entry)
+                msg = found
             entry = await tx.fetchone(
                 "INSERT INTO outbox (message_id, conversation_id, channel, address, payload,"
                 " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",

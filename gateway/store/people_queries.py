@@ -11,7 +11,7 @@ from gateway.models import (
     utcnow,
 )
 from gateway.store import codec
-from gateway.store.db import Connection, is_unique_violation
+from gateway.store.db import Connection
 from gateway.store.queries_base import Queries
 
 _CONVERSATION_FIELDS = frozenset({"owner", "language", "category", "last_article_id",
@@ -29,6 +29,10 @@ class PeopleQueries(Queries):
         loser of the race gets the winner's customer instead of a unique violation.
         """
         email = identity.email.lower() if identity.email else None
+        # The common case, a customer seen before, is one read outside any transaction.
+        known = await self._customer_of(self.db, identity)
+        if known is not None and (not email or known["email"]):
+            return codec.customer(known)
         async with self.db.transaction() as tx:
             row = await self._customer_of(tx, identity)
             if row is not None:
@@ -97,20 +101,18 @@ class PeopleQueries(Queries):
         if existing is not None:
             return existing
         now = codec.ts(utcnow())
-        try:
-            row = await self.db.fetchone(
-                "INSERT INTO conversations (customer_id, channel, address, language, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
-                customer_id, key.channel, key.address, language, now, now,
-            )
-        except Exception as exc:
-            if not is_unique_violation(exc):
-                raise
-            # Another replica created it between our SELECT and INSERT.
+        # ON CONFLICT, not a caught unique violation: inside a transaction on PostgreSQL a
+        # failed statement would abort the whole transaction.
+        row = await self.db.fetchone(
+            "INSERT INTO conversations (customer_id, channel, address, language, created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel, address) DO NOTHING"
+            " RETURNING *",
+            customer_id, key.channel, key.address, language, now, now,
+        )
+        if row is None:  # another replica or request created it between SELECT and INSERT
             raced = await self.conversation_at(key)
             assert raced is not None
             return raced
-        assert row is not None
         return codec.conversation(row)
 
     async def get_conversation(self, conversation_id: int) -> Conversation | None:
