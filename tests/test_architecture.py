@@ -24,6 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"gateway.tickets"}),
     frozenset({"gateway.sla"}),
     frozenset({"gateway.bot"}),
+    frozenset({"gateway.reports"}),
     frozenset({"gateway.privacy", "gateway.console", "gateway.web"}),
 )
 COMPOSITION_ROOTS = frozenset({"gateway.app", "gateway.cli"})

@@ -16,6 +16,7 @@ from gateway.console import (
     admin,
     attachments,
     bulk,
+    dashboards,
     guard,
     live,
     login,
@@ -44,6 +45,7 @@ def setup(app: web.Application) -> None:
     app.add_routes(admin.routes)
     app.add_routes(quarantine.routes)
     app.add_routes(reports.routes)
+    app.add_routes(dashboards.routes)
     app.add_routes(attachments.routes)
     live.setup(app)
     app.router.add_static(guard.STATIC, STATIC, name="console-static")

@@ -25,6 +25,7 @@ from gateway.store.migrations_console import MIGRATIONS_CONSOLE
 from gateway.store.migrations_indexes import MIGRATIONS_INDEXES
 from gateway.store.migrations_leases import MIGRATIONS_LEASES
 from gateway.store.migrations_outbox import MIGRATIONS_OUTBOX
+from gateway.store.migrations_reports import MIGRATIONS_REPORTS
 from gateway.store.migrations_sessions import MIGRATIONS_SESSIONS
 from gateway.store.migrations_sla import MIGRATIONS_SLA
 from gateway.store.operator_queries import OperatorQueries
@@ -71,7 +72,7 @@ class Store(PeopleQueries, MessageQueries, LeaseQueries, TicketQueries, Operator
             for version, sql in (MIGRATIONS + MIGRATIONS_SLA + MIGRATIONS_ATTACHMENTS
                                  + MIGRATIONS_OUTBOX + MIGRATIONS_API + MIGRATIONS_SESSIONS
                                  + MIGRATIONS_CONSOLE + MIGRATIONS_LEASES
-                                 + MIGRATIONS_INDEXES):
+                                 + MIGRATIONS_INDEXES + MIGRATIONS_REPORTS):
                 if version in done:
                     continue
                 for statement in statements(sql, self.db.dialect):

@@ -1,0 +1,197 @@
+"""The dashboards' figures, each one aggregate query (or a few) over every ticket of the
+period, never rows loaded into Python and summed there.
+
+The indexes they read are in `gateway/store/migrations_reports.py`. Days are UTC days.
+Durations are wall-clock minutes (first response: from the ticket's creation to its first
+operator reply; resolution: to its first solved or closed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.models import OPEN_TICKET_STATUSES, utcnow
+from gateway.reports.period import Period, Table
+from gateway.reports.sql import day, json_text, quantiles, seconds_between
+from gateway.store import codec
+from gateway.store.db import Database
+
+_OPEN = ", ".join(f"'{s}'" for s in OPEN_TICKET_STATUSES)
+_RESOLVED = "('ticket.solved', 'ticket.closed')"
+ALL = "(all queues)"
+
+
+def _minutes(seconds: Any) -> float | None:
+    return None if seconds is None else round(float(seconds) / 60, 1)
+
+
+async def volume(db: Database, period: Period) -> list[Table]:
+    """Tickets opened per day, and by channel, language and purpose category."""
+    where, args = period.queue_sql()
+    base = f" FROM tickets t WHERE t.created_at >= ? AND t.created_at < ?{where}"
+    rows = await db.fetchall(f"SELECT {day('t.created_at')} AS d, COUNT(*) AS n{base}"
+                             " GROUP BY d ORDER BY d", period.low, period.high, *args)
+    counts = {str(r["d"]): int(r["n"]) for r in rows}
+    tables = [Table("volume-by-day", "Tickets opened per day", ("day", "tickets"),
+                    [(d, counts.get(d, 0)) for d in period.days()],
+                    "New tickets per UTC day in the period.")]
+    joined = (" FROM tickets t JOIN conversations c ON c.id = t.conversation_id"
+              f" WHERE t.created_at >= ? AND t.created_at < ?{where}")
+    for name, title, expression, source in (
+            ("channel", "Tickets by channel", "c.channel", joined),
+            ("language", "Tickets by language", "COALESCE(t.language, '(unknown)')", base),
+            ("category", "Tickets by purpose category",
+             "COALESCE(t.category, '(not known yet)')", base)):
+        found = await db.fetchall(f"SELECT {expression} AS k, COUNT(*) AS n{source}"
+                                  " GROUP BY k ORDER BY n DESC, k", period.low, period.high,
+                                  *args)
+        tables.append(Table(f"volume-by-{name}", title, (name, "tickets"),
+                            [(str(r["k"]), int(r["n"])) for r in found],
+                            f"New tickets in the period by {name}."))
+    return tables
+
+
+async def containment(db: Database, period: Period) -> Table:
+    """Bot answers in the period, and how many the bot kept: the conversation's next bot
+    outcome was not a hand-off to people (no ticket followed the answer)."""
+    article, language = (json_text("m.meta", "article_id", db.dialect),
+                         json_text("m.meta", "language", db.dialect))
+    rows = await db.fetchall(
+        f"SELECT article, language, COUNT(*) AS answers,"
+        " SUM(CASE WHEN next_kind = 'handoff' THEN 0 ELSE 1 END) AS contained"
+        f" FROM (SELECT m.kind, m.created_at, {article} AS article, {language} AS language,"
+        "  LEAD(m.kind) OVER (PARTITION BY m.conversation_id ORDER BY m.id) AS next_kind"
+        "  FROM messages m WHERE m.kind IN ('answer', 'handoff') AND m.created_at >= ?) AS seq"
+        " WHERE kind = 'answer' AND created_at < ?"
+        " GROUP BY article, language ORDER BY answers DESC, article, language",
+        period.low, period.high)
+    return Table("containment", "Bot containment by article and language",
+                 ("article", "language", "answers", "contained", "contained_percent"),
+                 [(r["article"], r["language"], int(r["answers"]), int(r["contained"]),
+                   round(100 * int(r["contained"]) / int(r["answers"]), 1)) for r in rows],
+                 "Answers the bot gave, and the share not followed by a hand-off to people"
+                 " (all queues: the bot's answers have no queue).")
+
+
+async def _quantiles_by(db: Database, source: str, args: list[Any], group: str,
+                        value: str) -> dict[str, tuple[int, float | None, float | None]]:
+    """group -> (count, median, p90) of `value` over the rows of `source`."""
+    rows = await db.fetchall(quantiles(source, group, value, db.dialect), *args)
+    return {str(r["grp"]): (int(r["n"]), _minutes(r["q50"]), _minutes(r["q90"]))
+            for r in rows}
+
+
+async def timings(db: Database, period: Period) -> Table:
+    """First-response and resolution time per queue (and all queues), median and p90."""
+    where, args = period.queue_sql()
+    replied = ("(SELECT MIN(e.created_at) FROM events e WHERE e.ticket_id = t.id"
+               " AND e.type = 'ticket.replied')")
+    resolved = ("(SELECT MIN(e.created_at) FROM events e WHERE e.ticket_id = t.id"
+                f" AND e.type IN {_RESOLVED})")
+    inner = (f"SELECT t.queue AS queue, {seconds_between('t.created_at', replied, db.dialect)}"
+             f" AS fr, {seconds_between('t.created_at', resolved, db.dialect)} AS res"
+             f" FROM tickets t WHERE t.created_at >= ? AND t.created_at < ?{where}")
+    source = f"(SELECT queue, fr, res FROM ({inner}) AS a UNION ALL" \
+             f" SELECT '{ALL}', fr, res FROM ({inner}) AS b) AS d"
+    both = [period.low, period.high, *args] * 2
+    first = await _quantiles_by(db, source, both, "queue", "fr")
+    resolution = await _quantiles_by(db, source, both, "queue", "res")
+    groups = sorted(set(first) | set(resolution), key=lambda q: (q == ALL, q))
+    empty = (0, None, None)
+    return Table("timings", "First response and resolution (minutes)",
+                 ("queue", "replied", "first_response_median", "first_response_p90",
+                  "resolved", "resolution_median", "resolution_p90"),
+                 [(q, *first.get(q, empty), *resolution.get(q, empty)) for q in groups],
+                 "Tickets opened in the period: minutes to the first operator reply and to"
+                 " solved or closed, median and 90th percentile (wall-clock time).")
+
+
+async def sla(db: Database, period: Period) -> Table:
+    """SLA compliance of the period's tickets per queue and priority (the watcher's timers;
+    a breach moment already passed counts even before the watcher's next pass)."""
+    where, args = period.queue_sql()
+    breached = ("(s.first_response_breached = 1 OR s.resolution_breached = 1"
+                " OR (s.breach_at IS NOT NULL AND s.breach_at <= ?))")
+    rows = await db.fetchall(
+        f"SELECT t.queue, t.priority, COUNT(*) AS n,"
+        f" SUM(CASE WHEN {breached} THEN 0 ELSE 1 END) AS met,"
+        " SUM(s.first_response_breached) AS fr, SUM(s.resolution_breached) AS res"
+        " FROM tickets t JOIN sla_timers s ON s.ticket_id = t.id"
+        f" WHERE t.created_at >= ? AND t.created_at < ?{where}"
+        " GROUP BY t.queue, t.priority ORDER BY t.queue, t.priority",
+        codec.ts(utcnow()), period.low, period.high, *args)
+    return Table("sla", "SLA compliance by queue and priority",
+                 ("queue", "priority", "tickets", "met", "met_percent",
+                  "first_response_breached", "resolution_breached"),
+                 [(r["queue"], r["priority"], int(r["n"]), int(r["met"]),
+                   round(100 * int(r["met"]) / int(r["n"]), 1), int(r["fr"]), int(r["res"]))
+                  for r in rows],
+                 "Tickets opened in the period whose SLA clocks were never breached.")
+
+
+async def backlog(db: Database, period: Period) -> Table:
+    """Open tickets (new, open, pending) at the end of each day: today's count walked back
+    with each day's new and resolved tickets (a ticket counts as resolved at its last
+    solved or closed, unless it is open again now)."""
+    where, args = period.queue_sql()
+    row = await db.fetchone(f"SELECT COUNT(*) AS n FROM tickets t WHERE t.status IN ({_OPEN})"
+                            f"{where}", *args)
+    open_now = int(row["n"]) if row else 0
+    created = await db.fetchall(
+        f"SELECT {day('t.created_at')} AS d, COUNT(*) AS n FROM tickets t"
+        f" WHERE t.created_at >= ?{where} GROUP BY d", period.high, *args)
+    resolved = await db.fetchall(
+        f"SELECT {day('r.at')} AS d, COUNT(*) AS n FROM (SELECT e.ticket_id, MAX(e.created_at)"
+        " AS at FROM events e JOIN tickets t ON t.id = e.ticket_id"
+        f" WHERE e.type IN {_RESOLVED} AND e.created_at >= ? AND t.status NOT IN ({_OPEN})"
+        f"{where} GROUP BY e.ticket_id) AS r GROUP BY d", period.low, *args)
+    # from the end of the period back: at the end of day D, the tickets opened after D were
+    # not there yet and those resolved after D were still open
+    later_created = sum(int(r["n"]) for r in created)
+    resolved_on = {str(r["d"]): int(r["n"]) for r in resolved}
+    later_resolved = sum(n for d, n in resolved_on.items() if d > period.end.isoformat())
+    created_on = await _created_per_day(db, period, where, args)
+    counts: list[tuple[str, int]] = []
+    for d in reversed(period.days()):
+        counts.append((d, open_now - later_created + later_resolved))
+        later_created += created_on.get(d, 0)
+        later_resolved += resolved_on.get(d, 0)
+    return Table("backlog", "Backlog at the end of each day", ("day", "open_tickets"),
+                 counts[::-1], "Tickets new, open or pending at the end of each UTC day.")
+
+
+async def _created_per_day(db: Database, period: Period, where: str,
+                           args: list[Any]) -> dict[str, int]:
+    rows = await db.fetchall(
+        f"SELECT {day('t.created_at')} AS d, COUNT(*) AS n FROM tickets t"
+        f" WHERE t.created_at >= ? AND t.created_at < ?{where} GROUP BY d",
+        period.low, period.high, *args)
+    return {str(r["d"]): int(r["n"]) for r in rows}
+
+
+async def operators(db: Database, period: Period) -> Table:
+    """Per operator: replies, tickets replied to, tickets closed and the time those took
+    from opening to closing (median, p90)."""
+    where, args = period.queue_sql()
+    replies = await db.fetchall(
+        "SELECT e.actor, COUNT(*) AS replies, COUNT(DISTINCT e.ticket_id) AS tickets"
+        " FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE e.type = 'ticket.replied'"
+        f" AND e.created_at >= ? AND e.created_at < ?{where} GROUP BY e.actor",
+        period.low, period.high, *args)
+    took = seconds_between("t.created_at", "e.created_at", db.dialect)
+    closed = await _quantiles_by(
+        db, f"(SELECT e.actor AS actor, {took} AS secs"
+            " FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE e.type = 'ticket.closed'"
+            f" AND e.created_at >= ? AND e.created_at < ?{where}) AS c",
+        [period.low, period.high, *args], "actor", "secs")
+    names = {str(r["username"]): str(r["display_name"]) for r in await db.fetchall(
+        "SELECT username, display_name FROM operators")}
+    replied = {str(r["actor"]): (int(r["replies"]), int(r["tickets"])) for r in replies}
+    people = sorted(set(replied) | set(closed), key=lambda a: (-replied.get(a, (0, 0))[1], a))
+    return Table("operators", "Tickets handled per operator",
+                 ("operator", "name", "replies", "tickets_replied", "tickets_closed",
+                  "open_to_close_median", "open_to_close_p90"),
+                 [(a, names.get(a, a), *replied.get(a, (0, 0)), *closed.get(a, (0, None, None)))
+                  for a in people],
+                 "Replies written and tickets closed in the period, and the minutes from"
+                 " opening to closing of the tickets each closed.")

@@ -1,0 +1,72 @@
+"""What a report covers (days and queue) and what it gives back (a table of plain rows):
+every chart is drawn from its table, and the same table is its CSV download."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from gateway.store import codec
+
+#: Longest period one report covers (and a bound on the days a chart draws).
+MAX_DAYS = 366
+
+
+class PeriodError(ValueError):
+    """A period a person typed that cannot be reported on; the message says why."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end], both UTC days included, optionally one queue."""
+
+    start: date
+    end: date
+    queue: str | None = None
+
+    @property
+    def low(self) -> str:
+        return codec.ts(datetime.combine(self.start, datetime.min.time(), UTC))
+
+    @property
+    def high(self) -> str:
+        return codec.ts(datetime.combine(self.end + timedelta(days=1), datetime.min.time(), UTC))
+
+    def days(self) -> list[str]:
+        return [(self.start + timedelta(days=n)).isoformat()
+                for n in range((self.end - self.start).days + 1)]
+
+    def queue_sql(self, column: str = "t.queue") -> tuple[str, list[Any]]:
+        """The queue condition for a query's WHERE (empty when all queues)."""
+        return (f" AND {column} = ?", [self.queue]) if self.queue else ("", [])
+
+
+def parse_period(start: str | None, end: str | None, queue: str | None,
+                 queues: list[str], today: date) -> Period:
+    """The period a form asked for: the last 30 days by default, at most `MAX_DAYS`, and a
+    queue only among the configured ones."""
+    try:
+        last = date.fromisoformat(end) if end else today
+        first = date.fromisoformat(start) if start else last - timedelta(days=29)
+    except ValueError:
+        raise PeriodError("Dates are written YYYY-MM-DD.") from None
+    if last < first:
+        raise PeriodError("The period ends before it starts.")
+    if (last - first).days >= MAX_DAYS:
+        raise PeriodError(f"Report at most {MAX_DAYS} days at a time.")
+    if queue and queue not in queues:
+        raise PeriodError("No such queue.")
+    return Period(first, last, queue or None)
+
+
+@dataclass(frozen=True)
+class Table:
+    """One report's figures: `name` is its CSV file name, `rows` plain values."""
+
+    name: str
+    title: str
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    #: What the figures mean, in one sentence (the chart's <desc> and the table's caption).
+    description: str = ""

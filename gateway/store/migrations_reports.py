@@ -1,0 +1,20 @@
+"""Indexes for the supervisors' dashboards (issue 17; docs/reports.md), versions from 1700.
+
+Same conventions as `gateway.store.migrations`. Each report reads one period of history:
+tickets by creation time, a ticket's first reply or resolution, the events of one type in a
+period (replies, closings per operator), the bot's answers and hand-offs in a period. Without
+these, every dashboard scans the whole of tickets, events or messages.
+"""
+
+from __future__ import annotations
+
+from gateway.store.migrations import Migration
+
+MIGRATIONS_REPORTS: tuple[tuple[int, Migration], ...] = (
+    (1700, """
+CREATE INDEX tickets_created ON tickets (created_at);
+CREATE INDEX events_ticket_type ON events (ticket_id, type, created_at);
+CREATE INDEX events_type_created ON events (type, created_at);
+CREATE INDEX messages_kind_created ON messages (kind, created_at)
+"""),
+)
