@@ -112,6 +112,15 @@ class Connector(Protocol):
         ...
 
 
+def health_of(connector: object) -> dict[str, Any]:
+    """A connector that watches a remote service (IMAP) reports on it with `health()`:
+    at least `ok`, and `state`, `last_error` and `seconds_since_sync` when it has them.
+    The others are fine for as long as the process runs."""
+    probe = getattr(connector, "health", None)
+    report = probe() if callable(probe) else None
+    return report if isinstance(report, dict) else {"ok": True}
+
+
 @runtime_checkable
 class Reprocessing(Protocol):
     """A connector that can take a quarantined item in again (after an admin's fix)."""

@@ -22,11 +22,11 @@ from aiohttp import web
 from gateway import passwords
 from gateway.access.auth import hash_password
 from gateway.config.settings import Settings
-from gateway.console import queries
+from gateway.console import channel_status, queries
 from gateway.console.guard import PREFIX, Refused
 from gateway.console.pages import SESSION, page
 from gateway.console.routes import common
-from gateway.keys import CHANNEL_STATES, KB, SETTINGS, STORE, TICKETS
+from gateway.keys import CHANNEL_STATES, CONNECTORS, KB, SETTINGS, STORE, TICKETS
 from gateway.models import Operator
 from gateway.tickets.routing import DEFAULT_CAPACITY, operator_load
 
@@ -73,6 +73,7 @@ async def _page(request: web.Request, *, form: Mapping[str, Any] | None = None,
                          "queues": queues, "languages": languages},
         "error": error, "done": done, "min_password": MIN_PASSWORD,
         "kb_errors": request.app[KB].errors,
+        "channels": channel_status.statuses(request.app[CONNECTORS]),
         "quarantined": sum([len(await state.quarantined(store))
                             for state in request.app[CHANNEL_STATES]]), **await common(request),
     }, status=status)

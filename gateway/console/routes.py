@@ -16,6 +16,7 @@ from gateway.console import (
     alerts,
     bulk,
     canned,
+    channel_status,
     filters,
     listing,
     macros,
@@ -28,7 +29,7 @@ from gateway.console.guard import PREFIX, Refused, safe_next
 from gateway.console.pages import SESSION, page
 from gateway.console.transfer import transfer_targets
 from gateway.ids import parse_id
-from gateway.keys import KB, OUTBOX, SETTINGS, SLA_WATCHER, STORE, TICKETS
+from gateway.keys import CONNECTORS, KB, OUTBOX, SETTINGS, SLA_WATCHER, STORE, TICKETS
 from gateway.models import Message, Ticket, utcnow
 from gateway.tickets.lifecycle import TRANSITIONS
 from gateway.tickets.routing import PRESENCES, set_presence
@@ -63,8 +64,10 @@ routes = web.RouteTableDef()
 
 
 async def common(request: web.Request) -> dict[str, Any]:
-    """What every page shows around its content: the operator's SLA alerts."""
-    return {"alerts": await alerts.sla_alerts(request.app[STORE], request[SESSION].operator)}
+    """What every page shows around its content: the operator's SLA alerts, and the
+    channels that are not working."""
+    return {"alerts": await alerts.sla_alerts(request.app[STORE], request[SESSION].operator),
+            "channels_down": channel_status.problems(request.app[CONNECTORS])}
 
 
 @routes.get(PREFIX)

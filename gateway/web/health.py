@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.access.auth import current_operator
+from gateway.channels import health_of
 from gateway.errors import StoreError
 from gateway.keys import CONNECTORS, KB, OUTBOX, RELAY, STORE
 
@@ -45,7 +46,7 @@ async def readyz(request: web.Request) -> web.Response:
     checks["outbox_worker"] = {"ok": OUTBOX in app}
     # Channel health is shown, not gated on: a mail server outage must not take the web chat
     # and console out of the load balancer.
-    checks["connectors"] = {name: connector_health(connector)
+    checks["connectors"] = {name: health_of(connector)
                             for name, connector in app[CONNECTORS].items()}
     if RELAY in app:  # shown, not gated on: without it replicas only lag, they still work
         checks["relay"] = app[RELAY].health()
@@ -69,12 +70,6 @@ def is_local_probe(request: web.Request) -> bool:
     """From the machine itself, and not a request a local reverse proxy forwarded."""
     forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
     return request.remote in _LOOPBACK and not forwarded
-
-
-def connector_health(connector: object) -> Any:
-    """A connector that watches a remote service (IMAP) reports on it with `health()`."""
-    probe = getattr(connector, "health", None)
-    return probe() if callable(probe) else {"ok": True}
 
 
 def setup(app: web.Application) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -21,10 +20,11 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
+from gateway.channels import health_of
 from gateway.errors import StoreError
 from gateway.keys import CONNECTORS, KB, PIPELINE, SETTINGS, STORE
 from gateway.models import utcnow
-from gateway.web.health import connector_health, is_local_probe
+from gateway.web.health import is_local_probe
 
 _MAILBOX = ["connector", "mailbox"]
 
@@ -99,7 +99,7 @@ def _mailboxes(app: web.Application) -> Iterator[Metric]:
                               "Seconds since the mailbox loop last completed a step",
                               labels=_MAILBOX)
     for name, connector in sorted(app[CONNECTORS].items()):
-        report: dict[str, Any] = connector_health(connector)
+        report = health_of(connector)
         if "mailbox" not in report:
             continue
         labels = [name, str(report["mailbox"])]
