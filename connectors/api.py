@@ -18,9 +18,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from gateway.addresses import valid_address
 from gateway.channels import ConversationKey, Identity, Inbound, NothingToRun, Outbound
+from gateway.csat.service import MAX_COMMENT_CHARS, SCALE
+from gateway.csat.tokens import SurveyError
 from gateway.errors import StoreError
 from gateway.ids import MAX_ID, parse_id
-from gateway.keys import CONNECTORS, PIPELINE, SETTINGS, STORE
+from gateway.keys import CONNECTORS, PIPELINE, SETTINGS, STORE, SURVEYS
 from gateway.models import Conversation, Message
 from gateway.storable import check_storable
 
@@ -60,6 +62,24 @@ class MessageIn(BaseModel):
                                                "id is not processed twice")
 
 
+class SurveyOut(BaseModel):
+    token: str = Field(description="Answer with POST /api/v1/surveys/{token}")
+    url: str = Field(description="The gateway's own survey page, for a browser")
+    scale: int = Field(description="Scores run from 1 (very dissatisfied) to this")
+
+
+class SurveyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    score: int = Field(ge=1, le=SCALE)
+    comment: Text | None = Field(None, max_length=MAX_COMMENT_CHARS)
+
+
+class SurveyResult(BaseModel):
+    ticket_id: int
+    score: int
+    comment: str | None
+
+
 class MessageOut(BaseModel):
     id: int
     direction: Literal["inbound", "outbound"]
@@ -67,12 +87,14 @@ class MessageOut(BaseModel):
     kind: str | None = Field(None, description="the bot's: answer, clarify, handoff, smalltalk,"
                                               " verify, verified (identity check) or status"
                                               " (where a ticket stands); operator for an"
-                                              " operator's reply, notice for a status change")
+                                              " operator's reply, notice for a status change,"
+                                              " survey for the satisfaction survey")
     text: str
     created_at: str
     article_id: str | None = None
     confidence: float | None = None
     choices: list[str] | None = None
+    survey: SurveyOut | None = None
 
 
 class PostResult(BaseModel):
@@ -102,6 +124,8 @@ def message_out(message: Message) -> MessageOut:
         text=message.text, created_at=message.created_at.isoformat(),
         article_id=meta.get("article_id"), confidence=meta.get("confidence"),
         choices=[*meta["titles"], meta.get("none_label", "")] if meta.get("titles") else None,
+        survey=SurveyOut(token=form["token"], url=form["url"], scale=form.get("scale", SCALE))
+        if message.kind == "survey" and isinstance(form := meta.get("survey"), dict) else None,
     )
 
 
@@ -216,6 +240,32 @@ async def get_conversation(request: web.Request) -> web.Response:
     return web.json_response(out.model_dump())
 
 
+#: HTTP status per survey refusal: altered token, expired, answered already.
+_SURVEY_STATUS = {"csat_invalid": 400, "csat_expired": 410, "csat_used": 409}
+
+
+async def post_survey(request: web.Request) -> web.Response:
+    """The customer's answer to a `survey` message, relayed by the integration that got it."""
+    try:
+        body = SurveyIn.model_validate_json(await request.read())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        return _error(400, f"{'.'.join(str(p) for p in first['loc']) or 'body'}: {first['msg']}")
+    surveys, token = request.app[SURVEYS], request.match_info["token"]
+    try:
+        survey = await surveys.survey_for(token)
+        conversation = await request.app[STORE].get_conversation(survey.conversation_id)
+        if not _owned(conversation, request[INTEGRATION]):
+            return _error(404, "no such survey for this integration")
+        survey = await surveys.answer(token, body.score, body.comment, survey.conversation_id)
+    except SurveyError as exc:
+        return _error(_SURVEY_STATUS.get(exc.reason, 400), str(exc))
+    except StoreError as exc:
+        return _error(503, f"storage unavailable: {exc}")
+    result = SurveyResult(ticket_id=survey.ticket_id, score=body.score, comment=survey.comment)
+    return web.json_response(result.model_dump(), status=201)
+
+
 def openapi() -> dict[str, Any]:
     """The API description, generated from the same models that validate requests."""
     def ref(model: type[BaseModel]) -> dict[str, str]:
@@ -225,7 +275,7 @@ def openapi() -> dict[str, Any]:
         return {"description": description, "content": {"application/json": {"schema": ref(model)}}}
 
     schemas: dict[str, Any] = {}
-    for model in (MessageIn, PostResult, ConversationOut, ErrorOut):
+    for model in (MessageIn, PostResult, ConversationOut, ErrorOut, SurveyIn, SurveyResult):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
@@ -254,6 +304,18 @@ def openapi() -> dict[str, Any]:
                 "responses": {"200": body(ConversationOut, "The conversation"),
                               "404": body(ErrorOut, "Unknown conversation"), **errors},
             }},
+            "/api/v1/surveys/{token}": {"post": {
+                "summary": "Answer a satisfaction survey (a message of kind survey), once",
+                "parameters": [{"name": "token", "in": "path", "required": True,
+                                "schema": {"type": "string"}}],
+                "requestBody": {"required": True,
+                                "content": {"application/json": {"schema": ref(SurveyIn)}}},
+                "responses": {"201": body(SurveyResult, "Recorded"),
+                              "400": body(ErrorOut, "Invalid body or token"),
+                              "404": body(ErrorOut, "Not this integration's survey"),
+                              "409": body(ErrorOut, "Already answered"),
+                              "410": body(ErrorOut, "The survey expired"), **errors},
+            }},
         },
     }
 
@@ -276,4 +338,5 @@ def setup(app: web.Application) -> None:
     app.middlewares.append(_bearer)
     app.router.add_post("/api/v1/messages", post_message)
     app.router.add_get("/api/v1/conversations/{conversation_id}", get_conversation)
+    app.router.add_post("/api/v1/surveys/{token}", post_survey)
     app.router.add_get("/api/v1/openapi.json", openapi_json)

@@ -20,3 +20,15 @@ def valid_address(text: str) -> bool:
     """True for a syntactically valid address of at most 254 characters (RFC 5321)."""
     return len(text) <= 254 and len(text.split("@", 1)[0]) <= 64 \
         and _ADDRESS.fullmatch(text) is not None
+
+
+#: Local parts of mailboxes that machines send from and nobody reads (RFC 2142 roles that
+#: are not people, and the usual no-reply names).
+_MACHINE = re.compile(r"^(?:no-?reply|do-?not-?reply|noreply[-+.].*|mailer-daemon|postmaster"
+                      r"|bounces?|notifications?|auto-?reply|daemon)(?:[+.].*)?$", re.IGNORECASE)
+
+
+def is_machine_address(address: str) -> bool:
+    """True for an address a machine sends from (noreply@, mailer-daemon@...): nobody
+    would answer a survey sent there."""
+    return _MACHINE.match(address.split("@", 1)[0]) is not None

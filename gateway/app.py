@@ -22,6 +22,9 @@ from gateway.bot.kb_service import KnowledgeService
 from gateway.bot.pipeline import Pipeline
 from gateway.channels import ChannelState, Connector
 from gateway.config.settings import Settings
+from gateway.csat import page as survey_page
+from gateway.csat.service import Surveys
+from gateway.csat.sweep import SurveySweep
 from gateway.delivery.notify import Hub
 from gateway.delivery.outbox import OutboxWorker
 from gateway.delivery.relay import PgRelay
@@ -37,6 +40,7 @@ from gateway.keys import (
     SETTINGS,
     SLA_WATCHER,
     STORE,
+    SURVEYS,
     TICKETS,
 )
 from gateway.privacy import retention
@@ -78,6 +82,7 @@ def create_app(settings: Settings) -> web.Application:
     webchat.setup(app)
     api_channel.setup(app)
     phone.setup(app)
+    survey_page.setup(app)
     console.setup(app)
     if settings.email.enabled:
         from connectors.email.connector import setup as setup_email
@@ -107,11 +112,13 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     directory = settings.customers.directory
     app[PIPELINE] = Pipeline(store, kb, settings, hub, outbox.wake,
                              Directory(settings.resolve(directory)) if directory else None)
+    surveys = app[SURVEYS] = Surveys(store, settings.csat, hub, outbox.wake,
+                                     settings.server.public_url, app[PIPELINE].texts)
     app[TICKETS] = TicketService(store, hub, outbox.wake,
                                  queues=[q.name for q in settings.queues],
                                  outcome_codes=settings.tickets.outcome_codes,
                                  priorities=sorted(settings.priority.priorities()),
-                                 texts=app[PIPELINE].texts)
+                                 texts=app[PIPELINE].texts, on_solved=surveys.ticket_solved)
     sla_watcher = app[SLA_WATCHER] = SlaWatcher(store, hub, settings.sla,
                                                 settings.calendar.for_queue)
     # replicas share one PostgreSQL database: live changes cross between them through it
@@ -122,6 +129,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     try:
         async with relay, kb.running(), outbox.running(settings.server.shutdown_grace), \
                 sla_watcher.running(), app[PIPELINE].resuming(), \
+                SurveySweep(surveys, channel_states()).running(), \
                 retention.running(store, settings.retention, channel_states()):
             # The public-holiday tables import some 280 modules on first use: now, in a
             # thread, rather than on the event loop at the first hand-off.

@@ -128,6 +128,16 @@ class Reprocessing(Protocol):
     async def reprocess(self, entry_id: str) -> None: ...
 
 
+@runtime_checkable
+class Suppressing(Protocol):
+    """A channel's `ChannelState` that refuses some addresses (the e-mail channel's hard
+    and repeated soft bounces): optional messages such as surveys are not even queued."""
+
+    async def suppressed(self, store: Store, address: str) -> str | None:
+        """Why `address` gets nothing now, or None."""
+        ...
+
+
 class ChannelState(Protocol):
     """What one channel keeps about people and unprocessable input in `connector_state`.
 

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from gateway.bot.pipeline import Pipeline
     from gateway.channels import ChannelState, Connector
     from gateway.config.settings import Settings
+    from gateway.csat.service import Surveys
     from gateway.delivery.notify import Hub
     from gateway.delivery.outbox import OutboxWorker
     from gateway.delivery.relay import PgRelay
@@ -32,3 +33,4 @@ LOGIN_THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("login_throttle")
 RELAY: web.AppKey[PgRelay] = web.AppKey("relay")
 #: What channels keep in the store of their own (access, erasure, retention, quarantine).
 CHANNEL_STATES: web.AppKey[tuple[ChannelState, ...]] = web.AppKey("channel_states")
+SURVEYS: web.AppKey[Surveys] = web.AppKey("surveys")

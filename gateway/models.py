@@ -129,3 +129,44 @@ class OutboxEntry:
     retry_since: datetime | None = None
     #: Resends after an uncertain outcome (an e-mail is resent once, same Message-ID).
     resends: int = 0
+
+
+SurveyStatus = Literal["scheduled", "sent", "skipped", "answered"]
+
+
+@dataclass(frozen=True)
+class Survey:
+    """One ticket's satisfaction survey: scheduled at solve time, sent once, answered once."""
+
+    id: int
+    ticket_id: int
+    conversation_id: int
+    customer_id: int
+    channel: str
+    queue: str
+    operator_id: int | None
+    language: str | None
+    status: SurveyStatus
+    due_at: datetime
+    message_id: int | None
+    sent_at: datetime | None
+    skip_reason: str | None
+    score: int | None
+    comment: str | None
+    answered_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CsatFigures:
+    """CSAT of one group (a queue, an operator) over a period: answers, the mean score and
+    the share of satisfied answers (4 or 5 of 5, the usual CSAT definition)."""
+
+    key: str
+    answers: int
+    average: float
+    satisfied: int
+
+    @property
+    def csat_percent(self) -> float:
+        return 100.0 * self.satisfied / self.answers if self.answers else 0.0

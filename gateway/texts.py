@@ -203,6 +203,63 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "nl": "Geen van deze",
         "de": "Nichts davon",
     },
+    "csat_question": {
+        "en": "Your ticket #{ticket} is solved. How satisfied are you with our help?",
+        "fr": "Votre ticket n° {ticket} est résolu. Êtes-vous satisfait de notre aide ?",
+        "nl": "Uw ticket #{ticket} is opgelost. Hoe tevreden bent u over onze hulp?",
+        "de": "Ihr Ticket #{ticket} ist erledigt. Wie zufrieden sind Sie mit unserer Hilfe?",
+    },
+    "csat_low": {
+        "en": "Very dissatisfied",
+        "fr": "Très insatisfait",
+        "nl": "Heel ontevreden",
+        "de": "Sehr unzufrieden",
+    },
+    "csat_high": {
+        "en": "Very satisfied",
+        "fr": "Très satisfait",
+        "nl": "Heel tevreden",
+        "de": "Sehr zufrieden",
+    },
+    "csat_comment": {
+        "en": "Anything you would like to add? (optional)",
+        "fr": "Souhaitez-vous ajouter quelque chose ? (facultatif)",
+        "nl": "Wilt u nog iets toevoegen? (optioneel)",
+        "de": "Möchten Sie noch etwas hinzufügen? (optional)",
+    },
+    "csat_send": {
+        "en": "Send",
+        "fr": "Envoyer",
+        "nl": "Verzenden",
+        "de": "Senden",
+    },
+    "csat_thanks": {
+        "en": "Thank you for your feedback!",
+        "fr": "Merci pour votre avis !",
+        "nl": "Bedankt voor uw feedback!",
+        "de": "Vielen Dank für Ihre Rückmeldung!",
+    },
+    "csat_used": {
+        "en": "This survey has already been answered. Thank you!",
+        "fr": "Ce questionnaire a déjà reçu une réponse. Merci !",
+        "nl": "Deze enquête is al beantwoord. Bedankt!",
+        "de": "Diese Umfrage wurde bereits beantwortet. Vielen Dank!",
+    },
+    "csat_expired": {
+        "en": "This survey link has expired.",
+        "fr": "Ce lien vers le questionnaire a expiré.",
+        "nl": "Deze link naar de enquête is verlopen.",
+        "de": "Dieser Umfragelink ist abgelaufen.",
+    },
+    "csat_invalid": {
+        "en": "This survey link is not valid. Please use the link exactly as you received it.",
+        "fr": "Ce lien vers le questionnaire n'est pas valide. Utilisez le lien tel que vous"
+              " l'avez reçu.",
+        "nl": "Deze link naar de enquête is ongeldig. Gebruik de link precies zoals u hem"
+              " ontving.",
+        "de": "Dieser Umfragelink ist ungültig. Bitte verwenden Sie den Link genau so, wie Sie"
+              " ihn erhalten haben.",
+    },
 }
 
 

@@ -22,7 +22,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"gateway.config"}),
     frozenset({"gateway.access", "gateway.delivery"}),
     frozenset({"gateway.tickets"}),
-    frozenset({"gateway.sla"}),
+    frozenset({"gateway.sla", "gateway.csat"}),
     frozenset({"gateway.bot"}),
     frozenset({"gateway.reports"}),
     frozenset({"gateway.privacy", "gateway.console", "gateway.web"}),

@@ -61,13 +61,15 @@ class ReplySender:
         parent = _last_inbound(await self.store.messages(conversation.id))
         ticket = await self.store.open_ticket_of(conversation.id)
         message_id = self._message_id(outbound, conversation)
-        automated = outbound.author == "bot"
+        # RFC 3834: a survey is machine-sent too; mark it so that auto-responders keep quiet
+        automated = outbound.author == "bot" or outbound.kind == "survey"
         try:
             message = compose_reply(
                 from_address=self.settings.address, from_name=self.settings.display_name,
                 to_address=recipient,
                 subject=parent.meta.get("subject", "") if parent else "",
-                markdown_body=outbound.text,
+                markdown_body=survey_body(outbound.text, outbound.meta.get("survey"))
+                if outbound.kind == "survey" else outbound.text,
                 ticket_ref=ticket.id if ticket else None,
                 in_reply_to=parent.channel_message_id if parent else None,
                 references=parent.meta.get("references", []) if parent else [],
@@ -102,6 +104,19 @@ class ReplySender:
         seed = f"{outbound.outbox_id}|{conversation.id}|{conversation.created_at.isoformat()}"
         digest = hashlib.sha256(seed.encode()).hexdigest()[:20]
         return f"{OWN_ID_PREFIX}{outbound.outbox_id}.{digest}@{self.domain}>"
+
+
+def survey_body(question: str, form: Any) -> str:
+    """The survey as a mail: the question and one link per score, each opening the
+    gateway's page with that score chosen (the answer is given there, not by the click)."""
+    if not isinstance(form, dict) or not isinstance(form.get("url"), str):
+        return question
+    url, scale = form["url"], int(form.get("scale", 5))
+    lines = [question, ""]
+    for score in range(1, scale + 1):
+        label = {1: form.get("low"), scale: form.get("high")}.get(score)
+        lines.append(f"- {score}{f' ({label})' if label else ''}: <{url}?score={score}>")
+    return "\n".join(lines)
 
 
 def _last_inbound(messages: list[Message]) -> Message | None:

@@ -174,3 +174,6 @@ class EmailState:
 
     async def expire_quarantine(self, store: Store, before: datetime) -> int:
         return await expire_quarantine(store, before)
+
+    async def suppressed(self, store: Store, address: str) -> str | None:
+        return await suppression(store, address)

@@ -24,6 +24,7 @@ from pydantic import (
 from gateway import passwords
 from gateway.config.base import Section
 from gateway.config.channels import ApiSettings, EmailSettings, SlackSettings
+from gateway.config.csat import CsatSettings
 from gateway.config.macros import Macros
 from gateway.config.policy import CalendarSettings, PrioritySettings, SlaSettings, policy_problems
 from gateway.config.web import WebChatSettings
@@ -227,6 +228,7 @@ class Settings(Section):
     slack: SlackSettings = SlackSettings()
     customers: CustomerSettings = CustomerSettings()
     retention: RetentionSettings = RetentionSettings()
+    csat: CsatSettings = CsatSettings()
     #: The bot's own sentences in the organisation's words: name → language → text
     #: (the names, defaults and placeholders are in gateway/texts.py).
     texts: dict[str, dict[str, str]] = Field(default_factory=dict)

@@ -52,6 +52,9 @@ _EVENT_LABELS = {
     "verification.failed": "Identity verification failed",
     "verification.succeeded": "Identity verified",
     "customer.erased": "Customer data erased",
+    "csat.sent": "Satisfaction survey sent",
+    "csat.answered": "Customer answered the satisfaction survey",
+    "csat.bad_score": "Bad satisfaction score: supervisors alerted",
 }
 
 
@@ -70,7 +73,7 @@ def _shown(value: Any) -> str:
 
 
 #: Internal ids in event data that mean nothing to an operator.
-_HIDDEN_DETAILS = frozenset({"message_id", "outbox_id"})
+_HIDDEN_DETAILS = frozenset({"message_id", "outbox_id", "survey_id"})
 
 
 def _detail(key: str, value: Any, names: dict[int, str], zone: ZoneInfo) -> str:

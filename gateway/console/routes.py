@@ -190,7 +190,8 @@ async def _ticket_response(request: web.Request, ticket_id: int, *, history_page
         "collided": sorted({str(m.meta.get("operator") or "A colleague")
                             for m in collision or []}),
         "seen": max((e.id for e in view.transcript), default=0),
-        "live": f"{PREFIX}/ws?ticket={ticket_id}", **await common(request),
+        "live": f"{PREFIX}/ws?ticket={ticket_id}", "csat_bad": request.app[
+            SETTINGS].csat.bad_score, **await common(request),
     }, status=status)
 
 

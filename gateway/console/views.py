@@ -20,7 +20,7 @@ from gateway.console.canned import language_of
 from gateway.console.pages import UTC_ZONE
 from gateway.console.sla import RowSla, TicketSla, ticket_sla
 from gateway.markdown import to_safe_html
-from gateway.models import Conversation, Customer, Message, Operator, Ticket, utcnow
+from gateway.models import Conversation, Customer, Message, Operator, Survey, Ticket, utcnow
 from gateway.store import Store
 from gateway.store.attachments import AttachmentMeta, attachments_of
 from gateway.tickets.service import TicketService
@@ -140,6 +140,8 @@ class TicketPage:
     sla: TicketSla | None = None
     #: The customer's language: what the canned answers are offered in.
     language: str = "en"
+    #: The satisfaction survey of the ticket (scheduled, sent, answered or skipped).
+    survey: Survey | None = None
 
     @property
     def undelivered(self) -> list[Entry]:
@@ -302,4 +304,5 @@ async def ticket_page(service: TicketService, operator: Operator, ticket_id: int
         sla=ticket_sla(settings, ticket, trail, utcnow()) if settings is not None else None,
         language=(language_of(settings, ticket, conversation.language, profile.customer)
                   if settings is not None else ticket.language or "en"),
+        survey=await store.survey_of_ticket(ticket.id),
     )

@@ -14,6 +14,7 @@ from typing import Any
 from gateway.models import utcnow
 from gateway.store import codec
 from gateway.store.collision_queries import CollisionQueries
+from gateway.store.csat_queries import CsatQueries
 from gateway.store.db import Database
 from gateway.store.lease_queries import LeaseQueries
 from gateway.store.message_queries import MessageQueries
@@ -22,6 +23,7 @@ from gateway.store.migrations import MIGRATIONS, statements
 from gateway.store.migrations_api import MIGRATIONS_API
 from gateway.store.migrations_attachments import MIGRATIONS_ATTACHMENTS
 from gateway.store.migrations_console import MIGRATIONS_CONSOLE
+from gateway.store.migrations_csat import MIGRATIONS_CSAT
 from gateway.store.migrations_indexes import MIGRATIONS_INDEXES
 from gateway.store.migrations_leases import MIGRATIONS_LEASES
 from gateway.store.migrations_outbox import MIGRATIONS_OUTBOX
@@ -32,12 +34,14 @@ from gateway.store.operator_queries import OperatorQueries
 from gateway.store.outbox_queries import OutboxQueries
 from gateway.store.people_queries import PeopleQueries
 from gateway.store.search_queries import SearchQueries
+from gateway.store.survey_queries import SurveyQueries
 from gateway.store.tag_queries import TagQueries
 from gateway.store.ticket_queries import TicketQueries
 
 
 class Store(PeopleQueries, MessageQueries, LeaseQueries, TicketQueries, OperatorQueries,
-            OutboxQueries, SearchQueries, CollisionQueries, TagQueries, MetricsQueries):
+            OutboxQueries, SearchQueries, CollisionQueries, TagQueries, MetricsQueries,
+            SurveyQueries, CsatQueries):
     """One class, one interface: the query mixins each hold one domain's SQL."""
 
     def __init__(self, db: Database) -> None:
@@ -72,7 +76,8 @@ class Store(PeopleQueries, MessageQueries, LeaseQueries, TicketQueries, Operator
             for version, sql in (MIGRATIONS + MIGRATIONS_SLA + MIGRATIONS_ATTACHMENTS
                                  + MIGRATIONS_OUTBOX + MIGRATIONS_API + MIGRATIONS_SESSIONS
                                  + MIGRATIONS_CONSOLE + MIGRATIONS_LEASES
-                                 + MIGRATIONS_INDEXES + MIGRATIONS_REPORTS):
+                                 + MIGRATIONS_INDEXES + MIGRATIONS_REPORTS
+                                 + MIGRATIONS_CSAT):
                 if version in done:
                     continue
                 for statement in statements(sql, self.db.dialect):

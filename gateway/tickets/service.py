@@ -7,7 +7,7 @@ access rules, writes the same events and notifies the same way.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from gateway import tags
 from gateway.channels import ConversationKey, Identity
@@ -46,8 +46,11 @@ class TicketService:
     def __init__(self, store: Store, hub: Hub, wake_outbox: Callable[[], None],
                  queues: Sequence[str] = (), outcome_codes: Sequence[str] = (),
                  priorities: Sequence[str] = ("P1", "P2", "P3", "P4"),
-                 texts: Texts | None = None) -> None:
+                 texts: Texts | None = None,
+                 on_solved: Callable[[Ticket], Awaitable[object]] | None = None) -> None:
         self.store = store
+        #: Told when a ticket is solved or closed (the satisfaction survey is scheduled).
+        self.on_solved = on_solved
         self.texts = texts or Texts()
         self.hub = hub
         self.wake_outbox = wake_outbox
@@ -227,6 +230,8 @@ class TicketService:
                                                 f"ticket.{status}", status=status)
         if changed and status in ("pending", "solved"):
             await self._tell_customer(ticket, f"status_{status}")
+        if changed and status == "solved" and self.on_solved is not None:
+            await self.on_solved(ticket)
         self._changed(ticket)
         return ticket
 
@@ -251,6 +256,8 @@ class TicketService:
             ticket.id, operator.username, "ticket.closed",
             {"outcome": outcome, "summary": summary}, status="closed")
         await self.store.update_conversation(ticket.conversation_id, owner="bot")
+        if self.on_solved is not None and outcome != "duplicate":
+            await self.on_solved(ticket)  # closed without being solved first: the end too
         self._changed(ticket)
         return ticket
 

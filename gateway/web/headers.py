@@ -24,7 +24,7 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     headers = response.headers
     headers["Server"] = SERVER
     headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "same-origin"
+    headers.setdefault("Referrer-Policy", "same-origin")  # a page may ask for less (surveys)
     ancestors = settings.webchat.frame_ancestors
     if request.path == _FRAMEABLE and ancestors:
         headers.setdefault("Content-Security-Policy",

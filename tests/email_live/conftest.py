@@ -115,7 +115,7 @@ async def gateway(make_settings: Callable[..., Settings], smtp: SmtpCapture,
 
     async def start(mailbox: str, *, database_url: str | None = None, tuning: Tuning = FAST,
                     wait_connected: bool = True, outbox: dict[str, Any] | None = None,
-                    **email: Any) -> Gateway:
+                    settings: dict[str, Any] | None = None, **email: Any) -> Gateway:
         overrides: dict[str, Any] = {
             "email": {
                 "enabled": True, "address": SUPPORT, "display_name": "Velora Support",
@@ -129,6 +129,7 @@ async def gateway(make_settings: Callable[..., Settings], smtp: SmtpCapture,
             overrides["outbox"] = {"poll_interval": 0.05, "backoff": 0.05, **outbox}
         if database_url:
             overrides["database"] = {"url": database_url}
+        overrides.update(settings or {})  # other sections ([csat], [server]...)
         app = create_app(make_settings(**overrides))
         connector = EmailConnector(app, tuning)
         app[CONNECTORS]["email"] = connector
