@@ -133,3 +133,19 @@ def test_the_chat_identity_secret_is_never_empty_short_nor_published(tmp_path: P
     accepted = cli(["check-config", "--config", str(DEMO_CONFIG)], {
         **own, "HELPDESK_WEBCHAT__IDENTITY_SECRET": secrets.token_urlsafe(32)}, tmp_path)
     assert accepted.returncode == 0, accepted.stderr
+
+
+def test_the_survey_link_secret_is_never_empty_short_nor_published(tmp_path: Path) -> None:
+    for value in ("", "   ", "short-secret"):
+        with pytest.raises(ConfigError) as refused:
+            load_settings(DEMO_CONFIG, environ={"HELPDESK_CSAT__SECRET": value})
+        assert refused.value.key == "csat.secret"
+        assert "at least 32 characters" in str(refused.value)
+    own = {"HELPDESK_SERVER__HOST": "0.0.0.0", "HELPDESK_CONSOLE__ADMIN__PASSWORD": STRONG_PASSWORD,
+           "HELPDESK_API__INTEGRATIONS__DEMO__KEY": secrets.token_urlsafe(32)}
+    published = cli(["check-config", "--config", str(DEMO_CONFIG)], {
+        **own, "HELPDESK_CSAT__SECRET": "a-test-csat-secret-of-at-least-32-characters"}, tmp_path)
+    assert published.returncode == 2 and "HELPDESK_CSAT__SECRET" in published.stderr
+    accepted = cli(["check-config", "--config", str(DEMO_CONFIG)], {
+        **own, "HELPDESK_CSAT__SECRET": secrets.token_urlsafe(32)}, tmp_path)
+    assert accepted.returncode == 0, accepted.stderr

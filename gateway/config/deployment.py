@@ -21,6 +21,8 @@ DEMO_SLACK = frozenset({"8f742231b10e8888abcd99yyyzzz85a5", "xoxb-test", "xapp-1
 #: The web chat identity secrets of docs/webchat.md's example and of the tests.
 DEMO_IDENTITY = frozenset({"example-identity-secret-from-the-docs-0123",
                            "test-identity-secret-of-at-least-32-chars"})
+#: The survey-link secret of the tests (docs/reports.md shows none).
+DEMO_CSAT = frozenset({"a-test-csat-secret-of-at-least-32-characters"})
 
 
 def is_loopback(host: str) -> bool:
@@ -65,6 +67,10 @@ def problems(settings: Settings, host: str) -> list[str]:
     if identity is not None and identity.get_secret_value() in DEMO_IDENTITY:
         found.append("webchat.identity_secret is the demo's published secret: set "
                      "HELPDESK_WEBCHAT__IDENTITY_SECRET to a secret of your own")
+    csat = settings.csat.secret
+    if csat is not None and csat.get_secret_value() in DEMO_CSAT:
+        found.append("csat.secret is a published example: set HELPDESK_CSAT__SECRET to a "
+                     "secret of your own")
     slack = settings.slack
     for key, value in (("signing_secret", slack.signing_secret), ("bot_token", slack.bot_token),
                        ("app_token", slack.app_token)):
