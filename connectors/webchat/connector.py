@@ -68,6 +68,10 @@ def _frame(message_id: int, author: str, kind: str, text: str, meta: dict[str, A
         frame["choices"] = [*titles, meta.get("none_label", "")]
     if kind == "answer":
         frame["feedback"] = True
+    form = meta.get("survey")
+    if kind == "survey" and isinstance(form, dict):  # the widget shows 1-5 buttons
+        frame["survey"] = {k: form.get(k) for k in ("token", "scale", "low", "high", "comment",
+                                                    "send", "thanks", "used")}
     return frame
 
 

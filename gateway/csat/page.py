@@ -26,6 +26,7 @@ log = structlog.get_logger(__name__)
 _HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline';"
                                        " form-action 'self'; frame-ancestors 'none'"}
+_JSON_HEADERS = {**_HEADERS, "Access-Control-Allow-Origin": "*"}
 _STATUS = {"csat_invalid": 400, "csat_expired": 410, "csat_used": 409}
 _STYLE = ("body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;"
           "color:#1d2a30}fieldset{border:0;padding:0;display:flex;gap:.5rem;flex-wrap:wrap}"
@@ -48,7 +49,7 @@ def _refusal(surveys: Surveys, error: SurveyError, language: str | None,
     text = surveys.texts(error.reason, language) if type(error) is not SurveyError else str(error)
     if as_json:
         return web.json_response({"error": text, "reason": error.reason}, status=status,
-                                 headers=_HEADERS)
+                                 headers=_JSON_HEADERS)
     return _page(text, f'<p role="alert" id="survey-error">{escape(text)}</p>', language, status)
 
 
@@ -92,19 +93,25 @@ async def show(request: web.Request) -> web.Response:
 
 
 async def answer(request: web.Request) -> web.Response:
+    """Record the answer: from the page's form (an HTML page back), or from the chat widget,
+    which asks for JSON. The widget may run on another site: its form post needs no
+    preflight, and its JSON answer may be read by any origin (`*`: no cookie is involved,
+    and whoever holds the token may know what became of it)."""
     surveys = request.app[SURVEYS]
     token = request.match_info["token"]
-    as_json = request.content_type == "application/json"
+    body_json = request.content_type == "application/json"
+    as_json = body_json or "application/json" in request.headers.get("Accept", "")
     language = request.app[SETTINGS].languages.default
-    if as_json:
+    data: object
+    if body_json:
         try:
             data = json.loads(await request.text())
         except ValueError:
             data = None
-        if not isinstance(data, dict):
-            return web.json_response({"error": "expected a JSON object"}, status=400)
     else:
         data = dict(await request.post())
+    if not isinstance(data, dict):
+        return _refusal(surveys, SurveyError("expected a JSON object"), language, as_json)
     score, comment = _score(data.get("score")), data.get("comment")
     if score is None or not isinstance(comment, (str, type(None))):
         return _refusal(surveys, SurveyError(f"a score is 1 to {SCALE}"), language, as_json)
@@ -119,7 +126,7 @@ async def answer(request: web.Request) -> web.Response:
     thanks = surveys.texts("csat_thanks", survey.language)
     if as_json:
         return web.json_response({"ok": True, "score": survey.score, "text": thanks},
-                                 headers=_HEADERS)
+                                 headers=_JSON_HEADERS)
     return _page(thanks, f'<p id="survey-thanks">{escape(thanks)}</p>', survey.language)
 
 

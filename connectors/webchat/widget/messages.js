@@ -119,12 +119,78 @@
       fb.appendChild(yes); fb.appendChild(no);
       node.appendChild(fb);
     }
+    if (m.survey) node.appendChild(surveyForm(m.survey));
     if (m.kind === "handoff") {
       // a person takes over: "Did this help?" under earlier answers has nothing left to ask
       log.querySelectorAll(".hgw-feedback").forEach(function (f) { f.remove(); });
     }
     stamp(node, m.created_at);
     append(node, false);
+  }
+
+  // The satisfaction survey: a score 1-5, then an optional comment and Send. The answer
+  // goes over HTTP as a form post (no preflight when the widget is on another site).
+  function surveyForm(sv) {
+    var box = el("div", "hgw-survey");
+    state.surveys = state.surveys || {};
+    if (state.surveys[sv.token]) { box.appendChild(el("p", "hgw-survey-done", sv.thanks)); return box; }
+    var scores = el("div", "hgw-actions hgw-scores");
+    scores.setAttribute("role", "group");
+    scores.setAttribute("aria-label", "1 = " + sv.low + ", " + sv.scale + " = " + sv.high);
+    var chosen = 0;
+    var more = el("div", "hgw-survey-more");
+    more.hidden = true;
+    var comment = el("textarea", "hgw-survey-comment");
+    comment.setAttribute("aria-label", sv.comment);
+    comment.placeholder = sv.comment;
+    comment.maxLength = 2000;
+    var send = el("button", null, sv.send); send.type = "button";
+    for (var n = 1; n <= sv.scale; n++) {
+      (function (score) {
+        var b = el("button", null, String(score));
+        b.type = "button";
+        b.setAttribute("aria-pressed", "false");
+        if (score === 1) b.title = sv.low;
+        if (score === sv.scale) b.title = sv.high;
+        b.addEventListener("click", function () {
+          chosen = score;
+          scores.querySelectorAll("button").forEach(function (o) {
+            o.setAttribute("aria-pressed", o === b ? "true" : "false");
+          });
+          more.hidden = false;
+          comment.focus();
+        });
+        scores.appendChild(b);
+      })(n);
+    }
+    function done(text) {
+      box.textContent = "";
+      var p = el("p", "hgw-survey-done", text);
+      p.setAttribute("role", "status");
+      box.appendChild(p);
+    }
+    send.addEventListener("click", function () {
+      if (!chosen) return;
+      send.disabled = true;
+      var form = new URLSearchParams();
+      form.append("score", String(chosen));
+      form.append("comment", comment.value);
+      fetch(base.origin + "/surveys/" + encodeURIComponent(sv.token), {
+        method: "POST", body: form, headers: { "Accept": "application/json" }
+      }).then(function (r) {
+        return r.json().then(function (body) {
+          if (r.ok || r.status === 409) {
+            state.surveys[sv.token] = true; save();
+            done(r.ok ? body.text || sv.thanks : sv.used);
+          } else { send.disabled = false; done(body.error || String(r.status)); }
+        });
+      }).catch(function () { send.disabled = false; });
+    });
+    more.appendChild(comment);
+    more.appendChild(send);
+    box.appendChild(scores);
+    box.appendChild(more);
+    return box;
   }
 
   // An acknowledged bubble goes in its place: before the first message stored after it (its
