@@ -297,13 +297,17 @@ def parser() -> argparse.ArgumentParser:
     outbox.add_argument("--actor", default=getpass.getuser(),
                         help="retry: who, for the audit trail (default: you)")
     outbox.set_defaults(func=cmd_outbox)
-    commands.add_parser("kb", help="knowledge-base tools: lint, ask, test (see `kb --help`)",
+    commands.add_parser("kb", help="knowledge-base tools: lint, ask, test, gaps (see `kb --help`)",
                         add_help=False)
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:2] == ["kb", "gaps"]:  # needs the store: the gateway's, not the KB library's
+        from gateway.reports.gaps_cli import main as gaps_main
+
+        return gaps_main(argv[2:])
     if argv[:1] == ["kb"]:
         from knowledge_base.cli import main as kb_main
 

@@ -3,8 +3,9 @@
 One root, so the gateway can catch everything the library raises on purpose::
 
     KBError                 any knowledge-base problem
-    └── KBFileError         a file that cannot be read or is not a valid article
-                            (carries path, line and message; str() is "path:line: message")
+    ├── KBFileError         a file that cannot be read or is not a valid article
+    │                       (carries path, line and message; str() is "path:line: message")
+    └── AuthoringError      a draft article or an edit that cannot be written (authoring.py)
 """
 
 from __future__ import annotations
@@ -28,3 +29,7 @@ class KBFileError(KBError):
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else str(self.path)
         return f"{where}: {self.message}"
+
+
+class AuthoringError(KBError):
+    """A draft article or an added example that cannot be written; the message says why."""

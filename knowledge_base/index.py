@@ -182,7 +182,7 @@ class Matcher:
                  readings: dict[str | None, _Reading] | None = None) -> None:
         self.articles = articles
         self.settings = settings
-        self._featurizer = featurizer
+        self._featurizer = self.featurizer = featurizer  # public: reports cluster with it
         self._examples = examples
         #: by language; the None entry reads every language without its own
         self._readings = readings or {}

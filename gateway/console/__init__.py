@@ -18,6 +18,7 @@ from gateway.console import (
     bulk,
     dashboards,
     guard,
+    kb_gaps,
     live,
     login,
     macros,
@@ -46,6 +47,7 @@ def setup(app: web.Application) -> None:
     app.add_routes(quarantine.routes)
     app.add_routes(reports.routes)
     app.add_routes(dashboards.routes)
+    app.add_routes(kb_gaps.routes)
     app.add_routes(attachments.routes)
     live.setup(app)
     app.router.add_static(guard.STATIC, STATIC, name="console-static")
