@@ -3,17 +3,18 @@ period, never rows loaded into Python and summed there.
 
 The indexes they read are in `gateway/store/migrations_reports.py`. Days are UTC days.
 Durations are wall-clock minutes (first response: from the ticket's creation to its first
-operator reply; resolution: to its first solved or closed).
+operator reply; resolution: to its first solved or closed). CSAT comes from the store's own
+aggregate (`Store.csat_per_group`, the survey feature's).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from gateway.models import OPEN_TICKET_STATUSES, utcnow
 from gateway.reports.period import Period, Table
 from gateway.reports.sql import day, json_text, quantiles, seconds_between
-from gateway.store import codec
+from gateway.store import Store, codec
 from gateway.store.db import Database
 
 _OPEN = ", ".join(f"'{s}'" for s in OPEN_TICKET_STATUSES)
@@ -195,3 +196,21 @@ async def operators(db: Database, period: Period) -> Table:
                   for a in people],
                  "Replies written and tickets closed in the period, and the minutes from"
                  " opening to closing of the tickets each closed.")
+
+
+async def csat(store: Store, period: Period) -> list[Table]:
+    """CSAT per queue and per operator (the ticket's assignee when it was solved), of the
+    survey answers given in the period."""
+    low, high = codec.parse_ts(period.low), codec.parse_ts(period.high)
+    tables = []
+    groups: tuple[tuple[Literal["queue", "operator"], str], ...] = (
+        ("queue", "CSAT per queue"), ("operator", "CSAT per operator"))
+    for by, title in groups:
+        figures = await store.csat_per_group(by, low, high, period.queue)
+        tables.append(Table(f"csat-by-{by}", title,
+                            (by, "answers", "average_score", "satisfied", "csat_percent"),
+                            [(f.key or "(nobody)", f.answers, round(f.average, 2), f.satisfied,
+                              round(f.csat_percent, 1)) for f in figures],
+                            f"Satisfaction survey answers of the period per {by}: the mean"
+                            " score of 5 and the share of 4s and 5s."))
+    return tables

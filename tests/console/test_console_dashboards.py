@@ -31,7 +31,7 @@ async def test_supervisors_see_the_desk_in_charts_tables_and_csv(
     assert page.status == 200
     html = await page.text()
     for section in ("volume-by-day", "volume-by-channel", "containment", "timings", "sla",
-                    "backlog", "operators"):
+                    "backlog", "operators", "csat-by-queue", "csat-by-operator"):
         assert f'id="{section}"' in html
         assert f'href="/console/dashboards/{section}.csv?' in html
     assert html.count('<svg class="chart"') >= 8 and "<desc id=" in html
