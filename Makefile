@@ -21,9 +21,12 @@ $(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install -q -e '.[test,semantic]'
 	touch $@
 
-## Start the gateway on http://127.0.0.1:8080 (SQLite under ./var/, demo config and KB).
+## Start the gateway on http://127.0.0.1:8080 (SQLite under ./var/, demo config and KB),
+## with Velora's demo back office on 127.0.0.1:8090 beside it (docs/integrations.md).
 run: $(RUN_STAMP)
 	mkdir -p var
+	$(BIN)/python examples/backoffice/app.py --port 8090 & backoffice=$$!; \
+	trap 'kill $$backoffice 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/helpdesk-gateway run --config config/gateway.toml
 
 ## Set up and run the whole test suite (lint, types, tests).

@@ -29,10 +29,12 @@ from gateway.delivery.notify import Hub
 from gateway.delivery.outbox import OutboxWorker
 from gateway.delivery.relay import PgRelay
 from gateway.directory import Directory
+from gateway.integrations.client import Integrations
 from gateway.keys import (
     CHANNEL_STATES,
     CONNECTORS,
     HUB,
+    INTEGRATIONS,
     KB,
     OUTBOX,
     PIPELINE,
@@ -110,8 +112,10 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     outbox = OutboxWorker(store, connectors, settings.outbox, hub)
     app[KB], app[OUTBOX] = kb, outbox
     directory = settings.customers.directory
+    integrations = app[INTEGRATIONS] = Integrations(settings.integrations)
     app[PIPELINE] = Pipeline(store, kb, settings, hub, outbox.wake,
-                             Directory(settings.resolve(directory)) if directory else None)
+                             Directory(settings.resolve(directory)) if directory else None,
+                             integrations)
     surveys = app[SURVEYS] = Surveys(store, settings.csat, hub, outbox.wake,
                                      settings.server.public_url, app[PIPELINE].texts)
     app[TICKETS] = TicketService(store, hub, outbox.wake,
@@ -127,8 +131,9 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         app[RELAY] = PgRelay(settings.database_url, hub)
         relay = app[RELAY].running()
     try:
-        async with relay, kb.running(), outbox.running(settings.server.shutdown_grace), \
-                sla_watcher.running(), app[PIPELINE].resuming(), \
+        async with relay, integrations.running(), kb.running(), \
+                outbox.running(settings.server.shutdown_grace), sla_watcher.running(), \
+                app[PIPELINE].resuming(), \
                 SurveySweep(surveys, channel_states()).running(), \
                 retention.running(store, settings.retention, channel_states()):
             # The public-holiday tables import some 280 modules on first use: now, in a

@@ -7,7 +7,12 @@
     ├── DeliveryError        a reply could not be handed to its channel
     │   ├── DeliveryRetryLater   (temporary: rate limit, connection refused) retry after a delay
     │   └── DeliveryUncertain    the channel may or may not have received it: never resend blindly
-    └── AccessDenied         an operator asked for something outside their role or queues
+    ├── AccessDenied         an operator asked for something outside their role or queues
+    └── IntegrationError     a back-office call gave no usable answer (`reason` says why)
+        ├── IntegrationTimeout      (also TimeoutError) no answer in time, retries included
+        ├── IntegrationCircuitOpen  too many failures lately: not called at all for a while
+        ├── IntegrationStatus       a 5xx after the retries (`status`)
+        └── IntegrationBadResponse  too large, not JSON, or the integration is off/unknown
 """
 
 from __future__ import annotations
@@ -52,3 +57,32 @@ class DeliveryUncertain(DeliveryError):
 
 class AccessDenied(GatewayError):
     """An operator asked for an object outside their role or queues."""
+
+
+class IntegrationError(GatewayError):
+    """A back-office call failed; `reason` is short, has no personal data, and goes on the
+    hand-off ticket and in the logs."""
+
+    def __init__(self, integration: str, reason: str) -> None:
+        self.integration, self.reason = integration, reason
+        super().__init__(f"{integration}: {reason}")
+
+
+class IntegrationTimeout(IntegrationError, TimeoutError):
+    """No answer within the integration's timeout, on every attempt."""
+
+
+class IntegrationCircuitOpen(IntegrationError):
+    """The integration failed `breaker_failures` times in a row: calls wait `breaker_seconds`."""
+
+
+class IntegrationStatus(IntegrationError):
+    """The back office answered with a server error (after the retries)."""
+
+    def __init__(self, integration: str, status: int) -> None:
+        self.status = status
+        super().__init__(integration, f"HTTP {status}")
+
+
+class IntegrationBadResponse(IntegrationError):
+    """An answer the bot must not use: over the size limit, not JSON, or no such integration."""

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from gateway.delivery.notify import Hub
     from gateway.delivery.outbox import OutboxWorker
     from gateway.delivery.relay import PgRelay
+    from gateway.integrations.client import Integrations
     from gateway.sla.watcher import SlaWatcher
     from gateway.store import Store
     from gateway.tickets.service import TicketService
@@ -31,6 +32,7 @@ SLA_WATCHER: web.AppKey[SlaWatcher] = web.AppKey("sla_watcher")
 CONNECTORS: web.AppKey[dict[str, Connector]] = web.AppKey("connectors")
 LOGIN_THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("login_throttle")
 RELAY: web.AppKey[PgRelay] = web.AppKey("relay")
+INTEGRATIONS: web.AppKey[Integrations] = web.AppKey("integrations")
 #: What channels keep in the store of their own (access, erasure, retention, quarantine).
 CHANNEL_STATES: web.AppKey[tuple[ChannelState, ...]] = web.AppKey("channel_states")
 SURVEYS: web.AppKey[Surveys] = web.AppKey("surveys")

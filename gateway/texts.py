@@ -197,6 +197,35 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "nl": "Antwoord met het nummer van uw keuze.",
         "de": "Antworten Sie mit der Nummer Ihrer Wahl.",
     },
+    "action_failed": {
+        "en": "I am sorry, I cannot check this in our systems right now. I have passed your"
+              " question to a colleague, who will reply here (ticket #{ticket}).",
+        "fr": "Désolé, je ne peux pas vérifier cela dans nos systèmes pour le moment. J'ai"
+              " transmis votre question à un collègue, qui vous répondra ici (ticket n° {ticket}).",
+        "nl": "Sorry, ik kan dit nu niet nakijken in onze systemen. Ik heb uw vraag doorgegeven"
+              " aan een collega, die u hier antwoordt (ticket #{ticket}).",
+        "de": "Entschuldigung, ich kann das gerade nicht in unseren Systemen prüfen. Ich habe"
+              " Ihre Frage an einen Kollegen weitergeleitet, der Ihnen hier antwortet"
+              " (Ticket #{ticket}).",
+    },
+    "slot_invalid": {
+        "en": "Sorry, I could not read that.",
+        "fr": "Désolé, je n'ai pas pu lire cela.",
+        "nl": "Sorry, dat kon ik niet lezen.",
+        "de": "Entschuldigung, das konnte ich nicht lesen.",
+    },
+    "confirm_hint": {
+        "en": "Reply yes to confirm or no to cancel.",
+        "fr": "Répondez oui pour confirmer ou non pour annuler.",
+        "nl": "Antwoord ja om te bevestigen of nee om te annuleren.",
+        "de": "Antworten Sie ja zum Bestätigen oder nein zum Abbrechen.",
+    },
+    "action_cancelled": {
+        "en": "All right, nothing has been booked. Can I help you with anything else?",
+        "fr": "D'accord, rien n'a été réservé. Puis-je vous aider pour autre chose ?",
+        "nl": "Goed, er is niets geboekt. Kan ik u nog ergens mee helpen?",
+        "de": "In Ordnung, es wurde nichts gebucht. Kann ich Ihnen sonst noch helfen?",
+    },
     "none_of_these": {
         "en": "None of these",
         "fr": "Aucune de ces réponses",

@@ -1,6 +1,7 @@
 """`helpdesk-gateway kb ...` (also `python -m knowledge_base ...`): the admin's KB tools.
 
-    kb lint DIR [--json] [--strict] [--open-set]  problems in the KB; exit 1 on errors
+    kb lint DIR [--json] [--strict] [--open-set] [--integrations A,B | --config FILE]
+                                              problems in the KB; exit 1 on errors
     kb ask DIR TEXT [--lang xx] [--previous ID] [--json]
                                               what the bot would do with one message
     kb test DIR CASES [--json] [--min-pass-rate R]
@@ -18,6 +19,7 @@ import json
 import sys
 from pathlib import Path
 
+from knowledge_base.action_lint import integration_names
 from knowledge_base.cases import Outcome, load_cases, run_cases, summary
 from knowledge_base.decide import DEFAULT_THRESHOLDS, Thresholds, decide
 from knowledge_base.errors import KBError
@@ -50,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true", help="warnings fail too")
     check.add_argument("--open-set", action="store_true",
                        help="also list articles that out-of-scope background questions reach")
+    names = check.add_mutually_exclusive_group()
+    names.add_argument("--integrations", metavar="A,B",
+                       help="the back-office integrations actions may name")
+    names.add_argument("--config", type=Path, metavar="FILE",
+                       help="take them from a gateway settings file's [integrations]")
     check.set_defaults(command=_lint)
 
     ask = sub.add_parser("ask", help="show what the bot would do with a message")
@@ -109,7 +116,12 @@ def _lint(args: argparse.Namespace) -> int:
     result = _load(args.dir)
     matcher = (Matcher.build(result.articles.values(), MatcherSettings(open_set=True))
                if args.open_set and result.articles else None)
-    issues = lint(result, matcher)
+    integrations: set[str] | None = None
+    if args.integrations is not None:
+        integrations = {name.strip() for name in args.integrations.split(",") if name.strip()}
+    elif args.config is not None:
+        integrations = integration_names(args.config)
+    issues = lint(result, matcher, integrations)
     errors = sum(i.severity == "error" for i in issues)
     if args.json:
         print(json.dumps({"articles": len(result.articles), "issues": [

@@ -94,7 +94,7 @@ def _read(path: Path) -> tuple[list[tuple[Article, int | None]], list[KBFileErro
     }
     article = Article(id=model.id, category=model.category, translations=translations,
                       queue=model.queue, requires_verification=model.requires_verification,
-                      handoff=model.handoff, source=path)
+                      handoff=model.handoff, source=path, action=model.action)
     return [(article, lines.get(("id",), 1))], []
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from knowledge_base import background
+from knowledge_base.action_lint import action_problems
 from knowledge_base.files import LoadResult
 from knowledge_base.index import Matcher
 from knowledge_base.render import KNOWN_PLACEHOLDERS
@@ -40,11 +42,16 @@ class LintIssue:
         return f"{self.severity}: {where}{article}{self.message}"
 
 
-def lint(result: LoadResult, matcher: Matcher | None = None) -> list[LintIssue]:
-    """Every problem found in a loaded KB, errors first."""
+def lint(result: LoadResult, matcher: Matcher | None = None,
+         integrations: Collection[str] | None = None) -> list[LintIssue]:
+    """Every problem found in a loaded KB, errors first; `integrations`: the names the
+    gateway has under `[integrations]` (None: actions' integrations are not checked)."""
     issues = [LintIssue("error", None, e.path, f"line {e.line}: {e.message}"
                         if e.line is not None else e.message) for e in result.errors]
     issues += _translations(result) + _answers(result) + _duplicates(result)
+    issues += [LintIssue(severity, article.id, article.source, message)
+               for article in result.articles.values()
+               for severity, message in action_problems(article, integrations)]
     if result.articles:
         matcher = matcher or Matcher.build(result.articles.values())
         issues += _confusions(result, matcher) + _background_hits(result, matcher)
@@ -70,7 +77,8 @@ def _answers(result: LoadResult) -> list[LintIssue]:
     issues = []
     for article in result.articles.values():
         for lang, translation in article.translations.items():
-            if not translation.answer.strip() and not article.handoff:
+            if not translation.answer.strip() and not article.handoff \
+                    and article.action is None:
                 issues.append(LintIssue("error", article.id, article.source,
                                         f"{lang}: empty answer"))
             for inner in _BRACES.findall(translation.answer):

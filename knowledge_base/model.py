@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
+
+if TYPE_CHECKING:
+    from knowledge_base.actions import ActionSpec
 
 Category = Literal["order", "sales", "information", "assistance", "complaint"]
 CATEGORIES: tuple[str, ...] = get_args(Category)
@@ -35,6 +38,8 @@ class Article:
     requires_verification: bool = False
     handoff: bool = False
     source: Path | None = None
+    #: Look something up or book it in a back office instead of a static answer.
+    action: ActionSpec | None = None
 
     def translation(self, lang: str) -> tuple[str, Translation]:
         """The customer's language if written, else English, else the first one written.

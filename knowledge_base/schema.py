@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from knowledge_base.actions import ActionSpec
 from knowledge_base.model import Category
 
 Language = Literal["en", "fr", "nl", "de"]
@@ -34,6 +35,8 @@ class ArticleFile(BaseModel):
     requires_verification: bool = False
     handoff: bool = False
     translations: dict[Language, TranslationFile] = Field(min_length=1)
+    #: A back-office lookup or booking instead of a static answer (docs/integrations.md).
+    action: ActionSpec | None = None
 
     @classmethod
     def known_keys(cls, parent: tuple[str | int, ...]) -> list[str]:
@@ -42,4 +45,6 @@ class ArticleFile(BaseModel):
             return list(cls.model_fields)
         if len(parent) == 2 and parent[0] == "translations":
             return list(TranslationFile.model_fields)
+        if parent == ("action",):
+            return list(ActionSpec.model_fields)
         return []

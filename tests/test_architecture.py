@@ -20,7 +20,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"gateway"}),
     frozenset({"gateway.store"}),
     frozenset({"gateway.config"}),
-    frozenset({"gateway.access", "gateway.delivery"}),
+    frozenset({"gateway.access", "gateway.delivery", "gateway.integrations"}),
     frozenset({"gateway.tickets"}),
     frozenset({"gateway.sla", "gateway.csat"}),
     frozenset({"gateway.bot"}),

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from gateway.bot import lookups
 from gateway.bot.handoff_context import last_answer, subject_text
 from gateway.bot.kb_service import KBSnapshot, KnowledgeService
 from gateway.bot.turn import Turn
@@ -19,6 +20,7 @@ from gateway.calendar import moment_phrase, out_of_hours_notice
 from gateway.config.settings import Settings
 from gateway.delivery.notify import Hub
 from gateway.directory import Directory
+from gateway.integrations.client import Integrations
 from gateway.models import Customer, Message, Ticket, utcnow
 from gateway.store import Store
 from gateway.texts import Texts
@@ -36,13 +38,16 @@ OPERATOR_AROUND = timedelta(hours=1)
 
 class Bot:
     def __init__(self, store: Store, kb: KnowledgeService, settings: Settings, hub: Hub,
-                 directory: Directory | None = None) -> None:
+                 directory: Directory | None = None,
+                 integrations: Integrations | None = None) -> None:
         self.store = store
         self.kb = kb
         self.settings = settings
         self.hub = hub
         #: The customer directory the bot verifies identities against (None: people do).
         self.directory = directory
+        #: The back offices that articles' actions call (None: such articles hand off).
+        self.integrations = integrations
         self.texts = Texts(settings.texts)
 
     async def reply(self, turn: Turn, *, text: str, kind: str,
@@ -62,15 +67,19 @@ class Bot:
         return True
 
     async def serve(self, turn: Turn, article_id: str, confidence: float,
-                    attempts: Sequence[dict[str, Any]] = ()) -> None:
+                    attempts: Sequence[dict[str, Any]] = (),
+                    slots: dict[str, str] | None = None) -> None:
         """The article the customer asked about, under its rules: an account-specific one
         only once their identity is verified (the bot asks for it when it has the customer
-        directory, an operator does otherwise); a `handoff` one also goes to people."""
+        directory, an operator does otherwise); a `handoff` one also goes to people; one
+        with an `action` looks the answer up (`slots`: values kept from the question while
+        the bot verified the customer)."""
         article = turn.kb.articles[article_id]
         unverified = article.requires_verification and not turn.conversation.verified_number
         if unverified and self.directory is not None:
             await self.reply(turn, kind="verify", text=self.texts("verify_ask", turn.language),
-                             meta={"article_id": article.id, "failures": 0})
+                             meta={"article_id": article.id, "failures": 0,
+                                   "slots": lookups.prefill(article, turn.text)})
             turn.outcome.decision = "verify"
             return
         if article.handoff or unverified:
@@ -79,6 +88,10 @@ class Bot:
             reason = "identity must be verified" if unverified else \
                 "article requires an operator"
             await self.handoff(turn, reason, "handoff", attempts, article_id=article.id)
+            return
+        if article.action is not None:
+            await lookups.start(self, turn, article, slots or {},
+                                turn.text if slots is None else None)
             return
         await self.answer(turn, article.id, confidence)
 
@@ -110,7 +123,7 @@ class Bot:
         turn.customer = dataclasses.replace(turn.customer, number=entry.number)
         await self.reply(turn, kind="verified", text=self.texts("verify_ok", turn.language))
         if article_id in turn.kb.articles:
-            await self.serve(turn, article_id, 1.0)
+            await self.serve(turn, article_id, 1.0, slots=dict(asked.meta.get("slots") or {}))
         else:
             turn.outcome.decision = "verified"
 

@@ -25,6 +25,7 @@ from gateway.channels import ConversationKey, Identity, Inbound
 from gateway.config.settings import Settings
 from gateway.delivery.notify import Hub
 from gateway.directory import Directory
+from gateway.integrations.client import Integrations
 from gateway.locks import KeyedLocks
 from gateway.models import Conversation, Customer
 from gateway.store import Store
@@ -40,14 +41,15 @@ _MIN_DETECT_LETTERS = 12
 class Pipeline:
     def __init__(self, store: Store, kb: KnowledgeService, settings: Settings, hub: Hub,
                  wake_outbox: Callable[[], None] = lambda: None,
-                 directory: Directory | None = None) -> None:
+                 directory: Directory | None = None,
+                 integrations: Integrations | None = None) -> None:
         self.store = store
         self.kb = kb
         self.settings = settings
         self.hub = hub
         self.wake_outbox = wake_outbox
         self.locks = KeyedLocks()
-        self.bot = Bot(store, kb, settings, hub, directory)
+        self.bot = Bot(store, kb, settings, hub, directory, integrations)
         self.texts = self.bot.texts
         self.rules: Sequence[Rule] = RULES
         #: Since start, for /metrics: messages decided per channel, decisions per

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
+from gateway.bot import lookups
 from gateway.bot.actions import Bot, attempts
 from gateway.bot.smalltalk import small_talk
 from gateway.bot.turn import Turn
@@ -132,6 +133,17 @@ async def asks_for_a_person(bot: Bot, turn: Turn) -> bool:
     return True
 
 
+async def action_answer(bot: Bot, turn: Turn) -> bool:
+    """The answer to what an article's action asked: a slot ("your order number?") or
+    the confirmation of a booking (gateway/bot/lookups.py)."""
+    asked = await turn.last_bot(bot.store)
+    if asked is not None and asked.kind == "slot":
+        return await lookups.slot_reply(bot, turn, asked)
+    if asked is not None and asked.kind == "confirm":
+        return await lookups.confirm_reply(bot, turn, asked)
+    return False
+
+
 async def greeting_or_thanks(bot: Bot, turn: Turn) -> bool:
     """Hello, thanks, goodbye: answered politely instead of opening a ticket."""
     chat = small_talk(turn.text)
@@ -154,7 +166,8 @@ async def several_questions(bot: Bot, turn: Turn) -> bool:
     """Several questions in one message: each one the KB answers gets its answer, in order,
     and the rest goes to a colleague in the same turn (one article alone would leave the
     other question unanswered as if it were). Articles that need a verified identity or a
-    person are not answered this way: the message then goes to people whole."""
+    person, or that look something up, are not answered this way: the message then goes
+    to people whole."""
     message = turn.message(bot.kb.thresholds)
     if not message.parts:
         return False
@@ -163,7 +176,8 @@ async def several_questions(bot: Bot, turn: Turn) -> bool:
     plain = [(question, decision) for question, decision in verdict.answered
              if decision.article_id in articles
              and not (articles[decision.article_id].requires_verification
-                      or articles[decision.article_id].handoff)]
+                      or articles[decision.article_id].handoff
+                      or articles[decision.article_id].action is not None)]
     if not plain:
         return False
     for _, decision in plain:
@@ -202,6 +216,7 @@ RULES: tuple[Rule, ...] = (
     answer_did_not_help,
     nothing_to_answer,
     asks_for_a_person,
+    action_answer,
     greeting_or_thanks,
     upset,
     several_questions,

@@ -25,6 +25,7 @@ from gateway import passwords
 from gateway.config.base import Section
 from gateway.config.channels import ApiSettings, EmailSettings, SlackSettings
 from gateway.config.csat import CsatSettings
+from gateway.config.integrations import BackOfficeSettings, check_names
 from gateway.config.macros import Macros
 from gateway.config.policy import CalendarSettings, PrioritySettings, SlaSettings, policy_problems
 from gateway.config.web import WebChatSettings
@@ -229,6 +230,8 @@ class Settings(Section):
     customers: CustomerSettings = CustomerSettings()
     retention: RetentionSettings = RetentionSettings()
     csat: CsatSettings = CsatSettings()
+    #: name → back-office HTTP API the KB's actions call (docs/integrations.md).
+    integrations: dict[str, BackOfficeSettings] = Field(default_factory=dict)
     #: The bot's own sentences in the organisation's words: name → language → text
     #: (the names, defaults and placeholders are in gateway/texts.py).
     texts: dict[str, dict[str, str]] = Field(default_factory=dict)
@@ -242,6 +245,12 @@ class Settings(Section):
     metrics: MetricsSettings = MetricsSettings()
     #: Directory relative paths are resolved against (the config file's directory).
     base_dir: Path = Path(".")
+
+    @field_validator("integrations")
+    @classmethod
+    def _integration_names(cls, value: dict[str, BackOfficeSettings]
+                           ) -> dict[str, BackOfficeSettings]:
+        return check_names(value)
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else (self.base_dir / path).resolve()

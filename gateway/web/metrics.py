@@ -1,9 +1,9 @@
 """`GET /metrics`: operations figures in the Prometheus text format (docs/operations.md).
 
 Every gauge is read at scrape time, from the tables (indexed counts) and from the channels'
-own health reports, the ones /readyz shows: nothing is kept aside that could drift. The two
-counters are the pipeline's tallies since start. Each app has its own registry, so several
-apps in one process (the tests) never share figures.
+own health reports, the ones /readyz shows: nothing is kept aside that could drift. The
+counters are the pipeline's and the back-office client's tallies since start. Each app has
+its own registry, so several apps in one process (the tests) never share figures.
 
 Like /readyz details, the figures are only for a probe on the machine itself, or for a
 scraper that presents `[metrics] token` as a bearer token.
@@ -16,13 +16,13 @@ from collections.abc import Iterable, Iterator
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, SummaryMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from gateway.channels import health_of
 from gateway.errors import StoreError
-from gateway.keys import CONNECTORS, KB, PIPELINE, SETTINGS, STORE
+from gateway.keys import CONNECTORS, INTEGRATIONS, KB, PIPELINE, SETTINGS, STORE
 from gateway.models import utcnow
 from gateway.web.health import is_local_probe
 
@@ -84,7 +84,8 @@ async def _families(app: web.Application) -> list[Metric]:
     kb = app.get(KB)
     articles = GaugeMetricFamily("helpdesk_kb_articles", "Knowledge-base articles loaded",
                                  value=len(kb.snapshot.articles) if kb and kb.ready else 0)
-    return [outbox, age, tickets, unhandled, articles, *_mailboxes(app), *_counters(app)]
+    return [outbox, age, tickets, unhandled, articles, *_mailboxes(app), *_counters(app),
+            *_integrations(app)]
 
 
 def _mailboxes(app: web.Application) -> Iterator[Metric]:
@@ -122,6 +123,28 @@ def _counters(app: web.Application) -> Iterator[Metric]:
         for (decision, language), count in sorted(pipeline.decisions.items()):
             decisions.add_metric([decision, language], count)
     yield from (messages, decisions)
+
+
+def _integrations(app: web.Application) -> Iterator[Metric]:
+    """Back-office calls (gateway/integrations/client.py): outcomes, latency, breakers."""
+    integrations = app.get(INTEGRATIONS)
+    calls = CounterMetricFamily("helpdesk_integration_calls", "Back-office HTTP attempts"
+                                " (and calls refused by an open circuit) since start, per"
+                                " integration and outcome", labels=["integration", "outcome"])
+    latency = SummaryMetricFamily("helpdesk_integration_latency_seconds",
+                                  "Time spent in back-office HTTP attempts",
+                                  labels=["integration"])
+    circuit = GaugeMetricFamily("helpdesk_integration_circuit_open",
+                                "1: the integration's circuit breaker is open (not called)",
+                                labels=["integration"])
+    if integrations is not None:
+        for (name, outcome), count in sorted(integrations.calls.items()):
+            calls.add_metric([name, outcome], count)
+        for name, (seconds, count) in sorted(integrations.latency.items()):
+            latency.add_metric([name], count_value=count, sum_value=seconds)
+        for name, breaker in sorted(integrations.breakers.items()):
+            circuit.add_metric([name], int(breaker.state == "open"))
+    yield from (calls, latency, circuit)
 
 
 def setup(app: web.Application) -> None:

@@ -72,7 +72,8 @@ async def test_a_signed_customer_is_verified_without_typing_their_number(
     page = await (await browser.new_context(locale="en-US")).new_page()
     await _account(page, shop, base_url, "C-1042", _signed("C-1042"))
     await say(page, "Where is my order?")
-    await expect(page.locator('.hgw-bot[data-kind="answer"]')).to_be_visible()
+    # verified: the order-status article asks for the order number straight away
+    await expect(page.locator('.hgw-bot[data-kind="slot"]')).to_be_visible()
     await expect(page.locator('.hgw-bot[data-kind="verify"]')).to_have_count(0)
     store = gateway_app[STORE]
     conversation = await store.get_conversation(1)
@@ -87,7 +88,7 @@ async def test_a_signed_customer_is_verified_without_typing_their_number(
     phone = await (await browser.new_context(locale="en-US")).new_page()
     await _account(phone, shop, base_url, "C-1042", _signed("C-1042"))
     await say(phone, "Where is my order?")
-    await expect(phone.locator('.hgw-bot[data-kind="answer"]')).to_be_visible()
+    await expect(phone.locator('.hgw-bot[data-kind="slot"]')).to_be_visible()
     assert len(await store.conversations_of(customer.id)) == 2
 
 
