@@ -29,7 +29,7 @@ FEEDBACK: dict[str, tuple[str, str, str]] = {
 }
 
 #: Blocks that hold the customer's buttons (removed once one is pressed).
-_BUTTON_BLOCKS = frozenset({"feedback_question", "feedback", "choices"})
+_BUTTON_BLOCKS = frozenset({"feedback_question", "feedback", "choices", "csat_scale", "csat"})
 _BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
 #: A link `[text](url)` whose brackets are not escaped (`\\[`: a customer's name, literal).
 _LINK = re.compile(r"(?<!\\)\[([^\]]+)(?<!\\)\]\((https?://[^)\s]+)\)")
@@ -96,6 +96,21 @@ def clarify(text: str, titles: Sequence[str], none_label: str) -> list[Block]:
         {"type": "actions", "block_id": "choices", "elements": [
             _button(f"choice_{n}", label, str(n)) for n, label in enumerate(labels, start=1)
         ][:25]},
+    ]
+
+
+def survey(text: str, form: dict[str, Any]) -> list[Block]:
+    """The satisfaction question with one button per score (`csat_1`…); each carries the
+    survey's signed token, which is what the answer is checked against."""
+    scale = int(form.get("scale", 5))
+    token = str(form.get("token", ""))
+    return [
+        _section(escape(text)),
+        {"type": "context", "block_id": "csat_scale", "elements": [
+            {"type": "plain_text", "text": f"1 = {form.get('low', '')}, {scale} = "
+                                           f"{form.get('high', '')}"}]},
+        {"type": "actions", "block_id": "csat", "elements": [
+            _button(f"csat_{n}", str(n), token) for n in range(1, scale + 1)]},
     ]
 
 

@@ -28,7 +28,7 @@ from gateway.channels import Outbound
 from gateway.config.settings import Settings
 from gateway.delivery.notify import Payload
 from gateway.errors import DeliveryError
-from gateway.keys import HUB, PIPELINE, STORE, TICKETS
+from gateway.keys import HUB, PIPELINE, STORE, SURVEYS, TICKETS
 
 log = structlog.get_logger(__name__)
 
@@ -77,7 +77,7 @@ class SlackConnector:
 
     async def start(self) -> None:
         app = self.web_app
-        self.events.bind(app[STORE], app[PIPELINE])
+        self.events.bind(app[STORE], app[PIPELINE], app[SURVEYS])
         if self.desk is not None:
             self.desk.bind(app[STORE], app[TICKETS])
             self._feed = app[HUB].subscribe("tickets")

@@ -23,19 +23,22 @@ from slack_bolt.context.async_context import AsyncBoltContext
 
 from connectors.slack import blocks
 from connectors.slack.operators import OperatorDesk
-from connectors.slack.translate import CHANNEL, action_to_inbound, to_inbound
+from connectors.slack.translate import CHANNEL, action_to_inbound, address, to_inbound
 from connectors.slack.users import Directory
 from connectors.slack.webapi import SlackPoster
-from gateway.channels import Identity, Inbound
+from gateway.channels import ConversationKey, Identity, Inbound
+from gateway.csat.tokens import SurveyError
 from gateway.store import Store
 
 if TYPE_CHECKING:  # the pipeline is handed over at start; importing it pulls in the KB
     from gateway.bot.pipeline import Pipeline
+    from gateway.csat.service import Surveys
 
 log = structlog.get_logger(__name__)
 
 CUSTOMER_ACTIONS = re.compile(r"^(helpful|not_helpful|choice_\d{1,2})$")
 OPERATOR_ACTIONS = re.compile(r"^ticket_(take|transfer|close)$")
+SURVEY_ACTIONS = re.compile(r"^csat_([1-5])$")
 
 Spawn = Callable[[Awaitable[Any]], None]
 
@@ -50,9 +53,9 @@ class SlackEvents:
         self.desk = desk
         self.spawn = spawn
 
-    def bind(self, store: Store, pipeline: Pipeline) -> None:
+    def bind(self, store: Store, pipeline: Pipeline, surveys: Surveys) -> None:
         """Called at start, once the store is open."""
-        self.store, self.pipeline = store, pipeline
+        self.store, self.pipeline, self.surveys = store, pipeline, surveys
 
     async def message(self, event: dict[str, Any], body: dict[str, Any],
                       context: AsyncBoltContext) -> None:
@@ -102,6 +105,34 @@ class SlackEvents:
                 channel=body["container"]["channel_id"], ts=message["ts"],
                 text=message.get("text", ""), blocks=blocks.answered(message["blocks"], label)))
 
+    async def survey_action(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """A score button under the satisfaction question: recorded once, for the survey's
+        own customer in its own thread; the buttons then give way to the score."""
+        action = body["actions"][0]
+        score = int(SURVEY_ACTIONS.match(str(action.get("action_id")))[1])  # type: ignore[index]
+        container, user = body.get("container") or {}, (body.get("user") or {}).get("id")
+        channel, ts = container.get("channel_id"), container.get("message_ts")
+        key = ConversationKey(CHANNEL, address(str(channel), str(container.get("thread_ts")
+                                                                  or ts)))
+        conversation = await self.store.conversation_at(key)
+        text: str | None = None
+        if conversation is not None and user and await self.store.customer_of_identity(
+                CHANNEL, str(user)) == conversation.customer_id:
+            try:
+                survey = await self.surveys.answer(str(action.get("value", "")), score,
+                                                   conversation_id=conversation.id)
+                text = self.surveys.texts("csat_thanks", survey.language)
+            except SurveyError as exc:
+                text = self.surveys.texts(exc.reason, conversation.language)
+        await ack()
+        message = body.get("message") or {}
+        if text is not None and message.get("blocks"):
+            self.spawn(self.poster.update(
+                channel=str(channel), ts=str(message["ts"]), text=message.get("text", ""),
+                blocks=[*blocks.answered(message["blocks"], str(score)),
+                        {"type": "context", "elements": [{"type": "plain_text",
+                                                          "text": text}]}]))
+
     async def operator_action(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         """Take, Transfer, Close on a ticket card."""
         notice = await self.desk.on_action(body) if self.desk is not None else None
@@ -123,3 +154,4 @@ def register(app: AsyncApp, events: SlackEvents) -> None:
     app.event("app_mention")(events.message)
     app.action(CUSTOMER_ACTIONS)(events.customer_action)
     app.action(OPERATOR_ACTIONS)(events.operator_action)
+    app.action(SURVEY_ACTIONS)(events.survey_action)

@@ -179,6 +179,8 @@ def to_chat_post(outbound: Outbound) -> dict[str, Any]:
     elif outbound.kind == "clarify" and meta.get("titles"):
         message_blocks = blocks.clarify(outbound.text, list(meta["titles"]),
                                         str(meta.get("none_label", "")))
+    elif outbound.kind == "survey" and isinstance(meta.get("survey"), dict):
+        message_blocks = blocks.survey(outbound.text, meta["survey"])
     elif outbound.author == "operator":
         message_blocks = blocks.operator_reply(outbound.text, str(meta.get("operator", "")))
     else:

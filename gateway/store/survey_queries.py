@@ -129,3 +129,11 @@ class SurveyQueries(Queries):
                                      SECRET_KEY)
         assert row is not None
         return str(json.loads(row["value"]))
+
+    async def customer_of_identity(self, channel: str, address: str) -> int | None:
+        """The customer behind a channel identity, if known (never creates one): who may
+        answer a survey posted where others can see it (a Slack channel thread)."""
+        row = await self.db.fetchone(
+            "SELECT customer_id FROM identities WHERE channel = ? AND address = ?",
+            channel, address)
+        return int(row["customer_id"]) if row else None
