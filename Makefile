@@ -16,9 +16,9 @@ $(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install -q -e .
 	touch $@
 
-# The tests also cover the optional [semantic] extra (CPU build of PyTorch).
+# The tests also cover the optional [semantic] (CPU build of PyTorch) and [multilingual] extras.
 $(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install -q -e '.[test,semantic]'
+	$(BIN)/pip install -q -e '.[test,semantic,multilingual]'
 	touch $@
 
 ## Start the gateway on http://127.0.0.1:8080 (SQLite under ./var/, demo config and KB),

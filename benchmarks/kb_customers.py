@@ -10,9 +10,15 @@ ones and the demo KB's development queries) through the production path (`Matche
   right article counts here too: the customer is shown only wrong choices);
 - `oos_handoff`: out-of-scope queries handed off; `oos_near_handoff` for those sharing words
   with an article (`near: true`), the hard ones;
-- latency p50 / p99 per query.
+- `clarify`: in-scope queries answered with a clarification (right or not);
+- latency p50 / p99 per query, for all and per language.
+
+With `--english-only` each KB is also run with its articles cut to their English
+translation (`NAME/en-only`), questions in all four languages: "an admin writes an article
+in one language and it answers the other three".
 
     python benchmarks/kb_customers.py [--kb NAME ...] [--open-set] [--no-scope-check]
+                                      [--multilingual] [--english-only]
 
 Prints one JSON object, with `heldout_mean` (the held-out KB, never tuned on) and
 `tune_mean` (the KBs tuned on) apart. See benchmarks/data/kb/README.md for the roles.
@@ -21,6 +27,7 @@ Prints one JSON object, with `heldout_mean` (the held-out KB, never tuned on) an
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -77,19 +84,25 @@ def evaluate(matcher: Matcher, queries: list[Query],
              thresholds: Thresholds = DEFAULT_THRESHOLDS) -> dict[str, Any]:
     """Figures for all queries and per language (see the module docstring)."""
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    latencies: list[float] = []
+    latencies: dict[str, list[float]] = defaultdict(list)
     matcher.match("warm up", "en")
     for query in queries:
         start = time.perf_counter()
         match = match_message(matcher, query.text, query.lang).match
         decision = decide(match, thresholds)
-        latencies.append((time.perf_counter() - start) * 1000)
+        elapsed = (time.perf_counter() - start) * 1000
         for key in ("all", match.language if query.lang is None else query.lang):
             _count(counts[key], query, decision.kind, decision.article_id, decision.choices)
-    result: dict[str, Any] = {key: _rates(c) for key, c in sorted(counts.items())}
-    result["latency_p50_ms"] = round(float(np.percentile(latencies, 50)), 3)
-    result["latency_p99_ms"] = round(float(np.percentile(latencies, 99)), 3)
+            latencies[key].append(elapsed)
+    result: dict[str, Any] = {key: {**_rates(c), **_latency(latencies[key])}
+                              for key, c in sorted(counts.items())}
+    result.update(_latency(latencies["all"]))
     return result
+
+
+def _latency(milliseconds: list[float]) -> dict[str, float]:
+    return {"latency_p50_ms": round(float(np.percentile(milliseconds, 50)), 3),
+            "latency_p99_ms": round(float(np.percentile(milliseconds, 99)), 3)}
 
 
 def _count(c: dict[str, int], query: Query, kind: str, article: str | None,
@@ -106,6 +119,7 @@ def _count(c: dict[str, int], query: Query, kind: str, article: str | None,
     c["wrong"] += ((kind == "answer" and article != query.expected)
                    or (kind == "clarify" and query.expected not in choices))
     c["in_scope_handoff"] += kind == "handoff"
+    c["clarify"] += kind == "clarify"
 
 
 def _rates(c: dict[str, int]) -> dict[str, float | int]:
@@ -115,7 +129,8 @@ def _rates(c: dict[str, int]) -> dict[str, float | int]:
     rates: dict[str, Any] = {"in_scope": c["in_scope"], "out_of_scope": c["oos"]}
     if c["in_scope"]:
         rates["right"] = round((c["answered_right"] + c["clarified_right"]) / c["in_scope"], 4)
-        for key in ("answered_right", "clarified_right", "wrong", "in_scope_handoff"):
+        for key in ("answered_right", "clarified_right", "clarify", "wrong",
+                    "in_scope_handoff"):
             rates[key] = share(key, "in_scope")
     rates["oos_handoff"] = share("oos_handoff", "oos")
     rates["oos_near_handoff"] = share("oos_near_handoff", "oos_near")
@@ -125,21 +140,36 @@ def _rates(c: dict[str, int]) -> dict[str, float | int]:
 ALL = HELD_OUT + TUNE + DEV
 
 
-def run(names: tuple[str, ...] = ALL,
-        settings: MatcherSettings | None = None) -> dict[str, Any]:
+def english_only(articles: list[Article]) -> list[Article]:
+    """The articles as an admin who writes only English would have them."""
+    return [dataclasses.replace(a, translations={"en": a.translations["en"]})
+            for a in articles if "en" in a.translations]
+
+
+def run(names: tuple[str, ...] = ALL, settings: MatcherSettings | None = None,
+        english: bool = False) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for name in names:
         articles, queries = load(name)
-        start = time.perf_counter()
-        matcher = Matcher.build(articles, settings)
-        build = time.perf_counter() - start
-        results[name] = {"articles": len(articles), **evaluate(matcher, queries),
-                         "build_s": round(build, 3)}
-    for key, group in (("heldout_mean", HELD_OUT), ("tune_mean", TUNE + DEV)):
-        kbs = [results[n]["all"] for n in names if n in group]
+        variants = [(name, articles)]
+        if english:
+            variants.append((f"{name}/en-only", english_only(articles)))
+        for key, kb in variants:
+            start = time.perf_counter()
+            matcher = Matcher.build(kb, settings)
+            build = time.perf_counter() - start
+            results[key] = {"articles": len(kb), **evaluate(matcher, queries),
+                            "build_s": round(build, 3)}
+    means = [("heldout_mean", HELD_OUT, ""), ("tune_mean", TUNE + DEV, "")]
+    if english:
+        means += [("heldout_en_only_mean", HELD_OUT, "/en-only"),
+                  ("tune_en_only_mean", TUNE + DEV, "/en-only")]
+    for key, group, suffix in means:
+        kbs = [results[n + suffix]["all"] for n in names if n in group]
         if kbs:
             results[key] = {k: round(float(np.mean([kb[k] for kb in kbs])), 4)
-                            for k in ("right", "wrong", "oos_handoff", "oos_near_handoff")}
+                            for k in ("right", "wrong", "clarify", "oos_handoff",
+                                      "oos_near_handoff")}
     return results
 
 
@@ -147,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kb", action="append", help="one KB file name (default: all)")
     parser.add_argument("--semantic", action="store_true")
+    parser.add_argument("--multilingual", action="store_true",
+                        help="MatcherSettings(multilingual=True): USE sentence embeddings")
+    parser.add_argument("--english-only", action="store_true",
+                        help="also run each KB with English articles only (NAME/en-only)")
     parser.add_argument("--open-set", action="store_true",
                         help="MatcherSettings(open_set=True): background classes and evidence")
     parser.add_argument("--no-scope-check", action="store_true",
@@ -154,9 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
     names = tuple(args.kb) if args.kb else ALL
-    settings = MatcherSettings(semantic=args.semantic, open_set=args.open_set,
-                               scope_check=not args.no_scope_check)
-    text = json.dumps(run(names, settings), indent=2)
+    settings = MatcherSettings(semantic=args.semantic, multilingual=args.multilingual,
+                               open_set=args.open_set, scope_check=not args.no_scope_check)
+    text = json.dumps(run(names, settings, args.english_only), indent=2)
     print(text)
     if args.output:
         args.output.write_text(text + "\n", encoding="utf-8")

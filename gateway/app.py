@@ -107,6 +107,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     kb = KnowledgeService(settings.kb_path, thresholds_from(settings),  # type: ignore[arg-type]
                           settings.knowledge_base.reload_interval,
                           MatcherSettings(semantic=settings.knowledge_base.semantic,
+                                          multilingual=settings.knowledge_base.multilingual,
                                           scope_check=settings.knowledge_base.scope_check))
     connectors: dict[str, Connector] = app[CONNECTORS]
     outbox = OutboxWorker(store, connectors, settings.outbox, hub)

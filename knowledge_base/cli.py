@@ -92,6 +92,9 @@ def _threshold_options(parser: argparse.ArgumentParser) -> None:
 def _matcher_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--semantic", action="store_true",
                         help="add sentence embeddings (needs helpdesk-gateway[semantic])")
+    parser.add_argument("--multilingual", action="store_true",
+                        help="add EN/FR/NL/DE sentence embeddings "
+                             "(needs helpdesk-gateway[multilingual])")
     parser.add_argument("--no-scope-check", action="store_true",
                         help="closed-set confidence: no hand-off for foreign things")
 
@@ -99,6 +102,7 @@ def _matcher_options(parser: argparse.ArgumentParser) -> None:
 def _matcher(result: LoadResult, args: argparse.Namespace) -> Matcher:
     return Matcher.build(result.articles.values(),
                          MatcherSettings(semantic=args.semantic,
+                                         multilingual=args.multilingual,
                                          scope_check=not args.no_scope_check))
 
 

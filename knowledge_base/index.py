@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
 from knowledge_base import background, calibration, evidence
+from knowledge_base.encoders import Encoder, covering, dense
 from knowledge_base.features import Featurizer
 from knowledge_base.language import detect_language
 from knowledge_base.model import Article
@@ -66,6 +66,10 @@ class MatcherSettings:
     semantic: bool = False
     #: Length of the sentence-embedding part of a question's vector.
     semantic_weight: float = 2.0
+    #: Add multilingual sentence embeddings, EN/FR/NL/DE (needs helpdesk-gateway[multilingual]).
+    multilingual: bool = False
+    #: Length of the multilingual part of a question's vector.
+    multilingual_weight: float = 2.0
     #: Open-set confidence: "none of these" classes from the shipped background questions
     #: and evidence against an answer (docs/knowledge-base.md#open-set-confidence).
     open_set: bool = False
@@ -93,20 +97,6 @@ class Match:
     @property
     def best(self) -> Candidate | None:
         return self.candidates[0] if self.candidates else None
-
-
-class Encoder(Protocol):
-    """Dense vectors for texts, appended to the sparse word+character features.
-
-    Both encoders come from English models: text in other languages gets a zero vector
-    rather than noise, and leans on the word+character features alone.
-    """
-
-    languages: frozenset[str]
-    dimensions: int
-
-    def encode(self, texts: Sequence[str], remember: bool = False) -> Floats:
-        """`remember`: the texts are example questions, worth keeping for the next build."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +131,7 @@ class _Reading:
     @classmethod
     def fit(cls, vectors: sp.csr_matrix, examples: _Examples, settings: MatcherSettings,
             encoders: tuple[Encoder, ...]) -> _Reading:
-        training = sp.hstack([vectors, *(_dense(e, examples.texts, examples.langs, remember=True)
+        training = sp.hstack([vectors, *(dense(e, examples.texts, examples.langs, remember=True)
                                          for e in encoders)]).tocsr()
         # liblinear releases the GIL: the model and its calibration train side by side,
         # which nearly halves a large KB's rebuild on two cores (CLINC150 full: 26 s -> 18 s).
@@ -161,8 +151,8 @@ class _Reading:
                       weight: Floats, against: Floats | None) -> Floats:
         scores = self.weights[index].T @ weight + self.bias
         if self.dense_weights is not None:
-            dense = np.concatenate([_dense(e, [query], [language])[0] for e in self.encoders])
-            scores = scores + self.dense_weights.T @ dense
+            vector = np.concatenate([dense(e, [query], [language])[0] for e in self.encoders])
+            scores = scores + self.dense_weights.T @ vector
         return self.calibration.probabilities(
             scores.reshape(1, -1), self.none,
             None if against is None else against.reshape(1, -1))[0]
@@ -213,15 +203,28 @@ class Matcher:
             return cls(articles, settings, featurizer, examples, vectors)
         examples, vectors = _with_background(examples, featurizer, settings, len(articles))
         encoders = _encoders(settings, featurizer)
-        meaning = _Reading.fit(vectors, examples, settings, encoders)
-        covered = frozenset.intersection(*(e.languages for e in encoders)) if encoders else None
-        if covered is None or covered.issuperset(examples.langs):
-            return cls(articles, settings, featurizer, examples, vectors, {None: meaning})
-        words_only = _Reading.fit(vectors, examples, settings, ())
-        meaning = dataclasses.replace(meaning, training=None)  # memory: lint reads words_only
-        readings: dict[str | None, _Reading] = {lang: meaning for lang in covered}
-        readings[None] = words_only
+        # each language is read by a model over the encoders that cover it
+        languages = sorted(set(examples.langs).union(*(e.languages for e in encoders)))
+        groups: dict[tuple[Encoder, ...], list[str]] = {}
+        for lang in languages:
+            groups.setdefault(covering(encoders, lang), []).append(lang)
+        # the fewest encoders read languages nobody covers; `kb lint` uses that model's examples
+        general = min(groups, key=len)
+        readings: dict[str | None, _Reading] = {}
+        for group, langs in groups.items():
+            reading = _Reading.fit(vectors, examples, settings, group)
+            if group != general:
+                reading = dataclasses.replace(reading, training=None)  # memory
+            readings.update(dict.fromkeys(langs, reading))
+            if group == general:
+                readings[None] = reading
         return cls(articles, settings, featurizer, examples, vectors, readings)
+
+    @property
+    def encodes_sentences(self) -> bool:
+        """Whether a match runs a sentence encoder (milliseconds of CPU: callers on an event
+        loop should match in a worker thread)."""
+        return self.settings.semantic or self.settings.multilingual
 
     def match(self, text: str, lang: str | None = None,
               previous_article_id: str | None = None) -> Match:
@@ -341,17 +344,11 @@ def _encoders(settings: MatcherSettings, featurizer: Featurizer) -> tuple[Encode
         from knowledge_base.semantic import load_embedder  # optional extra, heavy
 
         encoders.append(load_embedder(settings.semantic_weight))
+    if settings.multilingual:
+        from knowledge_base.multilingual import load_encoder  # optional extra, heavy
+
+        encoders.append(load_encoder(settings.multilingual_weight))
     return tuple(encoders)
-
-
-def _dense(encoder: Encoder, texts: Sequence[str], langs: Sequence[str],
-           remember: bool = False) -> Floats:
-    """The encoder's vectors for texts in its languages, zeros for the others."""
-    result = np.zeros((len(texts), encoder.dimensions))
-    rows = [i for i, lang in enumerate(langs) if lang in encoder.languages]
-    if rows:
-        result[rows] = encoder.encode([texts[i] for i in rows], remember=remember)
-    return result
 
 
 def _examples(articles: list[Article]) -> _Examples:

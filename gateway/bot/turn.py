@@ -7,6 +7,7 @@ computed on first use and kept, so a rule that does not apply costs nothing.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +70,12 @@ class Turn:
         message asking several questions is not answered as one: `message`)."""
         message, decision = self._message(thresholds)
         return message.match, decision
+
+    async def prepare(self, thresholds: Thresholds) -> None:
+        """Match now, in a worker thread, when the matcher encodes sentences (milliseconds of
+        CPU per question: not on the event loop); the light matcher stays lazy."""
+        if self._match is None and self.kb.matcher.encodes_sentences:
+            await asyncio.to_thread(self._message, thresholds)
 
     def message(self, thresholds: Thresholds) -> MessageMatch:
         """The message as the KB reads it: its questions, each matched on its own."""

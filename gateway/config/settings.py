@@ -31,7 +31,7 @@ from gateway.config.policy import CalendarSettings, PrioritySettings, SlaSetting
 from gateway.config.web import WebChatSettings
 from gateway.errors import ConfigError
 from gateway.texts import problems as text_problems
-from knowledge_base import semantic
+from knowledge_base import multilingual, semantic
 from knowledge_base.model import LANGUAGES
 
 ENV_PREFIX = "HELPDESK_"
@@ -80,6 +80,9 @@ class KnowledgeBaseSettings(Section):
     reload_interval: float = Field(1.0, gt=0)
     #: Add MiniLM sentence embeddings to the matcher (needs helpdesk-gateway[semantic]).
     semantic: bool = False
+    #: Add EN/FR/NL/DE sentence embeddings, so an article written in one language answers
+    #: the others (needs helpdesk-gateway[multilingual]).
+    multilingual: bool = False
     #: Lower the confidence of an article that leaves a foreign thing of the question
     #: ("gmail", "barbecue") or most of its words unexplained (docs/knowledge-base.md).
     scope_check: bool = True
@@ -91,6 +94,13 @@ class KnowledgeBaseSettings(Section):
         # Said at start-up, not at the first KB load in a background thread.
         if value and not semantic.available():
             raise ValueError(f"needs the optional extra: {semantic.INSTALL}")
+        return value
+
+    @field_validator("multilingual")
+    @classmethod
+    def _multilingual_installed(cls, value: bool) -> bool:
+        if value and not multilingual.available():
+            raise ValueError(f"needs the optional extra: {multilingual.INSTALL}")
         return value
 
 
