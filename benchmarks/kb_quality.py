@@ -5,7 +5,8 @@ train split (10 examples per intent drawn with seed 0, and every example), queri
 test split, CLINC150's 1,000 out-of-scope test queries included. The production code path
 is used: `Article` objects -> `Matcher.build` -> `Matcher.match` -> `decide`.
 
-    python benchmarks/kb_quality.py [--datasets DIR] [--quick] [--svg docs/kb-benchmark.svg]
+    python benchmarks/kb_quality.py [--datasets DIR] [--quick] [--semantic] [--multilingual]
+                                    [--svg docs/kb-benchmark.svg]
 
 Prints one JSON object; run it on an idle machine (latency is measured per query, one core).
 """
@@ -194,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--semantic", action="store_true",
                         help="add sentence embeddings (needs helpdesk-gateway[semantic])")
+    parser.add_argument("--multilingual", action="store_true",
+                        help="add EN/FR/NL/DE sentence embeddings "
+                             "(needs helpdesk-gateway[multilingual])")
     parser.add_argument("--svg", type=Path, help="write the coverage/precision chart here")
     parser.add_argument("--output", type=Path, help="also write the JSON here")
     parser.add_argument("--no-customers", action="store_true",
@@ -203,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, object] = {"protocol": "shared/datasets/README.md", "shots": SHOTS,
                                   "seed": SEED}
     curves: list[Curve] = []
-    settings = MatcherSettings(semantic=args.semantic)
+    settings = MatcherSettings(semantic=args.semantic, multilingual=args.multilingual)
     results["matcher_settings"] = dataclasses.asdict(settings)
     for load in loaders:
         dataset = load(args.datasets)
@@ -221,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
             results[f"{dataset.name}/{size}"] = entry
             print(f"{dataset.name}/{size}: {entry['matcher']}", file=sys.stderr, flush=True)
     if not args.no_customers:
-        results["customer_kbs"] = kb_customers.run(settings=settings)
+        # per language, and with the KBs cut to English articles (`NAME/en-only`)
+        results["customer_kbs"] = kb_customers.run(settings=settings, english=True)
     text = json.dumps(results, indent=2)
     print(text)
     if args.output:
