@@ -25,6 +25,7 @@ from gateway.ids import MAX_ID, parse_id
 from gateway.keys import CONNECTORS, PIPELINE, SETTINGS, STORE, SURVEYS
 from gateway.models import Conversation, Message
 from gateway.storable import check_storable
+from gateway.store import Store
 
 CHANNEL = "api"
 
@@ -266,7 +267,12 @@ async def post_survey(request: web.Request) -> web.Response:
     return web.json_response(result.model_dump(), status=201)
 
 
-def openapi() -> dict[str, Any]:
+#: More of the API from other modules (connectors/api_outreach.py): their models and paths.
+ApiPart = tuple[tuple[type[BaseModel], ...], dict[str, Any]]
+API_PARTS: web.AppKey[list[ApiPart]] = web.AppKey("api_parts", list)
+
+
+def openapi(parts: list[ApiPart] | None = None) -> dict[str, Any]:
     """The API description, generated from the same models that validate requests."""
     def ref(model: type[BaseModel]) -> dict[str, str]:
         return {"$ref": f"#/components/schemas/{model.__name__}"}
@@ -275,7 +281,11 @@ def openapi() -> dict[str, Any]:
         return {"description": description, "content": {"application/json": {"schema": ref(model)}}}
 
     schemas: dict[str, Any] = {}
-    for model in (MessageIn, PostResult, ConversationOut, ErrorOut, SurveyIn, SurveyResult):
+    models: list[type[BaseModel]] = [MessageIn, PostResult, ConversationOut, ErrorOut,
+                                   SurveyIn, SurveyResult]
+    parts = parts or []
+    models += [model for extra, _ in parts for model in extra]
+    for model in models:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
@@ -316,12 +326,13 @@ def openapi() -> dict[str, Any]:
                               "409": body(ErrorOut, "Already answered"),
                               "410": body(ErrorOut, "The survey expired"), **errors},
             }},
+            **{path: spec for _, paths in parts for path, spec in paths.items()},
         },
     }
 
 
 async def openapi_json(request: web.Request) -> web.Response:
-    return web.json_response(openapi())
+    return web.json_response(openapi(request.app[API_PARTS]))
 
 
 class ApiConnector(NothingToRun):
@@ -332,9 +343,17 @@ class ApiConnector(NothingToRun):
     async def send(self, outbound: Outbound) -> dict[str, Any] | None:
         return None
 
+    def first_address(self, identity: str, token: str) -> str:
+        """Under the integration's name (`identity` starts with it): its client reads it."""
+        return f"{identity}:notify:{token}"
+
+    async def refusal(self, store: Store, identity: str) -> str | None:
+        return None
+
 
 def setup(app: web.Application) -> None:
     app[CONNECTORS][CHANNEL] = ApiConnector()
+    app[API_PARTS] = []
     app.middlewares.append(_bearer)
     app.router.add_post("/api/v1/messages", post_message)
     app.router.add_get("/api/v1/conversations/{conversation_id}", get_conversation)

@@ -14,7 +14,7 @@ import structlog
 from aiohttp import web
 
 from connectors import api as api_channel
-from connectors import phone, webchat
+from connectors import api_outreach, phone, webchat
 from connectors.email.state import EmailState
 from gateway import console
 from gateway.access.auth import ensure_admin
@@ -36,6 +36,7 @@ from gateway.keys import (
     HUB,
     INTEGRATIONS,
     KB,
+    NOTIFIER,
     OUTBOX,
     PIPELINE,
     RELAY,
@@ -45,6 +46,8 @@ from gateway.keys import (
     SURVEYS,
     TICKETS,
 )
+from gateway.outreach.notifications import Notifier
+from gateway.outreach.templates import Templates
 from gateway.privacy import retention
 from gateway.sla.watcher import SlaWatcher
 from gateway.store import store_for
@@ -83,6 +86,7 @@ def create_app(settings: Settings) -> web.Application:
     metrics.setup(app)
     webchat.setup(app)
     api_channel.setup(app)
+    api_outreach.setup(app)
     phone.setup(app)
     survey_page.setup(app)
     console.setup(app)
@@ -124,6 +128,8 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
                                  outcome_codes=settings.tickets.outcome_codes,
                                  priorities=sorted(settings.priority.priorities()),
                                  texts=app[PIPELINE].texts, on_solved=surveys.ticket_solved)
+    templates = Templates(settings.resolve(settings.templates.path))
+    app[NOTIFIER] = Notifier(store, connectors, templates, settings, outbox.wake)
     sla_watcher = app[SLA_WATCHER] = SlaWatcher(store, hub, settings.sla,
                                                 settings.calendar.for_queue)
     # replicas share one PostgreSQL database: live changes cross between them through it

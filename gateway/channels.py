@@ -169,3 +169,20 @@ class ChannelState(Protocol):
     async def expire_quarantine(self, store: Store, before: datetime) -> int:
         """Delete items quarantined before `before` (retention); return how many."""
         ...
+
+
+@runtime_checkable
+class Initiating(Protocol):
+    """A channel the company can start a conversation on (a notification, a campaign):
+    e-mail, Slack, the API. Web chat and phone cannot: the customer has to be there."""
+
+    channel: str
+
+    def first_address(self, identity: str, token: str) -> str:
+        """The conversation address of a new conversation with `identity` (the customer's
+        address on this channel); `token` makes it unique."""
+        ...
+
+    async def refusal(self, store: Store, identity: str) -> str | None:
+        """Why this identity cannot be reached now (a hard-bounced address), or None."""
+        ...

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from gateway.delivery.outbox import OutboxWorker
     from gateway.delivery.relay import PgRelay
     from gateway.integrations.client import Integrations
+    from gateway.outreach.notifications import Notifier
     from gateway.sla.watcher import SlaWatcher
     from gateway.store import Store
     from gateway.tickets.service import TicketService
@@ -36,3 +37,5 @@ INTEGRATIONS: web.AppKey[Integrations] = web.AppKey("integrations")
 #: What channels keep in the store of their own (access, erasure, retention, quarantine).
 CHANNEL_STATES: web.AppKey[tuple[ChannelState, ...]] = web.AppKey("channel_states")
 SURVEYS: web.AppKey[Surveys] = web.AppKey("surveys")
+#: Notifications from the company's systems (gateway/outreach).
+NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier")

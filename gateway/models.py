@@ -13,7 +13,7 @@ from typing import Any, Literal
 Direction = Literal["inbound", "outbound"]
 Author = Literal["customer", "bot", "operator", "system"]
 ReplyKind = Literal["answer", "clarify", "handoff", "smalltalk", "verify", "verified", "status",
-                    "operator", "notice"]
+                    "operator", "notice", "notification"]
 Owner = Literal["bot", "queue", "operator"]
 TicketStatus = Literal["new", "open", "pending", "solved", "closed"]
 Role = Literal["agent", "supervisor", "admin"]
@@ -37,6 +37,8 @@ class Customer:
     created_at: datetime
     #: Customer number in the company's directory, once verified in a conversation.
     number: str | None = None
+    #: The channel the customer wants the company to reach them on (notifications).
+    preferred_channel: str | None = None
 
 
 @dataclass(frozen=True)

@@ -61,8 +61,11 @@ def unescape_markdown(markdown: str) -> str:
     return _ESCAPED.sub(r"\1", markdown)
 
 
-def render_answer(template: str, context: Mapping[str, Mapping[str, object]]) -> str:
+def render_answer(template: str, context: Mapping[str, Mapping[str, object]],
+                  open_sections: frozenset[str] = frozenset()) -> str:
     """Replace known placeholders by their values; unknown or empty ones by a neutral text.
+
+    Every key of an `open_sections` section is known (a notification's `{fields.x}`).
 
     "Hello {customer.name}, ..." with no name gives "Hello, ..." rather than "Hello , ...",
     and "We're sorry, {customer.name}, that" gives "We're sorry, that", not "sorry,, that".
@@ -71,7 +74,8 @@ def render_answer(template: str, context: Mapping[str, Mapping[str, object]]) ->
     def value(match: re.Match[str]) -> str:
         before, space, section, key, after = match.groups()
         name = f"{section}.{key}"
-        found = context.get(section, {}).get(key) if name in KNOWN_PLACEHOLDERS else None
+        known = name in KNOWN_PLACEHOLDERS or section in open_sections
+        found = context.get(section, {}).get(key) if known else None
         text = "" if found is None else str(found).strip()
         at = match.end(2)
         starts = at == 0 or template[at - 1] == "\n"

@@ -19,6 +19,7 @@ from gateway.config.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_KB = ROOT / "config" / "kb"
+DEMO_TEMPLATES = ROOT / "config" / "templates"
 PG_ADMIN_DSN = os.environ.get("HELPDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 API_KEY = "test-api-key"
 #: `[calendar]` open around the clock: what the bot says does not depend on when tests run.
@@ -71,6 +72,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "database": {"url": f"sqlite:{tmp_path / 'helpdesk.db'}"},
             "company": {"name": "Velora", "email": "support@velora.be", "phone": "+32 9 123 45 67"},
             "knowledge_base": {"path": str(DEMO_KB), "reload_interval": 0.2},
+            "templates": {"path": str(DEMO_TEMPLATES)},
             "api": {"integrations": {"test": {"key": API_KEY, "link_by_email": True}}},
             "console": {"admin": {"username": "admin", "password": ADMIN_PASSWORD}},
             "outbox": {"poll_interval": 0.05, "backoff": 0.05},

@@ -224,7 +224,8 @@ async def test_openapi_document_is_valid(client: TestClient) -> None:
     validate(document)
     assert set(document["paths"]) == {"/api/v1/messages",
                                       "/api/v1/conversations/{conversation_id}",
-                                      "/api/v1/surveys/{token}"}
+                                      "/api/v1/surveys/{token}",
+                                      "/api/v1/notifications", "/api/v1/contact-preferences"}
 
 
 async def test_greetings_and_thanks_are_answered_without_a_ticket(

@@ -22,6 +22,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"gateway.config"}),
     frozenset({"gateway.access", "gateway.delivery", "gateway.integrations"}),
     frozenset({"gateway.tickets"}),
+    frozenset({"gateway.outreach"}),
     frozenset({"gateway.sla", "gateway.csat"}),
     frozenset({"gateway.bot"}),
     frozenset({"gateway.reports"}),

@@ -65,15 +65,21 @@ def compose_reply(
     references: Sequence[str],
     message_id: str,
     automated: bool,
+    first: bool = False,
 ) -> EmailMessage:
-    """A multipart/alternative reply (Markdown text + sanitised HTML), ready for SMTP."""
+    """A multipart/alternative reply (Markdown text + sanitised HTML), ready for SMTP.
+
+    `first`: the company starts the thread (a notification): the subject is the
+    template's, without "Re:", and the mail is `Auto-Submitted: auto-generated` (RFC 3834
+    §5), so auto-responders stay quiet while the customer can still answer it."""
     own_id = normalise_message_id(message_id)
     if own_id is None:
         raise ComposeError(f"not a usable Message-ID: {message_id!r}")
     msg = EmailMessage(policy=email.policy.SMTP)
     msg["From"] = _address(from_address, from_name)
     msg["To"] = _address(to_address, "")
-    msg["Subject"] = reply_subject(subject, ticket_ref)
+    msg["Subject"] = first_subject(subject, ticket_ref) if first else \
+        reply_subject(subject, ticket_ref)
     msg["Date"] = email.utils.formatdate(usegmt=True)
     msg["Message-ID"] = own_id
     parent = normalise_message_id(in_reply_to)
@@ -82,7 +88,9 @@ def compose_reply(
         msg["In-Reply-To"] = parent
     if chain:
         msg["References"] = " ".join(chain)
-    if automated:
+    if first:
+        msg["Auto-Submitted"] = "auto-generated"
+    elif automated:
         msg["Auto-Submitted"] = "auto-replied"  # RFC 3834 §5: mark, so others don't answer
         msg["X-Auto-Response-Suppress"] = "All"  # Exchange: no out-of-office back to us
     text = markdown_body.replace("\r\n", "\n").replace("\r", "\n")
@@ -90,6 +98,12 @@ def compose_reply(
     msg.add_alternative(_html(text), subtype="html")
     _check_headers(msg)
     return msg
+
+
+def first_subject(subject: str, ticket_ref: int | None) -> str:
+    """The subject of a thread we start: one line, with the ticket's tag when there is one."""
+    base = one_line(subject) or "(no subject)"
+    return f"{base} [#{ticket_ref}]" if ticket_ref is not None else base
 
 
 def reply_subject(subject: str, ticket_ref: int | None) -> str:

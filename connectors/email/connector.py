@@ -125,6 +125,18 @@ class EmailConnector:
         return await self.sender.send(outbound)
 
 
+    # -- starting a conversation (notifications) ------------------------------------------
+
+    def first_address(self, identity: str, token: str) -> str:
+        """A thread we start is known by our first mail's Message-ID, which is recorded
+        on the message; the conversation's address only has to be unique."""
+        return f"<started.{token}@{self.domain}>"
+
+    async def refusal(self, store: Store, identity: str) -> str | None:
+        """A hard-bounced (or repeatedly soft-bouncing) address is not written to."""
+        return await email_state.suppression(store, identity)
+
+
 def setup(app: web.Application) -> None:
     """Register the connector; `gateway.app` starts it once the store is open."""
     app[CONNECTORS][CHANNEL] = EmailConnector(app)

@@ -63,17 +63,19 @@ class ReplySender:
         message_id = self._message_id(outbound, conversation)
         # RFC 3834: a survey is machine-sent too; mark it so that auto-responders keep quiet
         automated = outbound.author == "bot" or outbound.kind == "survey"
+        first = parent is None and bool(outbound.meta.get("subject"))
         try:
             message = compose_reply(
                 from_address=self.settings.address, from_name=self.settings.display_name,
                 to_address=recipient,
-                subject=parent.meta.get("subject", "") if parent else "",
+                subject=parent.meta.get("subject", "") if parent else
+                str(outbound.meta.get("subject", "")),
                 markdown_body=survey_body(outbound.text, outbound.meta.get("survey"))
                 if outbound.kind == "survey" else outbound.text,
                 ticket_ref=ticket.id if ticket else None,
                 in_reply_to=parent.channel_message_id if parent else None,
                 references=parent.meta.get("references", []) if parent else [],
-                message_id=message_id, automated=automated,
+                message_id=message_id, automated=automated, first=first,
             )
         except ComposeError as exc:
             raise DeliveryError(f"cannot compose the reply: {exc}") from exc

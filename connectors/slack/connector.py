@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from connectors.slack.events import SlackEvents, register
 from connectors.slack.operators import OperatorDesk
-from connectors.slack.translate import CHANNEL, message_id, to_chat_post
+from connectors.slack.translate import CHANNEL, NEW_THREAD, address, message_id, to_chat_post
 from connectors.slack.users import Directory
 from connectors.slack.webapi import Pacer, SlackPoster
 from gateway.background import stop_task
@@ -29,6 +29,7 @@ from gateway.config.settings import Settings
 from gateway.delivery.notify import Payload
 from gateway.errors import DeliveryError
 from gateway.keys import HUB, PIPELINE, STORE, SURVEYS, TICKETS
+from gateway.store import Store
 
 log = structlog.get_logger(__name__)
 
@@ -110,10 +111,24 @@ class SlackConnector:
                 task.cancel()
 
     async def send(self, outbound: Outbound) -> dict[str, Any] | None:
-        """Post in the conversation's thread; the ts identifies the message from then on."""
-        posted = await self.poster.post(**to_chat_post(outbound), unfurl_links=False)
-        return {"channel_message_id": message_id(posted["channel"], posted["ts"]),
-                "ts": posted["ts"], "channel": posted["channel"]}
+        """Post in the conversation's thread; the ts identifies the message from then on.
+
+        A conversation the company starts (`first_address`) is posted to the user, which
+        Slack delivers in the app's direct messages; its thread is that post from then on.
+        """
+        post = to_chat_post(outbound)
+        posted = await self.poster.post(**post, unfurl_links=False)
+        result = {"channel_message_id": message_id(posted["channel"], posted["ts"]),
+                  "ts": posted["ts"], "channel": posted["channel"]}
+        if "thread_ts" not in post:
+            result["address"] = address(posted["channel"], posted["ts"])
+        return result
+
+    def first_address(self, identity: str, token: str) -> str:
+        return f"{identity}:{NEW_THREAD}{token}"
+
+    async def refusal(self, store: Store, identity: str) -> str | None:
+        return None
 
     async def handle_http(self, request: web.Request) -> web.StreamResponse:
         """`POST /slack/events` and `/slack/interactions`: bolt verifies the signature."""

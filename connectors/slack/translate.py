@@ -37,10 +37,15 @@ def address(channel: str, thread_ts: str) -> str:
     return f"{channel}:{thread_ts}"
 
 
+#: The thread of a conversation the company starts has no ts before its first post:
+#: `<user id>:new-<token>` until then (the outbox moves it to the posted thread).
+NEW_THREAD = "new-"
+
+
 def split_address(value: str) -> tuple[str, str]:
-    """(channel, thread_ts) of a conversation address."""
+    """(channel, thread_ts) of a conversation address; no thread_ts for a new thread."""
     channel, _, thread_ts = value.partition(":")
-    return channel, thread_ts
+    return channel, "" if thread_ts.startswith(NEW_THREAD) else thread_ts
 
 
 def message_id(channel: str, ts: str) -> str:

@@ -104,6 +104,11 @@ class KnowledgeBaseSettings(Section):
         return value
 
 
+class TemplateSettings(Section):
+    #: Directory of notification templates (*.yaml, like KB articles; docs/outbound.md).
+    path: Path = Path("templates")
+
+
 class LanguageSettings(Section):
     default: str = "en"
     supported: tuple[str, ...] = LANGUAGES
@@ -226,6 +231,7 @@ class Settings(Section):
     database: DatabaseSettings = DatabaseSettings()
     company: CompanySettings = CompanySettings()
     knowledge_base: KnowledgeBaseSettings = KnowledgeBaseSettings()
+    templates: TemplateSettings = TemplateSettings()
     languages: LanguageSettings = LanguageSettings()
     api: ApiSettings = ApiSettings()
     webchat: WebChatSettings = WebChatSettings()

@@ -119,6 +119,11 @@ class OutboxWorker:
         if result and result.get("channel_message_id"):
             await self.store.set_message_channel_id(entry.message_id,
                                                     str(result["channel_message_id"]))
+        # A conversation the company started has its channel address only now (a Slack
+        # thread is the ts of its first message): the customer's answers must find it.
+        if result and result.get("address") and result["address"] != entry.address:
+            await self.store.readdress_conversation(entry.conversation_id,
+                                                    str(result["address"]))
 
     async def _uncertain(self, entry: OutboxEntry, connector: Connector, error: str,
                          bound: Any) -> None:

@@ -31,6 +31,7 @@ from gateway.errors import GatewayError
 from gateway.models import utcnow
 from gateway.store import Store, codec
 from gateway.store.db import Connection
+from gateway.store.outreach_queries import remember_erased
 
 log = structlog.get_logger(__name__)
 
@@ -151,6 +152,12 @@ async def erase(store: Store, customer_id: int, channels: Sequence[ChannelState]
                                   " <> 'closed'", customer_id)
         counts = await erase_content(tx, conversations)
         counts["events"] += await _mentioning(tx, addresses)
+        # A later notification for the same identity or address is told "erased", not
+        # taken for a new customer (a digest is kept, never the address).
+        await remember_erased(tx, [(i["channel"], i["address"]) for i in identities]
+                              + ([("email", customer["email"])] if customer["email"] else []))
+        await tx.execute("UPDATE notifications SET order_ref = NULL WHERE customer_id = ?",
+                         customer_id)
         counts["identities"] = await tx.execute("DELETE FROM identities WHERE customer_id = ?",
                                                 customer_id)
         await _in(tx, "UPDATE outbox SET address = ? WHERE conversation_id IN",

@@ -27,7 +27,7 @@ def _opt_ts(text: str | None) -> datetime | None:
 def customer(row: Row) -> Customer:
     return Customer(id=row["id"], name=row["name"], email=row["email"], language=row["language"],
                     segment=row["segment"], created_at=parse_ts(row["created_at"]),
-                    number=row["number"])
+                    number=row["number"], preferred_channel=row.get("preferred_channel"))
 
 
 def conversation(row: Row) -> Conversation:

@@ -27,11 +27,13 @@ from gateway.store.migrations_csat import MIGRATIONS_CSAT
 from gateway.store.migrations_indexes import MIGRATIONS_INDEXES
 from gateway.store.migrations_leases import MIGRATIONS_LEASES
 from gateway.store.migrations_outbox import MIGRATIONS_OUTBOX
+from gateway.store.migrations_outreach import MIGRATIONS_OUTREACH
 from gateway.store.migrations_reports import MIGRATIONS_REPORTS
 from gateway.store.migrations_sessions import MIGRATIONS_SESSIONS
 from gateway.store.migrations_sla import MIGRATIONS_SLA
 from gateway.store.operator_queries import OperatorQueries
 from gateway.store.outbox_queries import OutboxQueries
+from gateway.store.outreach_queries import OutreachQueries
 from gateway.store.people_queries import PeopleQueries
 from gateway.store.search_queries import SearchQueries
 from gateway.store.survey_queries import SurveyQueries
@@ -41,7 +43,7 @@ from gateway.store.ticket_queries import TicketQueries
 
 class Store(PeopleQueries, MessageQueries, LeaseQueries, TicketQueries, OperatorQueries,
             OutboxQueries, SearchQueries, CollisionQueries, TagQueries, MetricsQueries,
-            SurveyQueries, CsatQueries):
+            SurveyQueries, CsatQueries, OutreachQueries):
     """One class, one interface: the query mixins each hold one domain's SQL."""
 
     def __init__(self, db: Database) -> None:
@@ -77,7 +79,7 @@ class Store(PeopleQueries, MessageQueries, LeaseQueries, TicketQueries, Operator
                                  + MIGRATIONS_OUTBOX + MIGRATIONS_API + MIGRATIONS_SESSIONS
                                  + MIGRATIONS_CONSOLE + MIGRATIONS_LEASES
                                  + MIGRATIONS_INDEXES + MIGRATIONS_REPORTS
-                                 + MIGRATIONS_CSAT):
+                                 + MIGRATIONS_CSAT + MIGRATIONS_OUTREACH):
                 if version in done:
                     continue
                 for statement in statements(sql, self.db.dialect):

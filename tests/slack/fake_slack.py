@@ -41,6 +41,9 @@ class FakeSlack:
     acks: list[dict[str, Any]] = field(default_factory=list)
     sockets: set[web.WebSocketResponse] = field(default_factory=set)
     server: TestServer | None = None
+    #: user id → the app's direct-message channel with them: a post to a user id lands
+    #: there, and Slack answers with that channel (https://api.slack.com/methods/chat.postMessage#app_home)
+    dm_channels: dict[str, str] = field(default_factory=dict)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -56,6 +59,7 @@ class FakeSlack:
         self.users[user_id] = {"id": user_id, "team_id": TEAM, "name": name.lower(),
                                "real_name": name, "is_bot": is_bot, "deleted": False,
                                "profile": profile}
+        self.dm_channels[user_id] = "D" + user_id[1:]
 
     def rate_limit(self, method: str, *retry_after: int) -> None:
         self.rate_limits.setdefault(method, []).extend(retry_after)
@@ -140,7 +144,8 @@ class FakeSlack:
                    "blocks": _json(args.get("blocks"))}
         if args.get("thread_ts"):
             message["thread_ts"] = args["thread_ts"]
-        return {"ok": True, "channel": args["channel"], "ts": ts, "message": message}
+        channel = self.dm_channels.get(str(args["channel"]), args["channel"])
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
     async def _update(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts"),
