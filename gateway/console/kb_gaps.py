@@ -5,6 +5,7 @@ see docs/reports.md."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -70,7 +71,7 @@ async def create_draft(request: web.Request) -> web.StreamResponse:
     if data["id"] in kb.snapshot.articles:
         raise Refused(409, f"An article {data['id']} exists already: choose another id.")
     try:
-        path = write_draft(kb.root, data)
+        path = await asyncio.to_thread(write_draft, kb.root, data)
     except AuthoringError as exc:
         raise Refused(400, str(exc)) from None
     await kb.reload_if_changed()
@@ -89,7 +90,8 @@ async def add_to_article(request: web.Request) -> web.StreamResponse:
         raise Refused(404, "No such article.")
     questions = clean_questions(str(form.get("questions", "")).splitlines())
     try:
-        added = add_examples(kb.root, article.source, str(form.get("language", "")), questions)
+        added = await asyncio.to_thread(add_examples, kb.root, article.source,
+                                        str(form.get("language", "")), questions)
     except AuthoringError as exc:
         raise Refused(400, str(exc)) from None
     await kb.reload_if_changed()

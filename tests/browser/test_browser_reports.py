@@ -6,6 +6,7 @@ the next customer with it."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -86,7 +87,8 @@ async def test_a_supervisor_reads_the_dashboards_and_downloads_a_table(
     download = await download_info.value
     assert download.suggested_filename.startswith("containment-")
     saved = await download.path()
-    assert "opening-hours-shops,en,1,1,100.0" in Path(saved).read_text(encoding="utf-8-sig")
+    text = await asyncio.to_thread(Path(saved).read_text, encoding="utf-8-sig")
+    assert "opening-hours-shops,en,1,1,100.0" in text
 
     filters = page.get_by_role("form", name="Period and queue")
     await filters.get_by_label("Queue").select_option("sales")
