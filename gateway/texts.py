@@ -208,6 +208,16 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
               " Ihre Frage an einen Kollegen weitergeleitet, der Ihnen hier antwortet"
               " (Ticket #{ticket}).",
     },
+    "options_none": {
+        "en": "I am sorry, I see nothing available right now. I have passed your question to a"
+              " colleague, who will reply here (ticket #{ticket}).",
+        "fr": "Désolé, je ne vois rien de disponible pour le moment. J'ai transmis votre"
+              " question à un collègue, qui vous répondra ici (ticket n° {ticket}).",
+        "nl": "Sorry, ik zie nu niets beschikbaars. Ik heb uw vraag doorgegeven aan een"
+              " collega, die u hier antwoordt (ticket #{ticket}).",
+        "de": "Entschuldigung, ich sehe gerade nichts Verfügbares. Ich habe Ihre Frage an einen"
+              " Kollegen weitergeleitet, der Ihnen hier antwortet (Ticket #{ticket}).",
+    },
     "slot_invalid": {
         "en": "Sorry, I could not read that.",
         "fr": "Désolé, je n'ai pas pu lire cela.",

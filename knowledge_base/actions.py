@@ -46,6 +46,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+class OptionsSpec(_Strict):
+    """Where a slot's choices come from at the time of asking (free slots, shops with
+    stock): a GET on the action's integration, the list in one response field."""
+
+    path: Annotated[str, StringConstraints(pattern=r"^/([^/?#][^?#]*)?$", max_length=300)]
+    query: dict[Name, str] = Field(default_factory=dict)
+    #: The response's field holding the list of choices (text).
+    field: Name
+
+
 class SlotSpec(_Strict):
     """One value the action needs, asked for in the customer's language when missing."""
 
@@ -55,6 +65,8 @@ class SlotSpec(_Strict):
     #: Or one of these (case-insensitive), e.g. shops or products.
     choices: list[Text] = Field(default_factory=list)
     prompt: dict[Language, Text] = Field(min_length=1)
+    #: Or offered from a lookup as a numbered list (buttons where the channel has them).
+    options: OptionsSpec | None = None
     #: How the value is passed on: as typed, or upper/lower case ("vel-20481" → VEL-20481).
     case: Literal["keep", "upper", "lower"] = "keep"
 
@@ -70,8 +82,8 @@ class SlotSpec(_Strict):
 
     @model_validator(mode="after")
     def _checkable(self) -> SlotSpec:
-        if self.pattern is None and not self.choices:
-            raise ValueError(f"slot {self.name!r} needs a pattern or choices")
+        if self.pattern is None and not self.choices and self.options is None:
+            raise ValueError(f"slot {self.name!r} needs a pattern, choices or options")
         return self
 
     def find(self, text: str) -> str | None:
@@ -82,6 +94,8 @@ class SlotSpec(_Strict):
         return value.upper() if self.case == "upper" else value.lower()
 
     def _find(self, text: str) -> str | None:
+        if self.pattern is None and not self.choices:
+            return None  # options: only a pick among those offered (`pick_option`)
         if self.pattern is not None:
             whole = _compiled(self.pattern).fullmatch(text.strip())
             if whole:
@@ -157,9 +171,28 @@ class ActionSpec(_Strict):
         return found
 
     def placeholders(self) -> set[str]:
-        """Every `{name}` the path, query and body use."""
+        """Every `{name}` the path, query and body use (options' lookups included)."""
         texts = [self.path, *self.query.values(), *self.body.values()]
+        for slot in self.slots:
+            if slot.options is not None:
+                texts += [slot.options.path, *slot.options.query.values()]
         return {name for text in texts for name in PLACEHOLDER.findall(text)}
+
+
+_NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+
+
+def pick_option(text: str, options: list[str]) -> str | None:
+    """The option chosen by its number ("2") or its text ("sat 11:00"), or None."""
+    number = _NUMBER.match(text)
+    if number:
+        index = int(number.group(1)) - 1
+        return options[index] if 0 <= index < len(options) else None
+    folded = " ".join(text[:_MAX_SEARCH].casefold().split())
+    for option in sorted(options, key=len, reverse=True):
+        if " ".join(option.casefold().split()) in folded:
+            return option
+    return None
 
 
 @functools.lru_cache(maxsize=256)

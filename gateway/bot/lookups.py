@@ -23,7 +23,7 @@ from gateway.bot.turn import Turn
 from gateway.errors import IntegrationError
 from gateway.integrations.client import Call
 from gateway.models import Message, utcnow
-from knowledge_base.actions import ActionSpec, SlotSpec, render
+from knowledge_base.actions import ActionSpec, SlotSpec, pick_option, render
 from knowledge_base.model import Article
 from knowledge_base.signals import wants_human
 
@@ -34,6 +34,8 @@ log = structlog.get_logger(__name__)
 
 #: Invalid answers to one slot question before people take over.
 MAX_SLOT_FAILURES = 2
+#: Looked-up choices offered at most (a numbered list must stay readable).
+MAX_OPTIONS = 9
 _YES = frozenset({"yes", "y", "yeah", "yep", "ok", "okay", "sure", "confirm", "confirmed",
                   "oui", "ouais", "confirme", "confirmer", "ja", "jawel", "graag", "oké",
                   "bevestig", "bevestigen", "jawohl", "genau", "bestätigen", "bestaetigen"})
@@ -88,11 +90,14 @@ async def slot_reply(bot: Bot, turn: Turn, asked: Message) -> bool:
     another question the KB answers is no wrong answer: the rules after this one take it."""
     article, spec = _pending(turn, asked)
     slot = spec.slot(str(asked.meta.get("asking"))) if spec is not None else None
-    if article is None or spec is None or slot is None or wants_human(turn.text):
+    if article is None or spec is None or slot is None:
         return False
     values = dict(asked.meta.get("slots") or {})
-    value = slot.find(turn.text)
-    if value is None and _another_question(bot, turn, article.id):
+    offered = [str(option) for option in asked.meta.get("choices") or []]
+    value = pick_option(turn.text, offered) if slot.options is not None else \
+        slot.find(turn.text)
+    # a valid value first: "Ghent" is a shop here, not a fuzzy "agent"
+    if value is None and (wants_human(turn.text) or _another_question(bot, turn, article.id)):
         return False
     if value is None:
         failures = int(asked.meta.get("failures", 0)) + 1
@@ -156,11 +161,46 @@ async def _ask(bot: Bot, turn: Turn, article: Article, values: Mapping[str, str]
                slot: SlotSpec, failures: int) -> None:
     language, prompt = pick(slot.prompt, turn.language)
     text = f"{bot.texts('slot_invalid', turn.language)} {prompt}" if failures else prompt
+    choices = list(slot.choices)
+    if slot.options is not None:
+        found = await _options(bot, turn, article, values, slot)
+        if found is None:
+            return
+        choices = found
+        text += "\n" + "\n".join(f"{n}. {option}" for n, option in enumerate(found, 1))
     await bot.reply(turn, kind="slot", text=text,
                     meta={"article_id": article.id, "asking": slot.name, "failures": failures,
-                          "slots": _kept(values), "language": language,
-                          "choices": list(slot.choices)})
+                          "slots": _kept(values), "language": language, "choices": choices,
+                          "offered": slot.options is not None})
     turn.outcome.decision = "slot"
+
+
+async def _options(bot: Bot, turn: Turn, article: Article, values: Mapping[str, str],
+                   slot: SlotSpec) -> list[str] | None:
+    """The choices the back office offers now (free slots): None when it said none or
+    could not be asked (the customer is then told and handed off)."""
+    assert article.action is not None and slot.options is not None
+    if bot.integrations is None:
+        await _failed(bot, turn, article, values, "no integrations configured")
+        return None
+    lookup = slot.options
+    try:
+        response = await bot.integrations.call(article.action.integration, Call(
+            "GET", lookup.path, {**values, "language": turn.language}, lookup.query))
+    except IntegrationError as exc:
+        await _failed(bot, turn, article, values, str(exc))
+        return None
+    data = response.data.get(lookup.field) if isinstance(response.data, Mapping) else None
+    found = [str(item) for item in data[:MAX_OPTIONS]] if isinstance(data, list) and \
+        200 <= response.status < 300 else []
+    if not found:
+        await bot.handoff(turn, f"{article.id}: no {slot.name} available (HTTP "
+                          f"{response.status})", "options_none",
+                          [{"decision": "nothing available",
+                            **_record(article, values, f"HTTP {response.status}")}],
+                          article_id=article.id)
+        return None
+    return found
 
 
 async def _confirm(bot: Bot, turn: Turn, article: Article, values: dict[str, str]) -> None:
