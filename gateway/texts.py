@@ -299,6 +299,29 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "de": "Dieser Umfragelink ist ungültig. Bitte verwenden Sie den Link genau so, wie Sie"
               " ihn erhalten haben.",
     },
+    "follow_up_subject": {
+        "en": "Your chat with {company}: a reply for you",
+        "fr": "Votre conversation avec {company} : une réponse pour vous",
+        "nl": "Uw chat met {company}: een antwoord voor u",
+        "de": "Ihr Chat mit {company}: eine Antwort für Sie",
+    },
+    "follow_up_intro": {
+        "en": "You left our chat before you could read this reply from {company}:",
+        "fr": "Vous aviez quitté le chat avant de pouvoir lire cette réponse de {company} :",
+        "nl": "U had de chat al verlaten voor u dit antwoord van {company} kon lezen:",
+        "de": "Sie hatten den Chat verlassen, bevor Sie diese Antwort von {company} lesen"
+              " konnten:",
+    },
+    "follow_up_continue": {
+        "en": "Continue the conversation in the chat: {link} (this link works for {days}"
+              " days), or simply answer this e-mail.",
+        "fr": "Poursuivez la conversation dans le chat : {link} (ce lien est valable {days}"
+              " jours), ou répondez simplement à cet e-mail.",
+        "nl": "Zet het gesprek voort in de chat: {link} (deze link werkt {days} dagen), of"
+              " antwoord gewoon op deze e-mail.",
+        "de": "Setzen Sie das Gespräch im Chat fort: {link} (dieser Link gilt {days} Tage),"
+              " oder antworten Sie einfach auf diese E-Mail.",
+    },
 }
 
 

@@ -51,14 +51,18 @@ class ReplySender:
         conversation = await self.store.get_conversation(outbound.conversation_id)
         if conversation is None:
             raise DeliveryError(f"conversation {outbound.conversation_id} not found")
-        customer = await self.store.get_customer(conversation.customer_id)
-        recipient = customer.email.lower() if customer and customer.email else None
+        own = conversation.channel == CHANNEL
+        if own:
+            customer = await self.store.get_customer(conversation.customer_id)
+            recipient = customer.email.lower() if customer and customer.email else None
+        else:  # another channel's reply mailed to the address its customer left (follow-up)
+            recipient = outbound.key.address.lower()
         if recipient is None:
             raise DeliveryError("the conversation's customer has no mail address")
         suppressed = await email_state.suppression(self.store, recipient)
         if suppressed:
             raise DeliveryError(suppressed)
-        parent = _last_inbound(await self.store.messages(conversation.id))
+        parent = _last_inbound(await self.store.messages(conversation.id)) if own else None
         ticket = await self.store.open_ticket_of(conversation.id)
         message_id = self._message_id(outbound, conversation)
         # RFC 3834: a survey is machine-sent too; mark it so that auto-responders keep quiet

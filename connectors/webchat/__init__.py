@@ -2,12 +2,15 @@
 
 Protocol (JSON frames):
   client → {"type": "hello", "session": str | null, "after": last_message_id, "name"?: str,
-            "lang"?: "fr", "identity"?: {"id": str, "hash": hex HMAC-SHA256}}
-           (a signed customer, identity.py; refused: an error frame, then anonymous)
+            "lang"?: "fr", "identity"?: {"id": str, "hash": hex HMAC-SHA256},
+            "resume"?: str}
+           (a signed customer, identity.py; refused: an error frame, then anonymous;
+           `resume`: a mailed follow-up link's token, follow_up.py)
   server → {"type": "welcome", "session": str, "conversation_id": int | null,
             "hours": str,       (when people reply, or when they open: presence.py)
             "title"?: str,      (the header's title from `[webchat] title`)
-            "greeting"?: str}   (a first visit: the `greeting` text in `lang`, docs/texts.md)
+            "greeting"?: str,   (a first visit: the `greeting` text in `lang`, docs/texts.md)
+            "follow_up": {"offered": bool, "address"?: masked str | null}}
            then every message after `after` ({"type": "message", ...})
   client → {"type": "message", "client_id": str, "text": str, "language"?: str,
             "action"?: "helpful" | "not_helpful"}
@@ -15,6 +18,10 @@ Protocol (JSON frames):
   server → {"type": "message", "id", "author", "kind", "text", "created_at", "choices"?,
             "client_id"? (a replayed customer message: the id it was sent with)}
   server → {"type": "error", "client_id"?: str, "error": str, "retry"?: true}
+  client → {"type": "contact", "email": str, "consent": true}   (after a hand-off)
+  server → {"type": "follow_up", "offered": true, "address": "a***@x.be"}
+           or {"type": "follow_up", "error": "invalid_address"}
+  client → {"type": "seen", "upto": message_id}   (shown while the customer looks)
            (retry: a limit or an outage, send again later; otherwise the frame was invalid)
 
 The session is the server's choice (192 random bits): `hello` resumes a session only if

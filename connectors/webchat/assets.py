@@ -12,7 +12,7 @@ from pathlib import Path
 from aiohttp import web
 
 PARTS = Path(__file__).parent / "widget"
-ORDER = ("shell.js", "messages.js", "connection.js")
+ORDER = ("shell.js", "messages.js", "follow_up.js", "connection.js")
 #: What the widget is, for whoever opens the file in a browser.
 HEADER = """\
 // helpdesk-gateway web chat widget: one WebSocket, reconnect with backoff, nothing lost.
@@ -22,6 +22,7 @@ HEADER = """\
 // (a new one when the gateway does not know the stored one). A site that knows its customer
 // passes data-customer-id and data-customer-hash (HMAC-SHA256 of the id, computed by the
 // site's server) on the script tag: each signed customer keeps a conversation of their own.
+// A mailed follow-up link (?hgw-continue=...) continues its conversation on this device.
 // Sources: connectors/webchat/widget/ in helpdesk-gateway.
 """
 WIDGET: web.AppKey[bytes] = web.AppKey("webchat_widget", bytes)

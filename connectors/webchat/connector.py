@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ import structlog
 from aiohttp import WSMsgType, web
 
 from connectors.webchat import assets, frames, identity
+from connectors.webchat.follow_up import FollowUps
 from connectors.webchat.limits import ChatLimits
 from connectors.webchat.presence import hours_line
 from connectors.webchat.sessions import (
@@ -23,14 +26,16 @@ from connectors.webchat.sessions import (
 )
 from connectors.webchat.theme import theme
 from connectors.webchat.upload import upload
+from gateway.addresses import valid_address
 from gateway.background import stop_task
-from gateway.channels import NothingToRun, Outbound
+from gateway.channels import Outbound
 from gateway.console import STATIC as CONSOLE_STATIC
-from gateway.delivery.notify import Hub, live_topic
+from gateway.delivery.notify import live_topic
 from gateway.errors import StoreError
 from gateway.keys import CONNECTORS, HUB, PIPELINE, SETTINGS, STORE
 from gateway.markdown import to_safe_html
 from gateway.models import Conversation, Message, utcnow
+from gateway.signed_links import LinkInvalid
 from gateway.store.attachments import AttachmentMeta, attachments_of
 from gateway.store.codec import parse_ts
 
@@ -81,14 +86,29 @@ def _iso(stored: object) -> str | None:
     return parse_ts(stored).isoformat() if isinstance(stored, str) else None
 
 
-class WebChatConnector(NothingToRun):
+class WebChatConnector:
     channel = CHANNEL
 
-    def __init__(self, hub: Hub) -> None:
-        self.hub = hub
+    def __init__(self, app: web.Application) -> None:
+        self.hub = app[HUB]
+        self.follow_ups = FollowUps(app)
+        self._sweep: contextlib.AbstractAsyncContextManager[None] | None = None
+
+    async def start(self) -> None:
+        self._sweep = self.follow_ups.running()
+        await self._sweep.__aenter__()
+
+    async def stop(self) -> None:
+        if self._sweep is not None:
+            await self._sweep.__aexit__(None, None, None)
+            self._sweep = None
 
     async def send(self, outbound: Outbound) -> dict[str, Any] | None:
-        """Push to the customer's open tabs; a closed tab catches up from the store later."""
+        """Push to the customer's open tabs; a closed tab catches up from the store later.
+        An operator's reply is mailed later to a customer who left an address and does not
+        see it by then (follow_up.py)."""
+        if outbound.author == "operator":
+            await self.follow_ups.replied(outbound.conversation_id, outbound.message_id)
         frame = _frame(outbound.message_id, outbound.author, outbound.kind, outbound.text,
                        outbound.meta, _iso(outbound.meta.get("created_at")))
         live = self.hub.publish(live_topic(CHANNEL, outbound.key.address), frame)
@@ -105,6 +125,11 @@ class _ChatSession:
         self.limits = request.app[LIMITS]
         self.source = self.limits.source(request)
         self.session: str | None = None
+        #: The conversation's address: the session's own, or the one a link joined it to.
+        self.address = ""
+        self.conversation_id: int | None = None
+        self._seen = 0
+        self._seen_at = 0.0
         self.name = ""
         self.language: str | None = None
         #: The customer id the embedding site signed (identity.py), once accepted; and
@@ -129,21 +154,24 @@ class _ChatSession:
                     if self.session is not None:
                         await self.ws.send_json(frames.error("hello was already said"))
                     elif await self._hello(data):
-                        assert self.session is not None
-                        topic = live_topic(CHANNEL, address_of(self.session))
-                        queue = self.app[HUB].subscribe(topic)
+                        queue = self.app[HUB].subscribe(live_topic(CHANNEL, self.address))
                         pusher = asyncio.create_task(self._push(queue))
                     else:
                         break
                 elif self.session is None:
-                    await self.ws.send_json(frames.error("say hello first", data.client_id))
-                else:
+                    await self.ws.send_json(frames.error(
+                        "say hello first", getattr(data, "client_id", "")))
+                elif isinstance(data, frames.ChatMessage):
                     await self._message(data)
+                elif isinstance(data, frames.Contact):
+                    await self._contact(data)
+                else:
+                    await self._seen_upto(data.upto)
         finally:
             if pusher is not None:
                 await stop_task(pusher)
-            if queue is not None and self.session is not None:
-                self.app[HUB].unsubscribe(live_topic(CHANNEL, address_of(self.session)), queue)
+            if queue is not None:
+                self.app[HUB].unsubscribe(live_topic(CHANNEL, self.address), queue)
 
     async def _push(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
         while True:
@@ -167,7 +195,8 @@ class _ChatSession:
             else:
                 self.verified = data.identity.id
         try:
-            resumed = await resumable(self.app, data.session)
+            resumed = (await self._continued(data.resume) if data.resume else None) \
+                or await resumable(self.app, data.session)
         except StoreError as exc:
             log.error("webchat.history_unavailable", error=str(exc))
             await self.ws.send_json(frames.error("temporarily unavailable", retry=True))
@@ -184,10 +213,14 @@ class _ChatSession:
                     retry=True))
                 return False
             self.session = token
+        elif isinstance(resumed, tuple):  # a follow-up link, on a session of its own
+            self.session, conversation = resumed
         else:
             assert data.session is not None
             self.session = data.session
             conversation = resumed if isinstance(resumed, Conversation) else None
+        self.address = conversation.address if conversation else address_of(self.session)
+        self.conversation_id = conversation.id if conversation else None
         history: list[Message] = []
         files: dict[int, list[AttachmentMeta]] = {}
         if conversation is not None:
@@ -207,9 +240,11 @@ class _ChatSession:
             welcome["title"] = title.get(language) or title.get("en") or next(iter(title.values()))
         if conversation is None:  # a first visit: the organisation's greeting
             welcome["greeting"] = texts("greeting", language, company=settings.company.name)
+        welcome["follow_up"] = await self._follow_up_state()
         await self.ws.send_json(welcome)
         for message in history:
-            await self.ws.send_json(frame_of(message, files.get(message.id, ())))
+            if message.kind != "follow_up":  # the mail of replies they missed: not a chat line
+                await self.ws.send_json(frame_of(message, files.get(message.id, ())))
         return True
 
     async def _message(self, data: frames.ChatMessage) -> None:
@@ -225,7 +260,7 @@ class _ChatSession:
         meta: dict[str, Any] = {"action": data.action} if data.action else {}
         if self.language:
             meta["language_hint"] = self.language
-        inbound = inbound_for(self.session, client_id, text, name=self.name,
+        inbound = inbound_for(self.address, client_id, text, name=self.name,
                               verified=self.verified, language=data.language, meta=meta)
         try:
             if self.verified is not None and not self.marked:
@@ -238,12 +273,74 @@ class _ChatSession:
             await self.ws.send_json(frames.error("temporarily unavailable, resending shortly",
                                                  client_id, retry=True))
             return
+        self.conversation_id = outcome.conversation_id
         await self.ws.send_json({"type": "ack", "client_id": client_id,
                                  "message_id": outcome.message_id,
                                  "conversation_id": outcome.conversation_id})
         if outcome.duplicate:
             for reply in outcome.replies:
                 await self.ws.send_json(frame_of(reply))
+
+
+    @property
+    def follow_ups(self) -> FollowUps:
+        connector = self.app[CONNECTORS][CHANNEL]
+        assert isinstance(connector, WebChatConnector)
+        return connector.follow_ups
+
+    async def _continued(self, token: str) -> tuple[str, Conversation] | None:
+        """A follow-up link opened here: a new session joined to its conversation (None,
+        and an error frame, for a link that is not genuine, expired or not this customer's)."""
+        try:
+            conversation = await self.app[STORE].get_conversation(
+                await self.follow_ups.conversation_of(token))
+        except LinkInvalid as exc:
+            log.info("webchat.link_refused", reason=str(exc))
+            await self.ws.send_json(frames.error(f"{exc}: a new conversation starts here"))
+            return None
+        if conversation is None or conversation.channel != CHANNEL or \
+                (self.verified is not None and conversation.verified_number != self.verified):
+            await self.ws.send_json(frames.error("the link's conversation cannot go on here"))
+            return None
+        session = self.limits.new_session(self.source)
+        if session is None:
+            return None  # over the cap: the hello goes on and is refused like any new one
+        await self.app[STORE].link_chat_session(address_of(session), conversation.id)
+        return session, conversation
+
+    async def _follow_up_state(self) -> dict[str, Any]:
+        """Whether the widget may offer the address form, and the address left (masked)."""
+        if not self.follow_ups.available:
+            return {"offered": False}
+        left = (await self.app[STORE].follow_up_of(self.conversation_id)
+                if self.conversation_id else None)
+        return {"offered": True, "address": masked(left.email) if left else None}
+
+    async def _contact(self, data: frames.Contact) -> None:
+        email = data.email.strip()
+        if self.conversation_id is None:
+            await self.ws.send_json(frames.error("write your question first"))
+        elif not self.follow_ups.available:
+            await self.ws.send_json(frames.error("replies by e-mail are not offered here"))
+        elif not valid_address(email):
+            await self.ws.send_json({"type": "follow_up", "error": "invalid_address"})
+        else:
+            await self.app[STORE].set_follow_up_address(self.conversation_id, email.lower())
+            await self.ws.send_json({"type": "follow_up", **await self._follow_up_state()})
+
+    async def _seen_upto(self, upto: int) -> None:
+        """At most one write a second, each a step forward: a flood of "seen" is not load."""
+        now = time.monotonic()
+        if self.conversation_id is None or upto <= self._seen or now - self._seen_at < 1.0:
+            return
+        self._seen, self._seen_at = upto, now
+        await self.app[STORE].follow_up_seen(self.conversation_id, upto)
+
+
+def masked(email: str) -> str:
+    """a***@example.be: enough for the customer to recognise it, little for a shoulder."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
 
 
 async def chat_socket(request: web.Request) -> web.StreamResponse:
@@ -267,7 +364,7 @@ async def favicon(request: web.Request) -> web.FileResponse:
 
 
 def setup(app: web.Application) -> None:
-    app[CONNECTORS][CHANNEL] = WebChatConnector(app[HUB])
+    app[CONNECTORS][CHANNEL] = WebChatConnector(app)
     app[LIMITS] = ChatLimits(app[SETTINGS].webchat)
     app.router.add_get("/", index)
     app.router.add_get("/favicon.ico", favicon)

@@ -43,6 +43,8 @@ class Hello(_Frame):
     lang: Text = Field("", max_length=35)
     name: Text = Field("", max_length=100)
     identity: SignedIdentity | None = None
+    #: A follow-up link's token (follow_up.py): continue that conversation on this device.
+    resume: str | None = Field(None, max_length=100)
 
 
 class ChatMessage(_Frame):
@@ -53,6 +55,26 @@ class ChatMessage(_Frame):
     action: Literal[tuple(sorted(ACTIONS))] | None = None  # type: ignore[valid-type]
 
 
+class Contact(_Frame):
+    """The address the customer leaves for replies they may miss, with their consent."""
+
+    type: Literal["contact"]
+    email: Text = Field(min_length=3, max_length=254)
+    consent: Literal[True]
+
+
+class Seen(_Frame):
+    """The widget showed the customer the conversation up to this message."""
+
+    type: Literal["seen"]
+    upto: int = Field(ge=1, le=MAX_ID)
+
+
+Frame = Hello | ChatMessage | Contact | Seen
+_KINDS: dict[str, type[Frame]] = {"hello": Hello, "message": ChatMessage, "contact": Contact,
+                                  "seen": Seen}
+
+
 class FrameError(ValueError):
     """Why a frame was refused, and the client_id it carried (so the widget can match it)."""
 
@@ -61,7 +83,7 @@ class FrameError(ValueError):
         self.client_id = client_id
 
 
-def parse(raw: str) -> Hello | ChatMessage:
+def parse(raw: str) -> Frame:
     """The frame `raw` holds, or `FrameError` saying what is wrong with it."""
     try:
         data = json.loads(raw)
@@ -72,15 +94,12 @@ def parse(raw: str) -> Hello | ChatMessage:
     client_id = data.get("client_id")
     client_id = client_id[:64] if isinstance(client_id, str) and storable(client_id) else ""
     kind = data.get("type")
-    model: type[Hello | ChatMessage]
-    if kind == "hello":
-        model = Hello
-    elif kind == "message":
-        model = ChatMessage
-    else:
+    model = _KINDS.get(kind) if isinstance(kind, str) else None
+    if model is None:
         shown = repr(kind[:20]) if isinstance(kind, str) and storable(kind) else \
             f"of JSON type {type(kind).__name__}"
-        raise FrameError(f"unknown frame type {shown}: expected hello or message", client_id)
+        raise FrameError(f"unknown frame type {shown}: expected "
+                         f"{', '.join(sorted(_KINDS))}", client_id)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -28,11 +28,12 @@ def address_of(session: str) -> str:
 
 
 async def resumable(app: web.Application, session: str | None) -> Conversation | bool:
-    """The conversation of a session the gateway gave out, True for one it gave out that has
-    none yet, False for a session it never issued (the client's own pick)."""
+    """The conversation of a session the gateway gave out (its own, or the one a follow-up
+    link joined it to), True for one it gave out that has none yet, False for a session it
+    never issued (the client's own pick)."""
     if not session:
         return False
-    found = await app[STORE].conversation_at(ConversationKey(CHANNEL, address_of(session)))
+    found = await app[STORE].chat_conversation(CHANNEL, address_of(session))
     if found is not None:
         return found
     return app[LIMITS].issued(session)
@@ -54,13 +55,13 @@ def origin_allowed(request: web.Request) -> bool:
                               f"{public.scheme}://{public.netloc}".lower()}
 
 
-def inbound_for(session: str, client_id: str, text: str, *, name: str = "",
+def inbound_for(address: str, client_id: str, text: str, *, name: str = "",
                 verified: str | None = None, language: str | None = None,
                 meta: dict[str, Any] | None = None,
                 attachments: Sequence[InboundAttachment] = ()) -> Inbound:
-    """The message, from the session's conversation; `client_id` deduplicates it; a signed
+    """The message, in the conversation at `address` (`address_of` the session, or the
+    conversation a follow-up link joined it to); `client_id` deduplicates it; a signed
     customer (`verified`, identity.py) is the same customer on every session and device."""
-    address = address_of(session)
     sender = Identity(CHANNEL, PREFIX + verified if verified else address, name=name)
     return Inbound(key=ConversationKey(CHANNEL, address), sender=sender, text=text,
                    channel_message_id=f"{address}:{client_id}", language=language,

@@ -17,10 +17,17 @@ import structlog
 from aiohttp import BodyPartReader, web
 
 from connectors.webchat import identity
-from connectors.webchat.sessions import LIMITS, inbound_for, origin_allowed, resumable
+from connectors.webchat.sessions import (
+    LIMITS,
+    address_of,
+    inbound_for,
+    origin_allowed,
+    resumable,
+)
 from gateway.channels import InboundAttachment
 from gateway.errors import StoreError
 from gateway.keys import PIPELINE, SETTINGS, STORE
+from gateway.models import Conversation
 from gateway.storable import storable
 from gateway.store.attachments import save_attachments
 
@@ -108,8 +115,10 @@ async def upload(request: web.Request) -> web.Response:
     try:
         fields, received = await _read(request)
         session = fields["session"]
-        if await resumable(request.app, session) is False:
+        resumed = await resumable(request.app, session)
+        if resumed is False:
             raise Refused(403, "unknown chat session: reload the page")
+        address = resumed.address if isinstance(resumed, Conversation) else address_of(session)
         limits = request.app[LIMITS]
         if not limits.message_allowed(limits.source(request), session):
             raise Refused(429, "too many messages, slow down")
@@ -117,7 +126,7 @@ async def upload(request: web.Request) -> web.Response:
         if verified and identity.refusal(request.app[SETTINGS].webchat.identity_secret,
                                          verified, fields.get("customer_hash", "")):
             verified = None
-        inbound = inbound_for(session, fields["client_id"][:64], fields.get("text", "").strip(),
+        inbound = inbound_for(address, fields["client_id"][:64], fields.get("text", "").strip(),
                               verified=verified, attachments=[InboundAttachment(
                                   received.filename, received.content_type, received.size)])
         outcome = await request.app[PIPELINE].handle(inbound)

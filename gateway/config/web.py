@@ -18,6 +18,24 @@ MIN_IDENTITY_SECRET = 32
 _COLOUR = r"^#(?:[0-9a-fA-F]{3}){1,2}$"
 
 
+class FollowUpSettings(BaseModel):
+    """Chat replies mailed to customers who left (docs/webchat.md, "Offline follow-up")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Offer the form (after a hand-off, or out of hours) when the e-mail channel is on.
+    enabled: bool = True
+    #: An operator's reply the customer has not seen in the chat this long is mailed.
+    after_minutes: float = Field(10.0, gt=0, le=7 * 24 * 60)
+    #: The mailed link continues the chat on any device for this many days.
+    link_days: int = Field(30, ge=1, le=365)
+    #: The page the link opens, where your site embeds the widget; empty: the gateway's own
+    #: chat page (`server.public_url`). The link adds `?hgw-continue=<token>`.
+    page_url: str = Field("", max_length=500, pattern=r"^(https?://\S+)?$")
+    #: How often the gateway looks for replies that are due to be mailed.
+    sweep_interval: float = Field(15.0, gt=0, le=3600)
+
+
 class WebChatSettings(BaseModel):
     """Limits per source address and per chat session (each gateway process counts its own)."""
 
@@ -56,6 +74,7 @@ class WebChatSettings(BaseModel):
     #: "Signed identity"). Set with HELPDESK_WEBCHAT__IDENTITY_SECRET; unset: no identity is
     #: accepted. At least 32 characters.
     identity_secret: SecretStr | None = None
+    follow_up: FollowUpSettings = FollowUpSettings()
 
     @field_validator("title")
     @classmethod

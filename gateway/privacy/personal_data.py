@@ -109,7 +109,11 @@ async def export(store: Store, customer_id: int,
                 **_plain(message, "meta"), "meta": json.loads(message["meta"]),
                 "attachments": [{**_plain(f, "data"), "too_large": bool(f["too_large"]),
                                  "data_base64": _b64(f["data"])} for f in files]})
-        conversations.append({**_plain(conversation), "messages": messages})
+        follow_up = await db.fetchone(
+            "SELECT email, consented_at FROM conversation_follow_ups WHERE conversation_id = ?",
+            conversation["id"])
+        conversations.append({**_plain(conversation), "messages": messages,
+                              "follow_up_address": _plain(follow_up) if follow_up else None})
     tickets = []
     for ticket in await db.fetchall(
             "SELECT * FROM tickets WHERE customer_id = ? ORDER BY id", customer_id):
@@ -150,6 +154,10 @@ async def erase(store: Store, customer_id: int, channels: Sequence[ChannelState]
                                    customer_id)
         unclosed = await _ids(tx, "SELECT id FROM tickets WHERE customer_id = ? AND status"
                                   " <> 'closed'", customer_id)
+        # the addresses left for chat follow-ups are theirs too (mail state, mentions)
+        addresses = [*addresses, *[str(r["email"]) for r in await tx.fetchall(
+            f"SELECT email FROM conversation_follow_ups WHERE conversation_id IN"
+            f" ({_marks(conversations)})", *conversations)]]
         counts = await erase_content(tx, conversations)
         counts["events"] += await _mentioning(tx, addresses)
         # A later notification for the same identity or address is told "erased", not
@@ -210,6 +218,10 @@ async def erase_content(conn: Connection, conversations: Sequence[int]) -> dict[
                                    " WHERE id IN", tickets, ERASED),
     }
     await _in(conn, "UPDATE outbox SET payload = '{}' WHERE message_id IN", messages)
+    # a chat's follow-up address and the browsers a mailed link joined to it
+    await _in(conn, "DELETE FROM conversation_follow_ups WHERE conversation_id IN",
+              conversations)
+    await _in(conn, "DELETE FROM chat_session_links WHERE conversation_id IN", conversations)
     return counts
 
 

@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from gateway.channels import ConversationKey
 from gateway.models import (
     Conversation,
     Message,
@@ -52,16 +53,19 @@ class MessageQueries(Queries):
     async def add_reply(
         self, conversation: Conversation, *, author: str, text: str, kind: str,
         operator_id: int | None = None, meta: dict[str, Any] | None = None,
-        reply_key: str | None = None,
+        reply_key: str | None = None, via: ConversationKey | None = None,
     ) -> tuple[Message, OutboxEntry]:
         """Persist a reply and its outbox entry in one transaction: it is stored before sent.
 
         The outbox payload is self-contained (text, author, kind, when it was written and the
         message's meta) so the sender needs nothing else to deliver it after a restart. A
         reply with a `reply_key` that is already stored is not stored again: the existing one
-        is returned.
+        is returned. `via` sends it on another channel than the conversation's own (a chat's
+        reply mailed to the address its customer left).
         """
         now = codec.ts(utcnow())
+        channel, address = (via.channel, via.address) if via else (conversation.channel,
+                                                                   conversation.address)
         async with self.db.transaction() as tx:
             # A reply stored before (the message decided again) wins: ON CONFLICT rather
             # than a SELECT before every insert, the common case is one statement.
@@ -70,7 +74,7 @@ class MessageQueries(Queries):
                 " operator_id, meta, reply_key, created_at)"
                 " VALUES (?, ?, 'outbound', ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (reply_key) DO NOTHING RETURNING *",
-                conversation.id, conversation.channel, author, text, kind, operator_id,
+                conversation.id, channel, author, text, kind, operator_id,
                 json.dumps(meta or {}), reply_key, now,
             )
             if msg is None:
@@ -85,7 +89,7 @@ class MessageQueries(Queries):
             entry = await tx.fetchone(
                 "INSERT INTO outbox (message_id, conversation_id, channel, address, payload,"
                 " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                msg["id"], conversation.id, conversation.channel, conversation.address,
+                msg["id"], conversation.id, channel, address,
                 json.dumps({**(meta or {}), "text": text, "author": author, "kind": kind,
                             "created_at": now}),
                 now, now,

@@ -16,6 +16,7 @@ from gateway.store import codec
 from gateway.store.collision_queries import CollisionQueries
 from gateway.store.csat_queries import CsatQueries
 from gateway.store.db import Database
+from gateway.store.follow_up_queries import FollowUpQueries
 from gateway.store.lease_queries import LeaseQueries
 from gateway.store.message_queries import MessageQueries
 from gateway.store.metrics_queries import MetricsQueries
@@ -24,6 +25,7 @@ from gateway.store.migrations_api import MIGRATIONS_API
 from gateway.store.migrations_attachments import MIGRATIONS_ATTACHMENTS
 from gateway.store.migrations_console import MIGRATIONS_CONSOLE
 from gateway.store.migrations_csat import MIGRATIONS_CSAT
+from gateway.store.migrations_follow_up import MIGRATIONS_FOLLOW_UP
 from gateway.store.migrations_indexes import MIGRATIONS_INDEXES
 from gateway.store.migrations_leases import MIGRATIONS_LEASES
 from gateway.store.migrations_outbox import MIGRATIONS_OUTBOX
@@ -43,7 +45,7 @@ from gateway.store.ticket_queries import TicketQueries
 
 class Store(PeopleQueries, MessageQueries, LeaseQueries, TicketQueries, OperatorQueries,
             OutboxQueries, SearchQueries, CollisionQueries, TagQueries, MetricsQueries,
-            SurveyQueries, CsatQueries, OutreachQueries):
+            SurveyQueries, CsatQueries, OutreachQueries, FollowUpQueries):
     """One class, one interface: the query mixins each hold one domain's SQL."""
 
     def __init__(self, db: Database) -> None:
@@ -79,7 +81,8 @@ class Store(PeopleQueries, MessageQueries, LeaseQueries, TicketQueries, Operator
                                  + MIGRATIONS_OUTBOX + MIGRATIONS_API + MIGRATIONS_SESSIONS
                                  + MIGRATIONS_CONSOLE + MIGRATIONS_LEASES
                                  + MIGRATIONS_INDEXES + MIGRATIONS_REPORTS
-                                 + MIGRATIONS_CSAT + MIGRATIONS_OUTREACH):
+                                 + MIGRATIONS_CSAT + MIGRATIONS_OUTREACH
+                                 + MIGRATIONS_FOLLOW_UP):
                 if version in done:
                     continue
                 for statement in statements(sql, self.db.dialect):

@@ -138,7 +138,7 @@ async def gateway(make_settings: Callable[..., Settings], smtp: SmtpCapture,
         gw = Gateway(app, runner, connector)
         started.append(gw)
         if wait_connected:
-            await asyncio.wait_for(connector.synced.wait(), 10)
+            await asyncio.wait_for(connector.synced.wait(), 30)  # a loaded CI machine
         return gw
 
     yield start

@@ -1,5 +1,5 @@
 // The connection: the socket and its frames, what the customer sends (text, files), and
-// starting over. (Part 3 of 3 of /chat/static/widget.js.)
+// starting over. (Part 4 of 4 of /chat/static/widget.js.)
   var ws = null, delay = 500;
 
   function transmit(p) {
@@ -68,12 +68,20 @@
       delay = 500;
       var hello = { type: "hello", session: state.session || null, after: lastSeen, lang: lang };
       if (signed) { hello.identity = signed; hello.name = embed.customerName || ""; }
+      if (continueToken) hello.resume = continueToken;
       ws.send(JSON.stringify(hello));
     };
     ws.onmessage = function (event) {
       var data = JSON.parse(event.data);
       if (data.type === "welcome") {
         state.session = data.session; save();
+        if (continueToken) {  // used: the link's conversation is this session's now
+          continueToken = null;
+          params.delete("hgw-continue");
+          var rest = params.toString();
+          history.replaceState(null, "", location.pathname + (rest ? "?" + rest : "") + location.hash);
+        }
+        followUpState(data.follow_up || {});
         status.textContent = L.online;
         hours.textContent = data.hours || "";
         if (data.title) heading.textContent = data.title;
@@ -88,6 +96,8 @@
         acknowledged(data.client_id, data.message_id);
       } else if (data.type === "message") {
         showMessage(data);
+      } else if (data.type === "follow_up") {
+        followUpState(data);
       } else if (data.type === "typing") {
         showTyping(data.operator || "");
       } else if (data.type === "error" && data.retry) {
@@ -109,7 +119,8 @@
     old.onclose = old.onmessage = null;
     old.close();
     state = { open: true, pending: [] }; save();
-    shown = {}; pendingNodes = {}; lastSeen = 0; firstReply = null;
+    shown = {}; pendingNodes = {}; lastSeen = 0; firstReply = null; seenSent = 0;
+    followUp = { offered: followUp.offered, address: null };
     log.textContent = "";
     showTyping("");
     status.textContent = L.offline;

@@ -1,5 +1,5 @@
 // The conversation log: scrolling, presence (times, initials, typing) and each message.
-// (Part 2 of 3 of /chat/static/widget.js.)
+// (Part 2 of 4 of /chat/static/widget.js.)
   var shown = {};      // message id -> true
   var pendingNodes = {}; // client_id -> node
 
@@ -62,7 +62,7 @@
     if (shown[m.id]) return;
     shown[m.id] = true;
     if (m.id > lastSeen) lastSeen = m.id;
-    if (isOpen()) { state.seen = Math.max(state.seen || 0, m.id); save(); }
+    if (isOpen()) { state.seen = Math.max(state.seen || 0, m.id); save(); markSeen(); }
     else if (m.author !== "customer" && m.id > (state.seen || 0)) { unread += 1; showUnread(); }
     if (m.author === "customer") {
       var own = log.querySelector('[data-message-id="' + m.id + '"]');
@@ -126,6 +126,7 @@
     }
     stamp(node, m.created_at);
     append(node, false);
+    if (m.kind === "handoff") offerFollowUp();  // after the hand-off's own words
   }
 
   // The satisfaction survey: a score 1-5, then an optional comment and Send. The answer

@@ -1,6 +1,6 @@
 // The widget's shell: where it comes from, who the visitor is, its labels in four
 // languages, the launcher and the dialog, open or closed with the unread count.
-// (Part 1 of 3 of /chat/static/widget.js, joined in one function scope by assets.py.)
+// (Part 1 of 4 of /chat/static/widget.js, joined in one function scope by assets.py.)
   var script = document.currentScript;
   var base = script ? new URL(script.src, location.href) : new URL(location.href);
   var wsUrl = (base.protocol === "https:" ? "wss://" : "ws://") + base.host + "/chat/ws";
@@ -146,7 +146,7 @@
     launcher.innerHTML = open ? CROSS : ICON;
     launcher.appendChild(badge);
     state.open = open;
-    if (open) { unread = 0; state.seen = Math.max(state.seen || 0, lastSeen); reveal(); }
+    if (open) { unread = 0; state.seen = Math.max(state.seen || 0, lastSeen); reveal(); markSeen(); }
     if (open && byCustomer) input.focus();
     save();
     showUnread();
