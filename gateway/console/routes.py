@@ -29,7 +29,8 @@ from gateway.console.guard import PREFIX, Refused, safe_next
 from gateway.console.pages import SESSION, page
 from gateway.console.transfer import transfer_targets
 from gateway.ids import parse_id
-from gateway.keys import CONNECTORS, KB, OUTBOX, SETTINGS, SLA_WATCHER, STORE, TICKETS
+from gateway.delivery.notify import live_topic
+from gateway.keys import CONNECTORS, HUB, KB, OUTBOX, SETTINGS, SLA_WATCHER, STORE, TICKETS
 from gateway.models import Message, Ticket, utcnow
 from gateway.tickets.lifecycle import TRANSITIONS
 from gateway.tickets.routing import PRESENCES, set_presence
@@ -176,6 +177,7 @@ async def _ticket_response(request: web.Request, ticket_id: int, *, history_page
     view = await views.ticket_page(service, operator, ticket_id, request.app[SETTINGS],
                                    history_page=history_page)
     ticket = view.ticket
+    _read(request, view)
     return page(request, "ticket.html", {
         "view": view, "done": DONE.get(request.query.get("done", "")),
         "outcomes": service.outcome_codes, "queues": service.queues,
@@ -193,6 +195,16 @@ async def _ticket_response(request: web.Request, ticket_id: int, *, history_page
         "live": f"{PREFIX}/ws?ticket={ticket_id}", "csat_bad": request.app[
             SETTINGS].csat.bad_score, **await common(request),
     }, status=status)
+
+
+def _read(request: web.Request, view: views.TicketPage) -> None:
+    """The customer's open chat marks their messages up to the newest one shown here as
+    seen by the desk ("Seen" under it, as chat widgets do); best-effort, in memory."""
+    shown = [e.id for e in view.transcript if e.author == "customer" and e.source is None]
+    if shown and view.ticket.status != "closed":
+        conversation = view.conversation
+        request.app[HUB].publish(live_topic(conversation.channel, conversation.address),
+                                 {"type": "read", "upto": max(shown)})
 
 
 def _status_actions(ticket: Ticket) -> dict[str, str]:

@@ -86,6 +86,31 @@ async def test_the_customer_sees_the_operator_typing_until_the_reply_arrives(
 
 
 @pytest.mark.browser
+async def test_the_customer_sees_seen_once_an_operator_has_their_message_on_screen(
+        base_url: str, browser: Browser, gateway_app: web.Application) -> None:
+    chat = await (await browser.new_context(locale="nl-BE")).new_page()
+    await chat.goto(base_url + "/")
+    await chat.get_by_role("button", name="Chat openen").click()
+    await chat.get_by_role("textbox", name="Stel uw vraag…").fill("Ik wil met iemand praten")
+    await chat.get_by_role("button", name="Verstuur", exact=True).click()
+    await expect(chat.locator('.hgw-bot[data-kind="handoff"]')).to_be_visible()
+    first = chat.locator(".hgw-customer").first
+    await expect(chat.locator(".hgw-read")).to_have_count(0)  # nobody has looked yet
+
+    console = await (await browser.new_context(locale="en-US")).new_page()
+    await log_in(console, base_url, ADMIN_PASSWORD)
+    await console.goto(f"{base_url}/console/tickets/{await newest_ticket(gateway_app)}")
+    await expect(first.locator(".hgw-read")).to_have_text("Gezien")
+
+    # A new message: the open ticket page refreshes itself, and the mark moves with it.
+    await chat.get_by_role("textbox", name="Stel uw vraag…").fill("Mijn fiets is stuk")
+    await chat.get_by_role("button", name="Verstuur", exact=True).click()
+    second = chat.locator(".hgw-customer", has_text="Mijn fiets is stuk")
+    await expect(second.locator(".hgw-read")).to_have_text("Gezien")
+    await expect(chat.locator(".hgw-read")).to_have_count(1)
+
+
+@pytest.mark.browser
 @pytest.mark.parametrize("settings", ["open"], indirect=True)
 async def test_the_header_says_within_how_long_people_reply_while_open(
         base_url: str, browser: Browser) -> None:

@@ -96,6 +96,8 @@
         acknowledged(data.client_id, data.message_id);
       } else if (data.type === "message") {
         showMessage(data);
+      } else if (data.type === "read") {
+        showRead(Number(data.upto) || 0);
       } else if (data.type === "follow_up") {
         followUpState(data);
       } else if (data.type === "typing") {

@@ -194,6 +194,16 @@
     return box;
   }
 
+  // "Seen" under the customer's newest message the desk has had on screen (one mark).
+  function showRead(upto) {
+    var mine = Array.prototype.filter.call(log.querySelectorAll(".hgw-customer[data-message-id]"),
+      function (li) { return Number(li.dataset.messageId) <= upto; });
+    var last = mine[mine.length - 1];
+    if (!last || last.querySelector(".hgw-read")) return;
+    log.querySelectorAll(".hgw-read").forEach(function (n) { n.remove(); });
+    last.appendChild(el("span", "hgw-read", L.seen));
+  }
+
   // An acknowledged bubble goes in its place: before the first message stored after it (its
   // reply can arrive before its ack), else at the end (kept across a reload above the history).
   function place(node, messageId) {
