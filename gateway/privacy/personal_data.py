@@ -4,8 +4,8 @@ GDPR, as the Belgian authority (APD/GBA) applies it: a person may ask for everyt
 about them, or for it to be erased, and the two requests must never be confused. Both
 cover every place the gateway keeps data: the customer record, their channel identities,
 conversations, messages, attachments, tickets with their history and internal notes, the
-outbox, and the e-mail connector's own state (quarantined raw mail, bounce suppression,
-auto-reply stamps).
+outbox, satisfaction surveys (a comment is erased, a score kept), and the e-mail
+connector's own state (quarantined raw mail, bounce suppression, auto-reply stamps).
 
 Erasure keeps the *shape* of the records (tickets, their priority, SLA timers, who did
 what and when) so the statistics and the audit trail stay true, and removes every word and
@@ -131,6 +131,9 @@ async def export(store: Store, customer_id: int,
         "identities": [_plain(i) for i in identities],
         "conversations": conversations,
         "tickets": tickets,
+        "satisfaction_surveys": [_plain(r) for r in await db.fetchall(
+            "SELECT ticket_id, channel, status, score, comment, sent_at, answered_at"
+            " FROM csat_surveys WHERE customer_id = ? ORDER BY id", customer_id)],
         **{c.channel: await c.about(store, addresses) for c in channels},
     }
 
@@ -222,6 +225,12 @@ async def erase_content(conn: Connection, conversations: Sequence[int]) -> dict[
     await _in(conn, "DELETE FROM conversation_follow_ups WHERE conversation_id IN",
               conversations)
     await _in(conn, "DELETE FROM chat_session_links WHERE conversation_id IN", conversations)
+    # a survey's comment is the customer's words; its score (a number) stays for the reports
+    await _in(conn, "UPDATE csat_surveys SET comment = NULL WHERE conversation_id IN",
+              conversations)
+    await _in(conn, "UPDATE csat_surveys SET status = 'skipped', skip_reason = ? WHERE"
+                    " status = 'scheduled' AND conversation_id IN", conversations,
+              "customer data erased")
     return counts
 
 

@@ -135,3 +135,29 @@ async def test_csat_per_queue_and_operator_over_a_period(store: Store) -> None:
     only_sales = await store.csat_per_group("operator", start, end, queue="sales")
     assert [(f.key, f.average) for f in only_sales] == [("", 1.0), ("bob", 4.0)]
     assert await store.csat_per_group("queue", end, end + timedelta(hours=1)) == []
+
+
+async def test_access_requests_show_surveys_and_erasure_removes_the_comment(
+        store: Store) -> None:
+    from gateway.privacy import personal_data
+
+    answered = await solved_ticket(store, "p1")
+    s = await store.schedule_survey(answered, "webchat", None, utcnow())
+    assert s is not None
+    await store.survey_sent(s.id, message_id=1)
+    await store.answer_survey(s.id, 2, "Ann Peeters, 12 Main St: never again")
+    conversation = await store.get_conversation(answered.conversation_id)
+    assert conversation is not None
+    other = await store.create_ticket(conversation, queue="general", priority="P3",
+                                      subject="again", bot_attempts=[], actor="bot")
+    later = await store.schedule_survey(other, "webchat", None, utcnow() + timedelta(hours=1))
+    assert later is not None
+    exported = await personal_data.export(store, answered.customer_id, ())
+    assert [(x["score"], x["comment"]) for x in exported["satisfaction_surveys"]] == [
+        (2, "Ann Peeters, 12 Main St: never again"), (None, None)]
+    await personal_data.erase(store, answered.customer_id, (), "admin")
+    kept = await store.get_survey(s.id)
+    assert kept is not None and (kept.score, kept.comment) == (2, None)
+    cancelled = await store.get_survey(later.id)
+    assert cancelled is not None and (cancelled.status, cancelled.skip_reason) == (
+        "skipped", "customer data erased")
