@@ -28,8 +28,8 @@ from gateway.console import sla as console_sla
 from gateway.console.guard import PREFIX, Refused, safe_next
 from gateway.console.pages import SESSION, page
 from gateway.console.transfer import transfer_targets
-from gateway.ids import parse_id
 from gateway.delivery.notify import live_topic
+from gateway.ids import parse_id
 from gateway.keys import CONNECTORS, HUB, KB, OUTBOX, SETTINGS, SLA_WATCHER, STORE, TICKETS
 from gateway.models import Message, Ticket, utcnow
 from gateway.tickets.lifecycle import TRANSITIONS
