@@ -42,6 +42,8 @@ _YES = frozenset({"yes", "y", "yeah", "yep", "ok", "okay", "sure", "confirm", "c
 _NO = frozenset({"no", "n", "nope", "cancel", "non", "annuler", "annule", "nee", "neen",
                  "annuleer", "annuleren", "nein", "abbrechen", "stop"})
 _WORD = re.compile(r"[\w']+")
+#: A correction is short ("no, it's VEL-20418"); a longer message is a new question.
+_MAX_CORRECTION_WORDS = 8
 
 
 def yes_or_no(text: str) -> bool | None:
@@ -129,6 +131,23 @@ async def confirm_reply(bot: Bot, turn: Turn, asked: Message) -> bool:
         return True
     await _execute(bot, turn, article, values,
                    idempotency_key=f"helpdesk-{turn.conversation.id}-{asked.id}")
+    return True
+
+
+async def correction(bot: Bot, turn: Turn, asked: Message) -> bool:
+    """"No, it's VEL-20418" right after a lookup's answer: looked up again with the new
+    value. Only lookups: a booking is never changed by a short message."""
+    action = asked.meta.get("action") or {}
+    article = turn.kb.articles.get(str(action.get("article_id", "")))
+    if article is None or article.action is None or article.action.method != "GET" \
+            or len(_WORD.findall(turn.text)) > _MAX_CORRECTION_WORDS:
+        return False
+    values = {str(k): str(v) for k, v in (action.get("slots") or {}).items()}
+    changed = {slot.name: value for slot in article.action.slots if slot.options is None
+               and (value := slot.find(turn.text)) is not None and value != values.get(slot.name)}
+    if not changed:
+        return False
+    await _proceed(bot, turn, article, values | changed)
     return True
 
 
@@ -249,7 +268,7 @@ async def _execute(bot: Bot, turn: Turn, article: Article, values: dict[str, str
     await bot.reply(turn, kind="answer", text=text,
                     meta={"article_id": article.id, "confidence": 1.0, "language": language,
                           "title": article.translation(language)[1].title,
-                          "action": looked_up})
+                          "action": looked_up["action"]})
     await bot.store.update_conversation(turn.conversation.id, last_article_id=article.id,
                                         category=article.category)
     turn.outcome.decision = "answer"

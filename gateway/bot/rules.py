@@ -134,13 +134,17 @@ async def asks_for_a_person(bot: Bot, turn: Turn) -> bool:
 
 
 async def action_answer(bot: Bot, turn: Turn) -> bool:
-    """The answer to what an article's action asked: a slot ("your order number?") or
-    the confirmation of a booking (gateway/bot/lookups.py)."""
+    """The answer to what an article's action asked: a slot ("your order number?"), the
+    confirmation of a booking, or a correction of a lookup's value ("no, it's VEL-20418")
+    right after its answer, before that "no" reads as "that didn't help"
+    (gateway/bot/lookups.py)."""
     asked = await turn.last_bot(bot.store)
     if asked is not None and asked.kind == "slot":
         return await lookups.slot_reply(bot, turn, asked)
     if asked is not None and asked.kind == "confirm":
         return await lookups.confirm_reply(bot, turn, asked)
+    if asked is not None and asked.kind == "answer" and asked.meta.get("action"):
+        return await lookups.correction(bot, turn, asked)
     return False
 
 
@@ -213,9 +217,9 @@ RULES: tuple[Rule, ...] = (
     feedback_buttons,
     clarification_choice,
     verification_answer,
+    action_answer,
     answer_did_not_help,
     nothing_to_answer,
-    action_answer,
     asks_for_a_person,
     greeting_or_thanks,
     upset,

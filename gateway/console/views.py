@@ -102,6 +102,19 @@ class Attempt:
     confidence: str | None = None
     language: str | None = None
     candidates: list[Candidate] = field(default_factory=list)
+    #: A back-office lookup or booking the bot made (docs/integrations.md).
+    lookup: Lookup | None = None
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What an article's action asked the back office, with which values, and what came
+    back (the request as the admin wrote it: the path template, not a built URL)."""
+
+    request: str
+    values: list[tuple[str, str]]
+    result: str
+    at: str
 
 
 @dataclass(frozen=True)
@@ -228,8 +241,21 @@ def attempts(raw: list[dict[str, Any]]) -> list[Attempt]:
             reason=item.get("reason"), decision=item.get("decision"),
             confidence=percent(item["confidence"]) if "confidence" in item else None,
             language=item.get("language"), candidates=candidates,
+            lookup=_lookup(item.get("action")),
         ))
     return shown
+
+
+def _lookup(action: Any) -> Lookup | None:
+    if not isinstance(action, dict):
+        return None
+    slots = action.get("slots")
+    slots = slots if isinstance(slots, dict) else {}
+    return Lookup(
+        request=f"{action.get('method', '')} {action.get('integration', '')} "
+                f"{action.get('path', '')}".strip(),
+        values=[(str(k), str(v)) for k, v in sorted(slots.items())],
+        result=str(action.get("result", "")), at=str(action.get("at", "")))
 
 
 async def _profile(store: Store, operator: Operator, ticket: Ticket,

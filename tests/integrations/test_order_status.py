@@ -152,3 +152,15 @@ async def test_another_question_instead_of_the_number_is_answered_as_such(
     other = await chat.say("What are your opening hours?")
     assert kinds(other) == ["answer"] and "Monday to Saturday" in other["replies"][0]["text"]
     assert backoffice[0].calls == []
+
+
+async def test_a_corrected_order_number_is_looked_up_again(chat: Chat, backoffice: Fake) -> None:
+    first = await _verified(chat, "what's the status of order VEL-20481")
+    assert "VEL-20481 left our warehouse" in first["replies"][1]["text"]
+    corrected = await chat.say("no, it's VEL-20418")
+    assert kinds(corrected) == ["answer"]
+    assert corrected["replies"][0]["text"] == "Your order VEL-20418 was delivered on 28 November."
+    assert [call.path for call in backoffice[0].calls] == [
+        "/customers/C-1042/orders/VEL-20481", "/customers/C-1042/orders/VEL-20418"]
+    unhelpful = await chat.say("that didn't help")  # still what it was
+    assert kinds(unhelpful) == ["handoff"]
