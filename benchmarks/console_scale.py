@@ -8,8 +8,10 @@ Loads the tickets in bulk through the store (multi-row INSERTs: 95 % closed, the
 open or pending, a tenth of those breached, one customer with 300 tickets, three messages
 each), lets the SLA watcher build the timers, then times each view's first page, searches
 (an e-mail address, two words of one message, a word of every message, a customer number, a
-ticket number), a ticket page, the customer card of the busy customer, and the SLA banner
-query. `--tickets 100000`
+ticket number), a ticket page, the customer card of the busy customer, the SLA banner
+query, and as a supervisor the dashboards (30 days, a year, a year of one queue, a CSV) and
+the gap report (docs/reports.md): the bot answered two in three first questions and handed
+the third to people; closed tickets were replied to and closed by the agent. `--tickets 100000`
 is the issue's scale (a few minutes to load). PostgreSQL runs in a fresh database, dropped
 afterwards. Prints one JSON object; `--explain` adds the plans of the list and banner SQL.
 """
@@ -48,6 +50,7 @@ from gateway.store.db import open_database  # noqa: E402
 
 PASSWORD = "bench-password-1"
 QUEUES = ("general", "sales", "billing", "technical")
+ARTICLES = ("delivery-time", "opening-hours-shops", "return-policy", "payment-methods")
 BATCH = 500
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -99,13 +102,24 @@ async def load(store: Store, tickets: int, agent_id: int) -> dict[str, int]:
         rows.append((t, t, customer, status, ("P1", "P2", "P3", "P4")[t % 4],
                      QUEUES[0] if t % 5 else QUEUES[t % 4], agent_id if t % 3 == 1 else None,
                      f"Question {t} about my order", "en", created_s, created_s))
-        for author, direction in (("customer", "inbound"), ("bot", "outbound"),
-                                  ("customer", "inbound")):
+        # the bot answered two in three first questions, and handed the third to people
+        bot_kind, bot_meta = ("answer", json.dumps({
+            "article_id": ARTICLES[t % len(ARTICLES)], "language": "en", "confidence": 0.9})
+        ) if t % 3 else ("handoff", json.dumps({"reason": "no confident answer",
+                                                "ticket_id": t}))
+        for author, direction, kind, meta in (("customer", "inbound", None, "{}"),
+                                              ("bot", "outbound", bot_kind, bot_meta),
+                                              ("customer", "inbound", None, "{}")):
             message_id += 1
             messages.append((message_id, t, "api", direction, author,
-                             f"Message {message_id} of ticket {t}", f"bench-{message_id}", 1,
-                             created_s))
+                             f"Message {message_id} of ticket {t}", kind, meta,
+                             f"bench-{message_id}", 1, created_s))
         events.append((t, t, "bot", "ticket.created", "{}", created_s))
+        if not is_open:  # replied and closed by the agent: what the dashboards time
+            events.append((t, t, "agent1", "ticket.replied", "{}",
+                           codec.ts(created + timedelta(minutes=1 + t % 50))))
+            events.append((t, t, "agent1", "ticket.closed", "{}",
+                           codec.ts(created + timedelta(minutes=60 + t % 500))))
     await insert(store, "conversations", ("id", "customer_id", "channel", "address",
                                           "language", "owner", "created_at", "updated_at"),
                  conversations)
@@ -113,8 +127,8 @@ async def load(store: Store, tickets: int, agent_id: int) -> dict[str, int]:
                                     "priority", "queue", "assignee_id", "subject", "language",
                                     "created_at", "updated_at"), rows)
     await insert(store, "messages", ("id", "conversation_id", "channel", "direction", "author",
-                                     "text", "channel_message_id", "handled", "created_at"),
-                 messages)
+                                     "text", "kind", "meta", "channel_message_id", "handled",
+                                     "created_at"), messages)
     await insert(store, "events", ("conversation_id", "ticket_id", "actor", "type", "data",
                                    "created_at"), events)
     if store.db.dialect == "postgresql":  # explicit ids do not move the sequences
@@ -164,6 +178,8 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     await store.open()
     agent = await store.create_operator("agent1", "Agent One", hash_password(PASSWORD),
                                         role="agent", queues=["general"])
+    await store.create_operator("super1", "Super One", hash_password(PASSWORD),
+                                role="supervisor", queues=list(QUEUES))
     started = time.perf_counter()
     loaded = await load(store, args.tickets, agent.id)
     await timers(store, settings, loaded["open"])
@@ -225,6 +241,7 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
             }
             for name, path in pages.items():
                 results[name] = await timed(session, base + path, args.requests)
+        results.update(await _dashboards(base, args.requests))
     finally:
         await runner.cleanup()
     banner.sort()
@@ -236,6 +253,28 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
         figures["x_healthz"] = round(figures["median_ms"] / baseline, 1)
     return {"store": store.db.dialect, "desk": loaded, "requests": args.requests,
             "results": results, **({"explain": plans} if plans else {})}
+
+
+async def _dashboards(base: str, requests: int) -> dict[str, Any]:
+    """The supervisors' pages (docs/reports.md), logged in as a supervisor."""
+    today = utcnow().date()
+    year = f"from={today - timedelta(days=365)}&to={today}"
+    results: dict[str, Any] = {}
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        form = await (await session.get(f"{base}/console/login")).text()
+        token = CSRF.search(form)
+        assert token is not None
+        await session.post(f"{base}/console/login", data={
+            "csrf": token.group(1), "username": "super1", "password": PASSWORD})
+        for name, path in {
+            "dashboards: last 30 days": "/console/dashboards",
+            "dashboards: a year (every ticket)": f"/console/dashboards?{year}",
+            "dashboards: a year, one queue": f"/console/dashboards?{year}&queue=general",
+            "dashboards CSV: timings, a year": f"/console/dashboards/timings.csv?{year}",
+            "gap report: 30 days": "/console/reports/gaps?days=30",
+        }.items():
+            results[name] = await timed(session, base + path, requests)
+    return results
 
 
 async def main() -> None:

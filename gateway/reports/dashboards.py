@@ -74,35 +74,34 @@ async def containment(db: Database, period: Period) -> Table:
                  " (all queues: the bot's answers have no queue).")
 
 
-async def _quantiles_by(db: Database, source: str, args: list[Any], group: str,
-                        value: str) -> dict[str, tuple[int, float | None, float | None]]:
-    """group -> (count, median, p90) of `value` over the rows of `source`."""
-    rows = await db.fetchall(quantiles(source, group, value, db.dialect), *args)
-    return {str(r["grp"]): (int(r["n"]), _minutes(r["q50"]), _minutes(r["q90"]))
-            for r in rows}
+async def _quantiles(db: Database, source: str, args: list[Any], group: str,
+                     values: tuple[str, ...], total: str | None = None
+                     ) -> dict[str, list[Any]]:
+    """group -> [count, median, p90] (minutes) for each of `values`, over `source`'s rows."""
+    rows = await db.fetchall(quantiles(source, group, values, db.dialect, total), *args)
+    return {str(r["grp"]): [x for v in values for x in (
+        int(r[f"n_{v}"]), _minutes(r[f"{v}_q50"]), _minutes(r[f"{v}_q90"]))] for r in rows}
 
 
 async def timings(db: Database, period: Period) -> Table:
-    """First-response and resolution time per queue (and all queues), median and p90."""
+    """First-response and resolution time per queue (and all queues), median and p90: the
+    period's tickets through `tickets (created_at)`, each one's first reply and resolution
+    one probe each of `events (ticket_id, type, created_at)`."""
     where, args = period.queue_sql()
     replied = ("(SELECT MIN(e.created_at) FROM events e WHERE e.ticket_id = t.id"
                " AND e.type = 'ticket.replied')")
     resolved = ("(SELECT MIN(e.created_at) FROM events e WHERE e.ticket_id = t.id"
                 f" AND e.type IN {_RESOLVED})")
-    inner = (f"SELECT t.queue AS queue, {seconds_between('t.created_at', replied, db.dialect)}"
-             f" AS fr, {seconds_between('t.created_at', resolved, db.dialect)} AS res"
-             f" FROM tickets t WHERE t.created_at >= ? AND t.created_at < ?{where}")
-    source = f"(SELECT queue, fr, res FROM ({inner}) AS a UNION ALL" \
-             f" SELECT '{ALL}', fr, res FROM ({inner}) AS b) AS d"
-    both = [period.low, period.high, *args] * 2
-    first = await _quantiles_by(db, source, both, "queue", "fr")
-    resolution = await _quantiles_by(db, source, both, "queue", "res")
-    groups = sorted(set(first) | set(resolution), key=lambda q: (q == ALL, q))
-    empty = (0, None, None)
+    source = (f"SELECT t.queue AS queue, {seconds_between('t.created_at', replied, db.dialect)}"
+              f" AS fr, {seconds_between('t.created_at', resolved, db.dialect)} AS res"
+              f" FROM tickets t WHERE t.created_at >= ? AND t.created_at < ?{where}")
+    found = await _quantiles(db, source, [period.low, period.high, *args],
+                             "queue", ("fr", "res"), total=ALL)
+    groups = sorted(found, key=lambda q: (q == ALL, q))
     return Table("timings", "First response and resolution (minutes)",
                  ("queue", "replied", "first_response_median", "first_response_p90",
                   "resolved", "resolution_median", "resolution_p90"),
-                 [(q, *first.get(q, empty), *resolution.get(q, empty)) for q in groups],
+                 [(q, *found[q]) for q in groups],
                  "Tickets opened in the period: minutes to the first operator reply and to"
                  " solved or closed, median and 90th percentile (wall-clock time).")
 
@@ -180,11 +179,11 @@ async def operators(db: Database, period: Period) -> Table:
         f" AND e.created_at >= ? AND e.created_at < ?{where} GROUP BY e.actor",
         period.low, period.high, *args)
     took = seconds_between("t.created_at", "e.created_at", db.dialect)
-    closed = await _quantiles_by(
-        db, f"(SELECT e.actor AS actor, {took} AS secs"
+    closed = await _quantiles(
+        db, f"SELECT e.actor AS actor, {took} AS secs"
             " FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE e.type = 'ticket.closed'"
-            f" AND e.created_at >= ? AND e.created_at < ?{where}) AS c",
-        [period.low, period.high, *args], "actor", "secs")
+            f" AND e.created_at >= ? AND e.created_at < ?{where}",
+        [period.low, period.high, *args], "actor", ("secs",))
     names = {str(r["username"]): str(r["display_name"]) for r in await db.fetchall(
         "SELECT username, display_name FROM operators")}
     replied = {str(r["actor"]): (int(r["replies"]), int(r["tickets"])) for r in replies}
@@ -192,7 +191,7 @@ async def operators(db: Database, period: Period) -> Table:
     return Table("operators", "Tickets handled per operator",
                  ("operator", "name", "replies", "tickets_replied", "tickets_closed",
                   "open_to_close_median", "open_to_close_p90"),
-                 [(a, names.get(a, a), *replied.get(a, (0, 0)), *closed.get(a, (0, None, None)))
+                 [(a, names.get(a, a), *replied.get(a, (0, 0)), *closed.get(a, [0, None, None]))
                   for a in people],
                  "Replies written and tickets closed in the period, and the minutes from"
                  " opening to closing of the tickets each closed.")

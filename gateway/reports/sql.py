@@ -31,31 +31,41 @@ def day(column: str) -> str:
     return f"SUBSTR({column}, 1, 10)"
 
 
-def quantiles(source: str, group: str, value: str, dialect: str) -> str:
-    """Per `group` of the rows of `source` (a subquery or CTE name): the count and the
-    median and 90th percentile of `value` (NULL values left out), as `n`, `q50`, `q90`.
+def quantiles(source: str, group: str, values: tuple[str, ...], dialect: str,
+              total: str | None = None) -> str:
+    """Per `group` of the rows `source` (a SELECT giving `group` and `values` columns), and
+    over all rows as group `total` when given: for each value `v`, the count of non-NULL
+    values (`n_v`) and their median and 90th percentile (`v_q50`, `v_q90`).
 
-    PostgreSQL has `percentile_cont`. SQLite has no percentile function, so each group's
-    values are numbered in order (window functions) and the quantile read at position
-    1 + p·(n - 1), interpolated between its two neighbours: the same definition as
-    `percentile_cont`, in one pass in SQL and without sending the rows to Python.
+    PostgreSQL has `percentile_cont` (and GROUPING SETS for the total, in one pass). SQLite
+    has no percentile function, so each group's values are numbered in order (window
+    functions, NULLs last) and the quantile read at position 1 + p·(n - 1), interpolated
+    between its two neighbours: the same definition as `percentile_cont`, in SQL, without
+    sending the rows to Python. `source` is computed once (a materialised CTE).
     """
     if dialect == "postgresql":
-        cols = ", ".join(f"percentile_cont({p}) WITHIN GROUP (ORDER BY {value})"
-                         f" AS q{round(p * 100)}" for p in QUANTILES)
-        return (f"SELECT {group} AS grp, COUNT(*) AS n, {cols} FROM {source}"
-                f" WHERE {value} IS NOT NULL GROUP BY {group}")
-    cols = ", ".join(f"{_interpolated(p)} AS q{round(p * 100)}" for p in QUANTILES)
-    return (f"SELECT grp, MAX(n) AS n, {cols} FROM (SELECT {group} AS grp, {value} AS v,"
-            f" ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY {value}) AS rn,"
-            f" COUNT(*) OVER (PARTITION BY {group}) AS n FROM {source}"
-            f" WHERE {value} IS NOT NULL) AS ranked GROUP BY grp")
+        cols = ", ".join(f"COUNT({v}) AS n_{v}, " + ", ".join(
+            f"percentile_cont({p}) WITHIN GROUP (ORDER BY {v}) AS {v}_q{round(p * 100)}"
+            for p in QUANTILES) for v in values)
+        key = f"COALESCE({group}, '{total}')" if total else group
+        grouping = f"GROUPING SETS (({group}), ())" if total else group
+        return f"WITH d AS ({source}) SELECT {key} AS grp, {cols} FROM d GROUP BY {grouping}"
+    rows = f"SELECT {group} AS grp, {', '.join(values)} FROM d"
+    if total:
+        rows += f" UNION ALL SELECT '{total}', {', '.join(values)} FROM d"
+    windows = ", ".join(
+        f"ROW_NUMBER() OVER (PARTITION BY grp ORDER BY {v} IS NULL, {v}) AS rn_{v},"
+        f" COUNT({v}) OVER (PARTITION BY grp) AS n_{v}" for v in values)
+    cols = ", ".join(f"MAX(n_{v}) AS n_{v}, " + ", ".join(
+        f"{_interpolated(p, v)} AS {v}_q{round(p * 100)}" for p in QUANTILES) for v in values)
+    return (f"WITH d AS MATERIALIZED ({source}), u AS ({rows})"
+            f" SELECT grp, {cols} FROM (SELECT u.*, {windows} FROM u) AS ranked GROUP BY grp")
 
 
-def _interpolated(p: float) -> str:
-    pos = f"(1 + {p} * (n - 1))"
+def _interpolated(p: float, v: str) -> str:
+    pos = f"(1 + {p} * (n_{v} - 1))"
     low = f"CAST({pos} AS INTEGER)"
-    at_low = f"MAX(CASE WHEN rn = {low} THEN v END)"
-    at_high = f"COALESCE(MAX(CASE WHEN rn = {low} + 1 THEN v END), {at_low})"
+    at_low = f"MAX(CASE WHEN rn_{v} = {low} THEN {v} END)"
+    at_high = f"COALESCE(MAX(CASE WHEN rn_{v} = {low} + 1 THEN {v} END), {at_low})"
     fraction = f"MAX({pos} - {low})"
     return f"({at_low} + {fraction} * ({at_high} - {at_low}))"

@@ -1,0 +1,38 @@
+"""The dashboards and the gap report read a period of history through indexes: with years
+of closed tickets, events and messages in the tables, no report query scans one of them
+whole (the database's own plan, on SQLite and PostgreSQL; see tests/test_query_plans.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from gateway.models import utcnow
+from gateway.reports import dashboards, gaps
+from gateway.reports.period import Period
+from gateway.store import store_for
+from tests.test_query_plans import SEED, Recorder, full_scans
+
+
+async def test_report_queries_use_indexes_not_history(database_url: str) -> None:
+    store = store_for(database_url)
+    await store.open()
+    try:
+        for statement in SEED:
+            await store.db.execute(statement)
+        await store.db.execute("ANALYZE")
+        recorder = Recorder(store)
+        today = utcnow().date()
+        period = Period(today - timedelta(days=29), today)
+        await dashboards.volume(store.db, period)
+        await dashboards.containment(store.db, period)
+        await dashboards.timings(store.db, period)
+        await dashboards.sla(store.db, period)
+        await dashboards.backlog(store.db, period)
+        await dashboards.operators(store.db, period)
+        await dashboards.csat(store, period)
+        await gaps.find_gaps(store, utcnow() - timedelta(days=30))
+        scans = {sql[:80]: found for sql, args in recorder.sent
+                 if (found := await full_scans(store, sql, args))}
+        assert scans == {}
+    finally:
+        await store.close()
