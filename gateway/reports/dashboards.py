@@ -57,12 +57,17 @@ async def containment(db: Database, period: Period) -> Table:
     outcome was not a hand-off to people (no ticket followed the answer)."""
     article, language = (json_text("m.meta", "article_id", db.dialect),
                          json_text("m.meta", "language", db.dialect))
+    # the period's bot outcomes first, through `messages (kind, created_at)`; the window
+    # over them then (left to itself, SQLite walks every message in conversation order)
     rows = await db.fetchall(
-        f"SELECT article, language, COUNT(*) AS answers,"
+        "WITH outcomes AS MATERIALIZED (SELECT m.id, m.conversation_id, m.kind, m.created_at,"
+        f"  {article} AS article, {language} AS language FROM messages m"
+        "  WHERE m.kind IN ('answer', 'handoff') AND m.created_at >= ?)"
+        " SELECT article, language, COUNT(*) AS answers,"
         " SUM(CASE WHEN next_kind = 'handoff' THEN 0 ELSE 1 END) AS contained"
-        f" FROM (SELECT m.kind, m.created_at, {article} AS article, {language} AS language,"
-        "  LEAD(m.kind) OVER (PARTITION BY m.conversation_id ORDER BY m.id) AS next_kind"
-        "  FROM messages m WHERE m.kind IN ('answer', 'handoff') AND m.created_at >= ?) AS seq"
+        " FROM (SELECT kind, created_at, article, language,"
+        "  LEAD(kind) OVER (PARTITION BY conversation_id ORDER BY id) AS next_kind"
+        "  FROM outcomes) AS seq"
         " WHERE kind = 'answer' AND created_at < ?"
         " GROUP BY article, language ORDER BY answers DESC, article, language",
         period.low, period.high)
@@ -141,10 +146,12 @@ async def backlog(db: Database, period: Period) -> Table:
         f"SELECT {day('t.created_at')} AS d, COUNT(*) AS n FROM tickets t"
         f" WHERE t.created_at >= ?{where} GROUP BY d", period.high, *args)
     resolved = await db.fetchall(
-        f"SELECT {day('r.at')} AS d, COUNT(*) AS n FROM (SELECT e.ticket_id, MAX(e.created_at)"
-        " AS at FROM events e JOIN tickets t ON t.id = e.ticket_id"
-        f" WHERE e.type IN {_RESOLVED} AND e.created_at >= ? AND t.status NOT IN ({_OPEN})"
-        f"{where} GROUP BY e.ticket_id) AS r GROUP BY d", period.low, *args)
+        "WITH ends AS MATERIALIZED (SELECT e.ticket_id, e.created_at FROM events e"
+        f"  WHERE e.type IN {_RESOLVED} AND e.created_at >= ?)"
+        f" SELECT {day('r.at')} AS d, COUNT(*) AS n FROM (SELECT ends.ticket_id,"
+        " MAX(ends.created_at) AS at FROM ends JOIN tickets t ON t.id = ends.ticket_id"
+        f" WHERE t.status NOT IN ({_OPEN}){where} GROUP BY ends.ticket_id) AS r GROUP BY d",
+        period.low, *args)
     # from the end of the period back: at the end of day D, the tickets opened after D were
     # not there yet and those resolved after D were still open
     later_created = sum(int(r["n"]) for r in created)
