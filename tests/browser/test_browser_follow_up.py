@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from aiohttp import web
@@ -18,42 +18,16 @@ from playwright.async_api import Browser, expect
 from gateway.config.settings import Settings
 from gateway.keys import CONNECTORS, STORE
 from tests.conftest import ALWAYS_OPEN
-from tests.email_live.servers import (
-    IMAP_PORT,
-    MailAdmin,
-    SmtpCapture,
-    ensure_dovecot,
-    free_port,
-    unique_mailbox,
-)
+from tests.email_live.conftest import dovecot, mailbox, smtp  # noqa: F401 (fixtures)
+from tests.email_live.servers import IMAP_PORT, SmtpCapture, free_port
 
 PORT = free_port()
 BASE = f"http://127.0.0.1:{PORT}"
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpCapture]:
-    capture = SmtpCapture().start()
-    yield capture
-    capture.stop()
-
-
-@pytest.fixture
-async def mailbox() -> AsyncIterator[str]:
-    error = ensure_dovecot()
-    if error:
-        pytest.fail(error)
-    name = unique_mailbox()
-    async with MailAdmin() as admin:
-        await admin.create(name)
-    yield name
-    async with MailAdmin() as admin:
-        await admin.delete(name)
-
-
-@pytest.fixture
-def settings(make_settings: Callable[..., Settings], smtp: SmtpCapture,
-             mailbox: str) -> Settings:
+def settings(make_settings: Callable[..., Settings], smtp: SmtpCapture,  # noqa: F811 (the imported fixtures)
+             mailbox: str) -> Settings:  # noqa: F811
     return make_settings(
         calendar=ALWAYS_OPEN, server={"public_url": BASE},
         webchat={"follow_up": {"after_minutes": 0.05, "sweep_interval": 0.2}},
@@ -83,7 +57,7 @@ def _text(mail: object) -> str:
 @pytest.mark.browser
 async def test_a_missed_reply_is_mailed_and_its_link_continues_the_chat(
         base_url: str, browser: Browser, gateway_app: web.Application,
-        smtp: SmtpCapture) -> None:
+        smtp: SmtpCapture) -> None:  # noqa: F811
     chat = await (await browser.new_context(locale="en-US")).new_page()
     await open_chat(chat, base_url)
     await say(chat, "I want to talk to a person")
