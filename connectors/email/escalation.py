@@ -1,4 +1,5 @@
-"""SLA escalation by e-mail: a breach (or warning) is mailed to `[email] escalate_to`.
+"""SLA escalation by e-mail: a breach (or warning), and a bad satisfaction score, is mailed
+to `[email] escalate_to`.
 
 The SLA watcher publishes each alarm once across all gateway processes (see
 gateway/sla/watcher.py), so each is mailed once. Escalation mail is internal and stamped
@@ -44,19 +45,45 @@ def escalation_mail(note: dict[str, Any], settings: EmailSettings, recipient: st
     return message
 
 
+def bad_score_mail(note: dict[str, Any], settings: EmailSettings, recipient: str,
+                   public_url: str, domain: str) -> EmailMessage:
+    """A customer's bad satisfaction score, for the supervisors (docs/reports.md)."""
+    message = EmailMessage()
+    message["From"] = formataddr((settings.display_name, settings.address))
+    message["To"] = recipient
+    message["Subject"] = (f"[#{note['ticket_id']}] Bad satisfaction score: {note.get('score')}/5"
+                          f" ({note.get('queue', '')})")
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = new_message_id(domain or "localhost")
+    message["Auto-Submitted"] = "auto-generated"
+    comment = str(note.get("comment") or "").strip()
+    message.set_content(
+        f"Ticket #{note['ticket_id']} (queue {note.get('queue', '')}) was rated "
+        f"{note.get('score')} of 5.\n" + (f"\nThe customer wrote:\n{comment}\n" if comment else "")
+        + f"\n{public_url.rstrip('/')}/console/tickets/{note['ticket_id']}\n")
+    return message
+
+
+#: What is mailed to `escalate_to`, per notification type.
+_MAILS = {"sla.warning": escalation_mail, "sla.breached": escalation_mail,
+          "csat.bad_score": bad_score_mail}
+
+
 async def follow(feed: asyncio.Queue[dict[str, Any]], sender: SmtpSender,
                  settings: EmailSettings, public_url: str, domain: str) -> None:
-    """Mail every SLA alarm published on the Hub's "notifications" topic.
+    """Mail every SLA alarm and bad satisfaction score published on the Hub's
+    "notifications" topic.
 
     `domain` is the support address's, as the connector derived it, for Message-IDs.
     """
     while True:
         note = await feed.get()
-        if note.get("type") not in ("sla.warning", "sla.breached"):
+        compose = _MAILS.get(str(note.get("type")))
+        if compose is None:
             continue
         for recipient in settings.escalate_to:
             try:
-                await sender.send(escalation_mail(note, settings, recipient, public_url, domain),
+                await sender.send(compose(note, settings, recipient, public_url, domain),
                                   settings.address, recipient)
             except DeliveryError as exc:  # best effort: the console and audit trail have it
                 log.warning("email.escalation_failed", ticket_id=note.get("ticket_id"),

@@ -189,6 +189,9 @@ class OperatorDesk:
                             error=str(exc))
 
     async def on_sla(self, note: Mapping[str, Any]) -> None:
+        if note.get("type") == "csat.bad_score":
+            await self._bad_score(note)
+            return
         if note.get("type") not in ("sla.warning", "sla.breached"):
             return
         state = await self.store.get_state(_ticket_key(int(note["ticket_id"])))
@@ -203,6 +206,18 @@ class OperatorDesk:
                 f" {note.get('queue', '')}). Supervisors: {supervisors}.")
         await self.poster.post(channel=state["channel"], thread_ts=state["ts"], text=text,
                                reply_broadcast=breached, unfurl_links=False)
+
+    async def _bad_score(self, note: Mapping[str, Any]) -> None:
+        """A bad satisfaction score in the ticket's thread, broadcast to the channel."""
+        state = await self.store.get_state(_ticket_key(int(note["ticket_id"])))
+        if not state or "ts" not in state:
+            return
+        comment = str(note.get("comment") or "").strip()
+        text = (f":thumbsdown: Bad satisfaction score: {note.get('score')}/5 (queue "
+                f"{note.get('queue', '')})." + (f" “{blocks.escape(comment[:500])}”"
+                                                if comment else ""))
+        await self.poster.post(channel=state["channel"], thread_ts=state["ts"], text=text,
+                               reply_broadcast=True, unfurl_links=False)
 
     # -- channel → tickets ---------------------------------------------------------------------
 

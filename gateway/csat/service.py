@@ -122,7 +122,10 @@ class Surveys:
                                        data={"score": survey.score, "queue": ticket.queue})
             log.warning("csat.bad_score", ticket_id=ticket.id, queue=ticket.queue,
                         score=survey.score)
-            self.hub.publish("supervisors", {"type": "csat.bad_score", "ticket_id": ticket.id,
-                                             "queue": ticket.queue, "score": survey.score})
+            # the SLA alarms' topic: open consoles refresh, the e-mail escalation and the
+            # Slack operators' channel tell the supervisors
+            self.hub.publish("notifications", {
+                "type": "csat.bad_score", "ticket_id": ticket.id, "queue": ticket.queue,
+                "score": survey.score, "comment": survey.comment or ""})
         self.hub.publish("tickets", {"type": "ticket", "ticket_id": ticket.id,
                                      "queue": ticket.queue})

@@ -128,3 +128,21 @@ async def test_no_survey_to_a_suppressed_or_a_machine_address(
     survey = await gw.store.survey_of_ticket(machine)
     assert survey is not None and survey.skip_reason == "a machine's address"
     assert all("/surveys/" not in m.get_body(("plain",)).get_content() for m in smtp.messages)
+
+
+async def test_a_bad_score_is_mailed_to_the_escalation_address(
+        mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory) -> None:
+    gw = await gateway(mailbox, settings=SETTINGS, escalate_to=["supervisors@velora.test"])
+    base = await serve(gw)
+    ticket_id = await ask_and_solve(gw, smtp, mailbox, "Cas <cas@customer.test>")
+    await smtp.wait_for(3, timeout=20)
+    (path, _), *_ = LINK.findall(survey_mail(smtp.messages).get_body(("plain",)).get_content())
+    async with aiohttp.ClientSession(base) as http:
+        sent = await http.post(path, data={"score": "1", "comment": "Nobody called back"})
+        assert sent.status == 200
+    await smtp.wait_for(4, timeout=20)
+    (alert,) = [m for m in smtp.messages if m["To"] == "supervisors@velora.test"]
+    assert alert["Subject"] == f"[#{ticket_id}] Bad satisfaction score: 1/5 (general)"
+    assert alert["Auto-Submitted"] == "auto-generated"
+    body = alert.get_body(("plain",)).get_content()
+    assert "Nobody called back" in body and f"/console/tickets/{ticket_id}" in body

@@ -11,7 +11,7 @@ import pytest
 
 from gateway.config.settings import Settings
 from gateway.keys import TICKETS
-from tests.slack.conftest import CUSTOMER_DM, STRANGER, SlackDriver, eventually
+from tests.slack.conftest import CUSTOMER_DM, OPS, STRANGER, SlackDriver, eventually
 from tests.slack.fake_slack import FakeSlack
 
 
@@ -58,3 +58,23 @@ async def test_slack_survey_buttons_record_the_score_once(slack: SlackDriver) ->
     assert "already been answered" in str(slack.fake.called("chat.update")[-1]["blocks"])
     survey = await slack.store.survey_of_ticket(ticket.id)
     assert survey is not None and (survey.status, survey.score) == ("answered", 5)
+
+
+async def test_a_bad_score_is_told_in_the_operators_channel(slack: SlackDriver) -> None:
+    await slack.dm("I want to talk to a person")
+    (ticket,) = await eventually(lambda: slack.store.tickets(("new",)))
+    admin = await slack.store.operator_by_username("admin")
+    assert admin is not None
+    await slack.app[TICKETS].set_status(admin, ticket.id, "solved")
+
+    async def posted() -> dict[str, Any] | None:
+        return survey_of(slack.fake)
+
+    await slack.press(await eventually(posted, timeout=20), "csat_1")
+
+    async def alerted() -> list[dict[str, Any]]:
+        return [p for p in slack.fake.called("chat.postMessage", channel=OPS)
+                if "Bad satisfaction score: 1/5" in str(p.get("text"))]
+
+    (alert,) = await eventually(alerted, timeout=10)
+    assert alert["thread_ts"] and alert["reply_broadcast"] in (True, "true", "1", 1)
