@@ -46,6 +46,7 @@ from gateway.keys import (
     SURVEYS,
     TICKETS,
 )
+from gateway.outreach import callback_time
 from gateway.outreach.notifications import Notifier
 from gateway.outreach.templates import Templates
 from gateway.privacy import retention
@@ -146,6 +147,9 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
             # The public-holiday tables import some 280 modules on first use: now, in a
             # thread, rather than on the event loop at the first hand-off.
             await asyncio.to_thread(settings.calendar.calendar().is_closed_day, date.today())
+            # dateparser loads each language's data on first use (0.2-0.8 s): now, not at
+            # a customer's first call-back request.
+            await asyncio.to_thread(callback_time.warm_up)
             for connector in connectors.values():
                 await connector.start()
             log.info("gateway.started", connectors=sorted(connectors))

@@ -13,7 +13,7 @@ from typing import Any, Literal
 Direction = Literal["inbound", "outbound"]
 Author = Literal["customer", "bot", "operator", "system"]
 ReplyKind = Literal["answer", "clarify", "handoff", "smalltalk", "verify", "verified", "status",
-                    "operator", "notice", "notification"]
+                    "operator", "notice", "notification", "callback"]
 Owner = Literal["bot", "queue", "operator"]
 TicketStatus = Literal["new", "open", "pending", "solved", "closed"]
 Role = Literal["agent", "supervisor", "admin"]
@@ -172,3 +172,21 @@ class CsatFigures:
     @property
     def csat_percent(self) -> float:
         return 100.0 * self.satisfied / self.answers if self.answers else 0.0
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A call-back (call the customer within the window) or a follow-up (the ticket comes
+    back to its assignee at `window_start`) on a ticket."""
+
+    id: int
+    ticket_id: int
+    kind: Literal["call_back", "follow_up"]
+    window_start: datetime
+    window_end: datetime
+    phrase: str
+    status: Literal["open", "done"]
+    attempts: int
+    reminded_at: datetime | None
+    created_by: str
+    created_at: datetime

@@ -78,6 +78,12 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "de": "Das tut mir leid. Ich leite Ihre Nachricht sofort an einen Kollegen weiter, der"
               " Ihnen hier antwortet (Ticket #{ticket}).",
     },
+    "callback_confirm": {
+        "en": "Noted: we will call you back on {when} (until {until}). Ticket #{ticket}.",
+        "fr": "C'est noté : nous vous rappelons le {when} (jusqu'à {until}). Ticket n° {ticket}.",
+        "nl": "Genoteerd: we bellen u terug op {when} (tot {until}). Ticket #{ticket}.",
+        "de": "Notiert: Wir rufen Sie am {when} zurück (bis {until}). Ticket #{ticket}.",
+    },
     "handoff_human": {
         "en": "Of course. A colleague will take over this conversation and reply here"
               " (ticket #{ticket}).",

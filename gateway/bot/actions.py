@@ -194,7 +194,8 @@ class Bot:
 
     async def handoff(self, turn: Turn, reason: str, template: str,
                       attempts: Sequence[dict[str, Any]] = (), urgent: bool = False,
-                      article_id: str | None = None) -> Ticket:
+                      article_id: str | None = None,
+                      values: dict[str, object] | None = None) -> Ticket:
         conversation, outcome = turn.conversation, turn.outcome
         messages = await self.store.messages(conversation.id)
         latest = next((m.text[:MAX_SIGNAL_CHARS] for m in reversed(messages)
@@ -214,7 +215,8 @@ class Bot:
             subject=subject_from(subject_text(messages, title) or reason.capitalize()),
             priority=assessment.priority, take_over=False,
         )
-        text = self.texts(template, conversation.language, ticket=ticket.id)
+        text = self.texts(template, conversation.language, ticket=ticket.id,
+                          **(values or {}))
         notice = out_of_hours_notice(self.settings.calendar.for_queue(ticket.queue), utcnow(),
                                      conversation.language)
         if notice:

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 
 from gateway.bot import lookups
 from gateway.bot.actions import Bot, attempts
+from gateway.bot.callbacks import call_back_request
 from gateway.bot.smalltalk import small_talk
 from gateway.bot.turn import Turn
 from gateway.directory import credentials
@@ -212,6 +213,7 @@ async def knowledge_base(bot: Bot, turn: Turn) -> bool:
 
 RULES: tuple[Rule, ...] = (
     automated,
+    call_back_request,
     news_while_people_own_it,
     people_own_it,
     feedback_buttons,

@@ -136,6 +136,8 @@ class SlaSettings(Section):
     warning_minutes: int | None = Field(None, gt=0)
     #: Seconds between two passes of the SLA watcher.
     check_interval: float = Field(30.0, gt=0)
+    #: Remind a call-back's assignee this many minutes before its window ends.
+    callback_reminder_minutes: int = Field(30, ge=0, le=24 * 60)
 
     def target(self, priority: str) -> tuple[timedelta, timedelta]:
         """(first response, resolution) for a priority; `KeyError` names an unknown one."""

@@ -16,6 +16,7 @@ from gateway.console import (
     admin,
     attachments,
     bulk,
+    callbacks,
     dashboards,
     guard,
     kb_gaps,
@@ -49,5 +50,6 @@ def setup(app: web.Application) -> None:
     app.add_routes(dashboards.routes)
     app.add_routes(kb_gaps.routes)
     app.add_routes(attachments.routes)
+    app.add_routes(callbacks.routes)
     live.setup(app)
     app.router.add_static(guard.STATIC, STATIC, name="console-static")

@@ -25,6 +25,7 @@ from gateway.config.policy import SlaSettings
 from gateway.delivery.notify import Hub
 from gateway.errors import StoreError
 from gateway.models import Ticket, utcnow
+from gateway.sla.callbacks import CallbackWatch
 from gateway.sla.clocks import Clock, SlaStatus, evaluate, history_from_events
 from gateway.store import Store, codec
 
@@ -71,6 +72,7 @@ class SlaWatcher:
         self._lock = asyncio.Lock()
         #: When the last complete `catch_up` began (None: none yet, so the first reads all).
         self._caught_up: datetime | None = None
+        self.callbacks = CallbackWatch(store, hub, settings)
 
     async def run_once(self, now: datetime | None = None) -> list[dict[str, Any]]:
         """One pass; return the notifications this process published."""
@@ -181,6 +183,7 @@ class SlaWatcher:
         while True:
             try:
                 await self.run_once()
+                await self.callbacks.run_once()
             except StoreError as exc:  # database down: keep the loop, retry at the next tick
                 log.error("sla.store_unavailable", error=str(exc))
             await asyncio.sleep(self.settings.check_interval)

@@ -43,6 +43,40 @@ CREATE TABLE erased_refs (
 )
 """
 
+#: A call-back (kind `call_back`: call the customer within the window) or a follow-up
+#: (kind `follow_up`: the ticket comes back to its assignee at `window_start`) on a ticket.
+#: `source_message_id` makes the bot's call-back once per customer message.
+_CALLBACKS = """
+CREATE TABLE callbacks (
+    id {pk},
+    ticket_id INTEGER NOT NULL REFERENCES tickets (id),
+    kind TEXT NOT NULL,
+    window_start TEXT NOT NULL,
+    window_end TEXT NOT NULL,
+    phrase TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'open',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    reminded_at TEXT,
+    source_message_id INTEGER UNIQUE,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX callbacks_open_start ON callbacks (status, window_start);
+CREATE INDEX callbacks_open_end ON callbacks (status, window_end);
+CREATE INDEX callbacks_ticket ON callbacks (ticket_id, id);
+CREATE TABLE callback_attempts (
+    id {pk},
+    callback_id INTEGER NOT NULL REFERENCES callbacks (id),
+    operator_id INTEGER,
+    outcome TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX callback_attempts_callback ON callback_attempts (callback_id, id)
+"""
+
 MIGRATIONS_OUTREACH: tuple[tuple[int, Migration], ...] = (
     (2600, _NOTIFICATIONS),
+    (2610, _CALLBACKS),
 )
