@@ -81,12 +81,13 @@ async def show(request: web.Request) -> web.Response:
     language = request.app[SETTINGS].languages.default
     try:
         survey = await surveys.survey_for(token)
-        if survey.status != "sent":
-            raise SurveyClosed(f"survey {survey.id} is {survey.status}")
     except SurveyError as exc:
         return _refusal(surveys, exc, language, as_json=False)
     except StoreError:
         return web.Response(status=503, text="storage unavailable, try again in a minute")
+    if survey.status != "sent":  # answered already: said in the customer's language
+        return _refusal(surveys, SurveyClosed(f"survey {survey.id} is {survey.status}"),
+                        survey.language, as_json=False)
     return _page(surveys.texts("csat_send", survey.language),
                  _form(surveys, survey, token, _score(request.query.get("score"))),
                  survey.language)

@@ -74,6 +74,9 @@ async def test_api_survey_round_trip_shows_on_the_ticket_page(
     again = await client.post(f"/api/v1/surveys/{token}", headers=api_headers,
                               json={"score": 1})
     assert again.status == 409
+    used = await client.get(f"/surveys/{token}?score=5")  # the link, opened again later
+    assert used.status == 409
+    assert "Ce questionnaire a déjà reçu une réponse" in await used.text()
 
     page = await (await client.get(f"/console/tickets/{asked['ticket_id']}")).text()
     assert 'id="csat-score">4 / 5<' in page and "Rapide et clair" in page
