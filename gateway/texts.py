@@ -318,6 +318,13 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "de": "Sie hatten den Chat verlassen, bevor Sie diese Antwort von {company} lesen"
               " konnten:",
     },
+    "transcript_subject": {
+        "en": "Your conversation with {company}",
+        "fr": "Votre conversation avec {company}",
+        "nl": "Uw gesprek met {company}",
+        "de": "Ihr Gespräch mit {company}",
+    },
+    "transcript_you": {"en": "You", "fr": "Vous", "nl": "U", "de": "Sie"},
     "follow_up_continue": {
         "en": "Continue the conversation in the chat: {link} (this link works for {days}"
               " days), or simply answer this e-mail.",

@@ -22,6 +22,8 @@ Protocol (JSON frames):
   server → {"type": "follow_up", "offered": true, "address": "a***@x.be"}
            or {"type": "follow_up", "error": "invalid_address"}
   client → {"type": "seen", "upto": message_id}   (shown while the customer looks)
+  client → {"type": "transcript"}  →  server → {"type": "transcript", "sent": bool}
+  server → {"type": "read", "upto": message_id}   (an operator had it on screen: "Seen")
            (retry: a limit or an outage, send again later; otherwise the frame was invalid)
 
 The session is the server's choice (192 random bits): `hello` resumes a session only if

@@ -13,7 +13,7 @@ import structlog
 from aiohttp import WSMsgType, web
 
 from connectors.webchat import assets, frames, identity
-from connectors.webchat.follow_up import FollowUps
+from connectors.webchat.follow_up import MAIL_KINDS, FollowUps
 from connectors.webchat.limits import ChatLimits
 from connectors.webchat.presence import hours_line
 from connectors.webchat.sessions import (
@@ -165,6 +165,10 @@ class _ChatSession:
                     await self._message(data)
                 elif isinstance(data, frames.Contact):
                     await self._contact(data)
+                elif isinstance(data, frames.Transcript):
+                    sent = self.conversation_id is not None and \
+                        await self.follow_ups.transcript(self.conversation_id)
+                    await self.ws.send_json({"type": "transcript", "sent": sent})
                 else:
                     await self._seen_upto(data.upto)
         finally:
@@ -243,7 +247,7 @@ class _ChatSession:
         welcome["follow_up"] = await self._follow_up_state()
         await self.ws.send_json(welcome)
         for message in history:
-            if message.kind != "follow_up":  # the mail of replies they missed: not a chat line
+            if message.kind not in MAIL_KINDS:  # mail about the chat: not a chat line
                 await self.ws.send_json(frame_of(message, files.get(message.id, ())))
         return True
 

@@ -36,9 +36,16 @@ log = structlog.get_logger(__name__)
 PURPOSE = "chat-continue"
 #: The page's query parameter the widget reads the token from.
 PARAM = "hgw-continue"
-#: Conversations mailed per round, and at most this many replies quoted in one mail.
+#: Conversations mailed per round, at most this many replies quoted in one mail, and
+#: the newest this many messages in a transcript.
 BATCH = 50
 MAX_REPLIES = 10
+MAX_TRANSCRIPT = 200
+#: Transcripts one conversation may ask for per hour: the address is the customer's word,
+#: not proven, so the chat must not become a way to mail someone else over and over.
+TRANSCRIPTS_PER_HOUR = 3
+#: Kinds of message that are mail about the chat, not part of it.
+MAIL_KINDS = frozenset({"follow_up", "transcript"})
 
 
 class FollowUps:
@@ -117,6 +124,43 @@ class FollowUps:
             via=ConversationKey("email", due.email))
         await store.follow_up_mailed(due.conversation_id, newest)
         log.info("webchat.follow_up_queued", conversation_id=conversation.id)  # no address
+        return True
+
+    async def transcript(self, conversation_id: int) -> bool:
+        """Mail the conversation to the address its customer left; False without one. Asked
+        again with nothing new said, it is not sent again (the `reply_key` names the newest
+        message)."""
+        store = self.store
+        left = await store.follow_up_of(conversation_id)
+        conversation = await store.get_conversation(conversation_id)
+        if left is None or conversation is None:
+            return False
+        messages = await store.messages(conversation_id)
+        hour_ago = utcnow() - timedelta(hours=1)
+        if sum(m.kind == "transcript" and m.created_at > hour_ago
+               for m in messages) >= TRANSCRIPTS_PER_HOUR:
+            return False
+        said = [m for m in messages if m.kind not in MAIL_KINDS]
+        if not said or any(m.kind == "transcript" and m.meta.get("upto") == said[-1].id
+                           for m in messages):
+            return False  # nothing said, or nothing new since the last copy
+        settings, texts = self.app[SETTINGS], self.app[PIPELINE].texts
+        language = conversation.language or settings.languages.default
+        company = settings.company.name
+        lines = []
+        for message in said[-MAX_TRANSCRIPT:]:
+            who = (texts("transcript_you", language) if message.author == "customer" else
+                   str(message.meta.get("operator") or "") or company)
+            lines.append(f"**{who}** ({message.created_at:%Y-%m-%d %H:%M} UTC):\n\n"
+                         + "\n".join(f"> {line}" if line else ">"
+                                     for line in message.text.splitlines()))
+        await store.add_reply(
+            conversation, author="bot", kind="transcript", text="\n\n".join(lines),
+            meta={"subject": texts("transcript_subject", language, company=company),
+                  "upto": said[-1].id},
+            reply_key=f"transcript:{conversation_id}:{said[-1].id}",
+            via=ConversationKey("email", left.email))
+        self.app[OUTBOX].wake()
         return True
 
     @asynccontextmanager

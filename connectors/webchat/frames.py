@@ -63,6 +63,12 @@ class Contact(_Frame):
     consent: Literal[True]
 
 
+class Transcript(_Frame):
+    """The customer asks for the conversation by e-mail, at the address they left."""
+
+    type: Literal["transcript"]
+
+
 class Seen(_Frame):
     """The widget showed the customer the conversation up to this message."""
 
@@ -70,9 +76,9 @@ class Seen(_Frame):
     upto: int = Field(ge=1, le=MAX_ID)
 
 
-Frame = Hello | ChatMessage | Contact | Seen
+Frame = Hello | ChatMessage | Contact | Seen | Transcript
 _KINDS: dict[str, type[Frame]] = {"hello": Hello, "message": ChatMessage, "contact": Contact,
-                                  "seen": Seen}
+                                  "seen": Seen, "transcript": Transcript}
 
 
 class FrameError(ValueError):

@@ -75,12 +75,22 @@ async def test_a_missed_reply_is_mailed_and_its_link_continues_the_chat(
         "That does not look like an e-mail address.")
     await address.fill("Ann.Peeters@Customer.test")
     await form.get_by_role("button", name="E-mail me").click()
-    await expect(form).to_have_text(
+    await expect(form).to_contain_text(
         "Replies you miss will be e-mailed to a***@customer.test.")
+    # A transcript on request, at that address; asked again with nothing new: not sent again.
+    await form.get_by_role("button", name="E-mail me this conversation").click()
+    await expect(form.get_by_role("status")).to_have_text("Sent to a***@customer.test.")
+    (copy,) = await smtp.wait_for(1, timeout=30)
+    assert copy["To"] == "ann.peeters@customer.test"
+    assert copy["Subject"].startswith("Your conversation with Velora")
+    assert "You" in _text(copy) and "I want to talk to a person" in _text(copy), _text(copy)
+    await form.get_by_role("status").evaluate("node => node.textContent = ''")
+    await form.get_by_role("button", name="E-mail me this conversation").click()
+    await expect(form.get_by_role("status")).to_contain_text("Not sent: nothing new")
 
     await chat.get_by_role("button", name="Close chat").first.click()
     await operator_reply(gateway_app, "Your new battery ships on Monday.")
-    (mail,) = await smtp.wait_for(1, timeout=30)
+    mail = (await smtp.wait_for(2, timeout=30))[1]
     assert mail["To"] == "ann.peeters@customer.test"
     assert mail["Subject"].startswith("Your chat with Velora: a reply for you")
     text = _text(mail)
@@ -118,4 +128,4 @@ async def test_a_missed_reply_is_mailed_and_its_link_continues_the_chat(
         while not await seen():
             await asyncio.sleep(0.1)
     assert await gateway_app[CONNECTORS]["webchat"].follow_ups.run_once() == 0  # type: ignore[attr-defined]
-    assert len(smtp.messages) == 1
+    assert len(smtp.messages) == 2

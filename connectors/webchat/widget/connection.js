@@ -98,6 +98,8 @@
         showMessage(data);
       } else if (data.type === "read") {
         showRead(Number(data.upto) || 0);
+      } else if (data.type === "transcript") {
+        transcriptSent(!!data.sent);
       } else if (data.type === "follow_up") {
         followUpState(data);
       } else if (data.type === "typing") {

@@ -6,19 +6,27 @@
     en: { ask: "Leaving before we reply? We can e-mail you the replies you miss.",
           email: "Your e-mail address", consent: "Use it only to send me replies to this conversation",
           save: "E-mail me", saved: "Replies you miss will be e-mailed to {address}.",
-          invalid: "That does not look like an e-mail address." },
+          invalid: "That does not look like an e-mail address.",
+          transcript: "E-mail me this conversation", sent: "Sent to {address}.",
+          unsent: "Not sent: nothing new since the last copy, or asked too often." },
     fr: { ask: "Vous partez avant notre réponse ? Nous pouvons vous envoyer par e-mail les réponses manquées.",
           email: "Votre adresse e-mail", consent: "À utiliser uniquement pour m'envoyer les réponses à cette conversation",
           save: "M'envoyer un e-mail", saved: "Les réponses manquées seront envoyées à {address}.",
-          invalid: "Cette adresse e-mail ne semble pas valide." },
+          invalid: "Cette adresse e-mail ne semble pas valide.",
+          transcript: "M'envoyer cette conversation", sent: "Envoyée à {address}.",
+          unsent: "Pas envoyée : rien de nouveau depuis la dernière copie, ou trop de demandes." },
     nl: { ask: "Vertrekt u voor we antwoorden? We kunnen u de antwoorden die u mist mailen.",
           email: "Uw e-mailadres", consent: "Alleen gebruiken om mij antwoorden op dit gesprek te sturen",
           save: "Mail mij", saved: "Antwoorden die u mist, sturen we naar {address}.",
-          invalid: "Dat lijkt geen e-mailadres." },
+          invalid: "Dat lijkt geen e-mailadres.",
+          transcript: "Mail mij dit gesprek", sent: "Verstuurd naar {address}.",
+          unsent: "Niet verstuurd: niets nieuws sinds de vorige kopie, of te vaak gevraagd." },
     de: { ask: "Sie gehen, bevor wir antworten? Wir können Ihnen verpasste Antworten mailen.",
           email: "Ihre E-Mail-Adresse", consent: "Nur verwenden, um mir Antworten zu diesem Gespräch zu senden",
           save: "Per E-Mail senden", saved: "Verpasste Antworten senden wir an {address}.",
-          invalid: "Das sieht nicht wie eine E-Mail-Adresse aus." }
+          invalid: "Das sieht nicht wie eine E-Mail-Adresse aus.",
+          transcript: "Dieses Gespräch per E-Mail", sent: "Gesendet an {address}.",
+          unsent: "Nicht gesendet: nichts Neues seit der letzten Kopie, oder zu oft angefragt." }
   };
   FU = FU[lang] || FU.en;
   var followUp = { offered: false, address: null };
@@ -34,14 +42,31 @@
     }
     followUp = { offered: !!data.offered, address: data.address || null };
     var box = log.querySelector(".hgw-follow-up");
-    if (box && followUp.address) {
-      box.replaceChildren(el("p", null, FU.saved.replace("{address}", followUp.address)));
-    }
+    if (box && followUp.address) showSaved(box);
+  }
+
+  // The address left: said, with the transcript button.
+  function showSaved(box) {
+    box.replaceChildren(el("p", null, FU.saved.replace("{address}", followUp.address)));
+    var ask = el("button", "hgw-transcript", FU.transcript);
+    ask.type = "button";
+    ask.addEventListener("click", function () {
+      if (ws && ws.readyState === 1) ws.send(JSON.stringify({ type: "transcript" }));
+    });
+    var said = el("p", "hgw-transcript-status");
+    said.setAttribute("role", "status");
+    box.appendChild(ask); box.appendChild(said);
+  }
+
+  function transcriptSent(sent) {
+    var said = log.querySelector(".hgw-transcript-status");
+    if (said) said.textContent = sent ? FU.sent.replace("{address}", followUp.address || "") : FU.unsent;
   }
 
   function offerFollowUp() {
-    if (!followUp.offered || followUp.address || log.querySelector(".hgw-follow-up")) return;
+    if (!followUp.offered || log.querySelector(".hgw-follow-up")) return;
     var box = el("li", "hgw-msg hgw-bot hgw-follow-up");
+    if (followUp.address) { showSaved(box); append(box, false); return; }
     var form = el("form");
     form.appendChild(el("p", null, FU.ask));
     var address = el("input");
