@@ -71,6 +71,8 @@ def _frame(message_id: int, author: str, kind: str, text: str, meta: dict[str, A
     titles = meta.get("titles")
     if kind == "clarify" and titles:
         frame["choices"] = [*titles, meta.get("none_label", "")]
+    if kind == "slot" and meta.get("choices"):  # a KB action's shops, free slots, ...
+        frame["choices"] = [str(choice) for choice in meta["choices"]]
     if kind == "answer":
         frame["feedback"] = True
     form = meta.get("survey")

@@ -96,8 +96,10 @@ async def slot_reply(bot: Bot, turn: Turn, asked: Message) -> bool:
         return False
     values = dict(asked.meta.get("slots") or {})
     offered = [str(option) for option in asked.meta.get("choices") or []]
-    value = pick_option(turn.text, offered) if slot.options is not None else \
-        slot.find(turn.text)
+    # by number or text among those offered (a button sends the number), else as typed
+    value = pick_option(turn.text, offered) if offered else None
+    if value is None and slot.options is None:
+        value = slot.find(turn.text)
     # a valid value first: "Ghent" is a shop here, not a fuzzy "agent"
     if value is None and (wants_human(turn.text) or _another_question(bot, turn, article.id)):
         return False

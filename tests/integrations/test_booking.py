@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.config.settings import Settings
 from gateway.keys import STORE
 from tests.conftest import ALWAYS_OPEN, DEMO_KB, ROOT
 from tests.integrations.conftest import Chat, integration, kinds
 from tests.integrations.fake_backoffice import FakeBackOffice
+from tests.test_webchat import ack_and_answer, hello
 
 Fake = tuple[FakeBackOffice, TestServer]
 
@@ -106,3 +107,20 @@ async def test_no_free_slot_hands_off_honestly(chat: Chat, backoffice: Fake) -> 
     ticket = await chat.client.app[STORE].get_ticket(handed["ticket_id"])
     assert ticket is not None and ticket.queue == "sales"
     assert ticket.bot_attempts[0]["reason"] == "book-test-ride: no slot available (HTTP 200)"
+
+
+async def test_the_web_chat_offers_the_choices_as_buttons(
+        client: TestClient, backoffice: Fake) -> None:
+    async with client.ws_connect("/chat/ws") as ws:
+        await hello(ws)
+        await ws.send_json({"type": "message", "client_id": "c1",
+                            "text": "I want to book a test ride on Saturday"})
+        _, shops = await ack_and_answer(ws, "c1")
+        assert (shops["kind"], shops["choices"]) == (
+            "slot", ["Ghent", "Antwerp", "Brussels", "Liège"])
+        await ws.send_json({"type": "message", "client_id": "c2", "text": "1"})  # a button
+        _, slots = await ack_and_answer(ws, "c2")
+        assert (slots["kind"], slots["choices"]) == ("slot", ["Sat 10:00", "Sat 11:00"])
+        await ws.send_json({"type": "message", "client_id": "c3", "text": "2"})
+        _, confirm = await ack_and_answer(ws, "c3")
+        assert confirm["kind"] == "confirm" and "Ghent on Sat 11:00" in confirm["text"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import structlog.testing
 from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.config.integrations import BackOfficeSettings
@@ -104,3 +105,16 @@ async def test_an_open_circuit_hands_off_at_once_and_metrics_show_it(
         ' 1.0' in metrics
     assert 'helpdesk_integration_circuit_open{integration="backoffice"} 1.0' in metrics
     assert 'helpdesk_integration_latency_seconds_count{integration="backoffice"} 1.0' in metrics
+
+
+async def test_calls_are_logged_without_the_values(
+        backoffice: tuple[FakeBackOffice, TestServer]) -> None:
+    _, server = backoffice
+    settings = BackOfficeSettings.model_validate(integration(server))
+    call = Call("GET", "/customers/{c}/orders/{n}", {"c": "C-1042", "n": "VEL-20481"})
+    with structlog.testing.capture_logs() as logs:
+        async with Integrations({"bo": settings}).running() as integrations:
+            await integrations.call("bo", call)
+    (event,) = [e for e in logs if e["event"] == "integration.call"]
+    assert event["path"] == "/customers/{c}/orders/{n}" and event["status"] == 200
+    assert "C-1042" not in repr(logs) and "VEL-20481" not in repr(logs)
