@@ -106,6 +106,12 @@ def _asks(clause: str) -> bool:
 def match_message(matcher: Matcher, text: str, lang: str | None = None,
                   previous_article_id: str | None = None) -> MessageMatch:
     """The message matched as a whole, made safe when it is not one plain question."""
+    with matcher.bounded():  # its questions are read within the message's budget
+        return _match_message(matcher, text, lang, previous_article_id)
+
+
+def _match_message(matcher: Matcher, text: str, lang: str | None,
+                   previous_article_id: str | None) -> MessageMatch:
     whole = matcher.match(text, lang, previous_article_id)
     asked = questions(text)
     if len(asked) > MAX_QUESTIONS:  # a questionnaire, or hostile: people read it

@@ -31,8 +31,8 @@ from importlib import resources
 
 import yaml
 
-from knowledge_base.evidence import content
-from knowledge_base.model import Article
+from knowledge_base.evidence import content, function_words
+from knowledge_base.model import LANGUAGES, Article
 from knowledge_base.text import stem, words
 
 #: Confidence multiplier for a candidate that leaves a foreign thing unexplained: 0.99
@@ -90,10 +90,16 @@ class _Things:
 
 
 @functools.cache
-def _things(lang: str) -> _Things:
-    """The listed things of one language (plus the brands of all), folded and stemmed."""
+def _data() -> dict[str, dict[str, str]]:
     text = resources.files("knowledge_base").joinpath("data/things.yaml").read_text("utf-8")
     data: dict[str, dict[str, str]] = yaml.safe_load(text)
+    return data
+
+
+@functools.cache
+def _things(lang: str) -> _Things:
+    """The listed things of one language (plus the brands of all), folded and stemmed."""
+    data = _data()
     single: set[str] = set()
     phrases: set[tuple[str, ...]] = set()
     for other, categories in data.items():
@@ -140,6 +146,9 @@ class Scope:
             self._compounds.append(tuple(w for w in written if len(w) > MIN_COMPOUND_PART))
             self._starts.append(frozenset(k[:end] for k in keys if len(k) >= MIN_PART
                                           for end in range(MIN_PART, len(k) + 1)))
+        for lang in LANGUAGES:  # read and stemmed now, in the builder's thread: the first
+            _things(lang)      # question in a language took 5-15 ms more (benchmark p99)
+            function_words(lang)
         self._correct = correct
         self._vocabulary = frozenset().union(*self._keys) if self._keys else frozenset()
         # Look-ups remembered per built KB (a dict write is atomic: safe across threads).
@@ -153,7 +162,8 @@ class Scope:
         found = [w for w in dict.fromkeys(tokens) if content(w, lang)]
         parts = {w: part for w in found if (part := self._thing_part(w, lang)) is not None}
         phrases = [p for p in _things(lang).phrases if _contains(tokens, p)]
-        corrected = {w: self._correct(w) for w in found if w not in parts}
+        corrected = ({w: self._correct(w) for w in found if w not in parts}
+                     if len(found) <= MAX_COVERAGE_WORDS else {})  # only coverage reads them
         return [self._check(article, found, parts, phrases, corrected, lang)
                 for article in articles]
 
@@ -167,17 +177,18 @@ class Scope:
         own_language = lang in self._languages[article]
         things = [w for w, part in parts.items() if self._is_foreign(article, part, lang)
                   and (own_language or part in _things(lang).brands)]
+        if own_language:
+            things += [" ".join(p) for p in phrases if not all(w in keys for w in p)]
+        # A long message tells a story around its question, and an article without the
+        # question's language cannot share its words: coverage says little of either (and
+        # is not worked out: a long message's words would cost milliseconds per article).
+        if not (found and len(found) <= MAX_COVERAGE_WORDS and own_language):
+            return Check(tuple(things), (), 1.0)
         explained = {w for w in found if w not in things
                      and (self._explains(article, w, lang)
                           or self._explains(article, corrected.get(w, w), lang))}
-        if own_language:
-            things += [" ".join(p) for p in phrases if not all(w in keys for w in p)]
         unexplained = tuple(w for w in found if w not in explained)
-        # A long message tells a story around its question, and an article without the
-        # question's language cannot share its words: coverage says little of either.
-        coverage = (len(explained) / len(found)
-                    if found and len(found) <= MAX_COVERAGE_WORDS and own_language else 1.0)
-        return Check(tuple(things), unexplained, coverage)
+        return Check(tuple(things), unexplained, len(explained) / len(found))
 
     def _explains(self, article: int, word: str, lang: str) -> bool:
         keys = self._keys[article]
