@@ -13,6 +13,7 @@ import unicodedata
 import snowballstemmer
 
 _WORD = re.compile(r"[a-z0-9]+")
+_LONG_VOWEL = re.compile(r"([aeou])\1")
 _STEMMER_NAMES = {"en": "english", "fr": "french", "nl": "dutch", "de": "german"}
 
 
@@ -37,4 +38,14 @@ def _stemmer(lang: str) -> snowballstemmer.Stemmer | None:
 def stem(word: str, lang: str) -> str:
     """Snowball stem of a folded word in `lang` (the word itself for unknown languages)."""
     stemmer = _stemmer(lang)
-    return stemmer.stemWord(word) if stemmer is not None else word
+    if stemmer is None:
+        return word
+    stemmed = stemmer.stemWord(word)
+    if lang == "nl":
+        # Snowball leaves Dutch verb forms apart: "levert"/"leveren"/"geleverd" -> "levert",
+        # "leveer", "lever"; "laadt"/"laden" -> "laadt", "laad". Without the -t ending and
+        # with long vowels single they meet: "lever", "lad".
+        if len(stemmed) > 4 and stemmed[-1] == "t":
+            stemmed = stemmed[:-1]
+        stemmed = _LONG_VOWEL.sub(r"\1", stemmed)
+    return stemmed
