@@ -28,7 +28,7 @@ from knowledge_base.examples import Examples, from_articles, with_background
 from knowledge_base.features import Featurizer
 from knowledge_base.language import detect_language
 from knowledge_base.model import Article
-from knowledge_base.scope import Scope
+from knowledge_base.scope import Meaning, Scope
 from knowledge_base.text import fold, stem, words
 from knowledge_base.wordvectors import WordVectors
 
@@ -160,7 +160,8 @@ class Matcher:
 
     def __init__(self, articles: list[Article], settings: MatcherSettings,
                  featurizer: Featurizer, examples: Examples, vectors: sp.csr_matrix,
-                 readings: dict[str | None, _Reading] | None = None) -> None:
+                 readings: dict[str | None, _Reading] | None = None,
+                 meaning: Meaning | None = None) -> None:
         self.articles = articles
         self.settings = settings
         self._featurizer = self.featurizer = featurizer  # public: reports cluster with it
@@ -173,7 +174,7 @@ class Matcher:
         self._by_feature = sp.csr_matrix(vectors.T) if vectors.shape[0] else vectors
         # examples are grouped by article: article i owns rows _rows[i]:_rows[i + 1]
         self._rows = np.searchsorted(examples.labels, np.arange(len(articles) + 1))
-        self._scope = (Scope(articles, featurizer.correct)
+        self._scope = (Scope(articles, featurizer.correct, meaning)
                        if settings.scope_check and self._readings else None)
         self._evidence = (evidence.Evidence(examples.keys(), examples.labels,
                                             int(examples.labels.max()) + 1, examples.none)
@@ -210,7 +211,8 @@ class Matcher:
             readings.update(dict.fromkeys(langs, reading))
             if group == general:
                 readings[None] = reading
-        return cls(articles, settings, featurizer, examples, vectors, readings)
+        return cls(articles, settings, featurizer, examples, vectors, readings,
+                   _meaning(articles, settings))
 
     @property
     def encodes_sentences(self) -> bool:
@@ -339,6 +341,15 @@ class Matcher:
         if start == end:
             return None
         return self._examples.texts[start + int(np.argmax(similarities[start:end]))]
+
+
+def _meaning(articles: list[Article], settings: MatcherSettings) -> Meaning | None:
+    """Which articles' words mean a listed thing, across languages (multilingual only)."""
+    if not (settings.multilingual and settings.scope_check):
+        return None
+    from knowledge_base.multilingual import WordMeanings  # optional extra, heavy
+
+    return WordMeanings(articles)
 
 
 def _encoders(settings: MatcherSettings, featurizer: Featurizer) -> tuple[Encoder, ...]:

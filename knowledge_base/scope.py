@@ -28,6 +28,7 @@ import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
+from typing import Protocol
 
 import yaml
 
@@ -119,11 +120,24 @@ def _things(lang: str) -> _Things:
     return _Things(frozenset(single), tuple(sorted(phrases)), parts_, heads, brands)
 
 
+class Meaning(Protocol):
+    """Across languages: the articles (numbers in build order) whose words mean `word`."""
+
+    def articles(self, word: str) -> frozenset[int]: ...
+
+
 class Scope:
-    """The words each article explains; built with the matcher, immutable afterwards."""
+    """The words each article explains; built with the matcher, immutable afterwards.
+
+    With `meaning` (the multilingual extra), a listed thing of a question in a language an
+    article lacks counts against it unless the article says it in its own language
+    ("voiture" to an English article about cars is explained, to one about bikes not).
+    """
 
     def __init__(self, articles: Iterable[Article],
-                 correct: Callable[[str], str] = lambda word: word) -> None:
+                 correct: Callable[[str], str] = lambda word: word,
+                 meaning: Meaning | None = None) -> None:
+        self._meaning = meaning
         self._keys: list[frozenset[str]] = []
         #: per article, its languages: in another one, only brands and names can be checked
         self._languages: list[frozenset[str]] = []
@@ -176,7 +190,8 @@ class Scope:
         keys = self._keys[article]
         own_language = lang in self._languages[article]
         things = [w for w, part in parts.items() if self._is_foreign(article, part, lang)
-                  and (own_language or part in _things(lang).brands)]
+                  and (own_language or part in _things(lang).brands
+                       or self._means_other(article, part))]
         if own_language:
             things += [" ".join(p) for p in phrases if not all(w in keys for w in p)]
         # A long message tells a story around its question, and an article without the
@@ -215,6 +230,14 @@ class Scope:
         is what the company is about ("bike" in a bike shop's warranty question).
         """
         owners = self._owners(part, lang)
+        return article not in owners and len(owners) < max(2, DOMAIN_SHARE * len(self._words))
+
+    def _means_other(self, article: int, part: str) -> bool:
+        """Whether no word of the article (in its languages) means the listed thing, and
+        few articles' words do (what many articles mean is the KB's business)."""
+        if self._meaning is None:
+            return False
+        owners = self._meaning.articles(part)
         return article not in owners and len(owners) < max(2, DOMAIN_SHARE * len(self._words))
 
     def _owners(self, part: str, lang: str) -> frozenset[int]:
