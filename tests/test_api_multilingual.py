@@ -65,6 +65,7 @@ async def test_without_the_extra_the_english_article_is_not_found(
 @pytest.mark.parametrize(("text", "language"), [
     ("Où puis-je acheter un barbecue au gaz ?", "fr"),
     ("Waar kan ik een gasbarbecue kopen?", "nl"),
+    ("Meine Pizza wurde zu spät geliefert", "de"),
 ])
 async def test_an_out_of_scope_question_in_another_language_is_handed_off(
         aiohttp_client: Callable[..., Any], make_settings: Callable[..., Settings],

@@ -12,6 +12,7 @@ from conftest import FIXTURE_KB
 
 from knowledge_base import multilingual
 from knowledge_base.cli import main
+from knowledge_base.decide import decide
 from knowledge_base.errors import KBError
 from knowledge_base.files import LoadResult
 from knowledge_base.index import Matcher, MatcherSettings
@@ -37,6 +38,17 @@ def test_an_english_only_article_is_found_from_french_dutch_and_german(kb: LoadR
         assert without is None or without.confidence < best.confidence
 
 
+def test_a_thing_the_english_article_never_means_is_handed_off_in_another_language(
+        kb: LoadResult) -> None:
+    # the scope check across languages: "Fernseher" is no word of the warranty article's,
+    # "fiets" is its "bike"
+    matcher = Matcher.build(_english_only(kb), SETTINGS)
+    assert decide(matcher.match("Garantie für meinen Fernseher", "de")).kind == "handoff"
+    assert decide(matcher.match("combien de temps pour livrer une pizza", "fr")).kind == "handoff"
+    answer = decide(matcher.match("hoe lang is de garantie op mijn fiets", "nl"))
+    assert (answer.kind, answer.article_id) == ("answer", "warranty")
+
+
 def test_a_rebuild_encodes_only_the_questions_that_changed(
         kb: LoadResult, monkeypatch: pytest.MonkeyPatch) -> None:
     Matcher.build(kb.articles.values(), SETTINGS)
@@ -51,7 +63,9 @@ def test_a_rebuild_encodes_only_the_questions_that_changed(
     gift_cards = Article("gift-cards", "sales", {"fr": Translation(
         "Cartes cadeaux", ("Vendez-vous des bons cadeaux ?",), "Oui, dans chaque magasin.")})
     rebuilt = Matcher.build([*kb.articles.values(), gift_cards], SETTINGS)
-    assert batches == [["Cartes cadeaux", "Vendez-vous des bons cadeaux ?"]]
+    # the new questions, then the words the KB did not use before (the scope check's)
+    assert batches == [["Cartes cadeaux", "Vendez-vous des bons cadeaux ?"],
+                       ["bons", "cadeaux", "cartes", "vendez"]]
     best = rebuilt.match("do you sell gift vouchers", "en").best
     assert best is not None and best.article_id == "gift-cards"
 
