@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -38,13 +39,31 @@ def _period(request: web.Request) -> Period:
         raise Refused(400, str(exc)) from None
 
 
-async def tables(store: Store, period: Period) -> dict[str, Table]:
-    """Every dashboard table by its CSV name, in the order the page shows them."""
-    db = store.db
-    found = [*await dashboards.volume(db, period), await dashboards.containment(db, period),
-             await dashboards.timings(db, period), await dashboards.sla(db, period),
-             await dashboards.backlog(db, period), await dashboards.operators(db, period),
-             *await dashboards.csat(store, period)]
+async def _one(table: Awaitable[Table]) -> list[Table]:
+    return [await table]
+
+
+#: The sections, each with the CSV names of the tables it makes, in the page's order.
+SECTIONS: tuple[tuple[tuple[str, ...], Callable[[Store, Period], Awaitable[list[Table]]]],
+                ...] = (
+    (("volume-by-day", "volume-by-channel", "volume-by-language", "volume-by-category"),
+     lambda store, period: dashboards.volume(store.db, period)),
+    (("containment",), lambda store, period: _one(dashboards.containment(store.db, period))),
+    (("timings",), lambda store, period: _one(dashboards.timings(store.db, period))),
+    (("sla",), lambda store, period: _one(dashboards.sla(store.db, period))),
+    (("backlog",), lambda store, period: _one(dashboards.backlog(store.db, period))),
+    (("operators",), lambda store, period: _one(dashboards.operators(store.db, period))),
+    (("csat-by-queue", "csat-by-operator"), dashboards.csat),
+)
+
+
+async def tables(store: Store, period: Period, only: str | None = None) -> dict[str, Table]:
+    """The dashboard tables by CSV name, in the page's order (`only`: just the section that
+    makes that table, for its CSV)."""
+    found: list[Table] = []
+    for names, make in SECTIONS:
+        if only is None or only in names:
+            found += await make(store, period)
     return {table.name: table for table in found}
 
 
@@ -106,7 +125,8 @@ async def dashboards_page(request: web.Request) -> web.StreamResponse:
 async def dashboard_csv(request: web.Request) -> web.StreamResponse:
     _supervisor(request)
     period = _period(request)
-    table = (await tables(request.app[STORE], period)).get(request.match_info["name"])
+    name = request.match_info["name"]
+    table = (await tables(request.app[STORE], period, only=name)).get(name)
     if table is None:
         raise web.HTTPNotFound()
     out = io.StringIO()
