@@ -99,6 +99,14 @@ def clarify(text: str, titles: Sequence[str], none_label: str) -> list[Block]:
     ]
 
 
+def choices(text: str, labels: Sequence[str]) -> list[Block]:
+    """A KB action's question with its choices (shops, free slots) as buttons; each sends
+    its number, as typed, which the bot reads like a typed answer."""
+    return [*sections(text), {"type": "actions", "block_id": "choices", "elements": [
+        _button(f"choice_{n}", label, str(n)) for n, label in enumerate(labels, start=1)
+    ][:25]}]
+
+
 def survey(text: str, form: dict[str, Any]) -> list[Block]:
     """The satisfaction question with one button per score (`csat_1`…); each carries the
     survey's signed token, which is what the answer is checked against."""

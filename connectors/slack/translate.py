@@ -184,6 +184,8 @@ def to_chat_post(outbound: Outbound) -> dict[str, Any]:
     elif outbound.kind == "clarify" and meta.get("titles"):
         message_blocks = blocks.clarify(outbound.text, list(meta["titles"]),
                                         str(meta.get("none_label", "")))
+    elif outbound.kind == "slot" and meta.get("choices"):
+        message_blocks = blocks.choices(outbound.text, [str(c) for c in meta["choices"]])
     elif outbound.kind == "survey" and isinstance(meta.get("survey"), dict):
         message_blocks = blocks.survey(outbound.text, meta["survey"])
     elif outbound.author == "operator":
