@@ -63,3 +63,23 @@ def test_the_held_out_kb_meets_the_targets(default_run: dict[str, Any]) -> None:
     if held_out["wrong"] > MAX_WRONG:
         missed.append(f"wrong {held_out['wrong']} > {MAX_WRONG}")
     assert not missed, missed
+
+
+def test_the_multilingual_extra_stays_honest_and_does_not_regress() -> None:
+    # The held-out KB, whole and cut to its English articles (questions in all four
+    # languages), with the [multilingual] extra: documented in
+    # benchmarks/results/kb_customers_multilingual.json (docs/knowledge-base.md).
+    documented = json.loads((ROOT / "benchmarks" / "results" /
+                             "kb_customers_multilingual.json").read_text(encoding="utf-8"))
+    measured = kb_customers.run(kb_customers.HELD_OUT, MatcherSettings(multilingual=True),
+                                english=True)
+    problems = []
+    for name in (*kb_customers.HELD_OUT, *(f"{n}/en-only" for n in kb_customers.HELD_OUT)):
+        before = documented["multilingual_english_only"][name]["all"]
+        now = measured[name]["all"]
+        for key in HIGHER_IS_BETTER:
+            if now[key] < before[key] - TOLERANCE:
+                problems.append(f"{name} {key}: {before[key]} -> {now[key]}")
+        if now["wrong"] > MAX_WRONG or now["oos_handoff"] < TARGETS["oos_handoff"]:
+            problems.append(f"{name}: wrong {now['wrong']}, handed off {now['oos_handoff']}")
+    assert not problems, problems
