@@ -45,7 +45,7 @@ class Surveys:
         if self._secret is None:
             configured = self.settings.secret
             self._secret = (configured.get_secret_value() if configured is not None else
-                            await self.store.survey_secret(secrets.token_urlsafe(32)))
+                            await self.store.link_secret(secrets.token_urlsafe(32)))
         return self._secret
 
     async def token(self, survey: Survey) -> str:

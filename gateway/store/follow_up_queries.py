@@ -1,5 +1,6 @@
 """The store's follow-up half: the address a chat customer left, what they have seen, which
-replies wait to be mailed, the browsers linked to a conversation, and the link secret.
+replies wait to be mailed, the browsers linked to a conversation; and the installation's
+secret for signed links (chat follow-ups, surveys: gateway/signed_links.py).
 
 Each change is one conditional statement, so two replicas (or a sweep and a customer's
 "seen") never undo each other: "seen" clears a due mail only when it covers the newest

@@ -9,7 +9,6 @@ the retry from storing a second one).
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
 from gateway.models import Survey, Ticket, utcnow
@@ -18,7 +17,6 @@ from gateway.store.codec import Row
 from gateway.store.queries_base import Queries
 
 #: Where the drawn signing secret is kept when HELPDESK_CSAT__SECRET is not set.
-SECRET_KEY = "csat:secret"
 
 
 def survey(row: Row) -> Survey:
@@ -116,19 +114,6 @@ class SurveyQueries(Queries):
             conversation_id, '%"automated": "%',
         )
         return row is not None
-
-    async def survey_secret(self, candidate: str) -> str:
-        """The installation's survey signing secret: `candidate` if none was kept yet (the
-        first replica to ask wins), else the one kept."""
-        await self.db.execute(
-            "INSERT INTO connector_state (key, value, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (key) DO NOTHING",
-            SECRET_KEY, json.dumps(candidate), codec.ts(utcnow()),
-        )
-        row = await self.db.fetchone("SELECT value FROM connector_state WHERE key = ?",
-                                     SECRET_KEY)
-        assert row is not None
-        return str(json.loads(row["value"]))
 
     async def customer_of_identity(self, channel: str, address: str) -> int | None:
         """The customer behind a channel identity, if known (never creates one): who may
