@@ -66,7 +66,7 @@ async def gaps_page(request: web.Request) -> web.StreamResponse:
 async def create_draft(request: web.Request) -> web.StreamResponse:
     _admin(request)
     form = {k: str(v) for k, v in (await request.post()).items()}
-    kb = request.app[KB]
+    days, kb = _days(form.get("days")), request.app[KB]
     data = drafts.article_data(form)
     if data["id"] in kb.snapshot.articles:
         raise Refused(409, f"An article {data['id']} exists already: choose another id.")
@@ -76,7 +76,7 @@ async def create_draft(request: web.Request) -> web.StreamResponse:
         raise Refused(400, str(exc)) from None
     await kb.reload_if_changed()
     raise web.HTTPSeeOther(f"{GAPS}?" + urlencode({
-        "days": _days(form.get("days")), "drafted": data["id"],
+        "days": days, "drafted": data["id"],
         "file": str(path.relative_to(kb.root.resolve()))}))
 
 
@@ -84,7 +84,7 @@ async def create_draft(request: web.Request) -> web.StreamResponse:
 async def add_to_article(request: web.Request) -> web.StreamResponse:
     _admin(request)
     form = await request.post()
-    kb = request.app[KB]
+    days, kb = _days(str(form.get("days", ""))), request.app[KB]
     article = kb.snapshot.articles.get(str(form.get("article_id", "")))
     if article is None or article.source is None:
         raise Refused(404, "No such article.")
@@ -96,4 +96,4 @@ async def add_to_article(request: web.Request) -> web.StreamResponse:
         raise Refused(400, str(exc)) from None
     await kb.reload_if_changed()
     raise web.HTTPSeeOther(f"{GAPS}?" + urlencode({
-        "days": _days(str(form.get("days", ""))), "extended": article.id, "added": added}))
+        "days": days, "extended": article.id, "added": added}))

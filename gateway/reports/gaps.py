@@ -74,21 +74,23 @@ class GapReport:
     clusters: list[Cluster]
 
 
-async def find_gaps(store: Store, since: datetime, limit: int = MAX_GAPS) -> list[Gap]:
-    """The gaps among the newest `limit` hand-offs since `since`, newest first."""
+async def find_gaps(store: Store, since: datetime, limit: int = MAX_GAPS
+                    ) -> tuple[list[Gap], bool]:
+    """The gaps among the newest `limit` hand-offs since `since`, newest first, and whether
+    the period had more such hand-offs than that."""
     reason = json_text("h.meta", "reason", store.db.dialect)
     marks = ", ".join("?" for _ in REASONS)
     rows = await store.db.fetchall(
         f"SELECT h.id, h.conversation_id, h.meta, h.created_at, c.language FROM messages h"
         " JOIN conversations c ON c.id = h.conversation_id"
         f" WHERE h.kind = 'handoff' AND h.created_at >= ? AND {reason} IN ({marks})"
-        " ORDER BY h.created_at DESC, h.id DESC LIMIT ?", codec.ts(since), *REASONS, limit)
+        " ORDER BY h.created_at DESC, h.id DESC LIMIT ?", codec.ts(since), *REASONS, limit + 1)
     gaps = []
-    for row in rows:
+    for row in rows[:limit]:
         gap = await _gap(store, row)
         if gap is not None:
             gaps.append(gap)
-    return gaps
+    return gaps, len(rows) > limit
 
 
 async def _gap(store: Store, row: dict[str, Any]) -> Gap | None:
@@ -192,8 +194,6 @@ def _summary(key: str, language: str, members: list[Gap]) -> Cluster:
 
 
 async def gap_report(store: Store, matcher: Matcher, since: datetime) -> GapReport:
-    gaps = await find_gaps(store, since, MAX_GAPS + 1)
-    truncated = len(gaps) > MAX_GAPS
-    gaps = gaps[:MAX_GAPS]
+    gaps, truncated = await find_gaps(store, since)
     return GapReport(since, len(gaps), truncated,
                      await asyncio.to_thread(clusters, matcher, gaps))
