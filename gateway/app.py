@@ -31,6 +31,7 @@ from gateway.delivery.relay import PgRelay
 from gateway.directory import Directory
 from gateway.integrations.client import Integrations
 from gateway.keys import (
+    CAMPAIGNS,
     CHANNEL_STATES,
     CONNECTORS,
     HUB,
@@ -47,13 +48,14 @@ from gateway.keys import (
     TICKETS,
 )
 from gateway.outreach import callback_time
+from gateway.outreach.campaigns import CampaignRunner
 from gateway.outreach.notifications import Notifier
 from gateway.outreach.templates import Templates
 from gateway.privacy import retention
 from gateway.sla.watcher import SlaWatcher
 from gateway.store import store_for
 from gateway.tickets.service import TicketService
-from gateway.web import headers, health, metrics
+from gateway.web import headers, health, metrics, unsubscribe
 from knowledge_base.decide import DEFAULT_THRESHOLDS
 from knowledge_base.index import MatcherSettings
 
@@ -85,6 +87,7 @@ def create_app(settings: Settings) -> web.Application:
     headers.setup(app)
     health.setup(app)
     metrics.setup(app)
+    unsubscribe.setup(app)
     webchat.setup(app)
     api_channel.setup(app)
     api_outreach.setup(app)
@@ -131,6 +134,8 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
                                  texts=app[PIPELINE].texts, on_solved=surveys.ticket_solved)
     templates = Templates(settings.resolve(settings.templates.path))
     app[NOTIFIER] = Notifier(store, connectors, templates, settings, outbox.wake)
+    campaigns = app[CAMPAIGNS] = CampaignRunner(store, connectors, templates, settings,
+                                                outbox.wake)
     sla_watcher = app[SLA_WATCHER] = SlaWatcher(store, hub, settings.sla,
                                                 settings.calendar.for_queue)
     # replicas share one PostgreSQL database: live changes cross between them through it
@@ -141,7 +146,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     try:
         async with relay, integrations.running(), kb.running(), \
                 outbox.running(settings.server.shutdown_grace), sla_watcher.running(), \
-                app[PIPELINE].resuming(), \
+                app[PIPELINE].resuming(), campaigns.running(), \
                 SurveySweep(surveys, channel_states()).running(), \
                 retention.running(store, settings.retention, channel_states()):
             # The public-holiday tables import some 280 modules on first use: now, in a

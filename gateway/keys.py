@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from gateway.delivery.outbox import OutboxWorker
     from gateway.delivery.relay import PgRelay
     from gateway.integrations.client import Integrations
+    from gateway.outreach.campaigns import CampaignRunner
     from gateway.outreach.notifications import Notifier
     from gateway.sla.watcher import SlaWatcher
     from gateway.store import Store
@@ -39,3 +40,5 @@ CHANNEL_STATES: web.AppKey[tuple[ChannelState, ...]] = web.AppKey("channel_state
 SURVEYS: web.AppKey[Surveys] = web.AppKey("surveys")
 #: Notifications from the company's systems (gateway/outreach).
 NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier")
+#: Campaigns' sender (gateway/outreach/campaigns.py).
+CAMPAIGNS: web.AppKey[CampaignRunner] = web.AppKey("campaigns")

@@ -66,12 +66,15 @@ def compose_reply(
     message_id: str,
     automated: bool,
     first: bool = False,
+    unsubscribe_url: str | None = None,
 ) -> EmailMessage:
     """A multipart/alternative reply (Markdown text + sanitised HTML), ready for SMTP.
 
     `first`: the company starts the thread (a notification): the subject is the
     template's, without "Re:", and the mail is `Auto-Submitted: auto-generated` (RFC 3834
-    §5), so auto-responders stay quiet while the customer can still answer it."""
+    §5), so auto-responders stay quiet while the customer can still answer it.
+    `unsubscribe_url`: a campaign's one-click unsubscribe (RFC 8058: `List-Unsubscribe`
+    with an HTTPS URI, and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`)."""
     own_id = normalise_message_id(message_id)
     if own_id is None:
         raise ComposeError(f"not a usable Message-ID: {message_id!r}")
@@ -93,6 +96,9 @@ def compose_reply(
     elif automated:
         msg["Auto-Submitted"] = "auto-replied"  # RFC 3834 §5: mark, so others don't answer
         msg["X-Auto-Response-Suppress"] = "All"  # Exchange: no out-of-office back to us
+    if unsubscribe_url:
+        msg["List-Unsubscribe"] = f"<{one_line(unsubscribe_url)}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     text = markdown_body.replace("\r\n", "\n").replace("\r", "\n")
     msg.set_content(unescape_markdown(text))
     msg.add_alternative(_html(text), subtype="html")

@@ -80,6 +80,7 @@ class ReplySender:
                 in_reply_to=parent.channel_message_id if parent else None,
                 references=parent.meta.get("references", []) if parent else [],
                 message_id=message_id, automated=automated, first=first,
+                unsubscribe_url=outbound.meta.get("list_unsubscribe"),
             )
         except ComposeError as exc:
             raise DeliveryError(f"cannot compose the reply: {exc}") from exc

@@ -17,6 +17,7 @@ from gateway.console import (
     attachments,
     bulk,
     callbacks,
+    campaigns,
     dashboards,
     guard,
     kb_gaps,
@@ -51,5 +52,6 @@ def setup(app: web.Application) -> None:
     app.add_routes(kb_gaps.routes)
     app.add_routes(attachments.routes)
     app.add_routes(callbacks.routes)
+    app.add_routes(campaigns.routes)
     live.setup(app)
     app.router.add_static(guard.STATIC, STATIC, name="console-static")

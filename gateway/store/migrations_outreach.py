@@ -76,7 +76,37 @@ CREATE TABLE callback_attempts (
 CREATE INDEX callback_attempts_callback ON callback_attempts (callback_id, id)
 """
 
+#: Campaigns: a template sent to an audience at a rate; one recipient row per customer,
+#: so a pause, a resume or a second replica never sends one customer two copies.
+_CAMPAIGNS = """
+CREATE TABLE campaigns (
+    id {pk},
+    name TEXT NOT NULL,
+    template_id TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'scheduled',
+    rate_per_minute REAL NOT NULL,
+    start_at TEXT NOT NULL,
+    budget_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX campaigns_status ON campaigns (status, start_at);
+CREATE TABLE campaign_recipients (
+    id {pk},
+    campaign_id INTEGER NOT NULL REFERENCES campaigns (id),
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    status TEXT NOT NULL DEFAULT 'pending',
+    reason TEXT,
+    conversation_id INTEGER,
+    message_id INTEGER,
+    unsubscribed_at TEXT,
+    UNIQUE (campaign_id, customer_id)
+);
+CREATE INDEX campaign_recipients_pending ON campaign_recipients (campaign_id, status, id)
+"""
+
 MIGRATIONS_OUTREACH: tuple[tuple[int, Migration], ...] = (
     (2600, _NOTIFICATIONS),
     (2610, _CALLBACKS),
+    (2620, _CAMPAIGNS),
 )

@@ -14,6 +14,7 @@ from typing import Any
 from gateway.models import utcnow
 from gateway.store import codec
 from gateway.store.callback_queries import CallbackQueries
+from gateway.store.campaign_queries import CampaignQueries
 from gateway.store.collision_queries import CollisionQueries
 from gateway.store.csat_queries import CsatQueries
 from gateway.store.db import Database
@@ -47,7 +48,7 @@ from gateway.store.ticket_queries import TicketQueries
 class Store(PeopleQueries, MessageQueries, LeaseQueries, TicketQueries, OperatorQueries,
             OutboxQueries, SearchQueries, CollisionQueries, TagQueries, MetricsQueries,
             SurveyQueries, CsatQueries, OutreachQueries, FollowUpQueries,
-            CallbackQueries):
+            CallbackQueries, CampaignQueries):
     """One class, one interface: the query mixins each hold one domain's SQL."""
 
     def __init__(self, db: Database) -> None:
