@@ -169,6 +169,8 @@ async def erase(store: Store, customer_id: int, channels: Sequence[ChannelState]
                               + ([("email", customer["email"])] if customer["email"] else []))
         await tx.execute("UPDATE notifications SET order_ref = NULL WHERE customer_id = ?",
                          customer_id)
+        await tx.execute("UPDATE campaign_recipients SET status = 'skipped', reason = 'erased'"
+                         " WHERE customer_id = ? AND status = 'pending'", customer_id)
         counts["identities"] = await tx.execute("DELETE FROM identities WHERE customer_id = ?",
                                                 customer_id)
         await _in(tx, "UPDATE outbox SET address = ? WHERE conversation_id IN",
@@ -225,6 +227,12 @@ async def erase_content(conn: Connection, conversations: Sequence[int]) -> dict[
     await _in(conn, "DELETE FROM conversation_follow_ups WHERE conversation_id IN",
               conversations)
     await _in(conn, "DELETE FROM chat_session_links WHERE conversation_id IN", conversations)
+    # what the customer said of a call-back window, and what operators noted on the calls
+    await _in(conn, "UPDATE callbacks SET phrase = '' WHERE ticket_id IN", tickets)
+    if tickets:
+        await conn.execute("UPDATE callback_attempts SET note = '' WHERE callback_id IN"
+                           f" (SELECT id FROM callbacks WHERE ticket_id IN ({_marks(tickets)}))",
+                           *tickets)
     # a survey's comment is the customer's words; its score (a number) stays for the reports
     await _in(conn, "UPDATE csat_surveys SET comment = NULL WHERE conversation_id IN",
               conversations)

@@ -87,3 +87,20 @@ async def test_attempts_reminders_and_follow_ups(api: TestClient) -> None:
     assert [n["type"] for n in back] == ["follow_up.due"]
     ticket = await store.get_ticket(ticket_id)
     assert ticket is not None and ticket.status == "open"
+
+
+async def test_erasure_removes_what_the_customer_said_of_the_window(api: TestClient) -> None:
+    from gateway.app import channel_states
+    from gateway.privacy.personal_data import erase
+
+    store = api.app[STORE]
+    answer = await ask(api, "call me tomorrow after 5, my number is 0470 12 34 56", "en", "m")
+    (planned,) = await store.callbacks_of(answer["ticket_id"])
+    assert "0470" in planned.phrase
+    await store.log_callback_attempt(planned.id, None, "no_answer", "tried 0470 12 34 56")
+    ticket = await store.get_ticket(answer["ticket_id"])
+    assert ticket is not None
+    await erase(store, ticket.customer_id, channel_states(), "admin")
+    (after,) = await store.callbacks_of(answer["ticket_id"])
+    assert after.phrase == ""
+    assert [a["note"] for a in await store.callback_attempts(planned.id)] == [""]
