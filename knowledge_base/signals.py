@@ -127,9 +127,13 @@ def _any_phrase(tokens: list[str], phrases: tuple[str, ...]) -> bool:
 
 
 def _word_like(token: str, vocabulary: tuple[str, ...]) -> bool:
+    """`token` is a word of `vocabulary`, or one with a typo past its first letter: a
+    typed word rarely starts wrong, and a town answered to a question ("Ghent") is no
+    "agent"."""
     if len(token) <= 4:  # too short for typo tolerance: "no" vs "on", "mens" vs "mes"
         return token in vocabulary
-    return any(fuzz.ratio(token, word) >= _WORD_SCORE for word in vocabulary)
+    return any(token[0] == word[0] and fuzz.ratio(token, word) >= _WORD_SCORE
+               for word in vocabulary)
 
 
 def _only(tokens: list[str], vocabulary: tuple[str, ...]) -> bool:
