@@ -134,7 +134,24 @@ async def export(store: Store, customer_id: int,
         "satisfaction_surveys": [_plain(r) for r in await db.fetchall(
             "SELECT ticket_id, channel, status, score, comment, sent_at, answered_at"
             " FROM csat_surveys WHERE customer_id = ? ORDER BY id", customer_id)],
+        **await _outreach(db, customer_id),
         **{c.channel: await c.about(store, addresses) for c in channels},
+    }
+
+
+async def _outreach(db: Connection, customer_id: int) -> dict[str, Any]:
+    """What reaching out kept (docs/outbound.md): notifications, opt-outs, call-backs."""
+    return {
+        "notifications": [_plain(r) for r in await db.fetchall(
+            "SELECT integration, template_id, status, reason, channel, order_ref, created_at"
+            " FROM notifications WHERE customer_id = ? ORDER BY id", customer_id)],
+        "contact_opt_outs": [_plain(r) for r in await db.fetchall(
+            "SELECT category, created_at FROM contact_optouts WHERE customer_id = ?"
+            " ORDER BY category", customer_id)],
+        "call_backs": [_plain(r) for r in await db.fetchall(
+            "SELECT c.ticket_id, c.kind, c.window_start, c.window_end, c.phrase, c.status"
+            " FROM callbacks c JOIN tickets t ON t.id = c.ticket_id WHERE t.customer_id = ?"
+            " ORDER BY c.id", customer_id)],
     }
 
 

@@ -89,9 +89,10 @@ async def test_attempts_reminders_and_follow_ups(api: TestClient) -> None:
     assert ticket is not None and ticket.status == "open"
 
 
-async def test_erasure_removes_what_the_customer_said_of_the_window(api: TestClient) -> None:
+async def test_access_shows_and_erasure_removes_what_the_customer_said_of_the_window(
+        api: TestClient) -> None:
     from gateway.app import channel_states
-    from gateway.privacy.personal_data import erase
+    from gateway.privacy.personal_data import erase, export
 
     store = api.app[STORE]
     answer = await ask(api, "call me tomorrow after 5, my number is 0470 12 34 56", "en", "m")
@@ -100,6 +101,9 @@ async def test_erasure_removes_what_the_customer_said_of_the_window(api: TestCli
     await store.log_callback_attempt(planned.id, None, "no_answer", "tried 0470 12 34 56")
     ticket = await store.get_ticket(answer["ticket_id"])
     assert ticket is not None
+    exported = await export(store, ticket.customer_id, channel_states())
+    assert [c["phrase"] for c in exported["call_backs"]] == [planned.phrase]
+    assert exported["notifications"] == [] and exported["contact_opt_outs"] == []
     await erase(store, ticket.customer_id, channel_states(), "admin")
     (after,) = await store.callbacks_of(answer["ticket_id"])
     assert after.phrase == ""
