@@ -191,6 +191,7 @@ async def post_message(request: web.Request) -> web.Response:
     # Its customers are its own: the same id from two integrations is two customers.
     identity = Identity(CHANNEL, f"{integration}:{body.customer.id}", body.customer.name,
                         body.customer.email if trusted else None)
+    customer = None  # resolved here for a conversation id, by the pipeline otherwise
     try:
         if body.conversation_id is not None:
             conversation = await store.get_conversation(body.conversation_id)
@@ -212,7 +213,7 @@ async def post_message(request: web.Request) -> web.Response:
                                f"{body.message_id or uuid.uuid4().hex}",
             language=body.language,
         )
-        outcome = await request.app[PIPELINE].handle(inbound)
+        outcome = await request.app[PIPELINE].handle(inbound, customer)
     except StoreError as exc:
         return _error(503, f"storage unavailable, retry with the same message_id: {exc}")
     result = PostResult(

@@ -1,5 +1,6 @@
 """A crash between opening the hand-off ticket and storing the hand-off reply: when the
-message is decided again (the client's retry), the customer gets exactly one reply."""
+message is decided again (the client's retry), the customer gets exactly one reply and one
+ticket (the decision's writes are one transaction: the failed attempt leaves none)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ async def test_a_crash_before_the_handoff_reply_is_stored_is_finished_on_retry(
             "message_id": "hx-first"}
     first = await client.post("/api/v1/messages", headers=api_headers, json=body)
     assert first.status == 503 and crashes == ["handoff"]
-    (ticket,) = await store.tickets(["new", "open"])
+    # The decision is one transaction: the ticket it opened went with it, the message stays.
+    assert await store.tickets(["new", "open"]) == []
 
     # The first handling's claim has run out (as after a real crash); the client retries.
     await store.db.execute("UPDATE messages SET claimed_until = ? WHERE direction = 'inbound'",
@@ -46,6 +48,7 @@ async def test_a_crash_before_the_handoff_reply_is_stored_is_finished_on_retry(
     assert retry.status == 200, await retry.text()
     again = await retry.json()
     assert [r["kind"] for r in again["replies"]] == ["handoff"]
+    (ticket,) = await store.tickets(["new", "open"])
     assert again["ticket_id"] == ticket.id and f"{ticket.id}" in again["replies"][0]["text"]
     replies = [m for m in await store.messages(again["conversation_id"])
                if m.direction == "outbound"]

@@ -138,7 +138,7 @@ class Bot:
         if opens <= now:
             return
         told = opens.isoformat()
-        messages = await self.store.messages(turn.conversation.id)
+        messages = await turn.history(self.store)
         if any((m.kind == "after_hours" and m.meta.get("opens") == told) or
                (m.author == "operator" and now - m.created_at < OPERATOR_AROUND)
                for m in messages):
@@ -197,11 +197,12 @@ class Bot:
                       article_id: str | None = None,
                       values: dict[str, object] | None = None) -> Ticket:
         conversation, outcome = turn.conversation, turn.outcome
-        messages = await self.store.messages(conversation.id)
+        messages = await turn.history(self.store)
         latest = next((m.text[:MAX_SIGNAL_CHARS] for m in reversed(messages)
                        if m.direction == "inbound"), "")
         queue = self.queue_for(article_id, conversation.category)
-        customer = await self.store.get_customer(conversation.customer_id)
+        customer = turn.customer if turn.customer.id == conversation.customer_id \
+            else await self.store.get_customer(conversation.customer_id)
         assessment = assess(latest, customer.segment if customer else None,
                             self.settings.priority, urgent=urgent)
         article = self.kb.snapshot.articles.get(article_id or conversation.last_article_id or "")
@@ -213,7 +214,7 @@ class Bot:
             attempts=[{"reason": reason, "priority_reasons": list(assessment.reasons)},
                       *([answered] if answered else []), *attempts],
             subject=subject_from(subject_text(messages, title) or reason.capitalize()),
-            priority=assessment.priority, take_over=False,
+            priority=assessment.priority, take_over=False, first_contact=turn.first_contact,
         )
         text = self.texts(template, conversation.language, ticket=ticket.id,
                           **(values or {}))

@@ -66,6 +66,8 @@ async def holding(store: Store, message_id: int, owner: str, work: Awaitable[T],
             with contextlib.suppress(StoreError, TimeoutError):
                 async with asyncio.timeout(patience):
                     renewed = await store.renew_claim(message_id, owner, claim)
+            if task.done():  # finished while the renewal waited (e.g. on its commit)
+                return task.result()
             if renewed:
                 valid_until = asked + lease
             # Go on only if the claim still holds when the next renewal has been tried.

@@ -27,7 +27,7 @@ from gateway.delivery.notify import Hub
 from gateway.directory import Directory
 from gateway.integrations.client import Integrations
 from gateway.locks import KeyedLocks
-from gateway.models import Conversation, Customer
+from gateway.models import Conversation, Customer, Message
 from gateway.store import Store
 from knowledge_base.language import detect_language
 from knowledge_base.signals import MAX_SIGNAL_CHARS
@@ -57,28 +57,35 @@ class Pipeline:
         self.messages_in: Counter[str] = Counter()
         self.decisions: Counter[tuple[str, str]] = Counter()
 
-    async def handle(self, inbound: Inbound) -> Outcome:
-        customer = await self.store.resolve_customer(inbound.sender)
-        conversation = await self.store.conversation_for(
-            inbound.key, customer.id, inbound.language or customer.language
-        )
-        async with self.locks.hold(conversation.id):
-            conversation = await self.store.get_conversation(conversation.id) or conversation
-            message, new = await self.store.add_inbound(
-                conversation, inbound.text, inbound.channel_message_id,
-                {**inbound.meta, "automated": inbound.automated} if inbound.automated
-                else inbound.meta, claim=CLAIM,
-            )
-            outcome = Outcome(conversation.id, message.id, duplicate=not new)
-            # A retry of a message whose handling was cut short (database outage, crash) is
-            # decided again once its first claim expired or was released, so it is never
-            # left unanswered; while another handler may still be at work it only gets what
-            # exists so far.
-            owner = new_owner()
-            if not await self.store.reclaim_unhandled(message.id, CLAIM, owner, fresh=new):
-                return await self._replay(outcome)
-            await holding(self.store, message.id, owner,
-                          self._process(inbound, customer, conversation, outcome))
+    async def handle(self, inbound: Inbound, customer: Customer | None = None) -> Outcome:
+        """Store, decide and answer one message. `customer`: the sender's, when the
+        channel resolved it already (`Store.resolve_customer(inbound.sender)`)."""
+        # One unit of work: the message holds one database connection from here to its
+        # last write (issue 21: a pool acquire and reset per statement before).
+        async with self.store.unit():
+            if customer is None:
+                customer = await self.store.resolve_customer(inbound.sender)
+            # Under the conversation's lock, so what the previous message of this customer
+            # changed (owner, language) is read here, once.
+            async with self.locks.hold(inbound.key):
+                conversation, created = await self.store.open_conversation(
+                    inbound.key, customer.id, inbound.language or customer.language)
+                owner = new_owner()
+                message, new = await self.store.add_inbound(
+                    conversation, inbound.text, inbound.channel_message_id,
+                    {**inbound.meta, "automated": inbound.automated} if inbound.automated
+                    else inbound.meta, claim=CLAIM, owner=owner, touch=False,
+                )
+                outcome = Outcome(conversation.id, message.id, duplicate=not new)
+                # A new message is claimed by `owner` as it is stored. A retry of one whose
+                # handling was cut short (database outage, crash) is decided again once its
+                # first claim expired or was released, so it is never left unanswered;
+                # while another handler may still be at work it only gets what exists.
+                if not new and not await self.store.reclaim_unhandled(message.id, CLAIM, owner):
+                    return await self._replay(outcome)
+                await holding(self.store, message.id, owner,
+                              self._process(inbound, customer, conversation, outcome,
+                                            first_contact=message if created else None))
         return outcome
 
     async def resume_unhandled(self) -> int:
@@ -89,37 +96,51 @@ class Pipeline:
         """
         resumed = 0
         for message in await self.store.unhandled_messages():
-            conversation = await self.store.get_conversation(message.conversation_id)
-            owner = new_owner()
-            if conversation is None or \
-                    not await self.store.reclaim_unhandled(message.id, CLAIM, owner):
-                continue
-            customer = await self.store.get_customer(conversation.customer_id)
-            assert customer is not None
-            inbound = Inbound(
-                key=ConversationKey(conversation.channel, conversation.address),
-                sender=Identity(conversation.channel, conversation.address, customer.name),
-                text=message.text, channel_message_id=message.channel_message_id or "",
-                automated=message.meta.get("automated"), meta=message.meta,
-            )
-            async with self.locks.hold(conversation.id):
-                await holding(self.store, message.id, owner,
-                              self._process(inbound, customer, conversation,
-                                            Outcome(conversation.id, message.id)))
-            resumed += 1
+            async with self.store.unit():
+                resumed += await self._resume(message)
         return resumed
 
+    async def _resume(self, message: Message) -> int:
+        """Finish one unhandled message if its claim can be taken; 1 when it was."""
+        conversation = await self.store.get_conversation(message.conversation_id)
+        owner = new_owner()
+        if conversation is None or \
+                not await self.store.reclaim_unhandled(message.id, CLAIM, owner):
+            return 0
+        customer = await self.store.get_customer(conversation.customer_id)
+        assert customer is not None
+        inbound = Inbound(
+            key=ConversationKey(conversation.channel, conversation.address),
+            sender=Identity(conversation.channel, conversation.address, customer.name),
+            text=message.text, channel_message_id=message.channel_message_id or "",
+            automated=message.meta.get("automated"), meta=message.meta,
+        )
+        async with self.locks.hold(inbound.key):
+            await holding(self.store, message.id, owner,
+                          self._process(inbound, customer, conversation,
+                                        Outcome(conversation.id, message.id)))
+        return 1
+
     async def _process(self, inbound: Inbound, customer: Customer, conversation: Conversation,
-                       outcome: Outcome) -> None:
-        """Language, decision, replies; the message is `handled` only once all is stored."""
+                       outcome: Outcome, first_contact: Message | None = None) -> None:
+        """Language, decision, replies; the message is `handled` only once all is stored.
+
+        The decision's writes (replies with their outbox entries, ticket, events, the
+        conversation's changes and `handled`) are one transaction: all or nothing, and the
+        live updates they cause go out once it is committed."""
         self.hub.publish(f"conversation:{conversation.id}",
                          {"type": "message", "message_id": outcome.message_id})
         language = self._language(inbound, conversation)
-        if language != conversation.language:
-            await self.store.update_conversation(conversation.id, language=language)
-            conversation = dataclasses.replace(conversation, language=language)
-        await self._decide(inbound, customer, conversation, outcome)
-        await self.store.mark_handled(outcome.message_id)
+        changes = {"language": language} if language != conversation.language else {}
+        with self.hub.held():
+            # Lazy: the decision's first reads, and a back-office call it makes before
+            # writing, hold no transaction (nor, on SQLite, the database lock).
+            async with self.store.db.transaction(lazy=True):
+                if changes:  # merged with what else the decision changes into one UPDATE
+                    await self.store.update_conversation(conversation.id, **changes)
+                    conversation = dataclasses.replace(conversation, language=language)
+                await self._decide(inbound, customer, conversation, outcome, first_contact)
+                await self.store.mark_handled(outcome.message_id)
         self.messages_in[inbound.key.channel] += 1
         self.decisions[(outcome.decision or "none", language)] += 1
         if outcome.replies:
@@ -170,10 +191,13 @@ class Pipeline:
         return detected if detected in supported else fallback
 
     async def _decide(self, inbound: Inbound, customer: Customer, conversation: Conversation,
-                      outcome: Outcome) -> None:
-        """The first rule of `RULES` that decides this message decides it."""
+                      outcome: Outcome, first_contact: Message | None = None) -> None:
+        """The first rule of `RULES` that decides this message decides it (`first_contact`:
+        the message, when it opened the conversation)."""
         turn = Turn(inbound, customer, conversation, outcome, self.kb.snapshot,
-                    conversation.language or self.settings.languages.default)
+                    conversation.language or self.settings.languages.default,
+                    first_contact=first_contact is not None,
+                    _history=None if first_contact is None else [first_contact])
         await turn.prepare(self.kb.thresholds)
         for rule in self.rules:
             if await rule(self.bot, turn):

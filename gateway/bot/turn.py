@@ -45,7 +45,11 @@ class Turn:
     kb: KBSnapshot
     #: The language the bot answers in (the conversation's, else the desk's default).
     language: str
+    #: This message opened the conversation: nothing was said before it (and the history
+    #: is this message alone).
+    first_contact: bool = False
     _last_bot: Message | None = field(default=_UNSET, repr=False)
+    _history: list[Message] | None = field(default=None, repr=False)
     _match: tuple[MessageMatch, Decision] | None = field(default=None, repr=False)
 
     @property
@@ -59,11 +63,19 @@ class Turn:
         when the message is decided again after a crash); None when a person spoke last."""
         if self._last_bot is _UNSET:
             self._last_bot = None
-            for message in reversed(await store.messages(self.conversation.id)):
-                if message.direction == "outbound" and message.id < self.outcome.message_id:
-                    self._last_bot = message if message.author == "bot" else None
-                    break
+            if not self.first_contact:
+                said = await store.last_outbound_before(self.conversation.id,
+                                                        self.outcome.message_id)
+                self._last_bot = said if said is not None and said.author == "bot" else None
         return self._last_bot
+
+    async def history(self, store: Store) -> list[Message]:
+        """The whole conversation so far, read once per turn: the stored messages and the
+        replies this turn added since."""
+        if self._history is None:
+            self._history = await store.messages(self.conversation.id)
+        known = {message.id for message in self._history}
+        return self._history + [r for r in self.outcome.replies if r.id not in known]
 
     def match(self, thresholds: Thresholds) -> tuple[Match, Decision]:
         """The knowledge base's ranking of this message and the decision it supports (a

@@ -9,12 +9,17 @@ publication to the other replicas' subscribers too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 Payload = dict[str, Any]
 Relay = Callable[[str, Payload], None]
+
+#: Publications held back until the block that holds them ends (`Hub.held`).
+_HELD: ContextVar[list[tuple[Hub, str, Payload]] | None] = ContextVar("hub-held", default=None)
 
 
 def live_topic(channel: str, address: str) -> str:
@@ -51,11 +56,33 @@ class Hub:
 
     def publish(self, topic: str, payload: Payload) -> int:
         """Deliver here and through the relay; return how many subscribers of this process
-        got it (a full, stalled subscriber is skipped)."""
+        got it (a full, stalled subscriber is skipped; 0 while `held`)."""
+        held = _HELD.get()
+        if held is not None:
+            held.append((self, topic, payload))
+            return 0
         delivered = self.deliver(topic, payload)
         if self._relay is not None:
             self._relay(topic, payload)
         return delivered
+
+    @staticmethod
+    @contextlib.contextmanager
+    def held() -> Iterator[None]:
+        """Hold this task's publications until the block ends, then publish them; drop
+        them when it fails. Around a transaction, nobody is told of a change (a new
+        ticket, a reply) before it is committed and readable, or of one rolled back."""
+        if _HELD.get() is not None:  # an outer block holds them already
+            yield
+            return
+        held: list[tuple[Hub, str, Payload]] = []
+        token = _HELD.set(held)
+        try:
+            yield
+        finally:
+            _HELD.reset(token)
+        for hub, topic, payload in held:
+            hub.publish(topic, payload)
 
     def deliver(self, topic: str, payload: Payload) -> int:
         """To this process's subscribers only (what a relay calls with what it heard)."""

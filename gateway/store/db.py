@@ -11,14 +11,14 @@ import asyncio
 import contextlib
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
-import aiosqlite
 import asyncpg
 
 from gateway.errors import StoreError, StoreUnavailable
+from gateway.store.sqlite_db import SqliteDatabase
+from gateway.store.unit import Pending, Unit, after_commit, plain_read, unit_var
 
 Row = dict[str, Any]
 
@@ -42,100 +42,14 @@ class Database(Connection, Protocol):
 
     async def close(self) -> None: ...
 
-    def transaction(self) -> contextlib.AbstractAsyncContextManager[Connection]: ...
+    def transaction(self, *, lazy: bool = False
+                    ) -> contextlib.AbstractAsyncContextManager[Connection]: ...
 
+    def unit(self) -> contextlib.AbstractAsyncContextManager[None]: ...
 
-class SqliteDatabase:
-    """One aiosqlite connection in WAL mode; a lock serialises transactions on it."""
+    def pending(self) -> Pending | None: ...
 
-    dialect = "sqlite"
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._conn: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
-
-    async def open(self) -> None:
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._conn = await aiosqlite.connect(self.path, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
-        self._conn.row_factory = sqlite3.Row
-        await self._conn.execute("PRAGMA journal_mode=WAL")
-        # WAL + NORMAL: durable across process crashes; only an OS crash or power loss can
-        # undo the last commits. FULL costs an fsync per statement (see docs/operations.md).
-        await self._conn.execute("PRAGMA synchronous=NORMAL")
-        await self._conn.execute("PRAGMA foreign_keys=ON")
-        await self._conn.execute("PRAGMA busy_timeout=5000")
-
-    async def close(self) -> None:
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
-
-    @property
-    def conn(self) -> aiosqlite.Connection:
-        if self._conn is None:
-            raise StoreUnavailable("the SQLite database is not open")
-        return self._conn
-
-    async def _run(self, sql: str, args: Sequence[Any]) -> aiosqlite.Cursor:
-        try:
-            return await self.conn.execute(sql, tuple(args))
-        except sqlite3.IntegrityError:
-            raise
-        except sqlite3.OperationalError as exc:
-            raise StoreUnavailable(f"SQLite {self.path}: {exc}") from exc
-
-    async def _execute(self, sql: str, args: Sequence[Any]) -> int:
-        cursor = await self._run(sql, args)
-        return cursor.rowcount
-
-    async def _fetchall(self, sql: str, args: Sequence[Any]) -> list[Row]:
-        cursor = await self._run(sql, args)
-        return [dict(row) for row in await cursor.fetchall()]
-
-    async def execute(self, sql: str, *args: Any) -> int:
-        async with self._lock:
-            return await self._execute(sql, args)
-
-    async def fetchall(self, sql: str, *args: Any) -> list[Row]:
-        async with self._lock:
-            return await self._fetchall(sql, args)
-
-    async def fetchone(self, sql: str, *args: Any) -> Row | None:
-        rows = await self.fetchall(sql, *args)
-        return rows[0] if rows else None
-
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Connection]:
-        async with self._lock:
-            await self._execute("BEGIN IMMEDIATE", ())
-            try:
-                yield _SqliteTx(self)
-            except BaseException:
-                await self._execute("ROLLBACK", ())
-                raise
-            await self._execute("COMMIT", ())
-
-
-class _SqliteTx:
-    """The connection as seen inside a transaction (the lock is already held)."""
-
-    def __init__(self, db: SqliteDatabase) -> None:
-        self._db = db
-
-    async def execute(self, sql: str, *args: Any) -> int:
-        return await self._db._execute(sql, args)
-
-    async def fetchall(self, sql: str, *args: Any) -> list[Row]:
-        return await self._db._fetchall(sql, args)
-
-    async def fetchone(self, sql: str, *args: Any) -> Row | None:
-        rows = await self._db._fetchall(sql, args)
-        return rows[0] if rows else None
+    def after_commit(self, callback: Callable[[], None]) -> None: ...
 
 
 _PLACEHOLDER = re.compile(r"\?")
@@ -168,11 +82,13 @@ class PostgresDatabase:
         self.dsn = dsn
         self._pool: asyncpg.Pool | None = None
         self._sizes = (min_size, max_size)
+        self._unit = unit_var(f"postgres-unit-{id(self)}")
 
     async def open(self) -> None:
         try:
             self._pool = await asyncpg.create_pool(
-                self.dsn, min_size=self._sizes[0], max_size=self._sizes[1], timeout=10
+                self.dsn, min_size=self._sizes[0], max_size=self._sizes[1], timeout=10,
+                reset=_keep_session,
             )
         except _UNAVAILABLE as exc:
             raise StoreUnavailable(f"cannot reach PostgreSQL: {exc}") from exc
@@ -197,26 +113,51 @@ class PostgresDatabase:
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """The unit's connection when this task holds one, else one from the pool."""
+        unit = self._unit.get()
+        if unit is not None and unit.conn is not None and unit.usable():
+            async with unit.lock, self._guard(unit.conn, unit):
+                yield unit.conn
+            return
+        conn = await self._acquire()
         try:
-            conn = await self.pool.acquire(timeout=10)
+            async with self._guard(conn):
+                yield conn
+        finally:
+            await self._release(conn)
+
+    async def _acquire(self) -> asyncpg.Connection:
+        try:
+            return await self.pool.acquire(timeout=10)
         except (*_UNAVAILABLE, asyncpg.PostgresError) as exc:
             # Whatever stops us from getting a connection means: the database is unavailable.
             raise StoreUnavailable(f"PostgreSQL is unreachable: {exc}") from exc
+
+    async def _release(self, conn: asyncpg.Connection) -> None:
+        with contextlib.suppress(*_UNAVAILABLE):
+            await self.pool.release(conn)
+
+    @staticmethod
+    @contextlib.asynccontextmanager
+    async def _guard(conn: asyncpg.Connection, unit: Unit | None = None) -> AsyncIterator[None]:
         try:
-            yield conn
+            yield
         except _UNAVAILABLE as exc:
             with contextlib.suppress(asyncpg.InterfaceError):  # already given back
                 conn.terminate()  # never hand a half-dead connection back to the pool
+            if unit is not None:
+                unit.open = False  # the rest of the unit takes pooled connections
             raise StoreUnavailable(f"PostgreSQL connection lost: {exc}") from exc
-        finally:
-            with contextlib.suppress(*_UNAVAILABLE):
-                await self.pool.release(conn)
 
     async def execute(self, sql: str, *args: Any) -> int:
+        if (tx := self._tx()) is not None:  # this task's transaction: join it
+            return await tx.execute(sql, *args)
         async with self._connection() as conn:
             return _rowcount(await conn.execute(to_postgres(sql), *args))
 
     async def fetchall(self, sql: str, *args: Any) -> list[Row]:
+        if (tx := self._tx()) is not None:
+            return await tx.fetchall(sql, *args)
         async with self._connection() as conn:
             return [dict(row) for row in await conn.fetch(to_postgres(sql), *args)]
 
@@ -224,25 +165,159 @@ class PostgresDatabase:
         rows = await self.fetchall(sql, *args)
         return rows[0] if rows else None
 
+    def _tx(self) -> _PostgresTx | None:
+        unit = self._unit.get()
+        return unit.tx if unit is not None and unit.in_transaction() else None
+
+    def pending(self) -> Pending | None:
+        unit = self._unit.get()
+        return unit.pending if unit is not None and unit.in_transaction() else None
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        after_commit(self._unit.get(), callback)
+
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Connection]:
-        async with self._connection() as conn, conn.transaction():
-            yield _PostgresTx(conn)
+    async def unit(self) -> AsyncIterator[None]:
+        """Hold one pooled connection for everything this task (and the tasks it starts)
+        does until the block ends: one acquire and one release instead of one per
+        statement. Inside a unit already, the outer one holds."""
+        if (current := self._unit.get()) is not None and current.open:
+            yield
+            return
+        conn = await self._acquire()
+        unit = Unit(conn)
+        token = self._unit.set(unit)
+        try:
+            yield
+        finally:
+            unit.open = False
+            self._unit.reset(token)
+            await self._release(conn)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self, *, lazy: bool = False) -> AsyncIterator[Connection]:
+        """A transaction on the unit's connection (or a pooled one); one begun inside this
+        task's transaction joins it (all or nothing together). `lazy`: BEGIN only at the
+        first write (see `unit.py`)."""
+        unit = self._unit.get()
+        if unit is not None and unit.in_transaction():
+            await unit.tx.begin()  # an inner block is isolated from its first statement
+            yield unit.tx
+            return
+        if unit is not None and unit.conn is not None and unit.usable():
+            async with unit.lock, self._guard(unit.conn, unit):
+                async with self._transaction(unit, unit.conn, lazy) as tx:
+                    yield tx
+            return
+        async with self._connection() as conn:
+            unit = Unit(conn)
+            token = self._unit.set(unit)
+            try:
+                async with self._transaction(unit, conn, lazy) as tx:
+                    yield tx
+            finally:
+                unit.open = False
+                self._unit.reset(token)
+
+    @staticmethod
+    @contextlib.asynccontextmanager
+    async def _transaction(unit: Unit, conn: asyncpg.Connection,
+                           lazy: bool) -> AsyncIterator[_PostgresTx]:
+        tx = unit.tx = _PostgresTx(conn, unit)
+        unit.tx_task = asyncio.current_task()
+        committed = False
+        try:
+            if not lazy:
+                await tx.begin()
+            try:
+                yield tx
+                await tx.commit()
+            except BaseException:
+                await tx.rollback()
+                raise
+            committed = True
+        finally:
+            unit.finish(committed=committed)
 
 
 class _PostgresTx:
+    """A connection inside a transaction: reads see the transaction's pending writes.
+    Plain reads before a lazy transaction's first write run outside it."""
+
+    def __init__(self, conn: asyncpg.Connection, unit: Unit) -> None:
+        self._conn = conn
+        self._unit = unit
+        self.raw = _PostgresRaw(conn)
+        self._tx: Any = None
+
+    @property
+    def begun(self) -> bool:
+        return self._tx is not None
+
+    async def begin(self) -> None:
+        if self._tx is None:
+            tx = self._conn.transaction()
+            await tx.start()
+            self._tx = tx
+
+    async def commit(self) -> None:
+        pending = self._unit.pending
+        if self._tx is None:
+            if not pending:
+                return
+            if pending.statements() == 1:  # one statement is atomic on its own
+                await pending.flush(self.raw)
+                return
+            await self.begin()
+        await pending.flush(self.raw)
+        tx, self._tx = self._tx, None
+        try:
+            await tx.commit()
+        except BaseException:
+            self._tx = tx  # still open: the caller rolls it back
+            raise
+
+    async def rollback(self) -> None:
+        tx, self._tx = self._tx, None
+        if tx is not None:
+            with contextlib.suppress(*_UNAVAILABLE, asyncpg.PostgresError):
+                await tx.rollback()
+
+    async def _prepare(self, sql: str) -> None:
+        pending = self._unit.pending
+        if self._tx is None and (pending.needed_by(sql) or not plain_read(sql)):
+            await self.begin()
+        if pending.needed_by(sql):
+            await pending.flush(self.raw)
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        await self._prepare(sql)
+        return await self.raw.execute(sql, *args)
+
+    async def fetchall(self, sql: str, *args: Any) -> list[Row]:
+        await self._prepare(sql)
+        return [dict(row) for row in await self._conn.fetch(to_postgres(sql), *args)]
+
+    async def fetchone(self, sql: str, *args: Any) -> Row | None:
+        await self._prepare(sql)
+        row = await self._conn.fetchrow(to_postgres(sql), *args)
+        return dict(row) if row is not None else None
+
+
+class _PostgresRaw:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
 
     async def execute(self, sql: str, *args: Any) -> int:
         return _rowcount(await self._conn.execute(to_postgres(sql), *args))
 
-    async def fetchall(self, sql: str, *args: Any) -> list[Row]:
-        return [dict(row) for row in await self._conn.fetch(to_postgres(sql), *args)]
 
-    async def fetchone(self, sql: str, *args: Any) -> Row | None:
-        row = await self._conn.fetchrow(to_postgres(sql), *args)
-        return dict(row) if row is not None else None
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """The pool's reset on release: nothing beyond asyncpg's own rollback of an open
+    transaction. The store keeps no session state on pooled connections (no LISTEN, no
+    SET, no session advisory lock; the relay has a connection of its own), so asyncpg's
+    default `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` would be one
+    more round trip per release for nothing."""
 
 
 def _rowcount(status: str) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from gateway.channels import ConversationKey
@@ -23,20 +23,24 @@ class MessageQueries(Queries):
     async def add_inbound(
         self, conversation: Conversation, text: str, channel_message_id: str,
         meta: dict[str, Any] | None = None, claim: timedelta = timedelta(seconds=60),
+        owner: str | None = None, touch: bool = True,
     ) -> tuple[Message, bool]:
         """Persist a customer message once; `(existing, False)` when the channel resent it.
 
-        A new message is claimed for `claim` by the caller, who must handle it (see
+        A new message is claimed for `claim` by the caller (`owner`: the caller's claim
+        token, so it needs no `reclaim_unhandled` of its own), who must handle it (see
         `reclaim_unhandled` for a retry of a message whose handling was cut short).
+        `touch=False`: the caller bumps `conversations.updated_at` itself, with its other
+        changes to the conversation (`touch_conversation`).
         """
         now = utcnow()
         row = await self.db.fetchone(
             "INSERT INTO messages (conversation_id, channel, direction, author, text,"
-            " channel_message_id, meta, claimed_until, created_at) VALUES (?, ?, 'inbound',"
-            " 'customer', ?, ?, ?, ?, ?) ON CONFLICT (channel, channel_message_id) DO NOTHING"
-            " RETURNING *",
+            " channel_message_id, meta, claimed_until, claim_owner, created_at) VALUES (?, ?,"
+            " 'inbound', 'customer', ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (channel, channel_message_id) DO NOTHING RETURNING *",
             conversation.id, conversation.channel, text, channel_message_id,
-            json.dumps(meta or {}), codec.ts(now + claim), codec.ts(now),
+            json.dumps(meta or {}), codec.ts(now + claim), owner, codec.ts(now),
         )
         if row is None:  # the channel resent it (or two replicas got it at once)
             existing = await self.db.fetchone(
@@ -45,9 +49,8 @@ class MessageQueries(Queries):
             )
             assert existing is not None
             return codec.message(existing), False
-        assert row is not None
-        await self.db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
-                              codec.ts(now), conversation.id)
+        if touch:
+            await self.touch_conversation(conversation.id, now)
         return codec.message(row), True
 
     async def add_reply(
@@ -95,9 +98,14 @@ class MessageQueries(Queries):
                 now, now,
             )
             assert entry is not None
-            await tx.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
-                             now, conversation.id)
+            await self.touch_conversation(conversation.id, now)
         return codec.message(msg), codec.outbox(entry)
+
+    async def touch_conversation(self, conversation_id: int, at: datetime | str) -> None:
+        """Something happened in the conversation at `at` (in a transaction: merged with
+        the conversation's other updates into one UPDATE at commit)."""
+        await self._update("conversations", conversation_id,
+                           {"updated_at": at}, {"updated_at"})
 
     async def messages(self, conversation_id: int, after_id: int = 0) -> list[Message]:
         rows = await self.db.fetchall(
@@ -105,6 +113,15 @@ class MessageQueries(Queries):
             conversation_id, after_id,
         )
         return [codec.message(r) for r in rows]
+
+    async def last_outbound_before(self, conversation_id: int,
+                                   message_id: int) -> Message | None:
+        """What the desk (bot or operator) said last before this message, in one row
+        however long the conversation."""
+        row = await self.db.fetchone(
+            "SELECT * FROM messages WHERE conversation_id = ? AND direction = 'outbound'"
+            " AND id < ? ORDER BY id DESC LIMIT 1", conversation_id, message_id)
+        return codec.message(row) if row else None
 
     async def find_message(self, channel: str, channel_message_id: str) -> Message | None:
         row = await self.db.fetchone(

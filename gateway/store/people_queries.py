@@ -97,23 +97,26 @@ class PeopleQueries(Queries):
         self, key: ConversationKey, customer_id: int, language: str | None
     ) -> Conversation:
         """The conversation at this channel address, created on first contact."""
-        existing = await self.conversation_at(key)
-        if existing is not None:
-            return existing
+        return (await self.open_conversation(key, customer_id, language))[0]
+
+    async def open_conversation(
+        self, key: ConversationKey, customer_id: int, language: str | None
+    ) -> tuple[Conversation, bool]:
+        """The conversation at this channel address, created on first contact, and whether
+        this call created it; a message arrived, so its `updated_at` is now.
+
+        One upsert whether it exists or not, safe when replicas open it at once (ON
+        CONFLICT, not a caught unique violation, which inside a transaction on PostgreSQL
+        would abort the whole transaction)."""
         now = codec.ts(utcnow())
-        # ON CONFLICT, not a caught unique violation: inside a transaction on PostgreSQL a
-        # failed statement would abort the whole transaction.
         row = await self.db.fetchone(
             "INSERT INTO conversations (customer_id, channel, address, language, created_at,"
-            " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel, address) DO NOTHING"
-            " RETURNING *",
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel, address)"
+            " DO UPDATE SET updated_at = excluded.updated_at RETURNING *",
             customer_id, key.channel, key.address, language, now, now,
         )
-        if row is None:  # another replica or request created it between SELECT and INSERT
-            raced = await self.conversation_at(key)
-            assert raced is not None
-            return raced
-        return codec.conversation(row)
+        assert row is not None
+        return codec.conversation(row), row["created_at"] == now
 
     async def get_conversation(self, conversation_id: int) -> Conversation | None:
         row = await self.db.fetchone("SELECT * FROM conversations WHERE id = ?", conversation_id)

@@ -11,7 +11,8 @@ from gateway.store.db import Database
 
 
 class Queries:
-    """What every query mixin of `Store` shares: the database and a checked UPDATE."""
+    """What every query mixin of `Store` shares: the database and a checked UPDATE (inside a
+    transaction deferred and merged with the row's other updates, see `gateway/store/unit.py`)."""
 
     db: Database
 
@@ -23,6 +24,10 @@ class Queries:
         if not fields:
             return
         values = [codec.ts(v) if isinstance(v, datetime) else v for v in fields.values()]
+        pending = self.db.pending()
+        if pending is not None:  # inside a transaction: merged into one UPDATE at commit
+            pending.update(table, row_id, dict(zip(fields, values, strict=True)))
+            return
         assignments = ", ".join(f"{name} = ?" for name in fields)
         await self.db.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", *values, row_id)
 

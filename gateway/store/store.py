@@ -7,6 +7,7 @@ writes an event in the same transaction, so the audit trail cannot miss a change
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -62,6 +63,12 @@ class Store(PeopleQueries, MessageQueries, LeaseQueries, TicketQueries, Operator
 
     async def close(self) -> None:
         await self.db.close()
+
+    def unit(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """One unit of work (a message): every statement of this task on one held
+        connection, its transactions deferring their merged updates and events to the
+        commit (see `gateway/store/unit.py`)."""
+        return self.db.unit()
 
     async def ping(self) -> None:
         """Raise `StoreUnavailable` when the database does not answer."""

@@ -54,15 +54,13 @@ class TicketQueries(Queries):
 
         Once that ticket was merged into another, the customer's later messages belong to
         the surviving ticket (while it is not closed), not to a new one."""
+        # The latest ticket not closed, else the latest one (it may have been merged).
         row = await self.db.fetchone(
-            "SELECT * FROM tickets WHERE conversation_id = ? AND status <> 'closed'"
-            " ORDER BY id DESC LIMIT 1",
+            "SELECT * FROM tickets WHERE conversation_id = ?"
+            " ORDER BY CASE WHEN status <> 'closed' THEN 0 ELSE 1 END, id DESC LIMIT 1",
             conversation_id,
         )
-        if row is None:
-            row = await self.db.fetchone(
-                "SELECT * FROM tickets WHERE conversation_id = ? ORDER BY id DESC LIMIT 1",
-                conversation_id)
+        if row is not None and row["status"] == "closed":
             for _ in range(_MAX_MERGE_HOPS):  # a merged ticket may itself have been merged
                 if row is None or row["status"] != "closed":
                     break
@@ -137,9 +135,15 @@ class TicketQueries(Queries):
             )
         return [codec.event(r) for r in rows]
 
-    @staticmethod
-    async def _event(conn: Connection, actor: str, type_: str, conversation_id: int | None,
-                     ticket_id: int | None, data: dict[str, Any]) -> None:
+    async def _event(self, conn: Connection, actor: str, type_: str,
+                     conversation_id: int | None, ticket_id: int | None,
+                     data: dict[str, Any]) -> None:
+        """Record an event; inside a transaction it waits for the commit (or the next
+        read), and the transaction's events go in as one INSERT."""
+        pending = self.db.pending()
+        if pending is not None:
+            pending.event(conversation_id, ticket_id, actor, type_, data, codec.ts(utcnow()))
+            return
         await conn.execute(
             "INSERT INTO events (conversation_id, ticket_id, actor, type, data, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",

@@ -25,7 +25,7 @@ def subject_from(text: str, limit: int = 80) -> str:
 async def open_or_reopen_ticket(
     store: Store, hub: Hub, conversation: Conversation, *, reason: str, queue: str,
     attempts: Sequence[dict[str, Any]], subject: str, priority: str = DEFAULT_PRIORITY,
-    take_over: bool = True,
+    take_over: bool = True, first_contact: bool = False,
 ) -> Ticket:
     """The conversation's live ticket, or a new one.
 
@@ -33,8 +33,10 @@ async def open_or_reopen_ticket(
     `take_over=False` leaves the owner to the caller: the bot's hand-off moves the
     conversation to the queue only once its reply is stored, so a crash in between is
     decided again as the bot's and the hand-off finished, never left silent.
+    `first_contact`: the conversation was opened by the message being decided, so it has
+    no ticket to look for.
     """
-    ticket = await store.open_ticket_of(conversation.id)
+    ticket = None if first_contact else await store.open_ticket_of(conversation.id)
     if ticket is not None:
         status = reopen_status(ticket.status)
         if status is not None:

@@ -151,8 +151,11 @@ async def auto_assign(store: Store, ticket: Ticket,
     """Give a new ticket to the best operator now, or leave it in its queue unchanged."""
     if ticket.assignee_id is not None:
         return ticket
-    chosen = pick_operator(ticket, await agents(store, schedules), await operator_load(store),
-                           at=at or utcnow(), queue=queue)
+    at = at or utcnow()
+    candidates = [a for a in await agents(store, schedules) if a.can_take(ticket, queue, at)]
+    if not candidates:  # nobody could take it whatever their load: no need to count it
+        return ticket
+    chosen = pick_operator(ticket, candidates, await operator_load(store), at=at, queue=queue)
     if chosen is None:
         return ticket
     return await store.update_ticket(ticket.id, "routing", "ticket.assigned",
