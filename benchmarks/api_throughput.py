@@ -25,8 +25,13 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.sql_count import Tally, count_requests  # noqa: E402
 from gateway.app import create_app  # noqa: E402
 from gateway.config.settings import Settings  # noqa: E402
+
+#: One question of each kind the statement count reports on.
+ANSWERED = "How long does delivery take?"
+HANDOFF = "I want to talk to a person"
 
 QUESTIONS = [
     "How long does delivery take?", "Hoe lang duurt de levering?",
@@ -84,6 +89,45 @@ async def load(url: str, requests: int, concurrency: int, run: str) -> dict[str,
     }
 
 
+async def statements(url: str, tallies: list[Tally], rounds: int = 10) -> dict[str, Any]:
+    """SQL statements per message, counted through the driver for the requests' own tasks
+    (BEGIN, COMMIT and pool resets included; the outbox worker's delivery not): a first
+    answered message of a known customer (what the load sends), an answered follow-up in
+    the same conversation, and a hand-off. Deterministic: the same figures every run."""
+    headers = {"Authorization": "Bearer bench-key"}
+    seen: dict[str, list[Tally]] = {"answered": [], "answered_follow_up": [], "handoff": []}
+
+    async def post(session: aiohttp.ClientSession, body: dict[str, Any]) -> Tally:
+        async with session.post(f"{url}/api/v1/messages", json=body, headers=headers) as r:
+            await r.read()
+            if r.status != 201:
+                raise RuntimeError(f"HTTP {r.status}")
+        return tallies[-1]
+
+    async with aiohttp.ClientSession() as session:
+        for n in range(rounds):
+            customer = {"id": f"bench-{n}"}  # known: the load wrote as them already
+            first = await post(session, {"customer": customer, "text": ANSWERED,
+                                         "message_id": f"count-a-{n}"})
+            seen["answered"].append(first)
+            follow = await post(session, {"customer": customer, "text": ANSWERED,
+                                          "message_id": f"count-b-{n}",
+                                          "conversation_id": first.response["conversation_id"]})
+            seen["answered_follow_up"].append(follow)
+            seen["handoff"].append(await post(session, {"customer": customer, "text": HANDOFF,
+                                                        "message_id": f"count-h-{n}"}))
+    report: dict[str, Any] = {}
+    for name, runs in seen.items():
+        kinds = [r.response["replies"][0]["kind"] for r in runs]
+        expected = "handoff" if name == "handoff" else "answer"
+        if any(k != expected for k in kinds):
+            raise RuntimeError(f"{name}: the gateway replied {kinds}")
+        totals = sorted(r.total for r in runs)
+        report[name] = {"statements": totals[len(totals) // 2], "min": totals[0],
+                        "max": totals[-1], "breakdown": dict(runs[-1].kinds.most_common())}
+    return report
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)
@@ -105,9 +149,12 @@ async def main() -> None:
         runner, base = await serve(await bare_app())
         results["bare_aiohttp"] = await load(base, args.requests, args.concurrency, "bare")
         await runner.cleanup()
-        runner, base = await serve(create_app(settings))
+        app = create_app(settings)
+        tallies = count_requests(app)
+        runner, base = await serve(app)
         await load(base, 50, 4, "warm-up")  # warm-up: language detector, KB index
         results["gateway"] = await load(base, args.requests, args.concurrency, "run")
+        results["sql_per_message"] = await statements(base, tallies)
         await runner.cleanup()
     results["gateway_vs_bare"] = round(
         results["gateway"]["per_second"] / results["bare_aiohttp"]["per_second"], 3)

@@ -1,0 +1,65 @@
+"""SQL statements per message through the real REST API, counted through the drivers
+(BEGIN, COMMIT and pool resets included): issue 21's budget, deterministic on both engines.
+`benchmarks/api_throughput.py` prints the same counts with its throughput."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from benchmarks.sql_count import Tally, count_requests
+from gateway.app import create_app
+from gateway.config.settings import Settings
+
+#: What an answered message costs: the customer, the conversation (one upsert), the
+#: inbound message, then one transaction: reply, outbox entry, conversation, handled.
+ANSWERED = 9
+#: A hand-off on first contact: the same, with the operators and the new ticket and its
+#: event inside the transaction (no ticket to look for in a conversation this new).
+HANDOFF = 12
+
+
+async def _client(aiohttp_client: Callable[..., Any], make_settings: Callable[..., Settings],
+                  database_url: str) -> tuple[TestClient, list[Tally]]:
+    app = create_app(make_settings(database={"url": database_url}))
+    tallies = count_requests(app)
+    client: TestClient = await aiohttp_client(app)
+    return client, tallies
+
+
+async def test_statements_per_answered_message_and_per_handoff(
+        aiohttp_client: Callable[..., Any], make_settings: Callable[..., Settings],
+        database_url: str, api_headers: dict[str, str]) -> None:
+    client, tallies = await _client(aiohttp_client, make_settings, database_url)
+
+    async def post(text: str, message_id: str, **extra: Any) -> Tally:
+        response = await client.post("/api/v1/messages", headers=api_headers, json={
+            "customer": {"id": "count-1", "name": "Ann"}, "text": text,
+            "message_id": message_id, **extra})
+        assert response.status == 201, await response.text()
+        return tallies[-1]
+
+    await post("Hello there, how long does delivery take?", "warm")  # a known customer now
+    answered = await post("How long does delivery take?", "a-1")
+    assert [r["kind"] for r in answered.response["replies"]] == ["answer"]
+    assert answered.total <= ANSWERED, answered.kinds
+    assert answered.kinds["BEGIN"] == 1 and answered.kinds["pool reset"] == 0
+    handoff = await post("I want to talk to a person", "h-1")
+    assert handoff.response["ticket_id"] is not None
+    assert handoff.total <= HANDOFF, handoff.kinds
+    assert handoff.kinds["BEGIN"] == 1 and handoff.kinds["INSERT events"] == 1
+
+
+async def test_a_duplicate_costs_reads_only(
+        aiohttp_client: Callable[..., Any], make_settings: Callable[..., Settings],
+        database_url: str, api_headers: dict[str, str]) -> None:
+    client, tallies = await _client(aiohttp_client, make_settings, database_url)
+    body = {"customer": {"id": "count-2", "name": "Bo"}, "text": "How long does delivery take?",
+            "message_id": "dup-1"}
+    assert (await client.post("/api/v1/messages", headers=api_headers, json=body)).status == 201
+    again = await client.post("/api/v1/messages", headers=api_headers, json=body)
+    assert again.status == 200
+    duplicate = tallies[-1]
+    assert duplicate.kinds["BEGIN"] == 0 and duplicate.kinds["INSERT outbox"] == 0
