@@ -14,17 +14,19 @@ Protocol (JSON frames):
            then every message after `after` ({"type": "message", ...})
   client → {"type": "message", "client_id": str, "text": str, "language"?: str,
             "action"?: "helpful" | "not_helpful"}
-  server → {"type": "ack", "client_id": str, "message_id": int}   once the message is stored
+  server → {"type": "ack", "client_id": str, "message_id": int}   as soon as the message is
+           stored, before it is decided (the reply follows)
   server → {"type": "message", "id", "author", "kind", "text", "created_at", "choices"?,
             "client_id"? (a replayed customer message: the id it was sent with)}
-  server → {"type": "error", "client_id"?: str, "error": str, "retry"?: true}
+  server → {"type": "error", "client_id"?: str, "error": str, "retry"?: true, "busy"?: true}
+           (retry: a limit or an outage, send again later; otherwise the frame was invalid;
+            busy: the process decides `max_in_flight` messages already)
   client → {"type": "contact", "email": str, "consent": true}   (after a hand-off)
   server → {"type": "follow_up", "offered": true, "address": "a***@x.be"}
            or {"type": "follow_up", "error": "invalid_address"}
   client → {"type": "seen", "upto": message_id}   (shown while the customer looks)
   client → {"type": "transcript"}  →  server → {"type": "transcript", "sent": bool}
   server → {"type": "read", "upto": message_id}   (an operator had it on screen: "Seen")
-           (retry: a limit or an outage, send again later; otherwise the frame was invalid)
 
 The session is the server's choice (192 random bits): `hello` resumes a session only if
 the gateway issued it; any other value gets a new one in `welcome`, which the client keeps.

@@ -28,6 +28,7 @@ from connectors.webchat.theme import theme
 from connectors.webchat.upload import upload
 from gateway.addresses import valid_address
 from gateway.background import stop_task
+from gateway.bot.turn import Outcome
 from gateway.channels import Outbound
 from gateway.console import STATIC as CONSOLE_STATIC
 from gateway.delivery.notify import live_topic
@@ -268,25 +269,39 @@ class _ChatSession:
             meta["language_hint"] = self.language
         inbound = inbound_for(self.address, client_id, text, name=self.name,
                               verified=self.verified, language=data.language, meta=meta)
+        if not self.limits.enter():
+            await self.ws.send_json(frames.busy(client_id))
+            return
+        acked = False
+
+        async def acknowledge(outcome: Outcome) -> None:
+            """As soon as the message is stored; its reply follows through the outbox."""
+            nonlocal acked
+            acked = True
+            self.conversation_id = outcome.conversation_id
+            await self.ws.send_json({"type": "ack", "client_id": client_id,
+                                     "message_id": outcome.message_id,
+                                     "conversation_id": outcome.conversation_id})
+
         try:
             if self.verified is not None and not self.marked:
                 await identity.verify_conversation(self.app[STORE], inbound.key, inbound.sender,
                                                    self.verified, data.language)
                 self.marked = True
-            outcome = await self.app[PIPELINE].handle(inbound)
+            outcome = await self.app[PIPELINE].handle(inbound, stored=acknowledge)
         except StoreError as exc:
             log.error("webchat.store_unavailable", error=str(exc))
-            await self.ws.send_json(frames.error("temporarily unavailable, resending shortly",
-                                                 client_id, retry=True))
+            if not acked:  # once acknowledged, it is stored: the resume sweep answers it
+                await self.ws.send_json(frames.error(
+                    "temporarily unavailable, resending shortly", client_id, retry=True))
             return
+        finally:
+            self.limits.leave()
         self.conversation_id = outcome.conversation_id
-        await self.ws.send_json({"type": "ack", "client_id": client_id,
-                                 "message_id": outcome.message_id,
-                                 "conversation_id": outcome.conversation_id})
-        if outcome.duplicate:
+        if not acked:  # a resend of a stored message: its ack and the replies it got
+            await acknowledge(outcome)
             for reply in outcome.replies:
                 await self.ws.send_json(frame_of(reply))
-
 
     @property
     def follow_ups(self) -> FollowUps:

@@ -123,3 +123,9 @@ def error(message: str, client_id: str = "", retry: bool = False) -> dict[str, A
     if retry:
         frame["retry"] = True
     return frame
+
+
+def busy(client_id: str) -> dict[str, Any]:
+    """The process decides as many messages as it may at once: the widget keeps this one,
+    shows "busy, retrying" and sends it again shortly (never a silent wait in a queue)."""
+    return {**error("busy, retrying shortly", client_id, retry=True), "busy": True}

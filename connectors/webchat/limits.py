@@ -69,6 +69,18 @@ class ChatLimits:
         self.new_sessions = Buckets(settings.new_sessions_per_minute,
                                     settings.new_sessions_per_minute)
         self._issued: OrderedDict[str, float] = OrderedDict()
+        #: Messages of all sockets being stored and decided now (the back-pressure bound).
+        self.in_flight = 0
+
+    def enter(self) -> bool:
+        """Room for one more message to decide now? Then it counts until `leave`."""
+        if self.in_flight >= self.settings.max_in_flight:
+            return False
+        self.in_flight += 1
+        return True
+
+    def leave(self) -> None:
+        self.in_flight -= 1
 
     def source(self, request: web.Request) -> str:
         """The client's address: the peer, or what the trusted proxy says it forwarded."""

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import dataclasses
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import structlog
 
@@ -57,9 +57,12 @@ class Pipeline:
         self.messages_in: Counter[str] = Counter()
         self.decisions: Counter[tuple[str, str]] = Counter()
 
-    async def handle(self, inbound: Inbound, customer: Customer | None = None) -> Outcome:
+    async def handle(self, inbound: Inbound, customer: Customer | None = None,
+                     stored: Callable[[Outcome], Awaitable[None]] | None = None) -> Outcome:
         """Store, decide and answer one message. `customer`: the sender's, when the
-        channel resolved it already (`Store.resolve_customer(inbound.sender)`)."""
+        channel resolved it already (`Store.resolve_customer(inbound.sender)`); `stored`:
+        told as soon as the message is stored (committed), before it is decided (the web
+        chat acknowledges it then)."""
         # One unit of work: the message holds one database connection from here to its
         # last write (issue 21: a pool acquire and reset per statement before).
         async with self.store.unit():
@@ -77,6 +80,8 @@ class Pipeline:
                     else inbound.meta, claim=CLAIM, owner=owner, touch=False,
                 )
                 outcome = Outcome(conversation.id, message.id, duplicate=not new)
+                if stored is not None and new:
+                    await stored(outcome)
                 # A new message is claimed by `owner` as it is stored. A retry of one whose
                 # handling was cut short (database outage, crash) is decided again once its
                 # first claim expired or was released, so it is never left unanswered;

@@ -91,6 +91,7 @@
         }
         state.pending.forEach(transmit);
       } else if (data.type === "ack") {
+        if (status.textContent === L.busy) status.textContent = L.online;
         var node = pendingNodes[data.client_id];
         if (node && node.classList.contains("hgw-pending")) place(node, data.message_id);
         acknowledged(data.client_id, data.message_id);
@@ -105,6 +106,7 @@
       } else if (data.type === "typing") {
         showTyping(data.operator || "");
       } else if (data.type === "error" && data.retry) {
+        if (data.busy) status.textContent = L.busy;  // kept, and sent again shortly
         setTimeout(function () { state.pending.forEach(transmit); }, 2000);
       } else if (data.type === "error" && window.console) {
         console.error("helpdesk-gateway chat: " + data.error);  // e.g. a refused identity
