@@ -6,6 +6,7 @@ Data lives in memory and is the demo customer file's (config/customers.csv). It 
 not a model of a real back office: no persistence, one fixed bearer token.
 
     GET  /api/customers/{number}/orders/{order}   an order of that customer (404 otherwise)
+    GET  /api/stock/{product}?shop=Ghent          stock of a product in one shop
     GET  /api/test-rides/slots?shop=Ghent         free test-ride slots of a shop
     POST /api/test-rides                          book one (Idempotency-Key required)
 """
@@ -28,6 +29,18 @@ ORDERS: dict[tuple[str, str], dict[str, Any]] = {
 }
 SLOTS = {"Ghent": ["Sat 10:00", "Sat 11:00", "Sat 14:00"],
          "Antwerp": ["Sat 10:30", "Sat 15:00"], "Brussels": ["Sat 09:30"]}
+#: Bikes in stock per shop, and when the next ones arrive (a product not listed is unknown).
+STOCK: dict[str, dict[str, int]] = {
+    "City M": {"Ghent": 3, "Antwerp": 0, "Brussels": 1, "Liège": 0},
+    "Stad": {"Ghent": 5, "Antwerp": 2, "Brussels": 0, "Liège": 1},
+    "Snel 45": {"Ghent": 1, "Antwerp": 1, "Brussels": 0, "Liège": 0},
+    "Bakfiets": {"Ghent": 2, "Antwerp": 0, "Brussels": 1, "Liège": 0},
+}
+NEXT_DELIVERY = "9 December"
+#: The shops' names as customers write them in FR/NL/DE, to the back office's own.
+SHOP_NAMES = {"gent": "Ghent", "gand": "Ghent", "antwerpen": "Antwerp", "anvers": "Antwerp",
+              "brussel": "Brussels", "bruxelles": "Brussels", "brüssel": "Brussels",
+              "luik": "Liège", "lüttich": "Liège"}
 _BOOKINGS = web.AppKey("bookings", dict)
 
 
@@ -44,6 +57,23 @@ async def order(request: web.Request) -> web.Response:
     if found is None:
         return web.json_response({"error": "no such order"}, status=404)
     return web.json_response({"number": request.match_info["order"], **found})
+
+
+async def stock(request: web.Request) -> web.Response:
+    product = next((name for name in STOCK
+                    if name.casefold() == request.match_info["product"].casefold()), None)
+    typed = request.query.get("shop", "")
+    shop = SHOP_NAMES.get(typed.casefold(), typed)
+    shops = STOCK.get(product or "", {})
+    shop = next((name for name in shops if name.casefold() == shop.casefold()), "")
+    if product is None or not shop:
+        return web.json_response({"error": "no such product or shop"}, status=404)
+    count = shops[shop]
+    return web.json_response({
+        "product": product, "shop": shop, "in_stock": count,
+        "status": "in_stock" if count else "out_of_stock",
+        "next_delivery": NEXT_DELIVERY,
+        "other_shops": [name for name, n in shops.items() if n and name != shop]})
 
 
 async def ride_slots(request: web.Request) -> web.Response:
@@ -68,6 +98,7 @@ def make_app() -> web.Application:
     app = web.Application(middlewares=[_auth])
     app[_BOOKINGS] = {}
     app.router.add_get("/api/customers/{customer}/orders/{order}", order)
+    app.router.add_get("/api/stock/{product}", stock)
     app.router.add_get("/api/test-rides/slots", ride_slots)
     app.router.add_post("/api/test-rides", book)
     return app
