@@ -45,6 +45,7 @@ from gateway.keys import (
     SLA_WATCHER,
     STORE,
     SURVEYS,
+    TELEMETRY,
     TICKETS,
 )
 from gateway.outreach import callback_time
@@ -54,8 +55,9 @@ from gateway.outreach.templates import Templates
 from gateway.privacy import retention
 from gateway.sla.watcher import SlaWatcher
 from gateway.store import store_for
+from gateway.telemetry import Telemetry
 from gateway.tickets.service import TicketService
-from gateway.web import headers, health, metrics, unsubscribe
+from gateway.web import headers, health, metrics, timing, unsubscribe
 from knowledge_base.decide import DEFAULT_THRESHOLDS
 from knowledge_base.index import MatcherSettings
 
@@ -83,8 +85,10 @@ def create_app(settings: Settings) -> web.Application:
     app[HUB] = Hub()
     app[CONNECTORS] = {}
     app[CHANNEL_STATES] = channel_states()
+    app[TELEMETRY] = Telemetry()
     app.cleanup_ctx.append(_core)
     headers.setup(app)
+    timing.setup(app)
     health.setup(app)
     metrics.setup(app)
     unsubscribe.setup(app)
@@ -118,13 +122,14 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
                                           multilingual=settings.knowledge_base.multilingual,
                                           scope_check=settings.knowledge_base.scope_check))
     connectors: dict[str, Connector] = app[CONNECTORS]
-    outbox = OutboxWorker(store, connectors, settings.outbox, hub)
+    telemetry = app[TELEMETRY]
+    outbox = OutboxWorker(store, connectors, settings.outbox, hub, telemetry)
     app[KB], app[OUTBOX] = kb, outbox
     directory = settings.customers.directory
     integrations = app[INTEGRATIONS] = Integrations(settings.integrations)
     app[PIPELINE] = Pipeline(store, kb, settings, hub, outbox.wake,
                              Directory(settings.resolve(directory)) if directory else None,
-                             integrations)
+                             integrations, telemetry)
     surveys = app[SURVEYS] = Surveys(store, settings.csat, hub, outbox.wake,
                                      settings.server.public_url, app[PIPELINE].texts)
     app[TICKETS] = TicketService(store, hub, outbox.wake,
@@ -137,7 +142,8 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     campaigns = app[CAMPAIGNS] = CampaignRunner(store, connectors, templates, settings,
                                                 outbox.wake)
     sla_watcher = app[SLA_WATCHER] = SlaWatcher(store, hub, settings.sla,
-                                                settings.calendar.for_queue)
+                                                settings.calendar.for_queue,
+                                                telemetry=telemetry)
     # replicas share one PostgreSQL database: live changes cross between them through it
     relay: contextlib.AbstractAsyncContextManager[object] = contextlib.nullcontext()
     if store.db.dialect == "postgresql":

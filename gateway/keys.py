@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from gateway.outreach.notifications import Notifier
     from gateway.sla.watcher import SlaWatcher
     from gateway.store import Store
+    from gateway.telemetry import Telemetry
     from gateway.tickets.service import TicketService
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
@@ -42,3 +43,5 @@ SURVEYS: web.AppKey[Surveys] = web.AppKey("surveys")
 NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier")
 #: Campaigns' sender (gateway/outreach/campaigns.py).
 CAMPAIGNS: web.AppKey[CampaignRunner] = web.AppKey("campaigns")
+#: Figures counted as things happen, for /metrics (gateway/telemetry.py); one per app.
+TELEMETRY: web.AppKey[Telemetry] = web.AppKey("telemetry")

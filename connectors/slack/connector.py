@@ -28,7 +28,7 @@ from gateway.channels import Outbound
 from gateway.config.settings import Settings
 from gateway.delivery.notify import Payload
 from gateway.errors import DeliveryError
-from gateway.keys import HUB, PIPELINE, STORE, SURVEYS, TICKETS
+from gateway.keys import HUB, PIPELINE, STORE, SURVEYS, TELEMETRY, TICKETS
 from gateway.store import Store
 
 log = structlog.get_logger(__name__)
@@ -55,7 +55,7 @@ class SlackConnector:
         self.client = AsyncWebClient(token=slack.bot_token.get_secret_value(),
                                      base_url=slack.api_url, timeout=API_TIMEOUT,
                                      retry_handlers=[])
-        self.poster = SlackPoster(self.client, pacer)
+        self.poster = SlackPoster(self.client, pacer, app.get(TELEMETRY))
         directory = Directory(self.client)
         self.desk = OperatorDesk(slack.operators_channel, settings, self.poster, directory) \
             if slack.operators_channel else None

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from gateway.errors import DeliveryError, DeliveryRetryLater, DeliveryUncertain
+from gateway.telemetry import Telemetry
 
 #: Slack's errors that clear up by themselves; any other `ok: false` is permanent
 #: (channel_not_found, not_in_channel, invalid_auth...).
@@ -44,11 +45,14 @@ class Pacer:
 
 
 class SlackPoster:
-    """`chat.postMessage` and `chat.update` through one client, with `DeliveryError`s."""
+    """`chat.postMessage` and `chat.update` through one client, with `DeliveryError`s;
+    rate-limited answers are counted in the app's `helpdesk_slack_rate_limited_total`."""
 
-    def __init__(self, client: AsyncWebClient, pacer: Pacer | None = None) -> None:
+    def __init__(self, client: AsyncWebClient, pacer: Pacer | None = None,
+                 telemetry: Telemetry | None = None) -> None:
         self.client = client
         self.pacer = pacer or Pacer()
+        self.telemetry = telemetry or Telemetry()
 
     async def post(self, **arguments: Any) -> dict[str, Any]:
         """Post; return Slack's answer (`channel`, `ts`, `message`)."""
@@ -62,6 +66,8 @@ class SlackPoster:
         try:
             response = await getattr(self.client, method)(**arguments)
         except SlackApiError as exc:
+            if rate_limited(exc):
+                self.telemetry.slack_rate_limited.labels(method.replace("_", ".")).inc()
             raise delivery_error(exc) from exc
         except aiohttp.ClientConnectorError as exc:  # never reached Slack: safe to resend
             raise DeliveryRetryLater(f"cannot connect to Slack: {exc}") from exc
@@ -77,13 +83,23 @@ def delivery_error(exc: SlackApiError) -> DeliveryError:
     https://api.slack.com/docs/rate-limits#headers
     """
     response = exc.response
-    error = str(response.get("error", "")) if isinstance(response.data, dict) else ""
-    if response.status_code == 429 or error == "ratelimited":
+    error = _error(exc)
+    if rate_limited(exc):
         raw = response.headers.get("Retry-After") or response.headers.get("retry-after")
         return DeliveryRetryLater("Slack rate limit (429)", _seconds(raw))
     if response.status_code >= 500 or error in _TEMPORARY:
         return DeliveryRetryLater(f"Slack error {response.status_code} {error}".strip())
     return DeliveryError(f"Slack refused the message: {error or response.status_code}")
+
+
+def rate_limited(exc: SlackApiError) -> bool:
+    """Slack said slow down: HTTP 429, or `ratelimited` in the body."""
+    return exc.response.status_code == 429 or _error(exc) == "ratelimited"
+
+
+def _error(exc: SlackApiError) -> str:
+    response = exc.response
+    return str(response.get("error", "")) if isinstance(response.data, dict) else ""
 
 
 def _seconds(raw: Any) -> float | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
@@ -29,6 +30,7 @@ from gateway.integrations.client import Integrations
 from gateway.locks import KeyedLocks
 from gateway.models import Conversation, Customer, Message
 from gateway.store import Store
+from gateway.telemetry import Telemetry
 from knowledge_base.language import detect_language
 from knowledge_base.signals import MAX_SIGNAL_CHARS
 
@@ -42,8 +44,10 @@ class Pipeline:
     def __init__(self, store: Store, kb: KnowledgeService, settings: Settings, hub: Hub,
                  wake_outbox: Callable[[], None] = lambda: None,
                  directory: Directory | None = None,
-                 integrations: Integrations | None = None) -> None:
+                 integrations: Integrations | None = None,
+                 telemetry: Telemetry | None = None) -> None:
         self.store = store
+        self.telemetry = telemetry or Telemetry()
         self.kb = kb
         self.settings = settings
         self.hub = hub
@@ -133,6 +137,7 @@ class Pipeline:
         The decision's writes (replies with their outbox entries, ticket, events, the
         conversation's changes and `handled`) are one transaction: all or nothing, and the
         live updates they cause go out once it is committed."""
+        started = time.perf_counter()
         self.hub.publish(f"conversation:{conversation.id}",
                          {"type": "message", "message_id": outcome.message_id})
         language = self._language(inbound, conversation)
@@ -144,10 +149,15 @@ class Pipeline:
                 if changes:  # merged with what else the decision changes into one UPDATE
                     await self.store.update_conversation(conversation.id, **changes)
                     conversation = dataclasses.replace(conversation, language=language)
-                await self._decide(inbound, customer, conversation, outcome, first_contact)
+                turn = await self._decide(inbound, customer, conversation, outcome,
+                                          first_contact)
                 await self.store.mark_handled(outcome.message_id)
         self.messages_in[inbound.key.channel] += 1
         self.decisions[(outcome.decision or "none", language)] += 1
+        if turn.match_seconds is not None:
+            self.telemetry.kb_match.observe(turn.match_seconds)
+        self.telemetry.pipeline.labels(outcome.decision or "none").observe(
+            time.perf_counter() - started)
         if outcome.replies:
             self.wake_outbox()
         log.info("pipeline.handled", conversation_id=conversation.id,
@@ -196,9 +206,9 @@ class Pipeline:
         return detected if detected in supported else fallback
 
     async def _decide(self, inbound: Inbound, customer: Customer, conversation: Conversation,
-                      outcome: Outcome, first_contact: Message | None = None) -> None:
+                      outcome: Outcome, first_contact: Message | None = None) -> Turn:
         """The first rule of `RULES` that decides this message decides it (`first_contact`:
-        the message, when it opened the conversation)."""
+        the message, when it opened the conversation); returns the decided turn."""
         turn = Turn(inbound, customer, conversation, outcome, self.kb.snapshot,
                     conversation.language or self.settings.languages.default,
                     first_contact=first_contact is not None,
@@ -206,5 +216,5 @@ class Pipeline:
         await turn.prepare(self.kb.thresholds)
         for rule in self.rules:
             if await rule(self.bot, turn):
-                return
+                return turn
         raise AssertionError("the last rule always decides")  # pragma: no cover

@@ -8,6 +8,7 @@ computed on first use and kept, so a rule that does not apply costs nothing.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,8 @@ class Turn:
     _last_bot: Message | None = field(default=_UNSET, repr=False)
     _history: list[Message] | None = field(default=None, repr=False)
     _match: tuple[MessageMatch, Decision] | None = field(default=None, repr=False)
+    #: Seconds the KB match took (None: no rule needed one), for /metrics.
+    match_seconds: float | None = field(default=None, repr=False)
 
     @property
     def text(self) -> str:
@@ -95,7 +98,9 @@ class Turn:
 
     def _message(self, thresholds: Thresholds) -> tuple[MessageMatch, Decision]:
         if self._match is None:
+            started = time.perf_counter()
             message = match_message(self.kb.matcher, self.text, self.language,
                                     previous_article_id=self.conversation.last_article_id)
             self._match = message, decide(message.match, thresholds)
+            self.match_seconds = time.perf_counter() - started
         return self._match

@@ -28,6 +28,7 @@ from gateway.delivery.notify import Hub
 from gateway.errors import DeliveryError, DeliveryRetryLater, DeliveryUncertain, StoreError
 from gateway.models import OutboxEntry, utcnow
 from gateway.store import Store
+from gateway.telemetry import Telemetry
 
 log = structlog.get_logger(__name__)
 
@@ -46,8 +47,9 @@ async def redrive(store: Store, entry_ids: list[int], actor: str) -> list[Outbox
 
 class OutboxWorker:
     def __init__(self, store: Store, connectors: Mapping[str, Connector], settings: OutboxSettings,
-                 hub: Hub) -> None:
+                 hub: Hub, telemetry: Telemetry | None = None) -> None:
         self.store = store
+        self.telemetry = telemetry or Telemetry()
         self.connectors = connectors
         self.settings = settings
         self.hub = hub
@@ -82,6 +84,7 @@ class OutboxWorker:
             if not sent:
                 sent = True
                 await self._mark_sent(entry, result)
+                self._count(entry, "sent")
 
         outbound = Outbound(
             outbox_id=entry.id, message_id=entry.message_id,
@@ -133,6 +136,7 @@ class OutboxWorker:
         if getattr(connector, "resend_uncertain", False) and entry.resends == 0:
             await self.store.outbox_retry(entry.id, error, utcnow() + timedelta(
                 seconds=self.settings.backoff), resend=True)
+            self._count(entry, "resend")
             await self.store.add_event("system", "delivery.resending",
                                        conversation_id=entry.conversation_id,
                                        data={"outbox_id": entry.id, "error": error})
@@ -144,6 +148,7 @@ class OutboxWorker:
         """Stop trying (`failed` or `uncertain`) and raise the alert: an error log event and
         an event on the conversation, which the ticket page shows with a resend button."""
         await self.store.outbox_give_up(entry.id, status, error)
+        self._count(entry, status)
         await self.store.add_event("system", f"delivery.{status}",
                                    conversation_id=entry.conversation_id,
                                    data={"outbox_id": entry.id, "error": error})
@@ -166,6 +171,13 @@ class OutboxWorker:
         if retry_after is not None:
             delay = max(delay, retry_after)
         await self.store.outbox_retry(entry.id, error, utcnow() + timedelta(seconds=delay))
+        self._count(entry, "retry")
+
+    def _count(self, entry: OutboxEntry, status: str) -> None:
+        """`helpdesk_messages_out_total`: the channel is a configured connector's name or
+        one unknown one (an entry left by a channel since disabled)."""
+        channel = entry.channel if entry.channel in self.connectors else "unknown"
+        self.telemetry.messages_out.labels(channel, status).inc()
 
     async def redrive(self, entry_ids: list[int], actor: str) -> list[OutboxEntry]:
         """`redrive`, then send at once."""

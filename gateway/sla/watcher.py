@@ -28,6 +28,7 @@ from gateway.models import Ticket, utcnow
 from gateway.sla.callbacks import CallbackWatch
 from gateway.sla.clocks import Clock, SlaStatus, evaluate, history_from_events
 from gateway.store import Store, codec
+from gateway.telemetry import Telemetry
 
 log = structlog.get_logger(__name__)
 
@@ -62,9 +63,11 @@ def moments(status: SlaStatus) -> tuple[str | None, str | None, str | None, str]
 
 class SlaWatcher:
     def __init__(self, store: Store, hub: Hub, settings: SlaSettings,
-                 calendars: Callable[[str], BusinessCalendar], batch: int = 500) -> None:
+                 calendars: Callable[[str], BusinessCalendar], batch: int = 500,
+                 telemetry: Telemetry | None = None) -> None:
         """`calendars` gives the calendar of a queue (e.g. `CalendarSettings.for_queue`)."""
         self.store = store
+        self.telemetry = telemetry or Telemetry()
         self.hub = hub
         self.settings = settings
         self.calendars = calendars
@@ -170,6 +173,7 @@ class SlaWatcher:
                 ticket.conversation_id, ticket.id, kind, json.dumps(data), codec.ts(utcnow()),
             )
         note = {"type": kind, "ticket_id": ticket.id, **data}
+        self.telemetry.sla_alarms.labels(clock.state, clock.name, ticket.queue).inc()
         self.hub.publish("notifications", note)
         log.warning(kind.replace(".", "_"), ticket_id=ticket.id, clock=clock.name,
                     queue=ticket.queue)

@@ -2,8 +2,10 @@
 
 Every gauge is read at scrape time, from the tables (indexed counts) and from the channels'
 own health reports, the ones /readyz shows: nothing is kept aside that could drift. The
-counters are the pipeline's and the back-office client's tallies since start. Each app has
-its own registry, so several apps in one process (the tests) never share figures.
+counters are the pipeline's and the back-office client's tallies since start, and the
+histograms and counters of `gateway/telemetry.py`, observed as things happen. Each app has
+its own registry (the app's `Telemetry`'s), so several apps in one process (the tests)
+never share figures.
 
 Like /readyz details, the figures are only for a probe on the machine itself, or for a
 scraper that presents `[metrics] token` as a bearer token.
@@ -22,7 +24,7 @@ from prometheus_client.registry import Collector
 
 from gateway.channels import health_of
 from gateway.errors import StoreError
-from gateway.keys import CONNECTORS, INTEGRATIONS, KB, PIPELINE, SETTINGS, STORE
+from gateway.keys import CONNECTORS, INTEGRATIONS, KB, PIPELINE, SETTINGS, STORE, TELEMETRY
 from gateway.models import utcnow
 from gateway.web.health import is_local_probe
 
@@ -148,7 +150,7 @@ def _integrations(app: web.Application) -> Iterator[Metric]:
 
 
 def setup(app: web.Application) -> None:
-    registry, scrape = CollectorRegistry(auto_describe=False), _Scrape()
+    registry, scrape = app[TELEMETRY].registry, _Scrape()
     registry.register(scrape)
     app[_REGISTRY] = (registry, scrape)
     app.router.add_get("/metrics", metrics)
