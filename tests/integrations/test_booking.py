@@ -1,12 +1,10 @@
 """Booking a test ride through the REST API: the shop, a slot among those the back office
 offers, a confirmation, then one POST with an Idempotency-Key, so a retried or repeated
-submit never books twice. The KB is the demo's plus examples/backoffice/kb/."""
+submit never books twice. The KB is the demo's (config/kb/book-test-ride.yaml)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.config.settings import Settings
 from gateway.keys import STORE
-from tests.conftest import ALWAYS_OPEN, DEMO_KB, ROOT
+from tests.conftest import ALWAYS_OPEN
 from tests.integrations.conftest import Chat, integration, kinds
 from tests.integrations.fake_backoffice import FakeBackOffice
 from tests.test_webchat import ack_and_answer, hello
@@ -23,14 +21,9 @@ Fake = tuple[FakeBackOffice, TestServer]
 
 
 @pytest.fixture
-def settings(make_settings: Callable[..., Settings], tmp_path: Path,
-             backoffice: Fake) -> Settings:
-    kb = tmp_path / "kb"
-    shutil.copytree(DEMO_KB, kb)
-    shutil.copy(ROOT / "examples" / "backoffice" / "kb" / "book-test-ride.yaml", kb)
+def settings(make_settings: Callable[..., Settings], backoffice: Fake) -> Settings:
     backoffice[0].slots = {"Ghent": ["Sat 10:00", "Sat 11:00"], "Antwerp": ["Sat 15:00"]}
     return make_settings(calendar=ALWAYS_OPEN,
-                         knowledge_base={"path": str(kb), "reload_interval": 0.2},
                          integrations={"backoffice": integration(backoffice[1])})
 
 

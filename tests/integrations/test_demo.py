@@ -73,3 +73,31 @@ async def test_the_demo_asks_for_the_shop_the_stock_question_did_not_name(
     assert kinds(answered) == ["answer"]
     assert answered["replies"][0]["text"].startswith(
         "Yes: our shop in Brussels has 1 Bakfiets in stock today.")
+
+
+@pytest.mark.parametrize(("language", "booking", "plain", "prompt"), [
+    ("en", "I want to book a test ride on Saturday", "Can I take a test ride?", "In which shop"),
+    ("fr", "je veux réserver un essai pour samedi", "Puis-je faire un essai ?",
+     "Dans quel magasin"),
+    ("nl", "ik wil een proefrit reserveren voor zaterdag", "Kan ik een proefrit maken?",
+     "In welke winkel"),
+    ("de", "ich möchte am Samstag eine Probefahrt buchen", "Kann ich eine Probefahrt machen?",
+     "In welchem Geschäft"),
+])
+async def test_the_demo_books_test_rides_and_still_answers_questions_about_them(
+        aiohttp_server: Callable[..., Any], aiohttp_client: Callable[..., Any],
+        tmp_path: Any, language: str, booking: str, plain: str, prompt: str) -> None:
+    client = await _demo(aiohttp_server, aiohttp_client, tmp_path)
+    headers = {"Authorization": "Bearer demo-api-key"}
+    informed = await Chat(client, headers, customer=f"q-{language}").say(plain, language)
+    assert kinds(informed) == ["answer"]
+    assert informed["replies"][0]["article_id"] == "test-ride"
+    chat = Chat(client, headers, customer=f"b-{language}")
+    shop = await chat.say(booking, language)
+    assert kinds(shop) == ["slot"] and shop["replies"][0]["text"].startswith(prompt)
+    offered = await chat.say("Ghent", language)
+    assert kinds(offered) == ["slot"]
+    assert offered["replies"][0]["text"].endswith("1. Sat 10:00\n2. Sat 11:00\n3. Sat 14:00")
+    assert kinds(await chat.say("3", language)) == ["confirm"]
+    booked = await chat.say("ja" if language in {"nl", "de"} else "yes", language)
+    assert kinds(booked) == ["answer"] and "TR-0001" in booked["replies"][0]["text"]
