@@ -1,4 +1,4 @@
-"""`kb lint` for articles' `action:` (docs/integrations.md): what would make a lookup fail
+"""`kb lint` for articles' `action:` (docs/actions.md): what would make a lookup fail
 in front of a customer, found before the edit is published.
 
 The file format itself (keys, a pattern that compiles, a POST without confirmation) is

@@ -1,5 +1,5 @@
 """An article's `action:`: the slots it asks for, the back-office call it makes and the
-answers it renders from the JSON response (docs/integrations.md).
+answers it renders from the JSON response (docs/actions.md).
 
 Admins write these in the KB files, so the format is strict (unknown keys are errors, a
 pattern must compile, a POST must say how it is confirmed) and the answer templates run in

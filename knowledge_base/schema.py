@@ -35,7 +35,7 @@ class ArticleFile(BaseModel):
     requires_verification: bool = False
     handoff: bool = False
     translations: dict[Language, TranslationFile] = Field(min_length=1)
-    #: A back-office lookup or booking instead of a static answer (docs/integrations.md).
+    #: A back-office lookup or booking instead of a static answer (docs/actions.md).
     action: ActionSpec | None = None
 
     @classmethod

@@ -102,7 +102,7 @@ class Attempt:
     confidence: str | None = None
     language: str | None = None
     candidates: list[Candidate] = field(default_factory=list)
-    #: A back-office lookup or booking the bot made (docs/integrations.md).
+    #: A back-office lookup or booking the bot made (docs/actions.md).
     lookup: Lookup | None = None
 
 
