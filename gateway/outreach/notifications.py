@@ -22,7 +22,6 @@ from gateway.models import Conversation, Customer, Ticket
 from gateway.outreach.channel_choice import API, EMAIL, NoRoute, choose
 from gateway.outreach.templates import Templates
 from gateway.store import Store
-from gateway.store.db import is_unique_violation
 
 log = structlog.get_logger(__name__)
 
@@ -164,17 +163,11 @@ class Notifier:
 
     async def _store_message(self, conversation: Conversation, text: str, meta: dict[str, Any],
                              request: NotificationRequest) -> int:
-        reply_key = f"notification:{request.token()}"
-        for attempt in range(2):  # a concurrent duplicate stored it first: read theirs
-            try:
-                message, _ = await self.store.add_reply(
-                    conversation, author="system", text=text, kind="notification", meta=meta,
-                    reply_key=reply_key)
-                return message.id
-            except Exception as exc:
-                if attempt or not is_unique_violation(exc):
-                    raise
-        raise AssertionError("unreachable")
+        # add_reply returns the stored one when a concurrent duplicate was first (ON CONFLICT)
+        message, _ = await self.store.add_reply(
+            conversation, author="system", text=text, kind="notification", meta=meta,
+            reply_key=f"notification:{request.token()}")
+        return message.id
 
     async def _record(self, request: NotificationRequest, customer: Customer | None,
                       status: str, *, reason: str | None = None, detail: str | None = None,
