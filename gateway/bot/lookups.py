@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from jinja2 import TemplateError
 
+from gateway.bot.lookup_record import kept, record
 from gateway.bot.turn import Turn
 from gateway.errors import IntegrationError
 from gateway.integrations.client import Call
-from gateway.models import Message, utcnow
+from gateway.models import Message
 from knowledge_base.actions import ActionSpec, SlotSpec, pick_option, render
 from knowledge_base.model import Article
 from knowledge_base.signals import wants_human
@@ -191,7 +192,7 @@ async def _ask(bot: Bot, turn: Turn, article: Article, values: Mapping[str, str]
         text += "\n" + "\n".join(f"{n}. {option}" for n, option in enumerate(found, 1))
     await bot.reply(turn, kind="slot", text=text,
                     meta={"article_id": article.id, "asking": slot.name, "failures": failures,
-                          "slots": _kept(values), "language": language, "choices": choices,
+                          "slots": kept(values), "language": language, "choices": choices,
                           "offered": slot.options is not None})
     turn.outcome.decision = "slot"
 
@@ -218,7 +219,7 @@ async def _options(bot: Bot, turn: Turn, article: Article, values: Mapping[str, 
         await bot.handoff(turn, f"{article.id}: no {slot.name} available (HTTP "
                           f"{response.status})", "options_none",
                           [{"decision": "nothing available",
-                            **_record(article, values, f"HTTP {response.status}")}],
+                            **_record(bot, article, values, f"HTTP {response.status}")}],
                           article_id=article.id)
         return None
     return found
@@ -234,7 +235,7 @@ async def _confirm(bot: Bot, turn: Turn, article: Article, values: dict[str, str
         return
     await bot.reply(turn, kind="confirm",
                     text=f"{summary}\n\n{bot.texts('confirm_hint', turn.language)}",
-                    meta={"article_id": article.id, "slots": _kept(values)})
+                    meta={"article_id": article.id, "slots": kept(values)})
     turn.outcome.decision = "confirm"
 
 
@@ -263,7 +264,7 @@ async def _execute(bot: Bot, turn: Turn, article: Article, values: dict[str, str
     except TemplateError as exc:  # a field the response lacks: people, not an empty sentence
         await _failed(bot, turn, article, values, f"answer cannot be written: {exc}")
         return
-    looked_up = _record(article, values, f"HTTP {response.status}")
+    looked_up = _record(bot, article, values, f"HTTP {response.status}", response.data)
     await bot.store.add_event("bot", "action.called", conversation_id=turn.conversation.id,
                               data={"article_id": article.id, "integration": spec.integration,
                                     "status": response.status, "attempts": response.attempts})
@@ -288,22 +289,16 @@ async def _failed(bot: Bot, turn: Turn, article: Article, values: Mapping[str, s
     await bot.store.add_event("bot", "action.failed", conversation_id=turn.conversation.id,
                               data={"article_id": article.id, "error": error})
     await bot.handoff(turn, f"lookup failed: {error}", "action_failed",
-                      [{"decision": "action failed", **_record(article, values, error)}],
+                      [{"decision": "action failed", **_record(bot, article, values, error)}],
                       article_id=article.id)
 
 
-def _record(article: Article, values: Mapping[str, str], result: str) -> dict[str, Any]:
-    """What the ticket shows of a call: the request as the admin wrote it and the values."""
+def _record(bot: Bot, article: Article, values: Mapping[str, str], result: str,
+            data: Any = None) -> dict[str, Any]:
+    """What the ticket shows of a call, personal fields masked (lookup_record.py)."""
     assert article.action is not None
-    spec = article.action
-    return {"action": {"article_id": article.id, "integration": spec.integration,
-                       "method": spec.method, "path": spec.path, "slots": _kept(values),
-                       "result": result, "at": utcnow().isoformat()}}
-
-
-def _kept(values: Mapping[str, str]) -> dict[str, str]:
-    """The slot values (the verified customer number is the conversation's, not repeated)."""
-    return {k: v for k, v in values.items() if k not in {"customer_number", "language"}}
+    settings = bot.settings.integrations.get(article.action.integration)
+    return record(article, values, result, settings.mask if settings else (), data)
 
 
 def _context(bot: Bot, turn: Turn, values: Mapping[str, str], data: Any,

@@ -46,6 +46,10 @@ class BackOfficeSettings(Section):
     breaker_seconds: float = Field(30.0, gt=0, le=3600)
     #: A larger response body is refused (the bot hands off) rather than read.
     max_response_bytes: int = Field(65536, ge=256, le=10_000_000)
+    #: Slots and response fields whose names contain one of these words are shown on the
+    #: ticket as "•••" (and stored so): what the bot looked up, not the customer's details.
+    mask: tuple[str, ...] = ("name", "email", "mail", "phone", "mobile", "address", "street",
+                             "postal", "zip", "iban", "birth", "password", "token")
 
     @field_validator("base_url")
     @classmethod

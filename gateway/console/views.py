@@ -115,6 +115,8 @@ class Lookup:
     values: list[tuple[str, str]]
     result: str
     at: str
+    #: The top-level fields of the answer, personal ones masked (gateway/bot/lookup_record.py).
+    fields: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -251,11 +253,14 @@ def _lookup(action: Any) -> Lookup | None:
         return None
     slots = action.get("slots")
     slots = slots if isinstance(slots, dict) else {}
+    fields = action.get("fields")
+    fields = fields if isinstance(fields, dict) else {}
     return Lookup(
         request=f"{action.get('method', '')} {action.get('integration', '')} "
                 f"{action.get('path', '')}".strip(),
         values=[(str(k), str(v)) for k, v in sorted(slots.items())],
-        result=str(action.get("result", "")), at=str(action.get("at", "")))
+        result=str(action.get("result", "")), at=str(action.get("at", "")),
+        fields=[(str(k), str(v)) for k, v in fields.items()])
 
 
 async def _profile(store: Store, operator: Operator, ticket: Ticket,
