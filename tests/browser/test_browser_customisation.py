@@ -79,7 +79,7 @@ async def test_on_a_phone_the_customised_chat_still_fills_the_screen(
     await _open(page, base_url, "Open chat", "Velora help")
     box = await page.get_by_role("dialog", name="Velora help").bounding_box()
     assert box == {"x": 0, "y": 0, "width": 390, "height": 844}, box
-    await say(page, "Can I book a test ride?")
+    await say(page, "How long does delivery take?")
     await expect(page.locator('.hgw-bot[data-kind="answer"]')).to_be_visible()
     if os.environ.get("HGW_SCREENSHOTS") == "1":
         await page.screenshot(path=str(DOCS / "webchat-phone.png"))
