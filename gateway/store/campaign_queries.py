@@ -79,6 +79,13 @@ class CampaignQueries(Queries):
             " message_id = ? WHERE id = ?", status, reason, conversation_id, message_id,
             recipient_id)
 
+    async def campaign_of_conversation(self, conversation_id: int) -> int | None:
+        """The campaign whose message opened this conversation, if one did."""
+        row = await self.db.fetchone(
+            "SELECT campaign_id FROM campaign_recipients WHERE conversation_id = ? LIMIT 1",
+            conversation_id)
+        return int(row["campaign_id"]) if row else None
+
     async def finish_if_done(self, campaign_id: int) -> None:
         await self.db.execute(
             "UPDATE campaigns SET status = 'done' WHERE id = ? AND status = 'running' AND NOT"

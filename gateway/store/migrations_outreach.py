@@ -109,4 +109,7 @@ MIGRATIONS_OUTREACH: tuple[tuple[int, Migration], ...] = (
     (2600, _NOTIFICATIONS),
     (2610, _CALLBACKS),
     (2620, _CAMPAIGNS),
+    # a reply's ticket is tagged with the campaign it answers (campaign_of_conversation)
+    (2630, "CREATE INDEX campaign_recipients_conversation ON campaign_recipients"
+           " (conversation_id)"),
 )

@@ -47,6 +47,11 @@ async def open_or_reopen_ticket(
             conversation, queue=queue, priority=priority, subject=subject,
             bot_attempts=attempts, actor="bot", reason=reason,
         )
+        # a reply to a campaign: the ticket says which one (a first contact answers none)
+        campaign = None if first_contact else await store.campaign_of_conversation(
+            conversation.id)
+        if campaign is not None:
+            await store.change_tags(ticket.id, "bot", [f"campaign-{campaign}"], [])
     if take_over and conversation.owner == "bot":
         await store.update_conversation(conversation.id, owner="queue")
     hub.publish("tickets", {"type": "ticket", "ticket_id": ticket.id, "queue": ticket.queue})
