@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -39,7 +40,9 @@ async def test_kb_gaps_lists_the_clusters_as_text_and_json(
     code, out, _ = await _gaps(config, "--since", "30d")
     assert code == 0, out
     assert out.startswith("2 questions the bot could not answer since")
-    assert "en-1: 2 question(s); tried payment-methods (0.69); no confident answer 2" in out
+    # the article tried and its confidence (the figure moves with the demo KB)
+    assert re.search(r"en-1: 2 question\(s\); tried payment-methods \(0\.\d\d\);"
+                     r" no confident answer 2", out)
     assert "  - Do you sell gift cards?\n  - can I buy a gift voucher for my dad" in out
 
     code, out, _ = await _gaps(config, "--since", "12h", "--json")

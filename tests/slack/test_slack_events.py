@@ -128,7 +128,7 @@ async def test_rate_limited_reply_is_sent_once_after_retry_after(slack: SlackDri
 
 
 async def test_clarification_choice_button_sends_its_number(slack: SlackDriver) -> None:
-    ts = await slack.dm("my battery delivery")  # delivery-time or battery-problem?
+    ts = await slack.dm("delivery of my battery")  # delivery-time or battery-problem?
     await customer_posts(slack.fake)
     (clarify,) = slack.fake.messages(channel=CUSTOMER_DM)
     buttons = [e for b in clarify["blocks"] if b["type"] == "actions" for e in b["elements"]]
