@@ -8,9 +8,11 @@ side also creates and drops the run's database and kills the gateway's connectio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,6 +110,23 @@ class Database:
     async def quarantined(self) -> int:
         rows = await self._rows(QUARANTINE)
         return len(json.loads(str(rows[0][0]))) if rows else 0
+
+    @contextlib.asynccontextmanager
+    async def outbox_held(self) -> AsyncIterator[None]:
+        """On PostgreSQL, new outbox rows wait until the block ends (or its connection is
+        killed): a decision then stays open with its message stored unhandled, a window a
+        10 ms watch always sees (a decision is one short transaction since issue 21)."""
+        if self.kind != "postgresql":
+            yield
+            return
+        conn = await asyncpg.connect(self.url)
+        try:
+            await conn.execute("BEGIN")
+            await conn.execute("LOCK TABLE outbox IN SHARE ROW EXCLUSIVE MODE")
+            yield
+        finally:
+            with contextlib.suppress(Exception):  # killed with the gateway's: fine
+                await conn.close()
 
     async def terminate_backends(self) -> int:
         """pg_terminate_backend on every connection of the gateway(s) to this database."""

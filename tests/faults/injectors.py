@@ -142,14 +142,16 @@ async def _mid_mail(run: Run, fault: Callable[[], Awaitable[object]]) -> None:
     async with run.mailbox.lock:
         if not await complete(run, 60.0):
             run.errors.append("not quiet within 60 s before a mid-mail fault")
-        await _one_more_mail(run)
-        deadline = time.monotonic() + 60
-        while not await run.database.unhandled():
-            if time.monotonic() > deadline:
-                run.errors.append("no mail stored unhandled within 60 s for a mid-mail fault")
-                return
-            await asyncio.sleep(0.01)
-        await fault()
+        async with run.database.outbox_held():
+            await _one_more_mail(run)
+            deadline = time.monotonic() + 60
+            while not await run.database.unhandled():
+                if time.monotonic() > deadline:
+                    run.errors.append("no mail stored unhandled within 60 s for a mid-mail"
+                                      " fault")
+                    return
+                await asyncio.sleep(0.01)
+            await fault()
 
 
 async def _kill_at_quit(run: Run, gw: GatewayProcess) -> None:
