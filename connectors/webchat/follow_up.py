@@ -152,8 +152,7 @@ class FollowUps:
             who = (texts("transcript_you", language) if message.author == "customer" else
                    str(message.meta.get("operator") or "") or company)
             lines.append(f"**{who}** ({message.created_at:%Y-%m-%d %H:%M} UTC):\n\n"
-                         + "\n".join(f"> {line}" if line else ">"
-                                     for line in message.text.splitlines()))
+                         + _quoted(message.text))
         await store.add_reply(
             conversation, author="bot", kind="transcript", text="\n\n".join(lines),
             meta={"subject": texts("transcript_subject", language, company=company),
@@ -182,6 +181,11 @@ def _body(intro: str, replies: list[Message], outro: str) -> str:
     quoted = []
     for reply in replies:
         author = str(reply.meta.get("operator") or "")
-        lines = "\n".join(f"> {line}" if line else ">" for line in reply.text.splitlines())
+        lines = _quoted(reply.text)
         quoted.append(f"**{author}**:\n\n{lines}" if author else lines)
     return "\n\n".join([intro, *quoted, outro])
+
+
+def _quoted(text: str) -> str:
+    """`text` as a Markdown quote, blank lines kept inside it."""
+    return "\n".join(f"> {line}" if line else ">" for line in text.splitlines())
