@@ -31,7 +31,14 @@ class LinkExpired(LinkInvalid):
     """A genuine link whose time is over."""
 
 
+#: Shorter secrets are refused outright: a link signed with an empty or guessable key
+#: would let anyone forge a chat continuation or a survey answer.
+MIN_SECRET = 32
+
+
 def _mac(secret: str, purpose: str, subject: int, expires: int) -> str:
+    if len(secret) < MIN_SECRET:
+        raise ValueError("a signed-link secret needs at least 32 characters")
     digest = hmac.new(secret.encode(), f"{purpose}:{subject}.{expires}".encode(),
                       hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")

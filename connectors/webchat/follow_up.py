@@ -12,7 +12,6 @@ outbox entry and the bookkeeping) never mail the same replies twice.
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -66,7 +65,7 @@ class FollowUps:
 
     async def _signing_secret(self) -> str:
         if self._secret is None:
-            self._secret = await self.store.link_secret(secrets.token_urlsafe(32))
+            self._secret = await self.store.link_secret()
         return self._secret
 
     async def link(self, conversation_id: int) -> str:

@@ -6,7 +6,6 @@ and is what every answering path calls (the e-mail page, the widget, Slack, the 
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -45,7 +44,7 @@ class Surveys:
         if self._secret is None:
             configured = self.settings.secret
             self._secret = (configured.get_secret_value() if configured is not None else
-                            await self.store.link_secret(secrets.token_urlsafe(32)))
+                            await self.store.link_secret())
         return self._secret
 
     async def token(self, survey: Survey) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,7 +47,7 @@ class CampaignRunner:
         self.interval = interval
 
     async def unsubscribe_url(self, recipient_id: int) -> str:
-        secret = await self.store.link_secret(secrets.token_urlsafe(32))
+        secret = await self.store.link_secret()
         token = signed_links.sign(secret, PURPOSE, recipient_id,
                                   utcnow() + timedelta(days=LINK_DAYS))
         return f"{self.settings.server.public_url.rstrip('/')}/unsubscribe/{token}"

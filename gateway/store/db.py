@@ -18,7 +18,7 @@ import asyncpg
 
 from gateway.errors import StoreError, StoreUnavailable
 from gateway.store.sqlite_db import SqliteDatabase
-from gateway.store.unit import Pending, Unit, after_commit, plain_read, unit_var
+from gateway.store.unit import Pending, Unit, after_commit, plain_read, running, unit_var
 
 Row = dict[str, Any]
 
@@ -206,39 +206,18 @@ class PostgresDatabase:
             return
         if unit is not None and unit.conn is not None and unit.usable():
             async with unit.lock, self._guard(unit.conn, unit):
-                async with self._transaction(unit, unit.conn, lazy) as tx:
+                async with running(unit, _PostgresTx(unit.conn, unit), lazy=lazy) as tx:
                     yield tx
             return
         async with self._connection() as conn:
             unit = Unit(conn)
             token = self._unit.set(unit)
             try:
-                async with self._transaction(unit, conn, lazy) as tx:
+                async with running(unit, _PostgresTx(conn, unit), lazy=lazy) as tx:
                     yield tx
             finally:
                 unit.open = False
                 self._unit.reset(token)
-
-    @staticmethod
-    @contextlib.asynccontextmanager
-    async def _transaction(unit: Unit, conn: asyncpg.Connection,
-                           lazy: bool) -> AsyncIterator[_PostgresTx]:
-        tx = unit.tx = _PostgresTx(conn, unit)
-        unit.tx_task = asyncio.current_task()
-        committed = False
-        try:
-            if not lazy:
-                await tx.begin()
-            try:
-                yield tx
-                await tx.commit()
-            except BaseException:
-                await tx.rollback()
-                raise
-            committed = True
-        finally:
-            unit.finish(committed=committed)
-
 
 class _PostgresTx:
     """A connection inside a transaction: reads see the transaction's pending writes.

@@ -9,12 +9,10 @@ reply, and a mail sent clears the due time only when no newer reply came in mean
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from gateway.models import Conversation, utcnow
-from gateway.signed_links import SECRET_KEY
 from gateway.store import codec
 from gateway.store.db import Database
 
@@ -106,15 +104,3 @@ class FollowUpQueries:
                 "SELECT c.* FROM chat_session_links l JOIN conversations c"
                 " ON c.id = l.conversation_id WHERE l.address = ?", address)
         return codec.conversation(row) if row else None
-
-    async def link_secret(self, candidate: str) -> str:
-        """The installation's secret for signed links: `candidate` if none was kept yet
-        (the first replica to ask wins), else the one kept."""
-        await self.db.execute(
-            "INSERT INTO connector_state (key, value, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (key) DO NOTHING", SECRET_KEY, json.dumps(candidate),
-            codec.ts(utcnow()))
-        row = await self.db.fetchone("SELECT value FROM connector_state WHERE key = ?",
-                                     SECRET_KEY)
-        assert row is not None
-        return str(json.loads(row["value"]))

@@ -16,7 +16,7 @@ from typing import Any
 import aiosqlite
 
 from gateway.errors import StoreUnavailable
-from gateway.store.unit import Pending, Unit, after_commit, plain_read, unit_var
+from gateway.store.unit import Pending, Unit, after_commit, plain_read, running, unit_var
 
 Row = dict[str, Any]
 
@@ -129,21 +129,10 @@ class SqliteDatabase:
         if unit is None or not unit.usable():
             unit = Unit()
             token = self._unit.set(unit)
-        tx = unit.tx = _SqliteTx(self, unit)
-        unit.tx_task = asyncio.current_task()
-        committed = False
         try:
-            if not lazy:
-                await tx.begin()
-            try:
+            async with running(unit, _SqliteTx(self, unit), lazy=lazy) as tx:
                 yield tx
-                await tx.commit()
-            except BaseException:
-                await tx.rollback()
-                raise
-            committed = True
         finally:
-            unit.finish(committed=committed)
             if token is not None:
                 unit.open = False
                 self._unit.reset(token)

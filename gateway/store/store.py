@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 from collections.abc import Iterable
 from typing import Any
 
+from gateway import signed_links
 from gateway.models import utcnow
 from gateway.store import codec
 from gateway.store.callback_queries import CallbackQueries
@@ -108,6 +110,18 @@ class Store(PeopleQueries, MessageQueries, LeaseQueries, TicketQueries, Operator
     async def get_state(self, key: str) -> Any:
         row = await self.db.fetchone("SELECT value FROM connector_state WHERE key = ?", key)
         return json.loads(row["value"]) if row else None
+
+    async def link_secret(self) -> str:
+        """The installation's secret for signed links (chat continuation, surveys,
+        unsubscribe): drawn here, once, by the first replica to ask; the kept one after.
+        Never taken from a caller, so no code path can store an empty or known one."""
+        await self.db.execute(
+            "INSERT INTO connector_state (key, value, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (key) DO NOTHING", signed_links.SECRET_KEY,
+            json.dumps(secrets.token_urlsafe(32)), codec.ts(utcnow()))
+        secret = await self.get_state(signed_links.SECRET_KEY)
+        assert isinstance(secret, str)
+        return secret
 
     async def set_state(self, key: str, value: Any) -> None:
         await self.db.execute(

@@ -25,15 +25,25 @@ need no BEGIN when they are one statement.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextvars import ContextVar
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 
 class Runner(Protocol):
     async def execute(self, sql: str, *args: Any) -> int: ...
+
+
+class Transaction(Protocol):
+    async def begin(self) -> None: ...
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...
+
+
+TxT = TypeVar("TxT", bound=Transaction)
 
 
 #: Columns of an event row, in the order `Pending.event` takes them.
@@ -139,6 +149,27 @@ def after_commit(unit: Unit | None, callback: Callable[[], None]) -> None:
         unit.after_commit.append(callback)
     else:
         callback()
+
+
+@contextlib.asynccontextmanager
+async def running(unit: Unit, tx: TxT, *, lazy: bool) -> AsyncIterator[TxT]:
+    """Make `tx` the unit's transaction for this task: commit when the block ends, roll
+    back if it raises, then run the after-commit callbacks. Both drivers' skeleton."""
+    unit.tx = tx
+    unit.tx_task = asyncio.current_task()
+    committed = False
+    try:
+        if not lazy:
+            await tx.begin()
+        try:
+            yield tx
+            await tx.commit()
+        except BaseException:
+            await tx.rollback()
+            raise
+        committed = True
+    finally:
+        unit.finish(committed=committed)
 
 
 def unit_var(name: str) -> ContextVar[Unit | None]:

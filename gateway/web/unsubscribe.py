@@ -18,7 +18,7 @@ _PAGE = """<!doctype html><html lang="en"><meta charset="utf-8">
 
 
 async def _recipient(request: web.Request) -> int | None:
-    secret = await request.app[STORE].link_secret("")
+    secret = await request.app[STORE].link_secret()
     try:
         return signed_links.verify(secret, PURPOSE, request.match_info["token"])
     except signed_links.LinkInvalid:

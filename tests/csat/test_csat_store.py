@@ -109,9 +109,9 @@ async def test_the_quiet_period_counts_sent_surveys_of_the_customer(store: Store
 
 
 async def test_the_signing_secret_is_drawn_once_for_every_replica(store: Store) -> None:
-    first = await store.link_secret("a" * 43)
-    assert first == "a" * 43
-    assert await store.link_secret("b" * 43) == first
+    first = await store.link_secret()
+    assert len(first) >= 32
+    assert await store.link_secret() == first
 
 
 async def test_csat_per_queue_and_operator_over_a_period(store: Store) -> None:
