@@ -3,7 +3,7 @@
 `install()` wraps the driver calls every statement goes through: asyncpg's
 `Connection.execute` without arguments (BEGIN, COMMIT, a pool reset's query) and
 `Connection._execute` (every statement with arguments: fetch, fetchrow, execute),
-aiosqlite's `Connection.execute`. A statement counts when the task that runs it is inside
+aiosqlite's `Connection.execute` and `execute_fetchall`. A statement counts when the task that runs it is inside
 `counting()`, or was started from one (contextvars are inherited), so a gateway's own
 background work (the outbox worker, sweeps) is not charged to a message.
 `count_requests(app)` counts each HTTP request the app serves that way.
@@ -90,7 +90,14 @@ def install() -> None:
         _count(sql)
         return await sqlite_execute(self, sql, *args, **kwargs)
 
+    sqlite_fetchall = aiosqlite.Connection.execute_fetchall
+
+    async def sqlite_fetch(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
+        _count(sql)
+        return await sqlite_fetchall(self, sql, *args, **kwargs)
+
     aiosqlite.Connection.execute = sqlite_run  # type: ignore[assignment,method-assign]
+    aiosqlite.Connection.execute_fetchall = sqlite_fetch  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager

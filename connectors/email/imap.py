@@ -185,20 +185,21 @@ class ImapSession:
             "UID FETCH", self.client.uid("fetch", _uid_set(uids), "(UID BODY.PEEK[])"))
         return dict(_literals(response.lines))
 
-    async def mark_seen(self, uid: int) -> None:
-        await self._command("UID STORE",
-                            self.client.uid("store", str(uid), "+FLAGS.SILENT (\\Seen)"))
+    async def mark_seen(self, uids: list[int]) -> None:
+        await self._command("UID STORE", self.client.uid("store", _uid_set(uids),
+                                                         "+FLAGS.SILENT (\\Seen)"))
 
-    async def move(self, uid: int, target: str) -> None:
+    async def move(self, uids: list[int], target: str) -> None:
         """RFC 6851 MOVE, or COPY + \\Deleted + UID EXPUNGE (RFC 4315) without it."""
+        uid_set = _uid_set(uids)
         if self.client.has_capability("MOVE"):
             await self._command("UID MOVE",
-                                self.client.uid("move", str(uid), quote_mailbox(target)))
+                                self.client.uid("move", uid_set, quote_mailbox(target)))
             return
-        await self._command("UID COPY", self.client.uid("copy", str(uid), quote_mailbox(target)))
+        await self._command("UID COPY", self.client.uid("copy", uid_set, quote_mailbox(target)))
         await self._command("UID STORE",
-                            self.client.uid("store", str(uid), "+FLAGS.SILENT (\\Deleted)"))
-        await self._command("UID EXPUNGE", self.client.uid("expunge", str(uid)))
+                            self.client.uid("store", uid_set, "+FLAGS.SILENT (\\Deleted)"))
+        await self._command("UID EXPUNGE", self.client.uid("expunge", uid_set))
 
     async def ensure_mailbox(self, name: str) -> None:
         """Create `name` if missing (the target of `after_ingest = "move"`)."""

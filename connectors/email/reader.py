@@ -187,12 +187,14 @@ class MailboxReader:
                            if not (p.seen and p.uid <= self._recover_upto)]
                 for batch in batches(pending):
                     bodies = await session.fetch(batch)
-                    for uid in batch:
-                        raw = bodies.get(uid)
-                        if raw is not None and await self._process(raw, status.uidvalidity, uid):
-                            await self._done_on_server(session, uid)
-                        # Only now: a crash before this line fetches it again (deduplicated).
-                        await self._advance(status.uidvalidity, uid)
+                    done = [uid for uid in batch if (raw := bodies.get(uid)) is not None
+                            and await self._process(raw, status.uidvalidity, uid)]
+                    # Once per batch (one IMAP round trip, one commit, not two per mail):
+                    # a crash before these lines fetches the batch again, and the mails
+                    # already stored are recognised by their Message-ID (issue 21).
+                    if done:
+                        await self._done_on_server(session, done)
+                    await self._advance(status.uidvalidity, batch[-1])
                 if (self.health.last_uid or 0) < upto:
                     # UIDs only grow: nothing can appear at or below `upto` any more.
                     await self._advance(status.uidvalidity, upto)
@@ -251,11 +253,11 @@ class MailboxReader:
             position["recover_upto"] = self._recover_upto
         await self.store.set_state(self._position_key(), position)
 
-    async def _done_on_server(self, session: ImapSession, uid: int) -> None:
+    async def _done_on_server(self, session: ImapSession, uids: list[int]) -> None:
         if self.settings.after_ingest == "move":
-            await session.move(uid, self.settings.processed_mailbox)
+            await session.move(uids, self.settings.processed_mailbox)
         else:
-            await session.mark_seen(uid)
+            await session.mark_seen(uids)
 
     async def _process(self, raw: bytes, uidvalidity: int, uid: int) -> bool:
         """Ingest one mail; True when committed, False when quarantined.

@@ -9,14 +9,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from gateway.errors import StoreUnavailable
 from gateway.store.unit import Pending, Unit, after_commit, plain_read, running, unit_var
+
+T = TypeVar("T")
 
 Row = dict[str, Any]
 
@@ -58,21 +60,23 @@ class SqliteDatabase:
             raise StoreUnavailable("the SQLite database is not open")
         return self._conn
 
-    async def _run(self, sql: str, args: Sequence[Any]) -> aiosqlite.Cursor:
+    async def _run(self, step: Awaitable[T]) -> T:
         try:
-            return await self.conn.execute(sql, tuple(args))
+            return await step
         except sqlite3.IntegrityError:
             raise
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(f"SQLite {self.path}: {exc}") from exc
 
     async def _execute(self, sql: str, args: Sequence[Any]) -> int:
-        cursor = await self._run(sql, args)
+        cursor = await self._run(self.conn.execute(sql, tuple(args)))
         return cursor.rowcount
 
     async def _fetchall(self, sql: str, args: Sequence[Any]) -> list[Row]:
-        cursor = await self._run(sql, args)
-        return [dict(row) for row in await cursor.fetchall()]
+        # One trip to aiosqlite's thread, not two (execute, then fetchall): a message's
+        # reads wait on that thread, so the hops are most of SQLite's cost (issue 21).
+        rows = await self._run(self.conn.execute_fetchall(sql, tuple(args)))
+        return [dict(row) for row in rows]
 
     def _tx(self) -> _SqliteTx | None:
         unit = self._unit.get()

@@ -20,7 +20,7 @@ async def test_killed_after_commit_before_flagging_restarts_without_duplicates(
         monkeypatch: pytest.MonkeyPatch) -> None:
     handled = asyncio.Event()
 
-    async def hang(self: MailboxReader, session: object, uid: int) -> None:
+    async def hang(self: MailboxReader, session: object, uids: list[int]) -> None:
         handled.set()  # pipeline.handle has returned; the process "dies" right here
         await asyncio.Event().wait()
 
