@@ -3,9 +3,10 @@
 `install()` wraps the driver calls every statement goes through: asyncpg's
 `Connection.execute` without arguments (BEGIN, COMMIT, a pool reset's query) and
 `Connection._execute` (every statement with arguments: fetch, fetchrow, execute),
-aiosqlite's `Connection.execute` and `execute_fetchall`. A statement counts when the task that runs it is inside
-`counting()`, or was started from one (contextvars are inherited), so a gateway's own
-background work (the outbox worker, sweeps) is not charged to a message.
+aiosqlite's `Connection.execute` and `execute_fetchall`. A statement counts when the task
+that runs it is inside `counting()`, or was started from one (contextvars are inherited),
+so a gateway's own background work (the outbox worker, sweeps) is not charged to a
+message.
 `count_requests(app)` counts each HTTP request the app serves that way.
 """
 
