@@ -7,15 +7,22 @@ Matching is on folded words, typo-tolerant through rapidfuzz, and on whole phras
 
 from __future__ import annotations
 
+import functools
 import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
 
-from rapidfuzz import fuzz
+import numpy
+from rapidfuzz import fuzz, process
 
 from knowledge_base import text as _text
 
 #: Signals read at most this much of a message: a request for a person, anger or urgency
 #: shows in the first lines, and an e-mail can be megabytes long (the scans are fuzzy).
 MAX_SIGNAL_CHARS = 8_000
+#: ... and at most this many of its words (about a page): the phrase scans cost grows with
+#: the words, and what a customer asks for is said before the page ends.
+MAX_SIGNAL_WORDS = 500
 
 #: Phrases that ask for a person anywhere in a message (folded, no punctuation).
 _HUMAN_PHRASES = (
@@ -89,94 +96,175 @@ _STATUS_PHRASES = (
     "warte immer noch", "stand meiner anfrage",
 )
 
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
 _LONG_PHRASE_SCORE = 88.0
 _SHORT_PHRASE_SCORE = 93.0
 _WORD_SCORE = 80.0
 
 
-def words(text: str) -> list[str]:
-    """The folded words of the first `MAX_SIGNAL_CHARS` of `text`."""
-    return _text.words(text[:MAX_SIGNAL_CHARS])
+class _Phrases:
+    """Phrase lists indexed by their words, so that a message is read once for all of them.
 
-
-def _phrase_in(tokens: list[str], phrase: str) -> bool:
-    """Does `phrase` occur as consecutive words in `tokens`, allowing small typos?
-
-    Only windows holding at least one word of the phrase exactly are scored: a typo
-    leaves the other words intact ("talk to an agnet"), and the fuzzy scoring then runs
-    on a handful of windows instead of every one.
+    A phrase occurs when consecutive words score close enough to it, allowing small typos.
+    Only windows holding at least one word of the phrase exactly are scored: a typo leaves
+    the other words intact ("talk to an agnet"). The index turns each such word of the
+    message into its windows with array arithmetic, drops the windows whose length alone
+    rules the phrase out, and rapidfuzz scores the rest in one call.
     """
-    parts = phrase.split()
-    wanted = set(parts)
-    anchors = [i for i, token in enumerate(tokens) if token in wanted]
-    if not anchors:
-        return False
-    cutoff = _LONG_PHRASE_SCORE if len(phrase) >= 14 else _SHORT_PHRASE_SCORE
-    for size in {len(parts) - 1, len(parts), len(parts) + 1} - {0}:
-        starts = {s for a in anchors for s in range(a - size + 1, a + 1)
-                  if 0 <= s <= len(tokens) - size}
-        for start in sorted(starts):
-            window = " ".join(tokens[start:start + size])
-            if fuzz.ratio(window, phrase) >= cutoff:
-                return True
-    return False
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        self.phrases = tuple(dict.fromkeys(phrases))
+        self._choices = numpy.array(self.phrases, dtype=object)
+        self._cutoffs = numpy.array([_LONG_PHRASE_SCORE if len(p) >= 14 else _SHORT_PHRASE_SCORE
+                                     for p in self.phrases])
+        self._chars = numpy.array([len(phrase) for phrase in self.phrases])
+        self._word_ids: dict[str, int] = {}
+        #: For each word, the windows around it worth scoring: (phrase, size, word's place).
+        windows: list[list[tuple[int, int, int]]] = []
+        for number, phrase in enumerate(self.phrases):
+            parts = phrase.split()
+            sizes = sorted({len(parts) - 1, len(parts), len(parts) + 1} - {0})
+            for word in dict.fromkeys(parts):
+                if word not in self._word_ids:
+                    self._word_ids[word] = len(windows)
+                    windows.append([])
+                windows[self._word_ids[word]].extend(
+                    (number, size, place) for size in sizes for place in range(size))
+        self._per_word = numpy.array([len(group) for group in windows])
+        self._first_of_word = numpy.cumsum(self._per_word) - self._per_word
+        self._windows = numpy.array([row for group in windows for row in group])
+        self._max_size = int(self._windows[:, 1].max()) + 1
+
+    def found(self, tokens: Sequence[str]) -> frozenset[str]:
+        """The phrases that occur in `tokens`."""
+        anchors = [at for at, token in enumerate(tokens) if token in self._word_ids]
+        if not anchors:
+            return frozenset()
+        count = len(tokens)
+        word = numpy.array([self._word_ids[tokens[at]] for at in anchors])
+        per = self._per_word[word]
+        rows = (numpy.repeat(self._first_of_word[word] - (numpy.cumsum(per) - per), per)
+                + numpy.arange(int(per.sum())))
+        number, size, place = self._windows[rows].T
+        start = numpy.repeat(numpy.array(anchors), per) - place
+        keep = (start >= 0) & (start + size <= count)
+        number, size, start = number[keep], size[keep], start[keep]
+        # Where each word begins in the words joined by spaces (one past the end: count).
+        begins = numpy.zeros(count + 1, dtype=numpy.int64)
+        numpy.cumsum([len(token) + 1 for token in tokens], out=begins[1:])
+        chars = begins[start + size] - begins[start] - 1
+        # A ratio counts insertions and deletions: at most 1 - (length gap) / (both lengths).
+        cutoffs, wanted = self._cutoffs[number], self._chars[number]
+        keep = numpy.abs(chars - wanted) * 100 <= (100 - cutoffs) * (chars + wanted)
+        if not keep.any():
+            return frozenset()
+        pairs = numpy.unique((number[keep] * (count + 1) + start[keep]) * self._max_size
+                             + size[keep])
+        number, rest = numpy.divmod(pairs, (count + 1) * self._max_size)
+        joined = " ".join(tokens)
+        windows, which = numpy.unique(rest, return_inverse=True)
+        texts = numpy.array([joined[begins[w // self._max_size]:
+                                    begins[w // self._max_size + w % self._max_size] - 1]
+                             for w in windows.tolist()], dtype=object)
+        scores = process.cpdist(texts[which], self._choices[number], scorer=fuzz.ratio,
+                                dtype=numpy.float64, score_cutoff=_LONG_PHRASE_SCORE)
+        return frozenset(self._choices[number[scores >= self._cutoffs[number]]].tolist())
 
 
-def _any_phrase(tokens: list[str], phrases: tuple[str, ...]) -> bool:
-    return any(_phrase_in(tokens, phrase) for phrase in phrases)
+_PHRASES = _Phrases(_HUMAN_PHRASES + _NEGATIVE_PHRASES + _STATUS_PHRASES + _ANGER_PHRASES
+                    + _URGENT_PHRASES)
 
 
-def _word_like(token: str, vocabulary: tuple[str, ...]) -> bool:
-    """`token` is a word of `vocabulary`, or one with a typo past its first letter: a
-    typed word rarely starts wrong, and a town answered to a question ("Ghent") is no
-    "agent"."""
-    if len(token) <= 4:  # too short for typo tolerance: "no" vs "on", "mens" vs "mes"
-        return token in vocabulary
-    return any(token[0] == word[0] and fuzz.ratio(token, word) >= _WORD_SCORE
-               for word in vocabulary)
+@functools.lru_cache(maxsize=256)
+def _read(prefix: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The words of a message prefix and the phrases found in them, once per message: the
+    pipeline asks several detectors about the same message."""
+    # Plain ASCII folds to its lower case: the same words as `text.words`, sooner.
+    found = _ASCII_WORD.findall(prefix.lower()) if prefix.isascii() else _text.words(prefix)
+    tokens = tuple(found[:MAX_SIGNAL_WORDS])
+    return tokens, _PHRASES.found(tokens)
 
 
-def _only(tokens: list[str], vocabulary: tuple[str, ...]) -> bool:
-    """Is the message a single word from `vocabulary`, politeness aside?"""
-    content = [t for t in tokens if t not in _FILLER]
-    return len(content) == 1 and _word_like(content[0], vocabulary)
+def words(text: str) -> tuple[str, ...]:
+    """The first `MAX_SIGNAL_WORDS` folded words of the first `MAX_SIGNAL_CHARS` of `text`."""
+    return _read(text[:MAX_SIGNAL_CHARS])[0]
+
+
+def _phrases(text: str) -> frozenset[str]:
+    return _read(text[:MAX_SIGNAL_CHARS])[1]
+
+
+class _Vocabulary:
+    """Words matched whole or with a typo past their first letter: a typed word rarely
+    starts wrong, and a town answered to a question ("Ghent") is no "agent"."""
+
+    def __init__(self, vocabulary: tuple[str, ...]) -> None:
+        self._words = frozenset(vocabulary)
+        by_letter: dict[str, list[str]] = {}
+        for word in vocabulary:
+            by_letter.setdefault(word[0], []).append(word)
+        self._by_letter = {letter: tuple(group) for letter, group in by_letter.items()}
+
+    def like(self, token: str) -> bool:
+        """`token` is one of the words, or (past 4 letters) one with a typo."""
+        if len(token) <= 4:  # too short for typo tolerance: "no" vs "on", "mens" vs "mes"
+            return token in self._words
+        same_start = self._by_letter.get(token[0])
+        return same_start is not None and process.extractOne(
+            token, same_start, scorer=fuzz.ratio, score_cutoff=_WORD_SCORE) is not None
+
+    def only(self, tokens: Sequence[str]) -> bool:
+        """Is the message a single one of the words, politeness aside?"""
+        content = [t for t in tokens if t not in _FILLER]
+        return len(content) == 1 and self.like(content[0])
+
+
+_HUMAN = frozenset(_HUMAN_PHRASES)
+_HUMAN_WORD = _Vocabulary(_HUMAN_WORDS)
+_NEGATIVE = frozenset(_NEGATIVE_PHRASES)
+_NEGATIVE_WORD = _Vocabulary(_NEGATIVE_WORDS)
+_STATUS = frozenset(_STATUS_PHRASES)
+_ANGER_PHRASE = frozenset(_ANGER_PHRASES)
+_ANGER_WORD = _Vocabulary(_ANGER_WORDS)
+_URGENT_PHRASE = frozenset(_URGENT_PHRASES)
+_URGENT_WORD = _Vocabulary(_URGENT_WORDS)
+_INSULT_WORDS = frozenset(_INSULTS)
 
 
 def wants_human(text: str) -> bool:
     """The customer asks for a person: "agent", "talk to a human", "medewerker aub"…"""
-    tokens = words(text)
-    return _only(tokens, _HUMAN_WORDS) or _any_phrase(tokens, _HUMAN_PHRASES)
+    return _HUMAN_WORD.only(words(text)) or not _HUMAN.isdisjoint(_phrases(text))
 
 
 def negative_feedback(text: str) -> bool:
     """The customer says the last answer did not help: "no", "dat helpt niet", "falsch"…"""
     tokens = words(text)
-    return (len(tokens) <= 3 and _only(tokens, _NEGATIVE_WORDS)) or _any_phrase(
-        tokens, _NEGATIVE_PHRASES)
+    return ((len(tokens) <= 3 and _NEGATIVE_WORD.only(tokens))
+            or not _NEGATIVE.isdisjoint(_phrases(text)))
 
 
 def asks_for_status(text: str) -> bool:
     """The customer asks how their request is going: "any news?", "stand van zaken"…"""
-    return _any_phrase(words(text), _STATUS_PHRASES)
+    return not _STATUS.isdisjoint(_phrases(text))
 
 
 def frustration(text: str) -> float:
     """0 (calm) .. 1 (angry): angry words, insults, shouting in capitals, "!!!"."""
-    tokens = words(text)
-    angry_words = sum(_word_like(t, _ANGER_WORDS) for t in tokens)
-    angry_phrases = sum(_phrase_in(tokens, p) for p in _ANGER_PHRASES)
+    counts = Counter(words(text))
+    angry_words = sum(n for token, n in counts.items() if _ANGER_WORD.like(token))
+    angry_phrases = len(_ANGER_PHRASE & _phrases(text))
     score = 0.45 * (angry_words + angry_phrases)
-    score += 0.6 * sum(t in _INSULTS for t in tokens)
-    letters = [ch for ch in text if ch.isalpha()]
-    if len(letters) >= 8 and sum(ch.isupper() for ch in letters) / len(letters) >= 0.7:
+    score += 0.6 * sum(n for token, n in counts.items() if token in _INSULT_WORDS)
+    prefix = text[:MAX_SIGNAL_CHARS]
+    letters = list(filter(str.isalpha, prefix))
+    if len(letters) >= 8 and sum(map(str.isupper, letters)) / len(letters) >= 0.7:
         score += 0.35
-    if re.search(r"[!?]{3,}|!{2,}", text):
+    if re.search(r"[!?]{3,}|!{2,}", prefix):
         score += 0.25
     return min(1.0, score)
 
 
 def urgency(text: str) -> bool:
     """The customer needs it fast: "urgent", "asap", "dringend", "zo snel mogelijk"…"""
-    tokens = words(text)
-    return (any(_word_like(t, _URGENT_WORDS) for t in tokens)
-            or any(_phrase_in(tokens, p) for p in _URGENT_PHRASES))
+    return (any(_URGENT_WORD.like(t) for t in dict.fromkeys(words(text)))
+            or not _URGENT_PHRASE.isdisjoint(_phrases(text)))

@@ -87,3 +87,54 @@ def test_signals_read_a_bounded_prefix_of_a_huge_message() -> None:
     filler = "the bike arrived and the wheel is fine " * (2 * MAX_SIGNAL_CHARS // 39)
     assert wants_human("I want to talk to an agnet. " + filler)
     assert not wants_human(filler + " talk to a human")
+
+
+def test_signals_read_a_bounded_number_of_words() -> None:
+    """A request for a person within the first MAX_SIGNAL_WORDS words counts, later not."""
+    from knowledge_base.signals import MAX_SIGNAL_WORDS
+
+    filler = "the bike arrived and the wheel is fine ".split()
+    early = filler * ((MAX_SIGNAL_WORDS - 20) // len(filler))
+    assert wants_human(" ".join(early + "can I talk to a humna please".split()))
+    late = filler * (MAX_SIGNAL_WORDS // len(filler) + 1)
+    assert not wants_human(" ".join(late + "can I talk to a human please".split()))
+
+
+def test_the_indexed_scan_finds_what_the_window_by_window_scan_found() -> None:
+    """Issue 21 replaced the phrase-by-phrase scan with one indexed pass: on messages with
+    phrases typed with typos at any place, between questions from Banking77, both say the
+    same for all five signals (benchmarks/signals_before.py is the earlier scan)."""
+    import csv
+    import random
+
+    from conftest import DATASETS
+
+    from benchmarks import signals_before as before
+    from knowledge_base import signals as after
+
+    with (DATASETS / "banking77" / "test.csv").open(newline="") as handle:
+        questions = [row[0] for row in csv.reader(handle)][1:]
+    phrases = (after._HUMAN_PHRASES + after._NEGATIVE_PHRASES + after._STATUS_PHRASES
+               + after._ANGER + after._URGENT + after._HUMAN_WORDS + after._NEGATIVE_WORDS)
+    pick = random.Random(21)
+
+    def typo(phrase: str) -> str:
+        at = pick.randrange(len(phrase))
+        return pick.choice([phrase[:at] + phrase[at + 1:],
+                            phrase[:at] + pick.choice("aeinost ") + phrase[at:],
+                            phrase[:at] + pick.choice("aeinost") + phrase[at + 1:], phrase])
+
+    def signals(module: object, text: str) -> tuple[object, ...]:
+        return tuple(getattr(module, name)(text) for name in (
+            "wants_human", "negative_feedback", "asks_for_status", "frustration", "urgency"))
+
+    found = 0
+    for _ in range(400):
+        around = pick.sample(questions, pick.choice([0, 1, 1, 3, 12]))
+        words = " ".join(around).split()
+        at = pick.randrange(len(words) + 1)
+        text = " ".join([*words[:at], typo(typo(pick.choice(phrases))), *words[at:]])
+        expected = signals(before, text)
+        assert signals(after, text) == expected, text
+        found += any(expected)
+    assert found > 200  # the typos left most phrases recognisable: the comparison has teeth
