@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean messages
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,16 @@ test: $(TEST_STAMP)
 	$(BIN)/ruff check gateway connectors knowledge_base tests benchmarks tools
 	$(BIN)/mypy gateway connectors knowledge_base tools
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+## The console's message catalogues: extract every msgid, merge it into each language's .po
+## (new ones empty, changed ones fuzzy), then translate them (docs/console.md).
+CATALOGUES := gateway/console/locale
+messages: $(TEST_STAMP)
+	mkdir -p var
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header \
+		-o var/console.pot .
+	$(BIN)/pybabel update -D console -i var/console.pot -d $(CATALOGUES) -w 100 \
+		--ignore-obsolete --ignore-pot-creation-date
 
 bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/kb_quality.py

@@ -111,6 +111,8 @@ class Operator:
     languages: tuple[str, ...]
     queues: tuple[str, ...]
     active: bool
+    #: The console language the operator chose (`gateway.console.i18n`); None: the browser's.
+    locale: str | None = None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from gateway.console import (
     dashboards,
     guard,
     kb_gaps,
+    language,
     live,
     login,
     macros,
@@ -53,5 +54,6 @@ def setup(app: web.Application) -> None:
     app.add_routes(attachments.routes)
     app.add_routes(callbacks.routes)
     app.add_routes(campaigns.routes)
+    app.add_routes(language.routes)
     live.setup(app)
     app.router.add_static(guard.STATIC, STATIC, name="console-static")

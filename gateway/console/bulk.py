@@ -16,6 +16,7 @@ from aiohttp import web
 
 from gateway import tags
 from gateway.console.guard import PREFIX, Refused, safe_next
+from gateway.console.i18n import N_, _, ngettext
 from gateway.console.pages import SESSION
 from gateway.errors import AccessDenied
 from gateway.ids import parse_id
@@ -25,8 +26,9 @@ from gateway.tickets.service import TicketError, TicketService
 
 #: The most tickets one bulk action takes (a page shows 50).
 MAX_TICKETS = 100
-ACTIONS = {"assign": "Assign to…", "transfer": "Transfer to queue…",
-           "priority": "Set priority…", "tag": "Add tags…", "close": "Close with outcome…"}
+ACTIONS = {"assign": N_("Assign to…"), "transfer": N_("Transfer to queue…"),
+           "priority": N_("Set priority…"), "tag": N_("Add tags…"),
+           "close": N_("Close with outcome…")}
 #: Query parameters of the list that carry the last bulk action's result.
 RESULT = ("done", "changed", "skipped")
 
@@ -38,11 +40,13 @@ def summary(query: Mapping[str, str]) -> str | None:
     if query.get("done") != "bulk":
         return None
     changed = int(query.get("changed", "0")) if query.get("changed", "").isdigit() else 0
-    text = f"{changed} ticket{'' if changed == 1 else 's'} changed."
+    text = ngettext("%(num)d ticket changed.", "%(num)d tickets changed.", changed) % {
+        "num": changed}
     skipped = [n for n in query.get("skipped", "").split(",") if n.isdigit()]
     if skipped:
-        text += (" Not changed: " + ", ".join(f"#{n}" for n in skipped)
-                 + " (not possible for that ticket: closed, not yours, or not found).")
+        text += " " + _("Not changed: %(tickets)s (not possible for that ticket: closed, not "
+                        "yours, or not found).") % {
+            "tickets": ", ".join(f"#{n}" for n in skipped)}
     return text
 
 
@@ -50,7 +54,8 @@ async def form_choices(request: web.Request) -> dict[str, object]:
     """What the bulk form offers: actions, active operators, queues, priorities, outcomes."""
     service: TicketService = request.app[TICKETS]
     operators = [o for o in await request.app[STORE].operators() if o.active]
-    return {"actions": ACTIONS, "operators": operators, "queues": service.queues,
+    return {"actions": {code: _(label) for code, label in ACTIONS.items()},
+            "operators": operators, "queues": service.queues,
             "priorities": service.priorities, "outcomes": service.outcome_codes}
 
 

@@ -12,19 +12,23 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from babel.dates import format_timedelta
+
 from gateway.channels import Connector, health_of
+from gateway.console.i18n import N_, _, format_locale
 
 #: How the console names a channel.
-LABELS = {"email": "E-mail", "webchat": "Web chat", "slack": "Slack", "api": "REST API"}
+LABELS = {"email": N_("E-mail"), "webchat": N_("Web chat"), "slack": "Slack",
+          "api": N_("REST API")}
 
 #: What a state means to an operator.
 STATES = {
-    "disconnected": "cannot reach its server",
-    "stale": "has stopped checking for new messages",
-    "standby": "read by another replica",
-    "syncing": "catching up",
-    "idle": "connected, waiting for new messages",
-    "polling": "connected, checking regularly",
+    "disconnected": N_("cannot reach its server"),
+    "stale": N_("has stopped checking for new messages"),
+    "standby": N_("read by another replica"),
+    "syncing": N_("catching up"),
+    "idle": N_("connected, waiting for new messages"),
+    "polling": N_("connected, checking regularly"),
 }
 
 
@@ -53,22 +57,29 @@ def problems(connectors: dict[str, Connector]) -> list[ChannelStatus]:
 
 
 def _status(name: str, report: dict[str, Any]) -> ChannelStatus:
+    """In the request's language (labels and states are translated here)."""
+    state = str(report.get("state", ""))
     since = report.get("seconds_since_sync")
     quiet = (_duration(float(since))
              if isinstance(since, int | float) and since >= 60 else "")
     error = report.get("last_error")
     return ChannelStatus(
-        name=name, label=LABELS.get(name, name), ok=bool(report.get("ok", True)),
-        doing=STATES.get(str(report.get("state", "")), str(report.get("state", ""))),
+        name=name, label=_(LABELS[name]) if name in LABELS else name,
+        ok=bool(report.get("ok", True)), doing=_(STATES[state]) if state in STATES else state,
         quiet_for=quiet, last_error=str(error)[:300] if error else None,
         source=str(report.get("mailbox", "")),
     )
 
 
 def _duration(seconds: float) -> str:
-    span = timedelta(seconds=int(seconds))
-    if span < timedelta(hours=1):
-        return f"{span.seconds // 60} min"
-    if span < timedelta(days=2):
-        return f"{int(span.total_seconds() // 3600)} h {span.seconds % 3600 // 60} min"
-    return f"{span.days} days"
+    """"14 min", "3 h 5 min", "4 days", in the request's language."""
+    span, where = timedelta(seconds=int(seconds)), format_locale()
+    if span >= timedelta(days=2):
+        return format_timedelta(span, format="long", granularity="day", locale=where)
+    hours, minutes = divmod(int(span.total_seconds()) // 60, 60)
+    parts = ([format_timedelta(timedelta(hours=hours), format="short", locale=where)]
+             if hours else [])
+    if minutes or not hours:
+        parts.append(format_timedelta(timedelta(minutes=minutes), format="short",
+                                      locale=where))
+    return " ".join(parts)

@@ -14,13 +14,14 @@ from urllib.parse import urlencode
 
 from gateway.config.settings import Settings
 from gateway.console.guard import Refused
+from gateway.console.i18n import N_, _
 from gateway.console.listing import PAGE_SIZE, SORTS, TicketFilter, TicketPage
 from gateway.models import OPEN_TICKET_STATUSES, Operator
 
 #: Statuses the list can show; the default ("") is every open one (new, open, pending).
 STATUSES = ("new", "open", "pending", "solved")
 SLA_STATES = ("ok", "warning", "breached")
-ASSIGNEES = {"me": "Assigned to me", "none": "Unassigned"}
+ASSIGNEES = {"me": N_("Assigned to me"), "none": N_("Unassigned")}
 NAMES = ("queue", "status", "priority", "language", "sla", "assignee", "tag")
 #: No list has more pages than this (a page number beyond is a typo or a probe).
 MAX_PAGE = 100_000
@@ -56,7 +57,8 @@ def selected(query: Mapping[str, str], offered: Choices) -> dict[str, str]:
     for name in NAMES:
         value = query.get(name, "").strip()
         if value and value not in getattr(offered, name):
-            raise Refused(400, f"There is no {name} filter “{value}” for you.")
+            raise Refused(400, _("There is no %(name)s filter “%(value)s” for you.")
+                          % {"name": name, "value": value})
         chosen[name] = value
     return chosen
 
@@ -65,7 +67,7 @@ def sort_of(query: Mapping[str, str]) -> str:
     """The chosen order (`SORTS`); newest first by default; 400 for another."""
     sort = query.get("sort", "").strip() or "newest"
     if sort not in SORTS:
-        raise Refused(400, f"There is no sort order “{sort}”.")
+        raise Refused(400, _("There is no sort order “%(sort)s”.") % {"sort": sort})
     return sort
 
 
@@ -73,7 +75,8 @@ def page_of(query: Mapping[str, str]) -> int:
     """The page number asked for (1 by default); 400 for anything but 1…MAX_PAGE."""
     raw = query.get("page", "").strip() or "1"
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise Refused(400, f"The page must be a number from 1 to {MAX_PAGE}.")
+        raise Refused(400, _("The page must be a number from 1 to %(num)d.")
+                      % {"num": MAX_PAGE})
     return int(raw)
 
 

@@ -5,7 +5,8 @@
   held in its own cookie, so nobody can log a victim into a foreign account);
 - `AccessDenied` becomes a 403 page and a missing object a 404 page, neither with any
   detail of the object; a refused action (`Refused`, `TicketError`) an error page saying why;
-- every console response carries a strict Content-Security-Policy and friends.
+- every console response carries a strict Content-Security-Policy and friends;
+- every console request speaks the operator's language (`gateway.console.i18n.choose`).
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from gateway.access.auth import csrf_ok, current_operator
+from gateway.console import i18n
+from gateway.console.i18n import _
 from gateway.console.pages import SESSION, Session, error_page
 from gateway.console.queries import operator_status
 from gateway.errors import AccessDenied
-from gateway.keys import STORE
+from gateway.keys import SETTINGS, STORE
 from gateway.tickets.service import TicketError
 
 #: Sent by console.js on the page refreshes a live signal triggers: not operator activity.
@@ -58,8 +61,10 @@ def is_console(path: str) -> bool:
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after login: a console path only (never an open redirect)."""
-    if target and is_console(target) and not target.startswith(LOGIN) and "\\" not in target:
+    """Where to go after login or a header form: a console path only (never an open
+    redirect), with its query (the filters of the list it came from)."""
+    path = (target or "").partition("?")[0]
+    if target and is_console(path) and not path.startswith(LOGIN) and "\\" not in target:
         return target
     return PREFIX
 
@@ -83,6 +88,15 @@ async def _posted_csrf(request: web.Request) -> str | None:
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not is_console(request.path):
         return await handler(request)
+    token = i18n.use(i18n.choose(None, request.headers.get("Accept-Language"),
+                                 request.app[SETTINGS].languages.default))
+    try:
+        return await _guarded(request, handler)
+    finally:
+        i18n.reset(token)
+
+
+async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse:
     public = request.path == LOGIN or request.path.startswith(STATIC)
     expected: str | None
     if public:
@@ -96,10 +110,12 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         request[SESSION] = (Session(*found, presence=status.presence, capacity=status.capacity)
                             if status else Session(*found))
         expected = found[1]
+        if found[0].locale in i18n.LOCALES:
+            i18n.use(found[0].locale)
     if request.method == "POST" and not (expected and csrf_ok(expected,
                                                               await _posted_csrf(request))):
-        return error_page(request, 403, "This form has expired. Go back, reload the page "
-                                        "and try again.")
+        return error_page(request, 403, _("This form has expired. Go back, reload the page "
+                                          "and try again."))
     try:
         return await handler(request)
     except Refused as exc:
@@ -107,13 +123,13 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     except TicketError as exc:  # checked after access: it only speaks of the operator's ticket
         return error_page(request, 409, str(exc))
     except AccessDenied:
-        return error_page(request, 403, "You do not have access to this ticket.")
+        return error_page(request, 403, _("You do not have access to this ticket."))
     except LookupError as exc:
         if type(exc) is not LookupError:  # KeyError/IndexError are bugs, not "not found"
             raise
-        return error_page(request, 404, "There is no such ticket.")
+        return error_page(request, 404, _("There is no such ticket."))
     except web.HTTPNotFound:  # no such console route
-        return error_page(request, 404, "There is no such page.")
+        return error_page(request, 404, _("There is no such page."))
 
 
 def _login_url(request: web.Request) -> str:

@@ -12,18 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from gateway.console.i18n import N_
 from gateway.models import Ticket
 from gateway.store import Store, codec
 
 #: Rows per page of a list.
 PAGE_SIZE = 50
-#: How a list can be sorted: label, and the ORDER BY (ties broken by number).
+#: How a list can be sorted: label (translated when shown), and the ORDER BY (ties broken by
+#: number).
 SORTS: dict[str, tuple[str, str]] = {
-    "newest": ("Newest first", "t.id DESC"),
-    "due": ("SLA due soonest", "CASE WHEN s.due_at IS NULL THEN 1 ELSE 0 END, s.due_at, t.id"),
-    "priority": ("Priority", "t.priority, t.id"),
-    "waiting": ("Waiting longest", "t.created_at, t.id"),
-    "updated": ("Last updated", "t.updated_at DESC, t.id DESC"),
+    "newest": (N_("Newest first"), "t.id DESC"),
+    "due": (N_("SLA due soonest"),
+            "CASE WHEN s.due_at IS NULL THEN 1 ELSE 0 END, s.due_at, t.id"),
+    "priority": (N_("Priority"), "t.priority, t.id"),
+    "waiting": (N_("Waiting longest"), "t.created_at, t.id"),
+    "updated": (N_("Last updated"), "t.updated_at DESC, t.id DESC"),
 }
 
 

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from gateway.access import auth
 from gateway.console.guard import LOGIN, PREFIX, login_csrf, safe_next, set_login_csrf
+from gateway.console.i18n import _, ngettext
 from gateway.console.pages import page
 from gateway.keys import LOGIN_THROTTLE, SETTINGS, STORE
 
@@ -45,10 +46,15 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     verdict = throttle.check(username, address)
     if not verdict.allowed:
         wait = math.ceil(verdict.wait)
-        said = (f"try again in {math.ceil(wait / 60)} minutes" if verdict.locked
-                else f"wait {wait} seconds and try again")
+        minutes = math.ceil(wait / 60)
+        said = (ngettext("Too many failed logins: try again in %(num)d minute.",
+                         "Too many failed logins: try again in %(num)d minutes.", minutes)
+                % {"num": minutes} if verdict.locked
+                else ngettext("Too many failed logins: wait %(num)d second and try again.",
+                              "Too many failed logins: wait %(num)d seconds and try again.",
+                              wait) % {"num": wait})
         response = _login_form(request, target=target, username=username, status=429,
-                               error=f"Too many failed logins: {said}.")
+                               error=said)
         response.headers["Retry-After"] = str(wait)
         return response
     store = request.app[STORE]
@@ -62,7 +68,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
             log.warning("security.login_locked", account=account, address=address,
                         minutes=request.app[SETTINGS].console.login.lockout_minutes)
         return _login_form(request, target=target, username=username,
-                           error="Wrong username or password.", status=401)
+                           error=_("Wrong username or password."), status=401)
     throttle.succeeded(username)
     response = web.HTTPSeeOther(safe_next(target))
     await auth.logout(request, response)  # drop any previous session: a new id at each login

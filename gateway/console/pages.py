@@ -1,7 +1,9 @@
 """Rendering console pages: the Jinja2 environment (autoescape on) and one `page` helper.
 
 Every page gets the logged-in operator and the CSRF token, so no template can forget the
-token in a form, and no handler has to pass them by hand.
+token in a form, and no handler has to pass them by hand. Pages speak the request's language
+(`gateway.console.i18n`): `{% trans %}`, `_()` and `ngettext` in the templates, dates and
+relative times formatted by Babel for that language in the desk's time zone.
 """
 
 from __future__ import annotations
@@ -17,7 +19,11 @@ from zoneinfo import ZoneInfo
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from babel.dates import format_date, format_time, format_timedelta
+from babel.numbers import format_decimal
 
+from gateway.console import i18n
+from gateway.console.labels import label
 from gateway.keys import SETTINGS
 from gateway.models import Operator
 from gateway.tickets.routing import DEFAULT_CAPACITY
@@ -41,13 +47,28 @@ SESSION: web.RequestKey[Session] = web.RequestKey("console_session", Session)
 
 
 def when(moment: datetime, zone: ZoneInfo = UTC_ZONE) -> str:
-    """A moment in the desk's time zone, to the minute, with the zone's abbreviation
-    ("2026-03-02 14:05 CET"): the desk works in local time. `utc` is its tooltip."""
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    """A moment in the desk's time zone, to the minute, with the zone's abbreviation, in the
+    request's language ("02 Mar 2026 14:05 CET", "2 mars 2026 14:05 CET"): the desk works
+    in local time. `utc` is its tooltip."""
+    local, where = moment.astimezone(zone), i18n.format_locale()
+    return (f"{format_date(local, 'medium', locale=where)} "
+            f"{format_time(local, 'short', locale=where)} {local.strftime('%Z')}")
+
+
+def ago(moment: datetime, now: datetime | None = None) -> str:
+    """How far a moment is from now, in the request's language ("il y a 3 h", "over 9 min.")."""
+    delta = moment - (now or datetime.now(UTC))
+    return format_timedelta(delta, add_direction=True, format="short", granularity="minute",
+                            locale=i18n.format_locale())
 
 
 def utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def number(value: int | float) -> str:
+    """A figure in the request's language ("1,234", "1.234", "1 234")."""
+    return format_decimal(value, locale=i18n.format_locale())
 
 
 def iso(moment: datetime) -> str:
@@ -55,15 +76,25 @@ def iso(moment: datetime) -> str:
 
 
 def setup(app: web.Application) -> None:
-    aiohttp_jinja2.setup(app, app_key=ENV, loader=jinja2.FileSystemLoader(TEMPLATES),
-                         autoescape=True, default_helpers=False, trim_blocks=True,
-                         lstrip_blocks=True,
-                         undefined=jinja2.StrictUndefined,
-                         filters=_filters(desk_zone(app)))
+    env = aiohttp_jinja2.setup(app, app_key=ENV, loader=jinja2.FileSystemLoader(TEMPLATES),
+                               autoescape=True, default_helpers=False, trim_blocks=True,
+                               lstrip_blocks=True, extensions=["jinja2.ext.i18n"],
+                               undefined=jinja2.StrictUndefined,
+                               filters=_filters(desk_zone(app)))
+    install_gettext(env)
+
+
+def install_gettext(env: jinja2.Environment) -> None:
+    """Once per environment: the callables read the request's language themselves."""
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True)
+    env.globals["language"] = i18n.current
+    env.globals["language_names"] = i18n.language_names()
 
 
 def _filters(zone: ZoneInfo) -> dict[str, Callable[..., str]]:
-    return {"when": partial(when, zone=zone), "utc": utc, "iso": iso}
+    return {"when": partial(when, zone=zone), "utc": utc, "iso": iso, "ago": ago,
+            "label": label, "number": number}
 
 
 def desk_zone(app: web.Application) -> ZoneInfo:

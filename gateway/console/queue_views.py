@@ -12,6 +12,7 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from gateway.console import filters, listing
+from gateway.console.i18n import N_, _
 from gateway.models import Operator
 from gateway.store import Store
 
@@ -23,13 +24,13 @@ class View:
 
 
 VIEWS = (
-    View("My tickets", {"assignee": "me", "sort": "due"}),
-    View("Unassigned", {"assignee": "none", "sort": "due"}),
-    View("Due soon", {"sla": "warning", "sort": "due"}),
-    View("Breached", {"sla": "breached", "sort": "due"}),
-    View("Pending", {"status": "pending", "sort": "updated"}),
-    View("Recently solved", {"status": "solved", "sort": "updated"}),
-    View("All open", {}),
+    View(N_("My tickets"), {"assignee": "me", "sort": "due"}),
+    View(N_("Unassigned"), {"assignee": "none", "sort": "due"}),
+    View(N_("Due soon"), {"sla": "warning", "sort": "due"}),
+    View(N_("Breached"), {"sla": "breached", "sort": "due"}),
+    View(N_("Pending"), {"status": "pending", "sort": "updated"}),
+    View(N_("Recently solved"), {"status": "solved", "sort": "updated"}),
+    View(N_("All open"), {}),
 )
 
 
@@ -55,7 +56,7 @@ async def view_links(store: Store, operator: Operator, query: Mapping[str, str],
         wanted = filters.ticket_filter(_chosen(view.params), operator)
         params = {"sort": "newest", **view.params}
         links.append(ViewLink(
-            label=view.label, count=await listing.count(store, wanted, now),
+            label=_(view.label), count=await listing.count(store, wanted, now),
             href="/console" + ("?" + urlencode(view.params) if view.params else ""),
             current=asked == params))
     return links

@@ -8,6 +8,7 @@ Each action answers with a redirect (post/redirect/get), so a reload never repea
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -26,6 +27,7 @@ from gateway.console import (
 )
 from gateway.console import sla as console_sla
 from gateway.console.guard import PREFIX, Refused, safe_next
+from gateway.console.i18n import N_, _
 from gateway.console.pages import SESSION, page
 from gateway.console.transfer import transfer_targets
 from gateway.delivery.notify import live_topic
@@ -42,26 +44,33 @@ MAX_TEXT_CHARS = 4000
 #: The most tickets an operator can say they take at once.
 MAX_CAPACITY = 50
 #: `?done=` after an action: what the page confirms to the operator.
-DONE = {"replied": "Reply sent to the customer.", "taken": "You now own this ticket.",
-        "noted": "Internal note added.", "closed": "Ticket closed.",
-        "transferred": "Ticket transferred.",
-        "status-pending": "Set to pending: waiting on the customer. The SLA is paused.",
-        "status-solved": "Marked solved. A reply from the customer reopens it.",
-        "status-open": "Reopened: the SLA runs again.",
-        "merged": "The duplicate was merged into this ticket.",
-        "created": "Ticket opened; it is yours.", "updated": "Ticket updated.",
-        "unchanged": "Nothing changed.", "tagged": "Tags changed.",
-        "resent": "The reply is queued to be sent again."}
+DONE = {"replied": N_("Reply sent to the customer."),
+        "taken": N_("You now own this ticket."),
+        "noted": N_("Internal note added."), "closed": N_("Ticket closed."),
+        "transferred": N_("Ticket transferred."),
+        "status-pending": N_("Set to pending: waiting on the customer. The SLA is paused."),
+        "status-solved": N_("Marked solved. A reply from the customer reopens it."),
+        "status-open": N_("Reopened: the SLA runs again."),
+        "merged": N_("The duplicate was merged into this ticket."),
+        "created": N_("Ticket opened; it is yours."), "updated": N_("Ticket updated."),
+        "unchanged": N_("Nothing changed."), "tagged": N_("Tags changed."),
+        "resent": N_("The reply is queued to be sent again.")}
 #: The same on the list, after an action that took the ticket out of the operator's sight.
-LIST_DONE = {"transferred": "Ticket transferred. It is no longer in your queues.",
-             "presence": "Presence updated."}
+LIST_DONE = {"transferred": N_("Ticket transferred. It is no longer in your queues."),
+             "presence": N_("Presence updated.")}
 #: The status buttons, in the order shown.
-STATUS_ACTIONS = {"pending": "Pending (waiting on the customer)", "solved": "Solved",
-                  "open": "Reopen"}
+STATUS_ACTIONS = {"pending": N_("Pending (waiting on the customer)"), "solved": N_("Solved"),
+                  "open": N_("Reopen")}
 
 NEW_TICKET_FIELDS = ("name", "email", "subject", "text", "queue", "priority")
 
 routes = web.RouteTableDef()
+
+
+def _done(said: dict[str, str], query: Mapping[str, str]) -> str | None:
+    """The confirmation `?done=` names, in the operator's language."""
+    known = said.get(query.get("done", ""))
+    return _(known) if known else None
 
 
 async def common(request: web.Request) -> dict[str, Any]:
@@ -89,10 +98,10 @@ async def ticket_list(request: web.Request) -> web.StreamResponse:
     return page(request, "tickets.html", {
         "rows": rows, "found": found, "offered": offered, "chosen": chosen,
         "views": await queue_views.view_links(store, operator, request.query, now),
-        "sort": sort, "sorts": {k: label for k, (label, _) in listing.SORTS.items()},
+        "sort": sort, "sorts": {k: _(label) for k, (label, _sql) in listing.SORTS.items()},
         "pager": filters.pager(request.query, found),
         "filtered": any(chosen.values()), "assignees": filters.ASSIGNEES,
-        "done": LIST_DONE.get(request.query.get("done", "")) or bulk.summary(request.query),
+        "done": _done(LIST_DONE, request.query) or bulk.summary(request.query),
         "bulk": await bulk.form_choices(request),
         "kb_errors": alerts.kb_errors_for(operator, request.app[KB].errors),
         "live": f"{PREFIX}/ws", **await common(request),
@@ -179,7 +188,7 @@ async def _ticket_response(request: web.Request, ticket_id: int, *, history_page
     ticket = view.ticket
     _read(request, view)
     return page(request, "ticket.html", {
-        "view": view, "done": DONE.get(request.query.get("done", "")),
+        "view": view, "done": _done(DONE, request.query),
         "outcomes": service.outcome_codes, "queues": service.queues,
         "priorities": service.priorities, "categories": CATEGORIES,
         "targets": await transfer_targets(store, ticket),
@@ -209,7 +218,7 @@ def _read(request: web.Request, view: views.TicketPage) -> None:
 
 def _status_actions(ticket: Ticket) -> dict[str, str]:
     """The status buttons the lifecycle allows now (a new ticket opens by Take or a reply)."""
-    return {status: label for status, label in STATUS_ACTIONS.items()
+    return {status: _(label) for status, label in STATUS_ACTIONS.items()
             if status != ticket.status and status in TRANSITIONS.get(ticket.status, ())
             and not (status == "open" and ticket.status == "new")}
 
@@ -239,9 +248,10 @@ async def _text(request: web.Request, name: str = "text", *, required: bool = Tr
     """A posted text field, stripped and bounded."""
     text = str((await request.post()).get(name, "")).strip()
     if required and not text:
-        raise Refused(400, "The text is empty.")
+        raise Refused(400, _("The text is empty."))
     if len(text) > MAX_TEXT_CHARS:
-        raise Refused(400, f"The text is limited to {MAX_TEXT_CHARS} characters.")
+        raise Refused(400, _("The text is limited to %(num)d characters.")
+                      % {"num": MAX_TEXT_CHARS})
     return text
 
 
@@ -250,7 +260,7 @@ async def _visible(request: web.Request, ticket_id: int, *, open_only: bool = Fa
     validation of their form. Taking or closing a closed ticket makes no sense: 409."""
     ticket = await request.app[TICKETS].get(request[SESSION].operator, ticket_id)
     if open_only and ticket.status == "closed":
-        raise Refused(409, "This ticket is closed.")
+        raise Refused(409, _("This ticket is closed."))
     return ticket
 
 
@@ -375,11 +385,13 @@ async def presence(request: web.Request) -> web.StreamResponse:
     wanted = str(form.get("presence", ""))
     raw_capacity = str(form.get("capacity", "")).strip()
     if wanted not in PRESENCES:
-        raise Refused(400, f"Presence must be one of: {', '.join(PRESENCES)}.")
+        raise Refused(400, _("Presence must be one of: %(choices)s.")
+                      % {"choices": ", ".join(PRESENCES)})
     capacity = None
     if raw_capacity:
         if not raw_capacity.isdigit() or int(raw_capacity) > MAX_CAPACITY:
-            raise Refused(400, f"Capacity must be a whole number from 0 to {MAX_CAPACITY}.")
+            raise Refused(400, _("Capacity must be a whole number from 0 to %(num)d.")
+                          % {"num": MAX_CAPACITY})
         capacity = int(raw_capacity)
     await set_presence(request.app[STORE], request[SESSION].operator.id, wanted,
                        capacity=capacity)

@@ -70,7 +70,7 @@ def operator(row: Row) -> Operator:
         id=row["id"], username=row["username"], display_name=row["display_name"],
         password_hash=row["password_hash"], role=row["role"],
         languages=tuple(json.loads(row["languages"])), queues=tuple(json.loads(row["queues"])),
-        active=bool(row["active"]),
+        active=bool(row["active"]), locale=row["locale"],
     )
 
 

@@ -54,6 +54,11 @@ class OperatorQueries(Queries):
             raise LookupError(f"no operator {operator_id}")
         return codec.operator(row)
 
+    async def set_operator_locale(self, operator_id: int, locale: str | None) -> None:
+        """The console language an operator chose (None: follow the browser)."""
+        await self.db.execute("UPDATE operators SET locale = ? WHERE id = ?", locale,
+                              operator_id)
+
     async def delete_sessions_of(self, operator_id: int) -> None:
         """Log an operator out everywhere (deactivated, or their password was reset)."""
         await self.db.execute("DELETE FROM sessions WHERE operator_id = ?", operator_id)

@@ -31,6 +31,7 @@ from gateway.store.migrations_attachments import MIGRATIONS_ATTACHMENTS
 from gateway.store.migrations_console import MIGRATIONS_CONSOLE
 from gateway.store.migrations_csat import MIGRATIONS_CSAT
 from gateway.store.migrations_follow_up import MIGRATIONS_FOLLOW_UP
+from gateway.store.migrations_i18n import MIGRATIONS_I18N
 from gateway.store.migrations_indexes import MIGRATIONS_INDEXES
 from gateway.store.migrations_leases import MIGRATIONS_LEASES
 from gateway.store.migrations_outbox import MIGRATIONS_OUTBOX
@@ -94,7 +95,7 @@ class Store(PeopleQueries, MessageQueries, LeaseQueries, TicketQueries, Operator
                                  + MIGRATIONS_CONSOLE + MIGRATIONS_LEASES
                                  + MIGRATIONS_INDEXES + MIGRATIONS_REPORTS
                                  + MIGRATIONS_CSAT + MIGRATIONS_OUTREACH
-                                 + MIGRATIONS_FOLLOW_UP):
+                                 + MIGRATIONS_FOLLOW_UP + MIGRATIONS_I18N):
                 if version in done:
                     continue
                 for statement in statements(sql, self.db.dialect):

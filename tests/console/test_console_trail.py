@@ -71,7 +71,8 @@ async def test_times_are_shown_in_the_desk_time_zone_with_utc_in_the_tooltip(
     await login()
     page = await (await client.get(f"/console/tickets/{ticket_id}")).text()
     local = ticket.created_at.astimezone(ZoneInfo("Europe/Brussels"))
-    shown = local.strftime("%Y-%m-%d %H:%M %Z")  # CET or CEST
+    # English as in Britain (Babel's en_GB medium date, 24-hour clock); CET or CEST
+    shown = f"{local.day} {local.strftime('%b %Y %H:%M %Z')}"
     utc = ticket.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     assert f'title="{utc}">{shown}</time>' in page
     listed = await (await client.get("/console")).text()

@@ -1,0 +1,122 @@
+"""The console's languages: gettext catalogues (Babel), and which one a request speaks.
+
+Catalogues are `locale/<lang>/LC_MESSAGES/console.po`, extracted with `pybabel extract`
+(babel.cfg) and compiled here, at first use, from the .po files themselves: a fresh checkout
+works without a build step and a compiled file can never be older than its source (a .mo
+committed beside the .po could). Compiling the four catalogues takes a few milliseconds,
+once per process.
+
+Requests interleave on one event loop, so the language is never set on the shared Jinja2
+environment: the guard sets a context variable for the request's task (`use`), and
+`gettext`/`ngettext` (installed in the environment, and used by the console's Python code
+as `_`) read it. A task started elsewhere speaks the desk's default, English unless `use`d.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from contextvars import ContextVar, Token
+from functools import cache
+from pathlib import Path
+
+from babel import Locale, negotiate_locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+#: The console's languages, English first (the source language of every msgid).
+LOCALES: tuple[str, ...] = ("en", "fr", "nl", "de")
+NAMES = {"en": "English", "fr": "Français", "nl": "Nederlands", "de": "Deutsch"}
+DOMAIN = "console"
+LOCALE_DIR = Path(__file__).parent / "locale"
+#: The regional variant numbers and dates are formatted in: a Belgian desk (English as in
+#: Britain: a day-month date, a 24-hour clock, "1,234").
+FORMAT_LOCALES = {"en": "en_GB", "fr": "fr_BE", "nl": "nl_BE", "de": "de_BE"}
+#: At most this many languages of an Accept-Language header are looked at.
+MAX_ACCEPTED = 20
+
+_current: ContextVar[str] = ContextVar("console_locale", default="en")
+
+
+def po_path(language: str) -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def translations(language: str) -> Translations:
+    """The compiled catalogue of one language (English: the msgids themselves)."""
+    if language not in LOCALES:
+        raise ValueError(f"no console catalogue for {language!r}")
+    with po_path(language).open("rb") as source:
+        catalog = read_po(source, locale=language, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)  # a fuzzy entry is a guess: not shown
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+def use(language: str) -> Token[str]:
+    """Speak `language` for the rest of this task (a request); `reset` undoes it."""
+    return _current.set(language if language in LOCALES else "en")
+
+
+def reset(token: Token[str]) -> None:
+    _current.reset(token)
+
+
+def current() -> str:
+    return _current.get()
+
+
+def format_locale() -> Locale:
+    return Locale.parse(FORMAT_LOCALES[current()])
+
+
+def gettext(message: str) -> str:
+    return translations(current()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(current()).ngettext(singular, plural, n)
+
+
+_ = gettext
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction where it is defined; `_()` translates it when shown."""
+    return message
+
+
+def accepted(header: str | None) -> list[str]:
+    """The languages of an Accept-Language header, most wanted first (q=0 left out)."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((header or "").split(",")[:MAX_ACCEPTED]):
+        tag, _sep, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if tag and quality > 0:
+            ranked.append((-quality, position, tag.strip()))
+    return [tag for _q, _p, tag in sorted(ranked)]
+
+
+def choose(chosen: str | None, accept_language: str | None, default: str) -> str:
+    """The operator's own choice, else the browser's best, else the desk's default."""
+    if chosen in LOCALES:
+        return chosen
+    # "nl-BE" matches the Dutch catalogue (Babel falls back to the language part).
+    found = negotiate_locale([tag.replace("_", "-") for tag in accepted(accept_language)],
+                             LOCALES, sep="-")
+    if found in LOCALES:
+        return found
+    return default if default in LOCALES else "en"
+
+
+def language_names(languages: Sequence[str] = LOCALES) -> dict[str, str]:
+    """Each language by its own name (how an operator looks for theirs)."""
+    return {code: NAMES[code] for code in languages}

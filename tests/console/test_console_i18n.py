@@ -1,0 +1,158 @@
+"""The console in the operator's language, through HTTP: the browser's Accept-Language, then
+the operator's own choice (stored), then the desk's default; labels, plurals, dates and
+figures in that language; two operators in two languages at the same moment."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiohttp.test_utils import TestClient
+from console_helpers import AGENT_PASSWORD, Handoff, csrf_of
+
+from gateway.app import create_app
+from gateway.config.settings import Settings
+from gateway.console import i18n
+from gateway.keys import STORE
+from gateway.models import Operator
+
+MakeOperator = Callable[..., Awaitable[Operator]]
+
+
+async def _log_in(client: TestClient, username: str, accept: str = "") -> str:
+    client.session.cookie_jar.clear()
+    headers = {"Accept-Language": accept} if accept else {}
+    form = await client.get("/console/login", headers=headers)
+    response = await client.post("/console/login", headers=headers, data={
+        "csrf": csrf_of(await form.text()), "username": username, "password": AGENT_PASSWORD})
+    assert response.status == 200 and response.url.path == "/console"
+    return csrf_of(await response.text())
+
+
+@pytest.mark.parametrize(("accept", "language"), [
+    ("nl-BE,nl;q=0.9,en;q=0.8", "nl"), ("de-DE", "de"), ("fr-BE;q=0.9, it;q=1", "fr"),
+    ("es, pt;q=0.5", "en"), ("", "en"), ("fr;q=0, nl;q=0.3", "nl"),
+])
+def test_the_browser_chooses_among_the_console_languages(accept: str, language: str) -> None:
+    assert i18n.choose(None, accept, "en") == language
+    assert i18n.choose("de", accept, "en") == "de"  # the operator's own choice wins
+
+
+async def test_the_login_page_speaks_the_browser_language(client: TestClient) -> None:
+    page = await (await client.get("/console/login",
+                                   headers={"Accept-Language": "nl-BE,nl;q=0.9"})).text()
+    assert '<html lang="nl">' in page
+    assert '<label for="username">Gebruikersnaam</label>' in page
+    assert '<button type="submit">Aanmelden</button>' in page
+    english = await (await client.get("/console/login")).text()
+    assert '<button type="submit">Log in</button>' in english
+
+
+async def test_a_wrong_password_is_said_in_french(client: TestClient,
+                                                  make_operator: MakeOperator) -> None:
+    await make_operator("wallonie")
+    headers = {"Accept-Language": "fr-BE"}
+    form = await client.get("/console/login", headers=headers)
+    refused = await client.post("/console/login", headers=headers, data={
+        "csrf": csrf_of(await form.text()), "username": "wallonie", "password": "nope"})
+    assert refused.status == 401
+    assert "Nom d&#39;utilisateur ou mot de passe incorrect." in await refused.text()
+
+
+async def test_without_a_browser_language_the_desk_default_is_spoken(
+    aiohttp_client: Callable[..., Awaitable[TestClient]], make_settings: Callable[..., Settings],
+) -> None:
+    client = await aiohttp_client(create_app(make_settings(languages={"default": "de"})))
+    page = await (await client.get("/console/login")).text()
+    assert '<html lang="de">' in page and "Benutzername" in page
+    spanish = await (await client.get("/console/login", headers={"Accept-Language": "es"})).text()
+    assert "Benutzername" in spanish
+
+
+async def test_the_operator_chooses_a_language_that_stays_with_them(
+    client: TestClient, make_operator: MakeOperator, handoff: Handoff
+) -> None:
+    await handoff(customer_id="c1", name="Ann")
+    await handoff(customer_id="c2", name="Bob")
+    operator = await make_operator("luc")
+    csrf = await _log_in(client, "luc", accept="en-GB")
+    chosen = await client.post("/console/language", data={
+        "csrf": csrf, "language": "fr", "next": "/console?status=new"})
+    assert chosen.url.path_qs == "/console?status=new"
+    page = await chosen.text()
+    assert '<html lang="fr">' in page
+    assert "Tickets ouverts" in page and "Se déconnecter" in page
+    assert "2 tickets correspondent aux filtres" in page
+    assert '<option value="pending">en attente</option>' in page  # a status, translated
+    assert '<option value="fr" lang="fr" selected>Français</option>' in page
+    stored = await client.app[STORE].get_operator(operator.id)
+    assert stored is not None and stored.locale == "fr"
+    # the next login, from an English browser, is French again
+    await _log_in(client, "luc", accept="en-GB")
+    page = await (await client.get("/console", headers={"Accept-Language": "en"})).text()
+    assert "Tickets ouverts" in page
+    # back to following the browser
+    csrf = csrf_of(page)
+    back = await client.post("/console/language", headers={"Accept-Language": "nl-BE"},
+                             data={"csrf": csrf, "language": "", "next": "/console"})
+    assert "Open tickets" in await back.text() and "Afmelden" in await back.text()
+
+
+async def test_an_unknown_language_or_a_missing_token_is_refused(
+    client: TestClient, make_operator: MakeOperator
+) -> None:
+    operator = await make_operator("eva")
+    csrf = await _log_in(client, "eva")
+    refused = await client.post("/console/language", data={"csrf": csrf, "language": "xx"})
+    assert refused.status == 400 and "en, fr, nl, de" in await refused.text()
+    forged = await client.post("/console/language", data={"language": "nl"})
+    assert forged.status == 403
+    stored = await client.app[STORE].get_operator(operator.id)
+    assert stored is not None and stored.locale is None
+
+
+async def test_dates_plurals_and_relative_times_follow_the_language(
+    client: TestClient, make_operator: MakeOperator, handoff: Handoff
+) -> None:
+    ticket_id = (await handoff())["ticket_id"]
+    ticket = await client.app[STORE].get_ticket(ticket_id)
+    assert ticket is not None
+    await make_operator("an")
+    csrf = await _log_in(client, "an")
+    page = await (await client.post("/console/language", data={
+        "csrf": csrf, "language": "nl", "next": "/console"})).text()
+    local = ticket.created_at.astimezone(ZoneInfo("Europe/Brussels"))
+    months = ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov",
+              "dec"]
+    shown = f"{local.day} {months[local.month - 1]} {local.year} {local:%H:%M %Z}"
+    assert shown in page  # Dutch month, Brussels time: "2 dec 2026 14:05 CET"
+    assert "1 open ticket" in page  # singular
+    row = page[page.index(f'data-ticket-id="{ticket_id}"'):]
+    assert re.search(r">1 min\. geleden</time>", row), row[:2000]
+    assert '<span class="badge status-new">nieuw</span>' in row
+
+
+async def test_two_operators_in_two_languages_at_the_same_moment(
+    client: TestClient, make_operator: MakeOperator, handoff: Handoff,
+    aiohttp_client: Callable[..., Awaitable[TestClient]],
+) -> None:
+    """Requests interleave on one event loop: the language is the request's, never the
+    environment's."""
+    await handoff()
+    for username, language in (("marie", "fr"), ("joost", "nl")):
+        await make_operator(username)
+        operator = await client.app[STORE].operator_by_username(username)
+        assert operator is not None
+        await client.app[STORE].set_operator_locale(operator.id, language)
+    french = await aiohttp_client(client.server)
+    dutch = await aiohttp_client(client.server)
+    await asyncio.gather(_log_in(french, "marie"), _log_in(dutch, "joost"))
+    pages = await asyncio.gather(*((french if n % 2 else dutch).get("/console")
+                                   for n in range(20)))
+    texts = await asyncio.gather(*(page.text() for page in pages))
+    for n, text in enumerate(texts):
+        assert ("Se déconnecter" if n % 2 else "Afmelden") in text
+        assert ("Afmelden" if n % 2 else "Se déconnecter") not in text
