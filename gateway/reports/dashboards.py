@@ -2,9 +2,10 @@
 period, never rows loaded into Python and summed there.
 
 The indexes they read are in `gateway/store/migrations_reports.py`. Days are UTC days.
-Durations are wall-clock minutes (first response: from the ticket's creation to its first
-operator reply; resolution: to its first solved or closed). CSAT comes from the store's own
-aggregate (`Store.csat_per_group`, the survey feature's).
+First-response and resolution times are business minutes (from the ticket's creation to its
+first operator reply, and to its first solved or closed), stored on the ticket by
+`gateway.sla.durations`; the operators' open-to-close times are wall-clock minutes. CSAT
+comes from the store's own aggregate (`Store.csat_per_group`, the survey feature's).
 """
 
 from __future__ import annotations
@@ -89,26 +90,23 @@ async def _quantiles(db: Database, source: str, args: list[Any], group: str,
 
 
 async def timings(db: Database, period: Period) -> Table:
-    """First-response and resolution time per queue (and all queues), median and p90: the
-    period's tickets through `tickets (created_at)`, each one's first reply and resolution
-    one probe each of `events (ticket_id, type, created_at)`."""
+    """First-response and resolution time per queue (and all queues), median and p90, in
+    business hours: the seconds `gateway.sla.durations` stored on the period's tickets
+    (read through `tickets (created_at)`), so the quantiles sort stored numbers."""
     where, args = period.queue_sql()
-    replied = ("(SELECT MIN(e.created_at) FROM events e WHERE e.ticket_id = t.id"
-               " AND e.type = 'ticket.replied')")
-    resolved = ("(SELECT MIN(e.created_at) FROM events e WHERE e.ticket_id = t.id"
-                f" AND e.type IN {_RESOLVED})")
-    source = (f"SELECT t.queue AS queue, {seconds_between('t.created_at', replied, db.dialect)}"
-              f" AS fr, {seconds_between('t.created_at', resolved, db.dialect)} AS res"
+    source = ("SELECT t.queue AS queue, t.first_response_seconds AS fr,"
+              " t.resolution_seconds AS res"
               f" FROM tickets t WHERE t.created_at >= ? AND t.created_at < ?{where}")
     found = await _quantiles(db, source, [period.low, period.high, *args],
                              "queue", ("fr", "res"), total=ALL)
     groups = sorted(found, key=lambda q: (q == ALL, q))
-    return Table("timings", "First response and resolution (minutes)",
+    return Table("timings", "First response and resolution (business hours, minutes)",
                  ("queue", "replied", "first_response_median", "first_response_p90",
                   "resolved", "resolution_median", "resolution_p90"),
                  [(q, *found[q]) for q in groups],
-                 "Tickets opened in the period: minutes to the first operator reply and to"
-                 " solved or closed, median and 90th percentile (wall-clock time).")
+                 "Tickets opened in the period: business minutes (the queue's opening hours)"
+                 " to the first operator reply and to solved or closed, median and 90th"
+                 " percentile.")
 
 
 async def sla(db: Database, period: Period) -> Table:

@@ -23,4 +23,10 @@ CREATE INDEX messages_kind_created ON messages (kind, created_at)
 DROP INDEX events_type_created;
 CREATE INDEX events_type_created ON events (type, created_at, ticket_id, actor)
 """),
+    # Business-time durations, written by `gateway.sla.durations` (its first passes fill in
+    # the tickets that were replied to or resolved before this migration).
+    (1720, """
+ALTER TABLE tickets ADD COLUMN first_response_seconds BIGINT;
+ALTER TABLE tickets ADD COLUMN resolution_seconds BIGINT
+"""),
 )

@@ -6,11 +6,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from aiohttp.test_utils import TestClient
 from console_helpers import AGENT_PASSWORD, Handoff, Login
 
 from gateway.models import Operator, utcnow
+from gateway.store import ticket_queries
 
 
 async def test_supervisors_see_the_desk_in_charts_tables_and_csv(
@@ -56,6 +59,32 @@ async def test_supervisors_see_the_desk_in_charts_tables_and_csv(
     for bad in ({"queue": "nope"}, {"from": "2026-02-30"}, {"from": "2020-01-01"}):
         assert (await client.get("/console/dashboards", params=bad)).status == 400
     assert (await client.get("/console/dashboards/nothing.csv")).status == 404
+
+
+async def test_first_response_counts_business_hours_over_a_weekend(
+        client: TestClient, login: Login, handoff: Handoff,
+        make_operator: Callable[..., Awaitable[Operator]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opened on Friday at 17:30 and answered on Monday at 09:30 (Brussels; the office is open
+    09:00-18:00 on weekdays): one business hour, not 64 wall-clock ones."""
+    friday = datetime(2026, 11, 27, 16, 30, tzinfo=UTC)
+    monkeypatch.setattr(ticket_queries, "utcnow", lambda: friday)
+    ticket = (await handoff("I want to talk to a human about my invoice"))["ticket_id"]
+    monkeypatch.setattr(ticket_queries, "utcnow", lambda: friday + timedelta(hours=64))
+    csrf = await login()
+    assert (await client.post(f"/console/tickets/{ticket}/reply",
+                              data={"csrf": csrf, "text": "Here it is."})).status == 200
+    monkeypatch.undo()
+    await make_operator("sue", role="supervisor")
+    await login("sue", AGENT_PASSWORD)
+    friday = {"from": "2026-11-27", "to": "2026-11-27"}
+    timings = await client.get("/console/dashboards/timings.csv", params=friday)
+    rows = list(csv.DictReader(io.StringIO((await timings.read()).decode("utf-8-sig"))))
+    assert [(r["queue"], r["replied"], r["first_response_median"]) for r in rows] == [
+        ("general", "1", "60.0"), ("(all queues)", "1", "60.0")]
+    html = await (await client.get("/console/dashboards", params=friday)).text()
+    assert "Median first response (business hours, minutes)" in html
+    assert '<text class="value" x="' in html and ">60 min</text>" in html
 
 
 async def test_agents_get_no_dashboards(
