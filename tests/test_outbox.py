@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -168,5 +170,99 @@ async def test_an_uncertain_resend_is_not_resent_again(tmp_path: Path) -> None:
         assert entry.status == "uncertain" and entry.attempts == 2
         events = await store.events(conversation_id=entry.conversation_id)
         assert [e.type for e in events] == ["delivery.resending", "delivery.uncertain"]
+    finally:
+        await store.close()
+
+
+class HeldChannel(ScriptedChannel):
+    """A channel whose sends to the addresses in `held` wait until `release` is set (a mail
+    server taking its time), recording the sends started and how many ran at once."""
+
+    def __init__(self, *held: str) -> None:
+        super().__init__()
+        self.held = set(held)
+        self.release = asyncio.Event()
+        self.started: list[str] = []
+        self.running = self.most_at_once = 0
+
+    async def send(self, outbound: Outbound) -> dict[str, Any] | None:
+        self.started.append(outbound.text)
+        self.running += 1
+        self.most_at_once = max(self.most_at_once, self.running)
+        try:
+            if outbound.key.address in self.held:
+                await self.release.wait()
+            return await super().send(outbound)
+        finally:
+            self.running -= 1
+
+
+async def until(check: Callable[[], bool], what: str, seconds: float = 10.0) -> None:
+    async with asyncio.timeout(seconds):
+        while not check():
+            await asyncio.sleep(0.01)
+    assert check(), what
+
+
+async def reply(store: Store, address: str, text: str) -> None:
+    customer = await store.resolve_customer(Identity("test", address))
+    conversation = await store.conversation_for(ConversationKey("test", address), customer.id,
+                                                "en")
+    await store.add_reply(conversation, author="bot", text=text, kind="answer")
+
+
+async def test_a_slow_conversation_holds_back_no_other_and_keeps_its_own_order(
+        tmp_path: Path) -> None:
+    store = store_for(f"sqlite:{tmp_path / 'o.db'}")
+    await store.open()
+    channel, other_replica_channel = HeldChannel("slow"), ScriptedChannel()
+    # Woken only: no poll comes between a reply stored and the other replica's round.
+    settings = OutboxSettings(poll_interval=60)
+    worker = OutboxWorker(store, {"test": channel}, settings, Hub())
+    other_replica = OutboxWorker(store, {"test": other_replica_channel}, settings, Hub())
+    try:
+        await reply(store, "slow", "slow 1")
+        await reply(store, "fast", "fast 1")
+        async with worker.running(grace=5):
+            worker.wake()
+            await until(lambda: [o.text for o in channel.delivered] == ["fast 1"],
+                        "the fast conversation's reply is sent while the slow one waits")
+            assert channel.started[0] == "slow 1"
+            # "slow 2" waits for "slow 1", on another replica of the same database too
+            await reply(store, "slow", "slow 2")
+            assert await other_replica.run_once() == 0
+            await reply(store, "fast", "fast 2")
+            worker.wake()
+            await until(lambda: len(channel.delivered) == 2, "a later reply is not held either")
+            assert [o.text for o in channel.delivered] == ["fast 1", "fast 2"]
+            worker.wake()
+            await asyncio.sleep(0.2)
+            assert "slow 2" not in channel.started and other_replica_channel.delivered == []
+            channel.release.set()
+            await until(lambda: len(channel.delivered) == 4, "the slow conversation goes on")
+        assert [o.text for o in channel.delivered][2:] == ["slow 1", "slow 2"]
+        entries = await store.outbox_entries()
+        assert [(e.status, e.attempts) for e in entries] == [("sent", 1)] * 4
+    finally:
+        await store.close()
+
+
+async def test_at_most_max_parallel_conversations_are_sent_at_once(tmp_path: Path) -> None:
+    store = store_for(f"sqlite:{tmp_path / 'o.db'}")
+    await store.open()
+    channel = HeldChannel(*(f"c{n}" for n in range(5)))
+    worker = OutboxWorker(store, {"test": channel}, OutboxSettings(poll_interval=0.02,
+                                                                   max_parallel=2), Hub())
+    try:
+        for n in range(5):
+            await reply(store, f"c{n}", f"reply {n}")
+        async with worker.running(grace=5):
+            worker.wake()
+            await until(lambda: len(channel.started) == 2, "two sends under way")
+            await asyncio.sleep(0.2)  # several polls: no third one starts
+            assert channel.started == ["reply 0", "reply 1"]
+            channel.release.set()
+            await until(lambda: len(channel.delivered) == 5, "all sent")
+        assert channel.most_at_once == 2
     finally:
         await store.close()

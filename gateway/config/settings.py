@@ -178,6 +178,9 @@ class OutboxSettings(Section):
     #: sent the moment the channel accepted it, so an expired lease never resends a
     #: delivered reply.
     lease_seconds: float = Field(60.0, gt=0)
+    #: Conversations sent at once, each in its own order: a slow channel or mail server
+    #: holds back its own conversations only, up to this many.
+    max_parallel: int = Field(8, ge=1, le=256)
 
 
 class QueueSettings(Section):

@@ -7,12 +7,18 @@ is resent once where receivers drop copies (e-mail, same Message-ID), else `unce
 Failed and uncertain entries are re-driven by an operator (ticket page, CLI). Entries are
 leased in the database, so two gateway processes never send the same entry at once, and
 marked sent the moment the channel accepted them, so a crash after that never resends.
+
+Conversations are sent in parallel, up to `max_parallel` at once, each by its own task in
+the order of its entries: a slow channel or a customer's mail server that takes 20 s to
+answer holds back that conversation only. A conversation being sent is not leased again
+until its entry is settled (`claim_outbox`), so its replies never overtake each other.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import socket
 from collections.abc import AsyncIterator, Mapping
@@ -55,19 +61,63 @@ class OutboxWorker:
         self.hub = hub
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._wake = asyncio.Event()
+        #: The conversations this worker is sending, each by one task (its entries in order).
+        self._sending: dict[int, asyncio.Task[None]] = {}
 
     def wake(self) -> None:
         """Send now instead of at the next poll (called right after a reply is persisted)."""
         self._wake.set()
 
     async def run_once(self) -> int:
-        """Send every due entry once; return how many were attempted."""
+        """Send every due entry once (conversations in parallel, each in order) and wait
+        for those sends; return how many were attempted."""
+        started = await self._start_due()
+        if started:
+            await asyncio.wait(started)
+        return sum(len(entries) for entries in started.values())
+
+    async def _start_due(self) -> dict[asyncio.Task[None], list[OutboxEntry]]:
+        """Lease due entries for at most the free places of `max_parallel` and start one
+        task per conversation that sends its entries in order; do not wait for them."""
+        free = self.settings.max_parallel - len(self._sending)
+        if free <= 0:
+            return {}
         entries = await self.store.claim_outbox(
-            self.owner, timedelta(seconds=self.settings.lease_seconds)
-        )
+            self.owner, timedelta(seconds=self.settings.lease_seconds), limit=free)
+        by_conversation: dict[int, list[OutboxEntry]] = {}
+        for entry in entries:  # claimed in id order: each list is in its conversation's order
+            by_conversation.setdefault(entry.conversation_id, []).append(entry)
+        started: dict[asyncio.Task[None], list[OutboxEntry]] = {}
+        for conversation_id, queued in by_conversation.items():
+            before = self._sending.get(conversation_id)  # its last send just settled
+            task = asyncio.create_task(self._send_in_order(queued, before),
+                                       name=f"outbox-conversation-{conversation_id}")
+            self._sending[conversation_id] = task
+            task.add_done_callback(functools.partial(self._settled, conversation_id))
+            started[task] = queued
+        return started
+
+    async def _send_in_order(self, entries: list[OutboxEntry],
+                             before: asyncio.Task[None] | None) -> None:
+        """Send one conversation's entries one after the other (after its previous task).
+        The database down: the rest keep their lease and are sent again after it."""
+        if before is not None:
+            await asyncio.wait([before])
         for entry in entries:
-            await self._deliver(entry)
-        return len(entries)
+            try:
+                await self._deliver(entry)
+            except StoreError as exc:
+                log.error("outbox.store_unavailable", error=str(exc),
+                          conversation_id=entry.conversation_id)
+                return
+
+    def _settled(self, conversation_id: int, task: asyncio.Task[None]) -> None:
+        if self._sending.get(conversation_id) is task:
+            del self._sending[conversation_id]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("outbox.task_failed", conversation_id=conversation_id,
+                      error=repr(task.exception()))
+        self.wake()  # a place is free, and the conversation's next reply may be due
 
     async def _deliver(self, entry: OutboxEntry) -> None:
         connector = self.connectors.get(entry.channel)
@@ -187,16 +237,24 @@ class OutboxWorker:
         return redriven
 
     async def drain(self, grace: float) -> None:
-        """At shutdown: send what is due now, within `grace` seconds."""
+        """At shutdown: finish the sends under way and send what is due now, within `grace`
+        seconds; a send still running then is cancelled (its lease lets another worker or
+        the next start send it)."""
         with contextlib.suppress(TimeoutError, StoreError):
             async with asyncio.timeout(grace):
+                if self._sending:
+                    await asyncio.wait(list(self._sending.values()))
                 while await self.run_once():
                     pass
+        sending = list(self._sending.values())
+        for task in sending:
+            task.cancel()
+        await asyncio.gather(*sending, return_exceptions=True)
 
     async def _loop(self) -> None:
         while True:
             try:
-                await self.run_once()
+                await self._start_due()
             except StoreError as exc:  # database down: keep the loop, retry at the next tick
                 log.error("outbox.store_unavailable", error=str(exc))
             with contextlib.suppress(TimeoutError):

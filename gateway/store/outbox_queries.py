@@ -22,15 +22,23 @@ STOPPED = ("failed", "uncertain")
 class OutboxQueries(Queries):
     async def claim_outbox(self, owner: str, lease: timedelta,
                            limit: int = 20) -> list[OutboxEntry]:
-        """Lease due entries to one worker; the outer lease check makes replicas skip each other."""
+        """Lease due entries to one worker; the outer lease check makes replicas skip each other.
+
+        A conversation with an entry under a live lease (being sent, by this worker or
+        another replica) is skipped: its next reply waits for the one before it, so replies
+        arrive in order however many conversations are sent at once.
+        """
         now = utcnow()
         now_s, until = codec.ts(now), codec.ts(now + lease)
         rows = await self.db.fetchall(
             "UPDATE outbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1"
             " WHERE status = 'pending' AND (lease_until IS NULL OR lease_until < ?) AND id IN ("
-            " SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
-            " AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ?) RETURNING *",
-            owner, until, now_s, now_s, now_s, limit,
+            " SELECT id FROM outbox due WHERE status = 'pending' AND next_attempt_at <= ?"
+            " AND (lease_until IS NULL OR lease_until < ?) AND NOT EXISTS ("
+            " SELECT 1 FROM outbox busy WHERE busy.conversation_id = due.conversation_id"
+            " AND busy.status = 'pending' AND busy.lease_until >= ?) ORDER BY id LIMIT ?)"
+            " RETURNING *",
+            owner, until, now_s, now_s, now_s, now_s, limit,
         )
         return sorted((codec.outbox(r) for r in rows), key=lambda e: e.id)
 
