@@ -102,6 +102,10 @@ async def login(request: web.Request, response: web.StreamResponse, operator: Op
     return csrf
 
 
+#: How far the idle expiry must move before it is written again.
+EXTEND_STEP = timedelta(minutes=1)
+
+
 async def logout(request: web.Request, response: web.StreamResponse) -> None:
     token = request.cookies.get(COOKIE)
     if token:
@@ -132,7 +136,10 @@ async def current_operator(request: web.Request,
         return None
     if extend:
         idle = timedelta(minutes=request.app[SETTINGS].console.session_idle_minutes)
-        await store.extend_session(_digest(token), utcnow() + idle)
+        # At most one write a minute per session, not one per page: an operator moving
+        # through tickets would otherwise commit on every click (±1 min of idle time).
+        if utcnow() + idle - expires_at > EXTEND_STEP:
+            await store.extend_session(_digest(token), utcnow() + idle)
     return operator, csrf
 
 

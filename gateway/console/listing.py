@@ -9,6 +9,7 @@ the watcher's last pass are caught up first (`SlaWatcher.catch_up`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -103,6 +104,38 @@ async def count(store: Store, wanted: TicketFilter, now: datetime) -> int:
     join = " LEFT JOIN sla_timers s ON s.ticket_id = t.id" if wanted.sla is not None else ""
     row = await store.db.fetchone(f"SELECT COUNT(*) AS n FROM tickets t{join}{where}", *args)
     return int(row["n"]) if row else 0
+
+
+async def counts(store: Store, wanted: Sequence[TicketFilter], now: datetime) -> list[int]:
+    """How many tickets each filter matches, in one statement: the views are counted on
+    every list page, and a COUNT each was a round trip each (seven per page). The rows
+    read are those of the filters' statuses and queues together, as the largest count
+    alone would read."""
+    totals = [0] * len(wanted)
+    live = [(at, filter_) for at, filter_ in enumerate(wanted) if not _empty(filter_)]
+    if not live:
+        return totals
+    sums: list[str] = []
+    args: list[object] = []
+    for at, filter_ in live:
+        where, where_args = _where(filter_, now)
+        sums.append(f"SUM(CASE WHEN {where.removeprefix(' WHERE ')} THEN 1 ELSE 0 END)"
+                    f" AS n{at}")
+        args += where_args
+    statuses = sorted({status for _, filter_ in live for status in filter_.statuses})
+    outer = f" WHERE t.status IN ({_marks(tuple(statuses))})"
+    args += statuses
+    if all(filter_.queues is not None for _, filter_ in live):
+        queues = sorted({queue for _, filter_ in live for queue in filter_.queues or ()})
+        outer += f" AND t.queue IN ({_marks(tuple(queues))})"
+        args += queues
+    join = " LEFT JOIN sla_timers s ON s.ticket_id = t.id" \
+        if any(filter_.sla is not None for _, filter_ in live) else ""
+    row = await store.db.fetchone(f"SELECT {', '.join(sums)} FROM tickets t{join}{outer}",
+                                  *args)
+    for at, _ in live:
+        totals[at] = int(row[f"n{at}"] or 0) if row else 0
+    return totals
 
 
 async def ticket_page(store: Store, wanted: TicketFilter, now: datetime, *, sort: str = "newest",

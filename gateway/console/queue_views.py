@@ -51,12 +51,9 @@ async def view_links(store: Store, operator: Operator, query: Mapping[str, str],
     """Every view with its count; `current` for the one the list shows now."""
     asked = {k: v for k, v in query.items() if k in (*filters.NAMES, "sort") and v}
     asked.setdefault("sort", "newest")
-    links = []
-    for view in VIEWS:
-        wanted = filters.ticket_filter(_chosen(view.params), operator)
-        params = {"sort": "newest", **view.params}
-        links.append(ViewLink(
-            label=_(view.label), count=await listing.count(store, wanted, now),
-            href="/console" + ("?" + urlencode(view.params) if view.params else ""),
-            current=asked == params))
-    return links
+    wanted = [filters.ticket_filter(_chosen(view.params), operator) for view in VIEWS]
+    totals = await listing.counts(store, wanted, now)
+    return [ViewLink(label=_(view.label), count=total,
+                     href="/console" + ("?" + urlencode(view.params) if view.params else ""),
+                     current=asked == {"sort": "newest", **view.params})
+            for view, total in zip(VIEWS, totals, strict=True)]
