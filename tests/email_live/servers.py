@@ -66,12 +66,13 @@ def ensure_dovecot() -> str | None:
 class MailAdmin:
     """A test's own IMAP client: create/delete mailboxes, deliver mail, read flags."""
 
-    def __init__(self, user: str = "support") -> None:
+    def __init__(self, user: str = "support", timeout: float = 10) -> None:
         self.user = user
+        self.timeout = timeout  # per command; deleting a big mailbox takes longer
         self.client: aioimaplib.IMAP4 | None = None
 
     async def __aenter__(self) -> MailAdmin:
-        self.client = aioimaplib.IMAP4(host=IMAP_HOST, port=IMAP_PORT, timeout=10)
+        self.client = aioimaplib.IMAP4(host=IMAP_HOST, port=IMAP_PORT, timeout=self.timeout)
         await self.client.wait_hello_from_server()
         response = await self.client.login(self.user, f"{self.user}-pass")
         assert response.result == "OK", response

@@ -35,14 +35,23 @@ class Ledger:
     health: list[HealthSample] = field(default_factory=list)
     #: When at least one gateway process was up and ready: (since, until or None).
     up: list[tuple[float, float | None]] = field(default_factory=list)
+    #: When no gateway could read the mailbox, whatever it did: the IMAP server
+    #: unreachable (an outage), the mailbox deleted and being filled again (a reset).
+    unavailable: list[tuple[float, float]] = field(default_factory=list)
 
     def waited(self, since: float, until: float) -> float:
-        """Seconds of [since, until] during which a gateway was up: a mail waiting while
-        no process runs (killed, restarting) is an outage, not a stall."""
+        """Seconds of [since, until] during which a gateway was up and the mailbox there
+        to read: a mail waiting while no process runs (killed, restarting) or while the
+        server is away is an outage, not a stall."""
         total = 0.0
         for start, end in self.up:
-            total += max(0.0, min(until, end if end is not None else until) - max(since, start))
-        return total
+            low, high = max(since, start), min(until, end if end is not None else until)
+            if high <= low:
+                continue
+            total += high - low
+            for away_from, away_until in self.unavailable:
+                total -= max(0.0, min(high, away_until) - max(low, away_from))
+        return max(0.0, total)
 
     def waiting(self, ingested: set[str], now: float) -> float:
         """How long the oldest delivered mail not yet ingested has waited (0: none)."""
@@ -120,6 +129,7 @@ def account(ledger: Ledger, ingested: list[Ingested], replies: list[Delivered],
         "stalls_over_60s": sum(1 for s in ingest_waits if s > STALL_SECONDS),
         "gateway_down_s": round(_down_seconds(ledger.up, min(delivered.values(), default=end),
                                               end), 1),
+        "mailbox_unavailable_s": round(sum(b - a for a, b in ledger.unavailable), 1),
         "readyz_ok_while_stalled_samples": len(lying),
         "examples": {  # a few Message-IDs per failure, for the post-mortem
             "lost": [mid for mid in delivered if rows[mid] == 0][:5],

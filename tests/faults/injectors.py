@@ -194,12 +194,21 @@ async def _kill_pg(run: Run) -> None:
 
 async def _outage(run: Run, which: str, seconds: float) -> None:
     proxy = run.imap if which == "imap" else run.smtp
+    began = time.time()
     await proxy.outage()
     await asyncio.sleep(seconds)
     await proxy.restore()
     run.faults[f"{which}_outage_s"] = seconds
+    if which == "imap":
+        run.ledger.unavailable.append((began, time.time()))
 
 
 async def _reset(run: Run) -> None:
-    before, after = await run.mailbox.reset_uidvalidity()
+    """The mailbox deleted and filled again; mail waits meanwhile (not a stall): from the
+    DELETE to the last mail back in (reading it first, under the delivery lock, is not)."""
+    try:
+        before, after = await run.mailbox.reset_uidvalidity()
+    finally:
+        if run.mailbox.reset_window is not None:
+            run.ledger.unavailable.append(run.mailbox.reset_window)
     run.faults["uidvalidity"] = [before, after]

@@ -13,6 +13,8 @@ import contextlib
 import time
 from collections.abc import Callable
 
+import aioimaplib
+
 from tests.email_live.servers import MailAdmin, make_mail
 
 QUESTIONS = (
@@ -41,15 +43,33 @@ def warm_up_mail(run: str, n: int) -> bytes:
                      headers={"Auto-Submitted": "auto-generated"})
 
 
+#: Seconds one harness IMAP command may take: deleting or refilling a mailbox of thousands
+#: of mails on the loaded 2-core machine takes far longer than the tests' 10 s (a DELETE
+#: that timed out there left the mailbox deleted and never created again: the next APPEND
+#: said TRYCREATE and aborted a 10,000-mail run).
+SLOW_COMMAND = 120.0
+#: Tries of one harness step (a fresh connection each) before the run gives up on it.
+ATTEMPTS = 5
+#: How the server says an APPEND's mailbox is missing (RFC 3501 §6.3.11).
+_TRYCREATE = "TRYCREATE"
+
+
 class Mailbox:
     """One run's fresh mailbox on the private Dovecot. `lock` keeps a reset and a delivery
-    from interleaving (a mail APPENDed into a mailbox being deleted would vanish)."""
+    from interleaving (a mail APPENDed into a mailbox being deleted would vanish).
+
+    The harness's own hiccups (a cut admin connection, a mailbox found missing) are
+    retried, not fatal, and each one is written to `incidents` (in the run's report): a
+    10,000-mail run must measure the gateway, not die on the harness."""
 
     def __init__(self, user: str, name: str) -> None:
         self.user = user
         self.name = name
         self.lock = asyncio.Lock()
         self.resets = 0
+        self.incidents: list[str] = []
+        #: (time.time() of the last reset's DELETE, of its last mail back in)
+        self.reset_window: tuple[float, float] | None = None
 
     async def create(self) -> None:
         async with MailAdmin(self.user) as admin:
@@ -62,44 +82,78 @@ class Mailbox:
     async def deliver(self, run: str, count: int, rate: float,
                       record: Callable[[str, float], None], start: int = 0) -> None:
         """APPEND `count` mails at about `rate` per second; `record(Message-ID, time)`."""
-        async with MailAdmin(self.user) as admin:
+        sender = Appender(self)
+        try:
             began = time.monotonic()
             for i in range(count):
                 n = start + i
                 async with self.lock:
-                    await admin.append(self.name, customer_mail(run, n))
+                    await sender.append(customer_mail(run, n))
                 record(message_id(run, n), time.time())
                 delay = began + (i + 1) / rate - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
+        finally:
+            await sender.close()
 
     async def append(self, raw: bytes, locked: bool = False) -> None:
         """Deliver one mail; `locked`: the caller already holds `lock`."""
         async with contextlib.AsyncExitStack() as stack:
             if not locked:
                 await stack.enter_async_context(self.lock)
-            admin = await stack.enter_async_context(MailAdmin(self.user))
-            await admin.append(self.name, raw)
+            sender = Appender(self)
+            stack.push_async_callback(sender.close)
+            await sender.append(raw)
+
+    async def ensure_exists(self) -> None:
+        """CREATE the mailbox unless it is there, on a fresh connection each try."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                async with MailAdmin(self.user, timeout=SLOW_COMMAND) as admin:
+                    response = await admin.imap.create(f'"{self.name}"')
+            except (aioimaplib.AioImapException, OSError, TimeoutError) as exc:
+                self.incidents.append(f"CREATE try {attempt}: {type(exc).__name__}: {exc}")
+                await asyncio.sleep(attempt)
+                continue
+            text = _text(response)
+            if response.result == "OK":
+                return
+            if "ALREADYEXISTS" in text or "already exists" in text.lower():
+                return
+            self.incidents.append(f"CREATE try {attempt}: {response.result} {text}")
+            await asyncio.sleep(attempt)
+        raise RuntimeError(f"mailbox {self.name!r} could not be created: {self.incidents[-1]}")
 
     async def reset_uidvalidity(self) -> tuple[int, int]:
         """Delete the mailbox and create it again with the same mails and flags in it, as a
         server migration or restore does; return (UIDVALIDITY before, after)."""
         async with self.lock:
-            async with MailAdmin(self.user) as reader:  # logged out before the delete
+            async with MailAdmin(self.user, timeout=SLOW_COMMAND) as reader:
+                # logged out before the delete
                 before = await self._uidvalidity(reader)
                 mails = await self._contents(reader)
             return before, await self._recreate(mails)
 
     async def _recreate(self, mails: list[tuple[bytes, str]]) -> int:
-        async with MailAdmin(self.user) as admin:
-            await admin.delete(self.name)
-            await asyncio.sleep(1.1)  # Dovecot derives UIDVALIDITY from the clock
-            await admin.create(self.name)
+        """DELETE, then CREATE whatever happened to the DELETE (an error still propagates,
+        into the run's `errors`), then APPEND the mails back, each retried."""
+        began = time.time()
+        try:
+            async with MailAdmin(self.user, timeout=SLOW_COMMAND) as admin:
+                response = await admin.imap.delete(f'"{self.name}"')
+                assert response.result == "OK", f"DELETE: {response.result} {_text(response)}"
+                await asyncio.sleep(1.1)  # Dovecot derives UIDVALIDITY from the clock
+        finally:
+            await self.ensure_exists()
+        sender = Appender(self)
+        try:
             for raw, flags in mails:
-                response = await admin.imap.append(raw, mailbox=f'"{self.name}"',
-                                                   flags=flags or None)
-                assert response.result == "OK", response
-            self.resets += 1
+                await sender.append(raw, flags)
+        finally:
+            await sender.close()
+            self.reset_window = (began, time.time())
+        self.resets += 1
+        async with MailAdmin(self.user, timeout=SLOW_COMMAND) as admin:
             return await self._uidvalidity(admin)
 
     async def _uidvalidity(self, admin: MailAdmin) -> int:
@@ -116,9 +170,11 @@ class Mailbox:
         uidnext = int(text.split("UIDNEXT", 1)[1].strip(" ()").split()[0].rstrip(")"))
         response = await admin.imap.select(f'"{self.name}"')
         assert response.result == "OK", response
+        exists = int(_text(response).split(" EXISTS", 1)[0].rsplit(None, 1)[-1])
         mails: list[tuple[bytes, str]] = []
         for low in range(1, uidnext, 200):
             response = await admin.imap.uid("fetch", f"{low}:{low + 199}", "(FLAGS BODY.PEEK[])")
+            assert response.result == "OK", f"FETCH: {response.result} {_text(response)}"
             lines = response.lines
             for index, line in enumerate(lines[:-1]):
                 if isinstance(line, bytes) and b"FETCH (" in line and b"FLAGS (" in line \
@@ -127,4 +183,53 @@ class Mailbox:
                     wanted = " ".join(f for f in flags.split() if f != "\\Recent")
                     mails.append((bytes(lines[index + 1]), f"({wanted})" if wanted else ""))
         await admin.imap.close()
+        # A mail missing here would be missing from the recreated mailbox: "lost" by us.
+        assert len(mails) == exists, f"read {len(mails)} of {exists} mails before a reset"
         return mails
+
+
+class Appender:
+    """APPENDs over one admin connection, opened again after a failure. A missing mailbox
+    (TRYCREATE) is created and the mail APPENDed again; a connection that failed mid-APPEND
+    is replaced and the mail APPENDed again, so the server may hold it twice (as after an
+    MTA's retry: the gateway must take it in once, on its Message-ID)."""
+
+    def __init__(self, mailbox: Mailbox) -> None:
+        self.mailbox = mailbox
+        self.admin: MailAdmin | None = None
+
+    async def append(self, raw: bytes, flags: str = "") -> None:
+        box = self.mailbox
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                if self.admin is None:
+                    self.admin = await MailAdmin(box.user, timeout=SLOW_COMMAND).__aenter__()
+                response = await self.admin.imap.append(raw, mailbox=f'"{box.name}"',
+                                                        flags=flags or None)
+            except (aioimaplib.AioImapException, OSError, TimeoutError) as exc:
+                box.incidents.append(f"APPEND try {attempt}: {type(exc).__name__}: {exc}")
+                await self.close()
+                await asyncio.sleep(attempt)
+                continue
+            if response.result == "OK":
+                return
+            text = _text(response)
+            box.incidents.append(f"APPEND try {attempt}: {response.result} {text}")
+            if _TRYCREATE in text:
+                await box.ensure_exists()
+            else:
+                await asyncio.sleep(attempt)
+        raise RuntimeError(f"APPEND to {box.name!r} failed {ATTEMPTS} times: "
+                           f"{box.incidents[-1]}")
+
+    async def close(self) -> None:
+        admin, self.admin = self.admin, None
+        if admin is not None:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(10):
+                    await admin.__aexit__(None, None, None)
+
+
+def _text(response: aioimaplib.Response) -> str:
+    return " ".join(line.decode(errors="replace") for line in response.lines
+                    if isinstance(line, bytes))

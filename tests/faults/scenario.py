@@ -103,6 +103,7 @@ async def _run(scenario: Scenario, workdir: Path) -> dict[str, Any]:
                    "smtp_connections": smtp.connections},
         "gateway_crashes": sum(gw.crashes for gw in gateways),
         "errors": state.errors,
+        "harness_incidents": mailbox.incidents,  # retried harness hiccups, not faults
         "startup_s_max": round(max(startups), 2) if startups else None,
         "seconds": round(time.monotonic() - began, 1),
     }
