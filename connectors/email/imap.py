@@ -13,6 +13,7 @@ import re
 import ssl
 from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
 import aioimaplib
@@ -27,6 +28,9 @@ _UIDNEXT = re.compile(rb"\[UIDNEXT (\d+)\]")
 _FETCH_UID = re.compile(rb"\bUID (\d+)")
 _FETCH_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 _FETCH_FLAGS = re.compile(rb"\bFLAGS \(([^)]*)\)")
+_FETCH_DATE = re.compile(rb'\bINTERNALDATE "([^"]+)"')
+_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+                                       "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
 #: UIDs listed per UID FETCH of sizes: aioimaplib parses each answer line in one more
 #: level of recursion, so an unbounded `n:*` over a backlog of ~1,000 mails raises
 #: RecursionError inside its reader and the command never ends (issue 11).
@@ -59,6 +63,8 @@ class Pending:
     uid: int
     size: int
     seen: bool = False
+    #: When the server says the mail arrived (RFC 3501 INTERNALDATE; a restore keeps it).
+    internal_date: datetime | None = None
 
 
 def quote_mailbox(name: str) -> str:
@@ -160,20 +166,23 @@ class ImapSession:
         return max((uid for uid in uids if uid is not None), default=0)
 
     async def pending(self, after: int, upto: int) -> list[Pending]:
-        """Mails with a UID in `after+1..upto`, oldest first, with size and \\Seen flag.
+        """Mails with a UID in `after+1..upto`, oldest first, with size, \\Seen flag and
+        INTERNALDATE.
 
         The caller keeps `upto - after` at most `WINDOW`: see there.
         """
         response = await self._command("UID FETCH", self.client.uid(
-            "fetch", f"{after + 1}:{upto}", "(UID FLAGS RFC822.SIZE)"))
+            "fetch", f"{after + 1}:{upto}", "(UID FLAGS RFC822.SIZE INTERNALDATE)"))
         found: dict[int, Pending] = {}
         for line in response.lines:
             if not isinstance(line, bytes):
                 continue
             uid, size = _search(_FETCH_UID, [line]), _search(_FETCH_SIZE, [line])
             flags = _FETCH_FLAGS.search(line)
+            date = _FETCH_DATE.search(line)
             if uid is not None and size is not None and after < uid <= upto:
-                found[uid] = Pending(uid, size, bool(flags and b"\\Seen" in flags.group(1)))
+                found[uid] = Pending(uid, size, bool(flags and b"\\Seen" in flags.group(1)),
+                                     internal_date(date.group(1)) if date else None)
         return [found[uid] for uid in sorted(found)]
 
     async def fetch(self, uids: list[int]) -> dict[int, bytes]:
@@ -279,6 +288,21 @@ def _check(response: aioimaplib.Response, command: str) -> aioimaplib.Response:
     if response.result != "OK":
         raise ImapError(f"{command} failed: {response.result} {_text(response)}")
     return response
+
+
+def internal_date(text: bytes) -> datetime | None:
+    """`b" 2-Dec-2026 13:20:01 +0100"` as an aware datetime; None when unreadable (the
+    month names are RFC 3501's, whatever the process locale)."""
+    try:
+        date, clock, zone = text.decode("ascii").split()
+        day, month, year = date.split("-")
+        hour, minute, second = (int(part) for part in clock.split(":"))
+        sign = -1 if zone[0] == "-" else 1
+        offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[3:5])) * sign
+        return datetime(int(year), _MONTHS[month], int(day), hour, minute, second,
+                        tzinfo=timezone(offset))
+    except (ValueError, KeyError, IndexError, UnicodeDecodeError):
+        return None
 
 
 def _text(response: aioimaplib.Response) -> str:

@@ -15,6 +15,7 @@ import base64
 import contextlib
 import ssl
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import aioimaplib
@@ -27,6 +28,7 @@ from connectors.email.imap import (
     ImapError,
     ImapSession,
     MailboxStatus,
+    Pending,
     batches,
     tls_context,
 )
@@ -80,8 +82,11 @@ class MailboxReader:
         self.health = ReaderHealth()
         #: The current session got as far as SELECT (resets the reconnect backoff).
         self._selected = False
-        #: After a UIDVALIDITY change: \\Seen mails up to this UID are not taken in again.
+        #: After a UIDVALIDITY change: \\Seen mails up to this UID are not taken in again,
         self._recover_upto = 0
+        #: nor \\Seen mails dated (INTERNALDATE) before the change was seen: those a restore
+        #: still running brings back after the first look at the new mailbox.
+        self._recover_before: datetime | None = None
         #: Set after every completed sync (tests and the benchmark wait on it).
         self.synced = asyncio.Event()
         #: One replica at a time reads the mailbox (issue 11).
@@ -184,7 +189,7 @@ class MailboxReader:
             while cursor < newest:
                 upto = min(cursor + WINDOW, newest)
                 pending = [p for p in await session.pending(cursor, upto)
-                           if not (p.seen and p.uid <= self._recover_upto)]
+                           if not self._handled_before_reset(p)]
                 for batch in batches(pending):
                     bodies = await session.fetch(batch)
                     done = [uid for uid in batch if (raw := bodies.get(uid)) is not None
@@ -204,6 +209,15 @@ class MailboxReader:
         self.health.syncing = False
         self.synced.set()
 
+    def _handled_before_reset(self, mail: Pending) -> bool:
+        """A read mail that was in the mailbox before its UIDVALIDITY changed: old mail."""
+        if not mail.seen:
+            return False
+        if mail.uid <= self._recover_upto:
+            return True
+        return (self._recover_before is not None and mail.internal_date is not None
+                and mail.internal_date < self._recover_before)
+
     def _position_key(self) -> str:
         s = self.settings
         return f"email:imap:{s.imap_user}@{s.imap_host}:{s.imap_port}/{s.mailbox}"
@@ -217,22 +231,28 @@ class MailboxReader:
         rebuilt) the old UIDs mean nothing, so every mail is looked at again: what is not
         `\\Seen` is taken in (with `after_ingest = "move"`, everything left in the
         mailbox) and Message-ID dedup drops the ones already stored (issue 11: skipping
-        them all lost every unread mail in the mailbox).
+        them all lost every unread mail in the mailbox). "Read" is `\\Seen` up to the
+        UIDNEXT of that moment, or `\\Seen` with an INTERNALDATE before it: a restore still
+        running brings old read mail back later, under new UIDs, with its old dates.
         """
         saved = await self.store.get_state(self._position_key())
         if saved and saved.get("uidvalidity") == status.uidvalidity:
             last_uid = int(saved["last_uid"])
             self._recover_upto = int(saved.get("recover_upto", 0))
+            before = saved.get("recover_before")
+            self._recover_before = datetime.fromisoformat(before) if before else None
         elif not saved:
-            last_uid, self._recover_upto = status.uidnext - 1, 0
+            last_uid, self._recover_upto, self._recover_before = status.uidnext - 1, 0, None
             log.warning("email.imap.baseline", mailbox=self.settings.mailbox,
                         uidvalidity=status.uidvalidity, skipped_existing=status.exists,
                         resume_after_uid=last_uid)
         else:
             last_uid = 0
-            # Read mails up to here were handled before (or by a person): not again.
-            self._recover_upto = status.uidnext - 1 if self.settings.after_ingest == "seen" \
-                else 0
+            # Read mails up to here were handled before (or by a person): not again; nor
+            # read mails dated before now that a restore in progress adds later.
+            seen_mode = self.settings.after_ingest == "seen"
+            self._recover_upto = status.uidnext - 1 if seen_mode else 0
+            self._recover_before = utcnow() if seen_mode else None
             log.warning("email.imap.uidvalidity_changed", mailbox=self.settings.mailbox,
                         uidvalidity=status.uidvalidity,
                         previous_uidvalidity=saved.get("uidvalidity"),
@@ -248,9 +268,11 @@ class MailboxReader:
         self.health.last_uid = uid
 
     async def _save_position(self, uidvalidity: int, uid: int) -> None:
-        position: dict[str, int] = {"uidvalidity": uidvalidity, "last_uid": uid}
+        position: dict[str, int | str] = {"uidvalidity": uidvalidity, "last_uid": uid}
         if uid < self._recover_upto:
             position["recover_upto"] = self._recover_upto
+        if self._recover_before is not None:
+            position["recover_before"] = self._recover_before.isoformat()
         await self.store.set_state(self._position_key(), position)
 
     async def _done_on_server(self, session: ImapSession, uids: list[int]) -> None:

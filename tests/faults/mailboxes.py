@@ -134,9 +134,10 @@ class Mailbox:
                 mails = await self._contents(reader)
             return before, await self._recreate(mails)
 
-    async def _recreate(self, mails: list[tuple[bytes, str]]) -> int:
+    async def _recreate(self, mails: list[tuple[bytes, str, str]]) -> int:
         """DELETE, then CREATE whatever happened to the DELETE (an error still propagates,
-        into the run's `errors`), then APPEND the mails back, each retried."""
+        into the run's `errors`), then APPEND the mails back, each retried, with their
+        flags and dates, as a restore (dsync, imapsync) does."""
         began = time.time()
         try:
             async with MailAdmin(self.user, timeout=SLOW_COMMAND) as admin:
@@ -147,8 +148,8 @@ class Mailbox:
             await self.ensure_exists()
         sender = Appender(self)
         try:
-            for raw, flags in mails:
-                await sender.append(raw, flags)
+            for raw, flags, date in mails:
+                await sender.append(raw, flags, date)
         finally:
             await sender.close()
             self.reset_window = (began, time.time())
@@ -162,18 +163,19 @@ class Mailbox:
         text = b" ".join(line for line in response.lines if isinstance(line, bytes)).decode()
         return int(text.split("UIDVALIDITY", 1)[1].strip(" ()").split()[0].rstrip(")"))
 
-    async def _contents(self, admin: MailAdmin) -> list[tuple[bytes, str]]:
-        """(raw bytes, flags) of every mail, in UID order, 200 UIDs per FETCH (aioimaplib
-        parses one answer recursively and fails on about a thousand mails)."""
+    async def _contents(self, admin: MailAdmin) -> list[tuple[bytes, str, str]]:
+        """(raw bytes, flags, INTERNALDATE) of every mail, in UID order, 200 UIDs per FETCH
+        (aioimaplib parses one answer recursively and fails on about a thousand mails)."""
         response = await admin.imap.status(f'"{self.name}"', "(UIDNEXT)")
         text = b" ".join(line for line in response.lines if isinstance(line, bytes)).decode()
         uidnext = int(text.split("UIDNEXT", 1)[1].strip(" ()").split()[0].rstrip(")"))
         response = await admin.imap.select(f'"{self.name}"')
         assert response.result == "OK", response
         exists = int(_text(response).split(" EXISTS", 1)[0].rsplit(None, 1)[-1])
-        mails: list[tuple[bytes, str]] = []
+        mails: list[tuple[bytes, str, str]] = []
         for low in range(1, uidnext, 200):
-            response = await admin.imap.uid("fetch", f"{low}:{low + 199}", "(FLAGS BODY.PEEK[])")
+            response = await admin.imap.uid("fetch", f"{low}:{low + 199}",
+                                            "(FLAGS INTERNALDATE BODY.PEEK[])")
             assert response.result == "OK", f"FETCH: {response.result} {_text(response)}"
             lines = response.lines
             for index, line in enumerate(lines[:-1]):
@@ -181,7 +183,9 @@ class Mailbox:
                         and isinstance(lines[index + 1], bytearray):
                     flags = line.decode().split("FLAGS (", 1)[1].split(")", 1)[0]
                     wanted = " ".join(f for f in flags.split() if f != "\\Recent")
-                    mails.append((bytes(lines[index + 1]), f"({wanted})" if wanted else ""))
+                    date = line.decode().split('INTERNALDATE "', 1)[1].split('"', 1)[0]
+                    mails.append((bytes(lines[index + 1]), f"({wanted})" if wanted else "",
+                                  f'"{date}"'))
         await admin.imap.close()
         # A mail missing here would be missing from the recreated mailbox: "lost" by us.
         assert len(mails) == exists, f"read {len(mails)} of {exists} mails before a reset"
@@ -198,14 +202,14 @@ class Appender:
         self.mailbox = mailbox
         self.admin: MailAdmin | None = None
 
-    async def append(self, raw: bytes, flags: str = "") -> None:
+    async def append(self, raw: bytes, flags: str = "", date: str = "") -> None:
         box = self.mailbox
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 if self.admin is None:
                     self.admin = await MailAdmin(box.user, timeout=SLOW_COMMAND).__aenter__()
                 response = await self.admin.imap.append(raw, mailbox=f'"{box.name}"',
-                                                        flags=flags or None)
+                                                        flags=flags or None, date=date or None)
             except (aioimaplib.AioImapException, OSError, TimeoutError) as exc:
                 box.incidents.append(f"APPEND try {attempt}: {type(exc).__name__}: {exc}")
                 await self.close()

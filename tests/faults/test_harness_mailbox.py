@@ -32,15 +32,19 @@ async def _flags(box: Mailbox) -> dict[int, set[str]]:
         return await admin.flags(box.name)
 
 
-async def test_a_reset_keeps_every_mail_and_flag_past_one_fetch_window(
+async def test_a_reset_keeps_every_mail_flag_and_date_past_one_fetch_window(
         mailbox: Mailbox) -> None:
     delivered: list[str] = []
     await mailbox.deliver("h", 450, 10_000.0, lambda m, _at: delivered.append(m))
     async with MailAdmin(mailbox.user) as admin:
         await admin.imap.select(f'"{mailbox.name}"')
         await admin.imap.uid("store", "1:100", "+FLAGS (\\Seen)")
+    async with MailAdmin(mailbox.user) as admin:
+        contents = await mailbox._contents(admin)
     before, after = await mailbox.reset_uidvalidity()
     assert before != after
+    async with MailAdmin(mailbox.user) as admin:
+        assert await mailbox._contents(admin) == contents  # bytes, flags, INTERNALDATE
     flags = await _flags(mailbox)
     assert len(flags) == 450
     assert sum("\\Seen" in f for f in flags.values()) == 100
