@@ -24,6 +24,7 @@ from gateway.access.auth import hash_password
 from gateway.config.settings import Settings
 from gateway.console import channel_status, queries
 from gateway.console.guard import PREFIX, Refused
+from gateway.console.i18n import N_, _, ngettext
 from gateway.console.pages import SESSION, page
 from gateway.console.routes import common
 from gateway.keys import CHANNEL_STATES, CONNECTORS, KB, SETTINGS, STORE, TICKETS
@@ -49,7 +50,7 @@ class OperatorRow:
 def admin_only(request: web.Request) -> Operator:
     operator = request[SESSION].operator
     if operator.role != "admin":
-        raise Refused(403, "This page is for admins.")
+        raise Refused(403, _("This page is for admins."))
     return operator
 
 
@@ -83,14 +84,16 @@ async def _page(request: web.Request, *, form: Mapping[str, Any] | None = None,
 async def admin_page(request: web.Request) -> web.StreamResponse:
     admin_only(request)
     done = None
-    for key, said in (("created", "created"), ("updated", "updated")):
+    for key, said in (("created", N_("Operator %(name)s created.")),
+                      ("updated", N_("Operator %(name)s updated."))):
         name = request.query.get(key, "")
         if name and await request.app[STORE].operator_by_username(name):
-            done = f"Operator {name} {said}."
+            done = _(said) % {"name": name}
     released = request.query.get("released", "")
     if done and released.isdigit() and int(released):
-        done += (" 1 ticket went back to its queue." if released == "1" else
-                 f" {int(released)} tickets went back to their queues.")
+        done += " " + ngettext("%(num)d ticket went back to its queue.",
+                               "%(num)d tickets went back to their queues.",
+                               int(released)) % {"num": int(released)}
     return await _page(request, done=done)
 
 
@@ -113,20 +116,20 @@ def _checked(settings: Settings, posted: Any, *,
     password = str(posted.get("password", ""))
     queues = {q.name for q in settings.queues}
     if not USERNAME.fullmatch(form["username"]):
-        return form, ("The username needs 2 to 64 characters: lower-case letters, digits, "
-                      "dots, dashes or underscores, starting with a letter or digit.")
+        return form, _("The username needs 2 to 64 characters: lower-case letters, digits, "
+                       "dots, dashes or underscores, starting with a letter or digit.")
     if len(form["display_name"]) > 100:
-        return form, "The display name is limited to 100 characters."
+        return form, _("The display name is limited to 100 characters.")
     if form["role"] not in ROLES:
-        return form, f"The role must be one of: {', '.join(ROLES)}."
+        return form, _("The role must be one of: %(roles)s.") % {"roles": ", ".join(ROLES)}
     if not set(form["queues"]) <= queues:
-        return form, "Choose queues among those configured."
+        return form, _("Choose queues among those configured.")
     if form["role"] == "agent" and not form["queues"]:
-        return form, "An agent needs at least one queue."
+        return form, _("An agent needs at least one queue.")
     if not set(form["languages"]) <= set(settings.languages.supported):
-        return form, "Choose languages among those supported."
+        return form, _("Choose languages among those supported.")
     if not form["languages"]:
-        return form, "Choose at least one language."
+        return form, _("Choose at least one language.")
     refused = passwords.problem(password, form["username"]) if new or password else None
     if refused:
         return form, refused
@@ -140,7 +143,7 @@ async def create_operator(request: web.Request) -> web.StreamResponse:
     store = request.app[STORE]
     form, problem = _checked(request.app[SETTINGS], posted)
     if problem is None and await store.operator_by_username(form["username"]) is not None:
-        problem = f"There is already an operator named {form['username']}."
+        problem = _("There is already an operator named %(name)s.") % {"name": form["username"]}
         return await _page(request, form=form, error=problem, status=409)
     if problem is not None:
         return await _page(request, form=form, error=problem, status=400)
@@ -154,7 +157,7 @@ async def create_operator(request: web.Request) -> web.StreamResponse:
 async def _operator(request: web.Request) -> Operator:
     found = await request.app[STORE].operator_by_username(request.match_info["username"])
     if found is None:
-        raise Refused(404, "There is no such operator.")
+        raise Refused(404, _("There is no such operator."))
     return found
 
 
@@ -188,8 +191,8 @@ async def edit_operator(request: web.Request) -> web.StreamResponse:
     form, problem = _checked(request.app[SETTINGS], posted, existing=operator.username)
     if problem is None and operator.id == me.id and not (form["active"]
                                                          and form["role"] == "admin"):
-        problem = ("You cannot deactivate yourself or give up your own admin role: "
-                   "another admin must do it, so the team never loses its last admin.")
+        problem = _("You cannot deactivate yourself or give up your own admin role: "
+                    "another admin must do it, so the team never loses its last admin.")
     if problem is not None:
         return await _edit_page(request, operator, form=form, error=problem, status=400)
     store = request.app[STORE]

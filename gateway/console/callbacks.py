@@ -10,8 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
+from babel.dates import format_datetime
 
 from gateway.console.guard import PREFIX, Refused
+from gateway.console.i18n import N_, _, format_locale
 from gateway.console.pages import SESSION, page
 from gateway.console.routes import common
 from gateway.console.search import visible_queues
@@ -24,8 +26,8 @@ CALLBACKS = f"{PREFIX}/callbacks"
 PAGE_SIZE = 50
 #: Call-backs whose window starts within this horizon are listed.
 HORIZON = timedelta(days=14)
-OUTCOME_LABELS = {"reached": "Reached", "no_answer": "No answer",
-                  "wrong_number": "Wrong number", "call_back_at": "Call back at …"}
+OUTCOME_LABELS = {"reached": N_("Reached"), "no_answer": N_("No answer"),
+                  "wrong_number": N_("Wrong number"), "call_back_at": N_("Call back at …")}
 #: A new window asked for on the phone lasts this long.
 AGAIN_LENGTH = timedelta(hours=1)
 
@@ -33,8 +35,9 @@ routes = web.RouteTableDef()
 
 
 def _local(request: web.Request, moment: datetime) -> str:
+    """"Mon 07 Dec 15:00", "lun. 07 déc. 15:00": the office's time, the operator's words."""
     tz = request.app[SETTINGS].calendar.calendar().tz
-    return moment.astimezone(tz).strftime("%a %d %b %H:%M")
+    return format_datetime(moment, "EEE dd MMM HH:mm", tzinfo=tz, locale=format_locale())
 
 
 def _when(request: web.Request, raw: str) -> datetime:
@@ -42,7 +45,7 @@ def _when(request: web.Request, raw: str) -> datetime:
     try:
         naive = datetime.fromisoformat(raw.strip()[:16])
     except ValueError:
-        raise Refused(400, "Give a date and time, e.g. 2026-12-07T15:00.") from None
+        raise Refused(400, _("Give a date and time, e.g. 2026-12-07T15:00.")) from None
     return naive.replace(tzinfo=request.app[SETTINGS].calendar.calendar().tz)
 
 
@@ -68,12 +71,12 @@ async def log_attempt(request: web.Request) -> web.StreamResponse:
     operator, store = request[SESSION].operator, request.app[STORE]
     item = await store.get_callback(int(request.match_info["callback_id"]))
     if item is None:
-        raise Refused(404, "There is no such call-back.")
+        raise Refused(404, _("There is no such call-back."))
     await request.app[TICKETS].get(operator, item.ticket_id)  # access before the form
     form = await request.post()
     outcome = str(form.get("outcome", ""))
     if outcome not in OUTCOMES:
-        raise Refused(400, "Choose what the call gave.")
+        raise Refused(400, _("Choose what the call gave."))
     again = None
     if outcome == "call_back_at":
         start = _when(request, str(form.get("at", "")))
@@ -91,7 +94,7 @@ async def follow_up(request: web.Request) -> web.StreamResponse:
     ticket = await request.app[TICKETS].get(operator, int(request.match_info["ticket_id"]))
     at = _when(request, str((await request.post()).get("at", "")))
     if at <= utcnow():
-        raise Refused(400, "A follow-up date is in the future.")
+        raise Refused(400, _("A follow-up date is in the future."))
     await store.add_callback(ticket.id, "follow_up", at, at, phrase="follow-up",
                              created_by=operator.username)
     raise web.HTTPSeeOther(f"{PREFIX}/tickets/{ticket.id}?done=updated")

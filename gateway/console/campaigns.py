@@ -14,6 +14,7 @@ from aiohttp import web
 from gateway.addresses import valid_address
 from gateway.channels import Identity
 from gateway.console.guard import PREFIX, Refused
+from gateway.console.i18n import N_, _
 from gateway.console.pages import SESSION, page
 from gateway.console.routes import common
 from gateway.keys import SETTINGS, STORE
@@ -28,7 +29,7 @@ routes = web.RouteTableDef()
 def _supervisor(request: web.Request) -> Operator:
     operator = request[SESSION].operator
     if operator.role not in ("supervisor", "admin"):
-        raise Refused(403, "Campaigns are for supervisors.")
+        raise Refused(403, _("Campaigns are for supervisors."))
     return operator
 
 
@@ -56,7 +57,17 @@ async def campaigns_page(request: web.Request) -> web.StreamResponse:
     listed = [{**c, "counts": await store.campaign_counts(c["id"])}
               for c in await store.campaigns()]
     return page(request, "campaigns.html", {
-        "campaigns": listed, "done": request.query.get("done"), **await common(request)})
+        "campaigns": listed, "done": _done(request.query.get("done", "")),
+        **await common(request)})
+
+
+#: `?done=` after an action on a campaign.
+DONE = {"created": N_("Campaign created."), "paused": N_("Campaign paused."),
+        "resumed": N_("Campaign resumed.")}
+
+
+def _done(said: str) -> str | None:
+    return _(DONE[said]) if said in DONE else None
 
 
 @routes.post(CAMPAIGNS)
@@ -65,25 +76,26 @@ async def create_campaign(request: web.Request) -> web.StreamResponse:
     store, form = request.app[STORE], await request.post()
     name, template_id = str(form.get("name", "")).strip()[:200], str(form.get("template", ""))
     if not name or not template_id:
-        raise Refused(400, "A campaign needs a name and a template.")
+        raise Refused(400, _("A campaign needs a name and a template."))
     try:
         rate = float(str(form.get("rate", "60")))
         start = datetime.fromisoformat(str(form.get("start", "")).strip()[:16]).replace(
             tzinfo=request.app[SETTINGS].calendar.calendar().tz) if form.get("start") \
             else utcnow()
     except ValueError:
-        raise Refused(400, "Give a send rate (messages a minute) and a start time.") from None
+        raise Refused(400, _("Give a send rate (messages a minute) and a start "
+                              "time.")) from None
     if not 0 < rate <= 6000:
-        raise Refused(400, "The send rate is between 1 and 6000 messages a minute.")
+        raise Refused(400, _("The send rate is between 1 and 6000 messages a minute."))
     upload = form.get("audience")
     if isinstance(upload, web.FileField):
         try:
             rows = await asyncio.to_thread(read_audience, upload.file.read())
         except ValueError as exc:
-            raise Refused(400, f"The audience file: {exc}.") from None
-        customers = [(await store.resolve_customer(Identity("email", e, n, e))) for e, n, _ in
+            raise Refused(400, _("The audience file: %(error)s.") % {"error": exc}) from None
+        customers = [(await store.resolve_customer(Identity("email", e, n, e))) for e, n, _lang in
                      rows]
-        for customer, (_, _, language) in zip(customers, rows, strict=True):
+        for customer, (_email, _name, language) in zip(customers, rows, strict=True):
             if language and not customer.language:
                 await store.update_customer(customer.id, language=language)
         ids = [c.id for c in customers]
@@ -91,7 +103,7 @@ async def create_campaign(request: web.Request) -> web.StreamResponse:
         ids = await store.audience_segment(str(form.get("segment", "")) or None,
                                            str(form.get("language", "")) or None)
     if not ids:
-        raise Refused(400, "The audience is empty.")
+        raise Refused(400, _("The audience is empty."))
     await store.create_campaign(name, template_id, rate, start, operator.username, ids)
     raise web.HTTPSeeOther(f"{CAMPAIGNS}?done=created")
 
@@ -106,5 +118,5 @@ async def pause_or_resume(request: web.Request) -> web.StreamResponse:
         await store.set_campaign_status(campaign_id, "paused", was="scheduled") if pause else \
         await store.set_campaign_status(campaign_id, "running", was="paused")
     if not changed:
-        raise Refused(409, "The campaign is not in a state to do that.")
+        raise Refused(409, _("The campaign is not in a state to do that."))
     raise web.HTTPSeeOther(f"{CAMPAIGNS}?done={request.match_info['action']}d")

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from gateway.console.guard import PREFIX, Refused
+from gateway.console.i18n import _
 from gateway.console.pages import SESSION, page
 from gateway.console.reports import _supervisor
 from gateway.console.routes import common
@@ -33,15 +34,15 @@ def _days(value: str | None) -> int:
     try:
         days = int(value or 30)
     except ValueError:
-        raise Refused(400, "The period is a number of days.") from None
+        raise Refused(400, _("The period is a number of days.")) from None
     if not 1 <= days <= MAX_DAYS:
-        raise Refused(400, f"Between 1 and {MAX_DAYS} days.")
+        raise Refused(400, _("Between 1 and %(num)d days.") % {"num": MAX_DAYS})
     return days
 
 
 def _admin(request: web.Request) -> None:
     if request[SESSION].operator.role != "admin":
-        raise Refused(403, "Only admins change the knowledge base.")
+        raise Refused(403, _("Only admins change the knowledge base."))
 
 
 @routes.get(GAPS)
@@ -50,7 +51,7 @@ async def gaps_page(request: web.Request) -> web.StreamResponse:
     days = _days(request.query.get("days"))
     kb = request.app[KB]
     if not kb.ready:
-        raise Refused(503, "The knowledge base is not loaded yet.")
+        raise Refused(503, _("The knowledge base is not loaded yet."))
     snapshot = kb.snapshot
     report = await gap_report(request.app[STORE], snapshot.matcher,
                               utcnow() - timedelta(days=days))
@@ -69,7 +70,8 @@ async def create_draft(request: web.Request) -> web.StreamResponse:
     days, kb = _days(form.get("days")), request.app[KB]
     data = drafts.article_data(form)
     if data["id"] in kb.snapshot.articles:
-        raise Refused(409, f"An article {data['id']} exists already: choose another id.")
+        raise Refused(409, _("An article %(id)s exists already: choose another id.")
+                      % {"id": data["id"]})
     try:
         path = await asyncio.to_thread(write_draft, kb.root, data)
     except AuthoringError as exc:
@@ -87,7 +89,7 @@ async def add_to_article(request: web.Request) -> web.StreamResponse:
     days, kb = _days(str(form.get("days", ""))), request.app[KB]
     article = kb.snapshot.articles.get(str(form.get("article_id", "")))
     if article is None or article.source is None:
-        raise Refused(404, "No such article.")
+        raise Refused(404, _("No such article."))
     questions = clean_questions(str(form.get("questions", "")).splitlines())
     try:
         added = await asyncio.to_thread(add_examples, kb.root, article.source,

@@ -34,6 +34,8 @@ KINDS: dict[str, dict[str, str]] = {
         "order": N_("order"), "sales": N_("sales"), "information": N_("information"),
         "assistance": N_("assistance"), "complaint": N_("complaint"),
     },
+    "campaign": {"scheduled": N_("scheduled"), "running": N_("running"),
+                 "paused": N_("paused"), "done": N_("done")},
     "role": {"agent": N_("agent"), "supervisor": N_("supervisor"), "admin": N_("admin")},
     "presence": {"available": N_("available"), "busy": N_("busy"), "away": N_("away")},
 }

@@ -17,6 +17,7 @@ from aiohttp import web
 from gateway.channels import ChannelState, Reprocessing
 from gateway.console.admin import ADMIN, admin_only
 from gateway.console.guard import Refused
+from gateway.console.i18n import N_, _
 from gateway.console.pages import page
 from gateway.console.routes import common
 from gateway.keys import CHANNEL_STATES, CONNECTORS, STORE
@@ -48,16 +49,16 @@ async def _entry(request: web.Request, entry_id: str) -> tuple[ChannelState, dic
         for entry in await state.quarantined(request.app[STORE]):
             if entry["id"] == entry_id:
                 return state, entry
-    raise Refused(404, "That mail is no longer in quarantine.")
+    raise Refused(404, _("That mail is no longer in quarantine."))
 
 
 @routes.get(QUARANTINE)
 async def quarantine_page(request: web.Request) -> web.StreamResponse:
     admin_only(request)
-    return await _page(request, done=request.query.get("done") and {
-        "deleted": "The mail was deleted.",
-        "reprocessed": "The mail was taken in: it is in the conversations now."}.get(
-            request.query["done"]))
+    said = {"deleted": N_("The mail was deleted."),
+            "reprocessed": N_("The mail was taken in: it is in the conversations now.")}.get(
+                request.query.get("done", ""))
+    return await _page(request, done=_(said) if said else None)
 
 
 @routes.get(f"{QUARANTINE}/raw")
@@ -66,7 +67,7 @@ async def raw_mail(request: web.Request) -> web.StreamResponse:
     state, entry = await _entry(request, request.query.get("id", ""))
     raw = await state.quarantined_raw(request.app[STORE], entry["id"])
     if raw is None:
-        raise Refused(404, "That mail is no longer in quarantine.")
+        raise Refused(404, _("That mail is no longer in quarantine."))
     name = re.sub(r"[^A-Za-z0-9._-]", "-", entry["id"])
     return web.Response(body=raw, content_type="message/rfc822", headers={
         "Content-Disposition": f'attachment; filename="quarantine-{name}.eml"',
@@ -89,14 +90,15 @@ async def reprocess_mail(request: web.Request) -> web.StreamResponse:
     state, entry = await _entry(request, str((await request.post()).get("id", "")))
     connector = request.app[CONNECTORS].get(state.channel)
     if not isinstance(connector, Reprocessing):
-        return await _page(request, status=409, error="E-mail is not configured on this "
-                           "gateway ([email] enabled = false): the mail cannot be taken in.")
+        return await _page(request, status=409, error=_("E-mail is not configured on this gateway "
+                                   "([email] enabled = false): the mail cannot be taken in."))
     try:
         await connector.reprocess(entry["id"])
     except Exception as exc:  # whatever stopped it the first time: it stays, say why
         log.warning("email.reprocess_failed", id=entry["id"], error=str(exc)[:200])
         return await _page(request, status=422,
-                           error=f"The mail still cannot be taken in: {exc}. It stays here.")
+                           error=_("The mail still cannot be taken in: %(error)s. It stays "
+                                   "here.") % {"error": exc})
     await request.app[STORE].add_event(operator.username, "email.quarantine_reprocessed",
                                        data={"id": entry["id"]})
     raise web.HTTPSeeOther(f"{QUARANTINE}?done=reprocessed")

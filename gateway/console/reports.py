@@ -18,6 +18,8 @@ from typing import Any
 from aiohttp import web
 
 from gateway.console.guard import PREFIX, Refused
+from gateway.console.i18n import _
+from gateway.console.labels import label
 from gateway.console.pages import SESSION, page
 from gateway.console.routes import common
 from gateway.keys import STORE
@@ -27,8 +29,12 @@ from gateway.store import codec
 REPORTS = f"{PREFIX}/reports"
 #: Longest period one export covers (a year of contacts is plenty for one file).
 MAX_DAYS = 366
-COLUMNS = ("ticket", "closed_at", "closed_by", "outcome", "summary", "status_now", "queue",
-           "priority", "category", "language", "channel", "customer", "verified_number",
+#: Stable column names; a code (outcome, status, category) is followed by its label in the
+#: language of the one who downloads (`gateway.console.labels`), so a spreadsheet filters on
+#: the code and a person reads the label.
+COLUMNS = ("ticket", "closed_at", "closed_by", "outcome", "outcome_label", "summary",
+           "status_now", "status_now_label", "queue", "priority", "category",
+           "category_label", "language", "channel", "customer", "verified_number",
            "subject", "created_at", "first_reply_at", "sla_breaches")
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -38,7 +44,7 @@ routes = web.RouteTableDef()
 def _supervisor(request: web.Request) -> Operator:
     operator: Operator = request[SESSION].operator
     if operator.role not in ("supervisor", "admin"):
-        raise Refused(403, "Reports are for supervisors and admins.")
+        raise Refused(403, _("Reports are for supervisors and admins."))
     return operator
 
 
@@ -49,11 +55,11 @@ def _period(query: Any) -> tuple[date, date]:
         start = date.fromisoformat(query.get("from") or str(today - timedelta(days=30)))
         end = date.fromisoformat(query.get("to") or str(today))
     except ValueError:
-        raise Refused(400, "Dates are written YYYY-MM-DD.") from None
+        raise Refused(400, _("Dates are written YYYY-MM-DD.")) from None
     if end < start:
-        raise Refused(400, "The period ends before it starts.")
+        raise Refused(400, _("The period ends before it starts."))
     if (end - start).days >= MAX_DAYS:
-        raise Refused(400, f"Export at most {MAX_DAYS} days at a time.")
+        raise Refused(400, _("Export at most %(num)d days at a time.") % {"num": MAX_DAYS})
     return start, end
 
 
@@ -95,10 +101,13 @@ async def contacts_csv(request: web.Request) -> web.StreamResponse:
     writer.writerow(COLUMNS)
     for row in rows:
         closing = json.loads(row["closing"] or "{}")
+        outcome, category = closing.get("outcome", ""), row["category"]
         writer.writerow([_cell(v) for v in (
-            row["id"], row["closed_at"], row["closed_by"], closing.get("outcome", ""),
-            closing.get("summary", ""), row["status"], row["queue"], row["priority"],
-            row["category"], row["language"], row["channel"], row["customer_id"],
+            row["id"], row["closed_at"], row["closed_by"], outcome,
+            label(outcome, "outcome") if outcome else "", closing.get("summary", ""),
+            row["status"], label(row["status"], "status"), row["queue"], row["priority"],
+            category, label(category, "purpose") if category else "",
+            row["language"], row["channel"], row["customer_id"],
             row["verified_number"], row["subject"], row["created_at"], row["first_reply_at"],
             row["breaches"])])
     name = f"contacts-{start.isoformat()}-{end.isoformat()}.csv"

@@ -130,7 +130,7 @@ async def new_ticket(request: web.Request) -> web.StreamResponse:
     form = {key: str(posted.get(key, "")).strip()[:MAX_TEXT_CHARS]
             for key in NEW_TICKET_FIELDS}
     if form["priority"] not in request.app[TICKETS].priorities:
-        return _new_ticket_form(request, form, "Choose a priority from the list.", 400)
+        return _new_ticket_form(request, form, _("Choose a priority from the list."), 400)
     try:
         ticket = await request.app[TICKETS].create(
             request[SESSION].operator, name=form["name"], email=form["email"] or None,

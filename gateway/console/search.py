@@ -14,6 +14,7 @@ from aiohttp import web
 
 from gateway.console import filters, views
 from gateway.console.guard import PREFIX, Refused
+from gateway.console.i18n import _
 from gateway.console.pages import SESSION, page
 from gateway.console.routes import common
 from gateway.keys import STORE
@@ -42,7 +43,7 @@ async def search(request: web.Request) -> web.StreamResponse:
     operator, store = request[SESSION].operator, request.app[STORE]
     query = request.query.get("q", "").strip()
     if len(query) > MAX_QUERY:
-        raise Refused(400, f"A search is limited to {MAX_QUERY} characters.")
+        raise Refused(400, _("A search is limited to %(num)d characters.") % {"num": MAX_QUERY})
     number = filters.page_of(request.query)
     terms, ignored = search_terms(query)
     queues = visible_queues(operator)

@@ -5,6 +5,8 @@ figures in that language; two operators in two languages at the same moment."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import re
 from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
@@ -17,7 +19,7 @@ from gateway.app import create_app
 from gateway.config.settings import Settings
 from gateway.console import i18n
 from gateway.keys import STORE
-from gateway.models import Operator
+from gateway.models import Operator, utcnow
 
 MakeOperator = Callable[..., Awaitable[Operator]]
 
@@ -156,3 +158,23 @@ async def test_two_operators_in_two_languages_at_the_same_moment(
     for n, text in enumerate(texts):
         assert ("Se déconnecter" if n % 2 else "Afmelden") in text
         assert ("Afmelden" if n % 2 else "Se déconnecter") not in text
+
+
+async def test_the_contacts_export_keeps_codes_beside_french_labels(
+    client: TestClient, login: Callable[..., Awaitable[str]], handoff: Handoff
+) -> None:
+    ticket = (await handoff())["ticket_id"]
+    csrf = await login()
+    await client.post("/console/language", data={"csrf": csrf, "language": "fr"})
+    for action, data in (("take", {}), ("close", {"outcome": "answered", "summary": "ok"})):
+        done = await client.post(f"/console/tickets/{ticket}/{action}",
+                                 data={"csrf": csrf, **data})
+        assert done.status == 200, action
+    today = utcnow().date().isoformat()
+    answer = await client.get("/console/reports/contacts.csv",
+                              params={"from": today, "to": today})
+    (row,) = csv.DictReader(io.StringIO((await answer.read()).decode("utf-8-sig")))
+    assert (row["outcome"], row["outcome_label"]) == ("answered", "répondu")
+    assert (row["status_now"], row["status_now_label"]) == ("closed", "clôturé")
+    assert list(row)[3:8] == ["outcome", "outcome_label", "summary", "status_now",
+                              "status_now_label"]
