@@ -65,6 +65,9 @@ async def test_the_gap_report_costs_the_same_statements_for_3_or_9_handoffs(
     for n in range(3, 9):
         await _unanswered(client, api_headers, f"c{n}")
     nine = await report(9)
-    assert nine.total == three.total, (three.kinds, nine.kinds)
+    # the session's idle expiry is written at most once a minute: not the report's
+    same = [(k, three.kinds[k], nine.kinds[k]) for k in set(three.kinds) | set(nine.kinds)
+            if k != "UPDATE sessions"]
+    assert all(a == b for _, a, b in same), same
     # the hand-offs with their replies, their context; the tickets' attempts
     assert nine.kinds["SELECT messages"] == 2 and nine.kinds["SELECT tickets"] == 1, nine.kinds

@@ -14,7 +14,7 @@ from tests.test_query_plans import SEED, Recorder, full_scans
 
 #: What the report queries scan on purpose: their own intermediate results (CTEs and
 #: subqueries, already cut to the period) and the handful of operators.
-OWN = {"d", "u", "ranked", "seq", "r", "outcomes", "ends", "operators"}
+OWN = {"d", "h", "q", "u", "ranked", "seq", "r", "outcomes", "ends", "operators"}
 
 
 async def test_report_queries_use_indexes_not_history(database_url: str) -> None:
