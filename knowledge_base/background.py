@@ -60,6 +60,12 @@ def _written_and_generated() -> list[tuple[str, str, int]]:
     return result
 
 
+def written_and_generated() -> list[tuple[str, str]]:
+    """(question as written, language) of every shipped background question: what
+    `kb lint` asks the default matcher, which never learns them."""
+    return [(text, lang) for text, lang, _ in _written_and_generated()]
+
+
 def _content(text: str) -> str:
     """The question without function words, so that "how", "my" and "de" (which every KB's
     examples use too) do not become evidence for "none": a long message is not out of scope

@@ -15,6 +15,7 @@ from typing import Literal
 
 from knowledge_base import background
 from knowledge_base.action_lint import action_problems
+from knowledge_base.decide import decide
 from knowledge_base.files import LoadResult
 from knowledge_base.index import Matcher
 from knowledge_base.render import KNOWN_PLACEHOLDERS
@@ -132,13 +133,44 @@ def _confusions(result: LoadResult, matcher: Matcher) -> list[LintIssue]:
 
 
 def _background_hits(result: LoadResult, matcher: Matcher) -> list[LintIssue]:
-    """Articles that claim out-of-scope questions of the shipped background set (open set)."""
+    """Articles that out-of-scope questions of the shipped background set would reach.
+
+    The default matcher never learns the background set, so each question is asked as a
+    customer would and counted when it is answered with the article or offered it in a
+    clarification (default thresholds). The open-set matcher learns it, so there the
+    questions are scored in held-out folds instead (`Matcher.background_hits`)."""
     hits: defaultdict[str, list[str]] = defaultdict(list)
-    for question, article_id in matcher.background_hits():
-        hits[article_id].append(background.originals().get(question, question))
+    if matcher.settings.open_set:
+        for question, article_id in matcher.background_hits():
+            hits[article_id].append(background.originals().get(question, question))
+    else:
+        for question, lang in background.written_and_generated():
+            decision = decide(matcher.match(question, lang))
+            if decision.kind == "answer" and decision.article_id is not None:
+                hits[decision.article_id].append(question)
+            elif decision.kind == "clarify":
+                for article_id in decision.choices:
+                    hits[article_id].append(question)
     return [LintIssue(
         "warning", article_id, result.articles[article_id].source,
         f"out-of-scope questions would reach it: {len(questions)} background questions "
-        f"match it, e.g. {'; '.join(repr(q) for q in questions[:3])} (make its examples "
-        "name what it is about: product names, the company's own terms)")
-        for article_id, questions in sorted(hits.items()) if len(questions) >= BACKGROUND_MIN]
+        f"{'match' if matcher.settings.open_set else 'are answered with'} it, e.g. "
+        f"{'; '.join(repr(q) for q in _varied(questions))} (add such questions to a "
+        "counter-example article with handoff: true, or make its examples name what it is "
+        "about: product names, the company's own terms)")
+        for article_id, questions in sorted(hits.items())
+        if len(questions) >= BACKGROUND_MIN and article_id in result.articles
+        and not result.articles[article_id].handoff]  # a counter-example is meant to
+
+
+def _varied(questions: list[str], count: int = 3) -> list[str]:
+    """A few examples, unlike each other: the generated questions come in runs of one
+    template ("is my sofa / mattress / ... still under warranty")."""
+    shown: list[str] = []
+    for question in questions:
+        first = words(question)[:2]
+        if all(words(q)[:2] != first for q in shown):
+            shown.append(question)
+        if len(shown) == count:
+            break
+    return shown or questions[:count]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import FIXTURE_KB
@@ -35,6 +37,50 @@ def test_lint_errors_exit_one_with_json(kb_copy: Path, capsys: pytest.CaptureFix
     assert report["articles"] == 6
     errors = [i for i in report["issues"] if i["severity"] == "error"]
     assert errors[0]["path"].endswith("bad.yaml") and "line 2" in errors[0]["message"]
+
+
+COUNTER_EXAMPLES = """\
+id: other-accounts
+category: assistance
+handoff: true
+translations:
+  en:
+    title: A password of another service
+    questions:
+      - I forgot my streaming service password
+      - I forgot my airline password
+      - I forgot my newspaper password
+      - I forgot my gmail password
+    answer: ""
+"""
+
+
+def _background_hits(report: dict[str, Any], article_id: str) -> int:
+    """How many background questions lint says reach the article (0 when not reported)."""
+    for issue in report["issues"]:
+        found = re.search(r"(\d+) background questions", issue["message"])
+        if issue["article_id"] == article_id and found:
+            return int(found.group(1))
+    return 0
+
+
+def test_lint_names_out_of_scope_questions_an_article_answers_until_countered(
+        kb_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The fixture's password article answers "I forgot my <other service> password": lint
+    # shows the admin such questions of the shipped background set, per article...
+    assert main(["lint", str(kb_copy), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    before = _background_hits(report, "password-reset")
+    message = next(i["message"] for i in report["issues"]
+                   if i["article_id"] == "password-reset" and "background" in i["message"])
+    assert before >= 5 and "password" in message.split("e.g.")[1]
+    # ...and once the admin adds them as counter-examples (a hand-off article), fewer reach
+    # it, and the counter-example article itself is not reported.
+    (kb_copy / "other-accounts.yaml").write_text(COUNTER_EXAMPLES, encoding="utf-8")
+    assert main(["lint", str(kb_copy), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert _background_hits(report, "password-reset") < before
+    assert _background_hits(report, "other-accounts") == 0
 
 
 def test_missing_directory_and_bad_usage_exit_two(tmp_path: Path) -> None:
