@@ -192,3 +192,17 @@ class Callback:
     reminded_at: datetime | None
     created_by: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class OperatorNotification:
+    """What one operator is told: assigned a ticket, mentioned in a note, a customer
+    replied on their ticket, an SLA warning on it (`kind`)."""
+    id: int
+    operator_id: int
+    kind: str
+    ticket_id: int | None
+    actor: str
+    text: str
+    read_at: datetime | None
+    created_at: datetime

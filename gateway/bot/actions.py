@@ -24,6 +24,7 @@ from gateway.integrations.client import Integrations
 from gateway.models import Customer, Message, Ticket, utcnow
 from gateway.store import Store
 from gateway.texts import Texts
+from gateway.tickets import notices
 from gateway.tickets.handoff import open_or_reopen_ticket, subject_from
 from gateway.tickets.priority import assess
 from gateway.tickets.routing import Queue, auto_assign
@@ -254,6 +255,8 @@ class Bot:
         )
         if assigned.assignee_id is not None:
             await self.store.update_conversation(ticket.conversation_id, owner="operator")
+            await notices.notify(self.store, self.hub, assigned.assignee_id, "assigned",
+                                 assigned, "routing", f"#{assigned.id} {assigned.subject}")
         return assigned
 
     def _render_context(self, customer: Customer) -> dict[str, dict[str, object]]:

@@ -66,7 +66,7 @@ async def _on_the_ticket(bot: Bot, turn: Turn) -> Ticket:
     ticket = await open_or_reopen_ticket(
         bot.store, bot.hub, turn.conversation, reason="customer replied",
         queue=bot.settings.default_queue, attempts=[],
-        subject=subject_from(turn.inbound.text),
+        subject=subject_from(turn.inbound.text), excerpt=subject_from(turn.inbound.text, 120),
     )
     turn.outcome.ticket_id = ticket.id
     return ticket

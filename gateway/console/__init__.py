@@ -25,11 +25,13 @@ from gateway.console import (
     live,
     login,
     macros,
+    notifications,
     pages,
     quarantine,
     reports,
     routes,
     search,
+    split,
 )
 from gateway.keys import LOGIN_THROTTLE, SETTINGS
 
@@ -55,5 +57,7 @@ def setup(app: web.Application) -> None:
     app.add_routes(callbacks.routes)
     app.add_routes(campaigns.routes)
     app.add_routes(language.routes)
+    app.add_routes(notifications.routes)
+    app.add_routes(split.routes)
     live.setup(app)
     app.router.add_static(guard.STATIC, STATIC, name="console-static")

@@ -37,6 +37,8 @@ _EVENT_LABELS = {
     "ticket.solved": "Set to solved",
     "ticket.merged": "Merged into another ticket",
     "ticket.merged_from": "Another ticket merged into this one",
+    "ticket.split": "Messages split off to a new ticket",
+    "ticket.split_from": "Split off another ticket",
     "answer.helpful": "Customer found the answer helpful",
     "delivery.failed": "Delivery failed",
     "delivery.uncertain": "Delivery uncertain",

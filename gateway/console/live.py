@@ -7,7 +7,8 @@ the page could, and a page that missed a signal catches up on its next refresh.
 A ticket page sends `{"type": "typing"}` while the operator writes a reply: the customer's
 open chat shows "<operator> is typing…" (at most one signal every `TYPING_EVERY` seconds),
 and the colleagues who have the ticket open see them replying. The socket also tells the page
-who else has the ticket open and who is replying (`gateway.console.viewers`).
+who else has the ticket open and who is replying (`gateway.console.viewers`), and that the
+operator has a new notification (`{"type": "notify"}`: the page then asks for it over HTTP).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from gateway.ids import parse_id
 from gateway.keys import HUB, STORE, TICKETS
 from gateway.models import Operator
 from gateway.store import Store
+from gateway.tickets import notices
 
 #: The client sends nothing but pings and typing signals; anything bigger is not ours.
 MAX_FRAME_BYTES = 1024
@@ -71,14 +73,15 @@ async def _topics(request: web.Request) -> tuple[list[str], int | None]:
     """The list page follows all tickets; a ticket page its ticket and its conversation
     (and its ticket on `tickets`); both the SLA alarms."""
     raw = request.query.get("ticket")
+    own = notices.topic(request[SESSION].operator.id)  # the operator's own notifications
     if raw is None:
-        return ["tickets", "notifications"], None
+        return ["tickets", "notifications", own], None
     ticket_id = parse_id(raw)
     if ticket_id is None:
         raise web.HTTPBadRequest(text="ticket must be a ticket number")
     ticket = await request.app[TICKETS].get(request[SESSION].operator, ticket_id)
     return [f"ticket:{ticket.id}", f"conversation:{ticket.conversation_id}", "tickets",
-            "notifications"], ticket.id
+            "notifications", own], ticket.id
 
 
 async def _pump(ws: web.WebSocketResponse, store: Store, operator: Operator, topic: str,
@@ -86,6 +89,9 @@ async def _pump(ws: web.WebSocketResponse, store: Store, operator: Operator, top
     with contextlib.suppress(ConnectionError):  # the page went away mid-send
         while True:
             payload = await queue.get()
+            if topic.startswith("operator:"):  # news for this operator: the page asks for it
+                await ws.send_json({"type": "notify"})
+                continue
             try:
                 relevant = await _relevant(store, operator, topic, payload, ticket_id)
             except Exception:  # e.g. the database is away: when unsure, let the page look

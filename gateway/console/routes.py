@@ -52,6 +52,7 @@ DONE = {"replied": N_("Reply sent to the customer."),
         "status-solved": N_("Marked solved. A reply from the customer reopens it."),
         "status-open": N_("Reopened: the SLA runs again."),
         "merged": N_("The duplicate was merged into this ticket."),
+        "split": N_("Split off: this new ticket holds the chosen message and those after it."),
         "created": N_("Ticket opened; it is yours."), "updated": N_("Ticket updated."),
         "unchanged": N_("Nothing changed."), "tagged": N_("Tags changed."),
         "resent": N_("The reply is queued to be sent again.")}

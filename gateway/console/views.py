@@ -20,7 +20,16 @@ from gateway.console.canned import language_of
 from gateway.console.pages import UTC_ZONE
 from gateway.console.sla import RowSla, TicketSla, ticket_sla
 from gateway.markdown import to_safe_html
-from gateway.models import Conversation, Customer, Message, Operator, Survey, Ticket, utcnow
+from gateway.models import (
+    Conversation,
+    Customer,
+    Event,
+    Message,
+    Operator,
+    Survey,
+    Ticket,
+    utcnow,
+)
 from gateway.store import Store
 from gateway.store.attachments import AttachmentMeta, attachments_of
 from gateway.tickets.service import TicketService
@@ -157,6 +166,8 @@ class TicketPage:
     language: str = "en"
     #: The satisfaction survey of the ticket (scheduled, sent, answered or skipped).
     survey: Survey | None = None
+    #: Tickets split off this one, and the one it was split from: (label, ticket id).
+    links: tuple[tuple[str, int], ...] = ()
 
     @property
     def undelivered(self) -> list[Entry]:
@@ -289,7 +300,8 @@ async def _profile(store: Store, operator: Operator, ticket: Ticket,
 
 async def _transcript(store: Store, conversation: Conversation, ticket: Ticket) -> list[Entry]:
     """The ticket's conversation and those of the tickets merged into it, in time order; a
-    message of a merged conversation says which ticket it came from."""
+    message of a merged conversation says which ticket it came from. Of a split
+    conversation, the ticket split off shows its own messages, the others the rest."""
     sources: dict[int, str | None] = {conversation.id: None}
     for merged in await queries.merged_into(store, ticket.id):
         if merged.conversation_id not in sources:
@@ -297,9 +309,14 @@ async def _transcript(store: Store, conversation: Conversation, ticket: Ticket) 
             channel = other.channel if other else "?"
             sources[merged.conversation_id] = f"merged ticket #{merged.id} ({channel})"
     entries: list[tuple[Message, Entry]] = []
+    placed = await store.message_tickets(conversation.id)
+    split_off = bool(placed) and await store.is_split_off(ticket.id)
     for conversation_id, source in sources.items():
         sent = await queries.deliveries(store, conversation_id)
         messages = await store.messages(conversation_id)
+        if conversation_id == conversation.id and placed:  # split: this ticket's share
+            messages = [m for m in messages if placed.get(m.id) == ticket.id
+                        or (not split_off and m.id not in placed)]
         files = await attachments_of(store, [m.id for m in messages if m.author == "customer"])
         entries += [(m, entry(m, sent.get(m.id), files.get(m.id), source)) for m in messages]
     return [shown for _, shown in sorted(entries, key=lambda pair: (pair[0].created_at,
@@ -336,4 +353,16 @@ async def ticket_page(service: TicketService, operator: Operator, ticket_id: int
         language=(language_of(settings, ticket, conversation.language, profile.customer)
                   if settings is not None else ticket.language or "en"),
         survey=await store.survey_of_ticket(ticket.id),
+        links=_links(trail),
     )
+
+
+def _links(trail: list[Event]) -> tuple[tuple[str, int], ...]:
+    """The split tickets linked to this one, from its own trail."""
+    found = []
+    for event in trail:
+        other = event.data.get("to" if event.type == "ticket.split" else "from")
+        if event.type in ("ticket.split", "ticket.split_from") and isinstance(other, int):
+            found.append(("Split off to" if event.type == "ticket.split" else "Split from",
+                          other))
+    return tuple(found)

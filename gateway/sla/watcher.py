@@ -30,6 +30,7 @@ from gateway.sla.callbacks import CallbackWatch
 from gateway.sla.clocks import Clock, SlaStatus, evaluate, history_from_events
 from gateway.store import Store, codec
 from gateway.telemetry import Telemetry
+from gateway.tickets import notices
 
 log = structlog.get_logger(__name__)
 
@@ -174,6 +175,11 @@ class SlaWatcher:
                 ticket.conversation_id, ticket.id, kind, json.dumps(data), codec.ts(utcnow()),
             )
         note = {"type": kind, "ticket_id": ticket.id, **data}
+        if ticket.assignee_id is not None:  # the owner hears of it wherever they are
+            await notices.notify(self.store, self.hub, ticket.assignee_id,
+                                 kind.replace(".", "_"), ticket, "sla",
+                                 f"#{ticket.id} {ticket.subject}: {clock.name.replace('_', ' ')}"
+                                 f" {'breached' if clock.state == 'breached' else 'due soon'}")
         self.telemetry.sla_alarms.labels(clock.state, clock.name, ticket.queue).inc()
         self.hub.publish("notifications", note)
         log.warning(kind.replace(".", "_"), ticket_id=ticket.id, clock=clock.name,

@@ -39,20 +39,23 @@ from gateway.store.migrations_outreach import MIGRATIONS_OUTREACH
 from gateway.store.migrations_reports import MIGRATIONS_REPORTS
 from gateway.store.migrations_sessions import MIGRATIONS_SESSIONS
 from gateway.store.migrations_sla import MIGRATIONS_SLA
+from gateway.store.migrations_workspace import MIGRATIONS_WORKSPACE
+from gateway.store.notification_queries import NotificationQueries
 from gateway.store.operator_queries import OperatorQueries
 from gateway.store.outbox_queries import OutboxQueries
 from gateway.store.outreach_queries import OutreachQueries
 from gateway.store.people_queries import PeopleQueries
 from gateway.store.search_queries import SearchQueries
+from gateway.store.split_queries import SplitQueries
 from gateway.store.survey_queries import SurveyQueries
 from gateway.store.tag_queries import TagQueries
 from gateway.store.ticket_queries import TicketQueries
 
 
-class Store(PeopleQueries, MessageQueries, LeaseQueries, TicketQueries, OperatorQueries,
-            OutboxQueries, SearchQueries, CollisionQueries, TagQueries, MetricsQueries,
-            SurveyQueries, CsatQueries, OutreachQueries, FollowUpQueries,
-            CallbackQueries, CampaignQueries):
+class Store(PeopleQueries, MessageQueries, LeaseQueries, SplitQueries, TicketQueries,
+            OperatorQueries, OutboxQueries, SearchQueries, CollisionQueries, TagQueries,
+            MetricsQueries, SurveyQueries, CsatQueries, OutreachQueries, FollowUpQueries,
+            CallbackQueries, CampaignQueries, NotificationQueries):
     """One class, one interface: the query mixins each hold one domain's SQL."""
 
     def __init__(self, db: Database) -> None:
@@ -95,7 +98,8 @@ class Store(PeopleQueries, MessageQueries, LeaseQueries, TicketQueries, Operator
                                  + MIGRATIONS_CONSOLE + MIGRATIONS_LEASES
                                  + MIGRATIONS_INDEXES + MIGRATIONS_REPORTS
                                  + MIGRATIONS_CSAT + MIGRATIONS_OUTREACH
-                                 + MIGRATIONS_FOLLOW_UP + MIGRATIONS_I18N):
+                                 + MIGRATIONS_FOLLOW_UP + MIGRATIONS_I18N
+                                 + MIGRATIONS_WORKSPACE):
                 if version in done:
                     continue
                 for statement in statements(sql, self.db.dialect):

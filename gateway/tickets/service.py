@@ -1,4 +1,5 @@
-"""What operators do to tickets: reply, take, transfer, note, change status, merge, close.
+"""What operators do to tickets: reply, take, transfer, note, change status, merge, split,
+close.
 
 One place, used by the console, the API and Slack alike, so every path checks the same
 access rules, writes the same events and notifies the same way.
@@ -16,6 +17,8 @@ from gateway.errors import AccessDenied, GatewayError
 from gateway.models import Message, Operator, Ticket
 from gateway.store import Store
 from gateway.texts import Texts
+from gateway.tickets import notices
+from gateway.tickets.handoff import subject_from
 from gateway.tickets.lifecycle import IllegalTransition, check_transition
 from knowledge_base.model import CATEGORIES
 
@@ -82,6 +85,7 @@ class TicketService:
             conversation, author="operator", text=text, kind="operator", operator_id=operator.id,
             meta={"operator": operator.display_name, "ticket_id": ticket.id},
         )
+        await self.store.place_message(message, ticket.id)  # a split conversation: ours
         changes: dict[str, object] = {}
         if ticket.status == "new":
             changes["status"] = "open"
@@ -203,6 +207,11 @@ class TicketService:
             {"reason": reason, "to_operator": assignee.username if assignee else None}, **changes)
         await self.store.update_conversation(
             ticket.conversation_id, owner="operator" if ticket.assignee_id else "queue")
+        if assignee is not None and assignee.id != operator.id:
+            await notices.notify(self.store, self.hub, assignee.id, "assigned", ticket,
+                                 operator.display_name,
+                                 f"#{ticket.id} {ticket.subject} (from {operator.display_name}:"
+                                 f" {reason.strip()})")
         self._changed(ticket, previous_queue=previous_queue)
         return ticket
 
@@ -240,6 +249,13 @@ class TicketService:
         ticket = await self.get(operator, ticket_id)
         await self.store.add_event(operator.username, "ticket.note", ticket_id=ticket.id,
                                    conversation_id=ticket.conversation_id, data={"text": text})
+        if "@" in text:
+            for colleague in notices.mentioned(text, await self.store.operators()):
+                # only those who may open the ticket are told of it; others stay text
+                if colleague.id != operator.id and can_see(colleague, ticket):
+                    await notices.notify(self.store, self.hub, colleague.id, "mention", ticket,
+                                         operator.display_name,
+                                         f"#{ticket.id} {ticket.subject}: {text}")
         self._changed(ticket)
 
     async def close(self, operator: Operator, ticket_id: int, outcome: str = "",
@@ -276,6 +292,32 @@ class TicketService:
         self._changed(duplicate)
         self._changed(target)
         return target
+
+    async def split(self, operator: Operator, ticket_id: int, message_id: int) -> Ticket:
+        """Move a customer message and everything after it on this ticket to a new ticket
+        for the same customer (a second matter raised in the same conversation), linked
+        both ways. The conversation goes on with the new ticket: while it is open, the
+        customer's later messages land there (`open_ticket_of` takes the newest)."""
+        ticket = await self.get(operator, ticket_id)
+        if ticket.status == "closed":
+            raise TicketError(f"ticket {ticket_id} is closed")
+        message = await self.store.get_message(message_id)
+        placed = await self.store.message_tickets(ticket.conversation_id)
+        split_off = await self.store.is_split_off(ticket.id)
+        shown_here = message is not None and message.conversation_id == \
+            ticket.conversation_id and (placed.get(message.id) == ticket.id if split_off
+                                        else placed.get(message.id, ticket.id) == ticket.id)
+        if message is None or not shown_here or message.author != "customer":
+            raise TicketError("pick a customer message of this ticket to split off")
+        first_own = min((m for m, t in placed.items() if t == ticket.id), default=None)
+        if split_off and first_own == message.id:
+            raise TicketError("this message already starts the ticket: nothing to split")
+        new = await self.store.split_ticket(ticket, message.id, actor=operator.username,
+                                            subject=subject_from(message.text),
+                                            split_off=split_off)
+        self._changed(ticket)
+        self._changed(new)
+        return new
 
     async def _tell_customer(self, ticket: Ticket, template: str, **values: object) -> None:
         """Keep the customer informed, on their own channel and in their language."""

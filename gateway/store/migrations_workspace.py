@@ -1,0 +1,43 @@
+"""Schema for splitting tickets (3400) and operators' notifications (3410), issue 16.
+
+A conversation is one thread per customer and channel, so a ticket split off it shares the
+conversation: `ticket_messages` says which ticket a message of a split conversation belongs
+to (a conversation never split has no rows and reads as before). `operator_notifications`
+holds what each operator is told (an assignment, a mention, a customer reply, an SLA
+warning), read newest first and unread first, so both orders have an index.
+"""
+
+from __future__ import annotations
+
+from gateway.store.migrations import Migration
+
+_SPLITS = """
+CREATE TABLE ticket_messages (
+    message_id INTEGER PRIMARY KEY REFERENCES messages (id),
+    conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+    ticket_id INTEGER NOT NULL REFERENCES tickets (id)
+);
+CREATE INDEX ticket_messages_conversation ON ticket_messages (conversation_id, message_id);
+CREATE INDEX ticket_messages_ticket ON ticket_messages (ticket_id, message_id)
+"""
+
+_NOTIFICATIONS = """
+CREATE TABLE operator_notifications (
+    id {pk},
+    operator_id INTEGER NOT NULL REFERENCES operators (id),
+    kind TEXT NOT NULL,
+    ticket_id INTEGER REFERENCES tickets (id),
+    actor TEXT NOT NULL,
+    text TEXT NOT NULL,
+    read_at TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX operator_notifications_operator ON operator_notifications (operator_id, id);
+CREATE INDEX operator_notifications_unread ON operator_notifications (operator_id, id)
+    WHERE read_at IS NULL
+"""
+
+MIGRATIONS_WORKSPACE: tuple[tuple[int, Migration], ...] = (
+    (3400, _SPLITS),
+    (3410, _NOTIFICATIONS),
+)
