@@ -68,6 +68,16 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "de": "Danke. Ich leite Ihre Frage an einen Kollegen weiter, der Ihnen hier so bald wie"
               " möglich antwortet (Ticket #{ticket}).",
     },
+    "handoff_displeased": {
+        "en": "I am sorry for the trouble. I am passing your question to a colleague, who will"
+              " get back to you here as soon as possible (ticket #{ticket}).",
+        "fr": "Désolé pour ce désagrément. Je transmets votre question à un collègue, qui vous"
+              " répondra ici dès que possible (ticket n° {ticket}).",
+        "nl": "Sorry voor het ongemak. Ik geef uw vraag door aan een collega, die u hier zo snel"
+              " mogelijk antwoordt (ticket #{ticket}).",
+        "de": "Entschuldigen Sie die Unannehmlichkeiten. Ich leite Ihre Frage an einen Kollegen"
+              " weiter, der Ihnen hier so bald wie möglich antwortet (Ticket #{ticket}).",
+    },
     "handoff_upset": {
         "en": "I am sorry about this. I am passing your message to a colleague straight away,"
               " who will reply here (ticket #{ticket}).",

@@ -30,10 +30,11 @@ MAX_CHARS = 2000
 #: language they are normal in. Statistics guess on them ("hallo" read as English 0.6,
 #: "bedankt" as German, "merci" as French though Flemish customers say it too); a message
 #: made only of these is in their common language, or, when that is still ambiguous
-#: ("hallo": Dutch or German), in the caller's default: the conversation's language so
-#: far, else the desk's.
-_SHORT_WORDS: dict[str, frozenset[str]] = {
-    phrase: frozenset(langs.split()) for phrase, langs in {
+#: ("hallo": Dutch or German), in the caller's default (the conversation's language so
+#: far, else the desk's) when it is one of them, else in the first one listed: "hallo" on an
+#: English desk is Dutch, not English.
+_SHORT_WORDS: dict[str, tuple[str, ...]] = {
+    phrase: tuple(langs.split()) for phrase, langs in {
         "hallo": "nl de", "hello": "en", "hi": "en", "hey": "en nl de", "hoi": "nl",
         "dag": "nl", "goeiedag": "nl", "goedendag": "nl", "goedemorgen": "nl",
         "goeiemorgen": "nl", "goedemiddag": "nl", "goeiemiddag": "nl", "goedenavond": "nl",
@@ -69,7 +70,9 @@ def detect_language(text: str, default: str = "en") -> str:
     text = _prefix(text)
     short = _short_message(text)
     if short is not None:
-        return default if default in short or len(short) != 1 else next(iter(short))
+        if default in short or len(short) == len(_LANGUAGES):  # "ok": any language
+            return default
+        return short[0]
     if sum(ch.isalpha() for ch in text) < MIN_LETTERS:
         return default
     values = {_LANGUAGES[v.language]: v.value
@@ -86,24 +89,25 @@ def detect_language(text: str, default: str = "en") -> str:
     return best
 
 
-def _short_message(text: str) -> frozenset[str] | None:
-    """The languages a message made only of greetings and courtesy words can be in (none in
-    common: all four), or None for any other message."""
+def _short_message(text: str) -> tuple[str, ...] | None:
+    """The languages a message made only of greetings and courtesy words can be in, in the
+    first word's order (none in common: all four), or None for any other message."""
     tokens = words(text)
     if not tokens or len(tokens) > 4:
         return None
-    langs: frozenset[str] = frozenset(_LANGUAGES.values())
+    every = tuple(_LANGUAGES.values())
+    langs: tuple[str, ...] | None = None
     start = 0
     while start < len(tokens):
         for size in (3, 2, 1):
             found = _SHORT_WORDS.get(" ".join(tokens[start:start + size]))
             if found is not None and start + size <= len(tokens):
-                langs &= found
+                langs = found if langs is None else tuple(x for x in langs if x in found)
                 start += size
                 break
         else:
             return None
-    return langs or frozenset(_LANGUAGES.values())
+    return langs or every
 
 
 def _prefix(text: str) -> str:

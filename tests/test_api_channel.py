@@ -104,6 +104,40 @@ async def test_an_angry_customer_is_not_thanked(client: TestClient,
     assert reply["text"].startswith("I am sorry") and f"{result['ticket_id']}" in reply["text"]
 
 
+@pytest.mark.parametrize(("text", "opening"), [
+    ("This is ridiculous. Can I bring my dog to the shop?", "I am sorry for the trouble."),
+    ("Dit is belachelijk. Mag mijn hond mee in de winkel?", "Sorry voor het ongemak."),
+])
+async def test_a_displeased_customers_hand_off_does_not_thank_them(
+        client: TestClient, api_headers: dict[str, str], text: str, opening: str) -> None:
+    # Not angry enough to be handed off urgently before the KB is asked, but the KB's
+    # ordinary hand-off must not begin "Thank you." / "Bedankt." either.
+    result = await post(client, api_headers, text, customer_id="displeased")
+    (reply,) = result["replies"]
+    assert reply["kind"] == "handoff" and result["ticket_id"] is not None
+    assert reply["text"].startswith(opening), reply["text"]
+    calm = await post(client, api_headers, "Can I bring my dog to the shop?",
+                      customer_id="calm", language="en")
+    assert calm["replies"][0]["text"].startswith("Thank you.")
+
+
+async def test_asking_for_a_person_in_dutch_gets_the_dutch_reply_for_it(
+        client: TestClient, api_headers: dict[str, str]) -> None:
+    result = await post(client, api_headers, "Ik wil een persoon spreken", customer_id="nl-p")
+    (reply,) = result["replies"]
+    assert reply["kind"] == "handoff" and result["ticket_id"] is not None
+    assert reply["text"] == ("Natuurlijk. Een collega neemt dit gesprek over en antwoordt u"
+                             f" hier (ticket #{result['ticket_id']}).")
+
+
+async def test_hallo_on_an_english_desk_is_answered_in_dutch(
+        client: TestClient, api_headers: dict[str, str]) -> None:
+    # The desk's default is English; "hallo" is Dutch (or German), never English.
+    result = await post(client, api_headers, "hallo", customer_id="nl-hallo")
+    assert result["replies"][0]["text"] == "Hallo! Waarmee kan ik u helpen?"
+    assert result["ticket_id"] is None
+
+
 async def test_out_of_scope_question_is_handed_off_with_the_bots_attempts(
         client: TestClient, api_headers: dict[str, str]) -> None:
     result = await post(client, api_headers,

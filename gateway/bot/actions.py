@@ -31,10 +31,14 @@ from gateway.tickets.routing import Queue, auto_assign
 from knowledge_base.decide import Decision
 from knowledge_base.index import Match
 from knowledge_base.render import render_answer
-from knowledge_base.signals import MAX_SIGNAL_CHARS
+from knowledge_base.signals import MAX_SIGNAL_CHARS, frustration
 
 #: An operator who wrote this recently is taken to be at work, whatever the office hours.
 OPERATOR_AROUND = timedelta(hours=1)
+#: From this frustration on (an angry word such as "furious" or "ridiculous", or shouting
+#: with "!!"; not "!!" alone) an ordinary hand-off is worded without "Thank you". The
+#: angrier ones (rules.FRUSTRATED) are handed off urgently before the KB is asked.
+DISPLEASED = 0.4
 
 
 class Bot:
@@ -217,6 +221,8 @@ class Bot:
             subject=subject_from(subject_text(messages, title) or reason.capitalize()),
             priority=assessment.priority, take_over=False, first_contact=turn.first_contact,
         )
+        if template == "handoff" and frustration(latest) >= DISPLEASED:
+            template = "handoff_displeased"  # "I am furious": not "Thank you."
         text = self.texts(template, conversation.language, ticket=ticket.id,
                           **(values or {}))
         notice = out_of_hours_notice(self.settings.calendar.for_queue(ticket.queue), utcnow(),

@@ -50,8 +50,10 @@ def test_a_huge_single_token_is_read_only_up_to_a_bounded_prefix(
 
 
 @pytest.mark.parametrize(("text", "default", "language"), [
-    # "hallo" is Dutch and German: the conversation's (or desk's) language decides
-    ("hallo", "de", "de"), ("Hallo!", "nl", "nl"), ("hallo", "en", "en"), ("hallo", "fr", "fr"),
+    # "hallo" is Dutch and German: the conversation's (or desk's) language decides when it
+    # is one of them; no English or French customer greets so, and Dutch is listed first
+    ("hallo", "de", "de"), ("Hallo!", "nl", "nl"), ("hallo", "en", "nl"), ("hallo", "fr", "nl"),
+    ("hey", "fr", "en"), ("ja", "en", "nl"), ("hallo hey", "en", "nl"),
     # greetings and thanks of one language are that language whatever the default
     ("bedankt", "en", "nl"), ("danke", "en", "de"), ("hoi", "fr", "nl"), ("moin", "en", "de"),
     ("bonjour", "nl", "fr"), ("thank you", "fr", "en"), ("Guten Tag!", "nl", "de"),
