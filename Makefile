@@ -40,7 +40,7 @@ test: $(TEST_STAMP)
 CATALOGUES := gateway/console/locale
 messages: $(TEST_STAMP)
 	mkdir -p var
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header \
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k Np_:1,2 --no-location --sort-output --omit-header \
 		-o var/console.pot .
 	$(BIN)/pybabel update -D console -i var/console.pot -d $(CATALOGUES) -w 100 \
 		--ignore-obsolete --ignore-pot-creation-date

@@ -89,6 +89,43 @@ def N_(message: str) -> str:
     return message
 
 
+def Np_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a plural message for extraction where it is defined (`ngettext` shows it)."""
+    return singular, plural
+
+
+#: What the console's scripts say (static/*.js), given to them translated on every page
+#: (`script_messages`, the body's `data-messages`): English msgids, `%(name)s` placeholders.
+SCRIPT_MESSAGES: tuple[str | tuple[str, str], ...] = (
+    N_("live"), N_("offline"), N_("reconnecting…"),
+    N_("Tick tickets to change several at once."),
+    Np_("%(num)s ticket selected", "%(num)s tickets selected"),
+    N_("%(shown)s of %(total)s answers"), N_("%(shown)s of %(total)s answers match"),
+    N_("Inserted “%(title)s” at the cursor; your draft is kept. Edit it, then send."),
+    N_("Inserted “%(title)s” into the reply box. Edit it, then send."),
+    N_("The answers could not be loaded."),
+    N_("Applying “%(macro)s”…"), N_("Applied “%(macro)s”: %(changes)s."),
+    N_("Applied “%(macro)s”."),
+    N_("Its text is in the reply box; your draft is kept."),
+    N_("Its text is in the reply box: edit it, then send."),
+    N_("The macro could not be applied (%(error)s)."),
+    N_("Also on this ticket: "), N_("%(name)s is replying"), N_("%(name)s is viewing"),
+)
+
+
+def script_messages() -> dict[str, str | list[str]]:
+    """The scripts' texts in the request's language; a plural as its [one, other] forms,
+    keyed by the English singular (console.js `hgwCount` picks the form: French counts 0
+    as one, the other three languages only 1)."""
+    said: dict[str, str | list[str]] = {}
+    for message in SCRIPT_MESSAGES:
+        if isinstance(message, tuple):
+            said[message[0]] = [ngettext(*message, 1), ngettext(*message, 2)]
+        else:
+            said[message] = gettext(message)
+    return said
+
+
 def accepted(header: str | None) -> list[str]:
     """The languages of an Accept-Language header, most wanted first (q=0 left out)."""
     ranked: list[tuple[float, int, str]] = []

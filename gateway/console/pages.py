@@ -90,6 +90,7 @@ def install_gettext(env: jinja2.Environment) -> None:
         i18n.gettext, i18n.ngettext, newstyle=True)
     env.globals["language"] = i18n.current
     env.globals["language_names"] = i18n.language_names()
+    env.globals["script_messages"] = i18n.script_messages
 
 
 def _filters(zone: ZoneInfo) -> dict[str, Callable[..., str]]:

@@ -12,13 +12,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from babel.dates import format_timedelta
+from babel.units import format_unit
+
 from gateway.config.settings import Settings
 from gateway.console import queries
+from gateway.console.i18n import N_, format_locale
 from gateway.models import Event, Ticket
 from gateway.sla.clocks import Clock, SlaStatus, evaluate, history_from_events
 from gateway.store import Store, codec
 
-CLOCK_LABELS = {"first_response": "First response", "resolution": "Resolution"}
+#: English msgids (`gateway.console.labels` "clock"): translated where they are shown.
+CLOCK_LABELS = {"first_response": N_("First response"), "resolution": N_("Resolution")}
 
 
 @dataclass(frozen=True)
@@ -50,25 +55,20 @@ class RowSla:
 
 
 def relative(moment: datetime, now: datetime) -> str:
-    """"in 2 h 10 min" / "5 min ago": how far a due time is, for scanning."""
-    seconds = int((moment - now).total_seconds())
-    minutes = abs(seconds) // 60
-    if minutes < 1:
-        text = "< 1 min"
-    elif minutes < 60:
-        text = f"{minutes} min"
-    elif minutes < 48 * 60:
-        text = f"{minutes // 60} h {minutes % 60:02d} min" if minutes % 60 else f"{minutes // 60} h"
-    else:
-        text = f"{minutes // (24 * 60)} d"
-    return f"in {text}" if seconds >= 0 else f"{text} ago"
+    """"in 2 hours" / "5 min ago", "dans 2 heures" / "il y a 5 min": how far a due time is,
+    for scanning, in the request's language."""
+    return format_timedelta(moment - now, add_direction=True, format="short",
+                            granularity="minute", locale=format_locale())
 
 
 def duration(span: timedelta) -> str:
-    minutes = int(span.total_seconds()) // 60
+    """"25 min", "2 h 05 min": time a clock was paused, in the request's language."""
+    minutes, where = int(span.total_seconds()) // 60, format_locale()
+    text = format_unit(minutes % 60, "duration-minute", length="short", locale=where)
     if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60:02d} min"
+        return text
+    hours = format_unit(minutes // 60, "duration-hour", length="short", locale=where)
+    return f"{hours} {text}"
 
 
 def _progress(clock: Clock) -> str:

@@ -17,6 +17,7 @@ from gateway.config.settings import Settings
 from gateway.console import queries
 from gateway.console.audit import AuditItem, audit_item
 from gateway.console.canned import language_of
+from gateway.console.i18n import N_, _
 from gateway.console.pages import UTC_ZONE
 from gateway.console.sla import RowSla, TicketSla, ticket_sla
 from gateway.markdown import to_safe_html
@@ -60,6 +61,10 @@ class FileLink:
     name: str
     size: str
     stored: bool
+
+
+#: Who wrote a message, other than the customer and an operator.
+AUTHORS = {"bot": N_("Bot"), "system": N_("System")}
 
 
 def size_label(size: int) -> str:
@@ -208,7 +213,7 @@ async def ticket_rows(store: Store, tickets: list[Ticket],
         customer = customers.get(t.customer_id)
         conversation = conversations.get(t.conversation_id)
         rows.append(TicketRow(
-            id=t.id, subject=t.subject or "(no subject)",
+            id=t.id, subject=t.subject or _("(no subject)"),
             customer=(customer.name or customer.email or f"#{customer.id}") if customer else "?",
             channel=conversation.channel if conversation else "?",
             language=t.language or "–", queue=t.queue, priority=t.priority, status=t.status,
@@ -222,9 +227,10 @@ async def ticket_rows(store: Store, tickets: list[Ticket],
 def entry(message: Message, delivery: queries.Delivery | None,
           files: list[AttachmentMeta] | None = None, source: str | None = None) -> Entry:
     if message.author == "customer":
-        who, html = "Customer", None
+        who, html = _("Customer"), None
     else:
-        who = (message.meta.get("operator") or "Operator") if message.author == "operator" \
+        who = (message.meta.get("operator") or _("Operator")) if message.author == "operator" \
+            else _(AUTHORS[message.author]) if message.author in AUTHORS \
             else message.author.capitalize()
         html = Markup(to_safe_html(message.text))  # sanitised by nh3: safe to embed
     status = None
@@ -307,7 +313,8 @@ async def _transcript(store: Store, conversation: Conversation, ticket: Ticket) 
         if merged.conversation_id not in sources:
             other = await store.get_conversation(merged.conversation_id)
             channel = other.channel if other else "?"
-            sources[merged.conversation_id] = f"merged ticket #{merged.id} ({channel})"
+            sources[merged.conversation_id] = _("merged ticket #%(id)s (%(channel)s)") % {
+                "id": merged.id, "channel": channel}
     entries: list[tuple[Message, Entry]] = []
     placed = await store.message_tickets(conversation.id)
     split_off = bool(placed) and await store.is_split_off(ticket.id)
@@ -343,7 +350,7 @@ async def ticket_page(service: TicketService, operator: Operator, ticket_id: int
     profile = await _profile(store, operator, ticket, conversation, history_page)
     return TicketPage(
         ticket=ticket, conversation=conversation,
-        assignee=names.get(ticket.assignee_id, "–") if ticket.assignee_id else "nobody",
+        assignee=names.get(ticket.assignee_id, "–") if ticket.assignee_id else _("nobody"),
         transcript=transcript, attempts=attempts(ticket.bot_attempts),
         profile=profile,
         audit=[audit_item(events[k], names,
@@ -363,6 +370,6 @@ def _links(trail: list[Event]) -> tuple[tuple[str, int], ...]:
     for event in trail:
         other = event.data.get("to" if event.type == "ticket.split" else "from")
         if event.type in ("ticket.split", "ticket.split_from") and isinstance(other, int):
-            found.append(("Split off to" if event.type == "ticket.split" else "Split from",
-                          other))
+            found.append((_("Split off to") if event.type == "ticket.split"
+                          else _("Split from"), other))
     return tuple(found)

@@ -34,10 +34,10 @@ WORDS = re.compile(r"[^\W\d_]{2,}")
 
 
 def extracted() -> set[str | tuple[str, ...]]:
-    """Every msgid as `pybabel extract -F babel.cfg -k N_` finds it."""
+    """Every msgid as `pybabel extract -F babel.cfg -k N_ -k Np_:1,2` finds it."""
     with (ROOT / "babel.cfg").open() as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
-    keywords = {**DEFAULT_KEYWORDS, "N_": None}
+    keywords = {**DEFAULT_KEYWORDS, "N_": None, "Np_": (1, 2)}
     found: set[str | tuple[str, ...]] = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
             str(ROOT), method_map, options_map, keywords=keywords):

@@ -14,8 +14,9 @@
 
   function update() {
     var ticked = boxes().filter(function (box) { return box.checked; }).length;
-    count.textContent = ticked ? ticked + " ticket" + (ticked === 1 ? "" : "s") + " selected"
-                               : "Tick tickets to change several at once.";
+    count.textContent = ticked
+      ? window.hgwCount("%(num)s ticket selected", "%(num)s tickets selected", ticked)
+      : window.hgwText("Tick tickets to change several at once.");
     button.disabled = ticked === 0;
     var all = document.getElementById("select-all");
     if (all) all.checked = ticked > 0 && ticked === boxes().length;

@@ -6,6 +6,33 @@
 (function () {
   "use strict";
 
+  // The scripts' texts in the page's language (the body's data-messages, from
+  // gateway/console/i18n.py SCRIPT_MESSAGES): the English text is the key and the fallback.
+  var said = null;
+  function messages() {
+    if (said === null) {
+      try { said = JSON.parse(document.body.dataset.messages || "{}"); } catch (e) { said = {}; }
+    }
+    return said;
+  }
+  function fill(text, values) {
+    Object.keys(values || {}).forEach(function (name) {
+      text = text.split("%(" + name + ")s").join(String(values[name]));
+    });
+    return text;
+  }
+  window.hgwText = function (text, values) {
+    var found = messages()[text];
+    return fill(typeof found === "string" ? found : text, values);
+  };
+  window.hgwCount = function (singular, plural, n, values) {
+    var forms = messages()[singular];
+    var one = n === 1 || (n === 0 && document.documentElement.lang === "fr");
+    var text = Array.isArray(forms) ? forms[one ? 0 : 1] : one ? singular : plural;
+    return fill(text, Object.assign({ num: n }, values || {}));
+  };
+  var t = window.hgwText;
+
   // Ctrl+Enter (Cmd+Enter) in a text box submits its form.
   document.addEventListener("keydown", function (event) {
     var box = event.target;
@@ -138,7 +165,7 @@
     var ws = live = new WebSocket(url);
     ws.onopen = function () {
       delay = 500;
-      show("live", true);
+      show(t("live"), true);
       refresh(); // catch up on whatever changed while the socket was not there
     };
     ws.onmessage = function (event) {
@@ -148,7 +175,7 @@
       else document.dispatchEvent(new CustomEvent("hgw:message", { detail: data }));
     };
     ws.onclose = function () {
-      show(gone ? "offline" : "reconnecting…", false);
+      show(gone ? t("offline") : t("reconnecting…"), false);
       refresh(); // a refused socket may mean the session ended: the fetch finds out
       if (!gone) setTimeout(connect, delay);
       delay = Math.min(delay * 2, 15000);
@@ -211,16 +238,18 @@
         item.appendChild(button);
         list.appendChild(item);
       });
-      note.textContent = shown.length + " of " + answers.length + " answers" +
-        (words.length ? " match" : "");
+      note.textContent = t(words.length ? "%(shown)s of %(total)s answers match"
+                                        : "%(shown)s of %(total)s answers",
+                           { shown: shown.length, total: answers.length });
     }
 
     function use(answer) {
       var kept = insertReply(answer.answer);
       if (kept === null) return;
-      note.textContent = "Inserted “" + answer.title + "” " +
-        (kept ? "at the cursor; your draft is kept." : "into the reply box.") +
-        " Edit it, then send.";
+      note.textContent = t(kept
+        ? "Inserted “%(title)s” at the cursor; your draft is kept. Edit it, then send."
+        : "Inserted “%(title)s” into the reply box. Edit it, then send.",
+        { title: answer.title });
     }
 
     fetch(box.dataset.answers, { credentials: "same-origin", cache: "no-store" })
@@ -247,7 +276,7 @@
         });
         render();
       })
-      .catch(function () { note.textContent = "The answers could not be loaded."; });
+      .catch(function () { note.textContent = t("The answers could not be loaded."); });
   }
 
   // Macros: the server applies the changes (status, priority, tags; audited), then the
@@ -259,7 +288,7 @@
     box.querySelectorAll("button[data-macro]").forEach(function (button) {
       button.addEventListener("click", function () {
         var body = new URLSearchParams({ csrf: box.dataset.csrf, macro: button.dataset.macro });
-        note.textContent = "Applying “" + button.dataset.macro + "”…";
+        note.textContent = t("Applying “%(macro)s”…", { macro: button.dataset.macro });
         fetch(box.dataset.action, { method: "POST", credentials: "same-origin", body: body,
                                     headers: { Accept: "application/json" } })
           .then(function (response) {
@@ -268,13 +297,17 @@
           })
           .then(function (data) {
             var kept = data.text ? insertReply(data.text) : null;
-            note.textContent = "Applied “" + data.macro + "”" +
-              (data.applied.length ? ": " + data.applied.join(", ") : "") + "." +
-              (kept === null ? "" : kept ? " Its text is in the reply box; your draft is kept."
-                                         : " Its text is in the reply box: edit it, then send.");
+            note.textContent = (data.applied.length
+              ? t("Applied “%(macro)s”: %(changes)s.",
+                  { macro: data.macro, changes: data.applied.join(", ") })
+              : t("Applied “%(macro)s”.", { macro: data.macro })) +
+              (kept === null ? "" : " " + (kept
+                ? t("Its text is in the reply box; your draft is kept.")
+                : t("Its text is in the reply box: edit it, then send.")));
           })
           .catch(function (error) {
-            note.textContent = "The macro could not be applied (" + error.message + ").";
+            note.textContent = t("The macro could not be applied (%(error)s).",
+                                 { error: error.message });
           });
       });
     });

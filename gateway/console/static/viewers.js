@@ -37,11 +37,12 @@
     line.replaceChildren();
     line.hidden = names.length === 0;
     if (!names.length) return;
-    line.append("Also on this ticket: ");
+    line.append(window.hgwText("Also on this ticket: "));
     names.forEach(function (name, i) {
       var who = document.createElement("span");
       who.className = people[name] ? "replying" : "viewing";
-      who.textContent = name + (people[name] ? " is replying" : " is viewing");
+      who.textContent = window.hgwText(people[name] ? "%(name)s is replying"
+                                                    : "%(name)s is viewing", { name: name });
       if (i) line.append(" · ");
       line.append(who);
     });
