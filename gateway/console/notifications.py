@@ -40,7 +40,7 @@ def label(kind: str) -> str:
 
 
 def _id(raw: str, what: str) -> int | None:
-    if not raw:
+    if not raw or raw == "0":  # 0: a page that has seen none yet
         return None
     parsed = parse_id(raw)
     if parsed is None:

@@ -15,7 +15,7 @@ from gateway.models import Operator
 
 
 async def unread(client: TestClient) -> dict[str, Any]:
-    response = await client.get("/console/notifications/unread")
+    response = await client.get("/console/notifications/unread", params={"after": "0"})
     assert response.status == 200
     body: dict[str, Any] = await response.json()
     return body

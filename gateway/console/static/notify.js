@@ -12,7 +12,9 @@
   var title = document.title;
   var offText = desktop ? desktop.textContent : "", onText = desktop ? desktop.dataset.on : "";
   var KEY = "hgw-notify-last", TOAST_MS = 12000;
-  var last = Number(sessionStorage.getItem(KEY) || 0), started = last > 0;
+  // The newest notification this tab has seen (kept across its pages); none yet: the first
+  // look only takes note of what is there.
+  var seen = sessionStorage.getItem(KEY), last = Number(seen || 0), started = seen !== null;
 
   function showCount(unread) {
     count.textContent = unread ? String(unread) : "";
@@ -63,11 +65,10 @@
         if (!data) return;
         showCount(data.unread);
         var fresh = data.items.slice().reverse(); // oldest first
-        // The first look of this tab only takes note of what is there: no toasts for old news.
         if (started) fresh.forEach(toast);
         fresh.forEach(function (item) { last = Math.max(last, item.id); });
         started = true;
-        sessionStorage.setItem(KEY, String(last || 1));
+        sessionStorage.setItem(KEY, String(last));
       })
       .catch(function () { /* offline: the next signal asks again */ })
       .finally(function () {
