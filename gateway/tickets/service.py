@@ -297,7 +297,8 @@ class TicketService:
         """Move a customer message and everything after it on this ticket to a new ticket
         for the same customer (a second matter raised in the same conversation), linked
         both ways. The conversation goes on with the new ticket: while it is open, the
-        customer's later messages land there (`open_ticket_of` takes the newest)."""
+        customer's later messages land there (`open_ticket_of` takes the newest). The new
+        ticket keeps the assignee, who is told if someone else split it."""
         ticket = await self.get(operator, ticket_id)
         if ticket.status == "closed":
             raise TicketError(f"ticket {ticket_id} is closed")
@@ -315,6 +316,10 @@ class TicketService:
         new = await self.store.split_ticket(ticket, message.id, actor=operator.username,
                                             subject=subject_from(message.text),
                                             split_off=split_off)
+        if new.assignee_id is not None and new.assignee_id != operator.id:
+            await notices.notify(self.store, self.hub, new.assignee_id, "assigned", new,
+                                 operator.display_name,
+                                 f"#{new.id} {new.subject} (split off #{ticket.id})")
         self._changed(ticket)
         self._changed(new)
         return new

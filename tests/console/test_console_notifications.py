@@ -5,13 +5,23 @@ customer reply tells the ticket's owner; each operator reads and marks only thei
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 from console_helpers import AGENT_PASSWORD, Handoff, Login
 
-from gateway.keys import STORE
-from gateway.models import Operator
+from gateway.config.settings import Settings
+from gateway.keys import HUB, SETTINGS, STORE
+from gateway.models import Operator, utcnow
+from gateway.sla.watcher import SlaWatcher
+from gateway.tickets.notices import mentioned
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings], database_url: str) -> Settings:
+    return make_settings(database={"url": database_url})
 
 
 async def unread(client: TestClient) -> dict[str, Any]:
@@ -101,3 +111,36 @@ async def test_assignment_and_customer_reply_notify_the_assignee(
     rest = await (await client.get(f"/console/notifications?before={older}")).text()
     assert rest.count('data-notification="') == 8
     assert (await client.get("/console/notifications?before=abc")).status == 400
+
+
+async def test_sla_alarms_on_a_ticket_notify_its_assignee_once(
+    client: TestClient, login: Login, handoff: Handoff,
+    make_operator: Callable[..., Awaitable[Operator]]
+) -> None:
+    ticket_id = (await handoff(text="I want to talk to a human about my invoice"))["ticket_id"]
+    await make_operator("bea")
+    csrf = await login()
+    await client.post(f"/console/tickets/{ticket_id}/transfer", data={
+        "csrf": csrf, "assignee": "bea", "reason": "hers"})
+    store, settings = client.app[STORE], client.app[SETTINGS]
+    watcher = SlaWatcher(store, client.app[HUB], settings.sla, settings.calendar.for_queue)
+    await watcher.run_once(utcnow() + timedelta(days=60))
+    await watcher.run_once(utcnow() + timedelta(days=61))  # no second notice per alarm
+
+    await login("bea", AGENT_PASSWORD)
+    kinds = [i["kind"] for i in (await unread(client))["items"]]
+    assert kinds.count("sla_breached") == 2 and kinds[-1] == "assigned"  # both clocks
+    assert (await unread(client))["unread"] == 3
+    await login()
+    assert (await unread(client))["unread"] == 0  # the admin owns nothing: told nothing
+
+
+def test_mentions_by_login_or_display_name_and_nothing_else() -> None:
+    def op(id_: int, username: str, name: str, active: bool = True) -> Operator:
+        return Operator(id_, username, name, "", "agent", ("en",), ("general",), active)
+
+    team = [op(1, "anna", "Anna Berg"), op(2, "ann", "Ann"), op(3, "gone", "Gone", False)]
+    found = mentioned("@Anna Berg and @ANN, not me@example.com nor @gone or @nobody", team)
+    assert [o.username for o in found] == ["anna", "ann"]
+    assert mentioned("@anna. @anna again", team) == [team[0]]
+    assert mentioned("no mention here", team) == []

@@ -121,3 +121,29 @@ async def test_splitting_needs_access_and_a_customer_message_of_the_ticket(
     await store.update_ticket(first["ticket_id"], "admin", "ticket.closed", status="closed")
     closed = await client.post(ticket, data={"csrf": csrf, "message": str(message_id)})
     assert closed.status == 409
+
+
+async def test_the_assignee_is_told_of_a_ticket_split_off_theirs(
+    client: TestClient, login: Login, handoff: Handoff,
+    make_operator: Callable[..., Awaitable[Operator]]
+) -> None:
+    first = await handoff(text=INVOICE)
+    await handoff(text=MOVE, conversation_id=first["conversation_id"])
+    await make_operator("bea")
+    csrf = await login()
+    await client.post(f"/console/tickets/{first['ticket_id']}/transfer",
+                      data={"csrf": csrf, "assignee": "bea", "reason": "hers"})
+    message_id = await customer_message_id(client, first["conversation_id"], MOVE)
+    split = await client.post(f"/console/tickets/{first['ticket_id']}/split",
+                              data={"csrf": csrf, "message": str(message_id)})
+    new_id = int(split.url.path.rsplit("/", 1)[-1])
+    new = await client.app[STORE].get_ticket(new_id)
+    assert new is not None and new.status == "open"
+
+    await login("bea", AGENT_PASSWORD)
+    news = await (await client.get("/console/notifications/unread",
+                                   params={"after": "0"})).json()
+    newest = news["items"][0]
+    assert newest["kind"] == "assigned" and newest["url"] == f"/console/tickets/{new_id}"
+    assert f"split off #{first['ticket_id']}" in newest["text"]
+    assert new.assignee_id == (await client.app[STORE].operator_by_username("bea")).id  # type: ignore[union-attr]
