@@ -102,6 +102,11 @@ def _value(key: str, value: Any) -> str:
 _HIDDEN_DETAILS = frozenset({"message_id", "outbox_id", "survey_id"})
 
 
+def _said(key: str, value: str) -> str:
+    """"queue: general → sales"; French puts a space before the colon."""
+    return _("%(name)s: %(value)s") % {"name": _name(key), "value": value}
+
+
 def _detail(key: str, value: Any, names: dict[int, str], zone: ZoneInfo) -> str:
     if isinstance(value, dict) and set(value) == {"from", "to"}:
         before, after = value["from"], value["to"]
@@ -109,15 +114,15 @@ def _detail(key: str, value: Any, names: dict[int, str], zone: ZoneInfo) -> str:
             before = names.get(before, _("nobody")) if before else _("nobody")
             after = names.get(after, _("nobody")) if after else _("nobody")
         key = key.removesuffix("_id")
-        return f"{_name(key)}: {_value(key, before)} → {_value(key, after)}"
+        return _said(key, f"{_value(key, before)} → {_value(key, after)}")
     if isinstance(value, list):
-        return f"{_name(key)}: {', '.join(str(v) for v in value)}"
+        return _said(key, ", ".join(str(v) for v in value))
     if key == "due" and isinstance(value, str):
         with contextlib.suppress(ValueError):
-            return f"{_name(key)}: {when(codec.parse_ts(value), zone)}"
+            return _said(key, when(codec.parse_ts(value), zone))
     if key == "clock" and isinstance(value, str):
-        return f"{_name(key)}: {_(CLOCK_LABELS[value]) if value in CLOCK_LABELS else value}"
-    return f"{_name(key)}: {_value(key, value)}"
+        return _said(key, _(CLOCK_LABELS[value]) if value in CLOCK_LABELS else value)
+    return _said(key, _value(key, value))
 
 
 def audit_item(event: Event, names: dict[int, str], zone: ZoneInfo = UTC_ZONE) -> AuditItem:
