@@ -310,9 +310,13 @@ class TicketService:
                                         else placed.get(message.id, ticket.id) == ticket.id)
         if message is None or not shown_here or message.author != "customer":
             raise TicketError("pick a customer message of this ticket to split off")
-        first_own = min((m for m, t in placed.items() if t == ticket.id), default=None)
-        if split_off and first_own == message.id:
-            raise TicketError("this message already starts the ticket: nothing to split")
+        def here(message_id: int) -> bool:
+            return placed.get(message_id) == ticket.id if split_off \
+                else placed.get(message_id, ticket.id) == ticket.id
+
+        if not any(m.direction == "inbound" and m.id < message.id and here(m.id)
+                   for m in await self.store.messages(ticket.conversation_id)):
+            raise TicketError("this message starts the ticket: split off a later one")
         new = await self.store.split_ticket(ticket, message.id, actor=operator.username,
                                             subject=subject_from(message.text),
                                             split_off=split_off)

@@ -5,7 +5,9 @@ title, then a desktop notification for a ticket A assigns to her."""
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -18,6 +20,7 @@ INVOICE = "I want to talk to a human about my invoice"
 MOVE = "Another thing: I am moving house next week, please change my address"
 
 #: Records the desktop notifications the page shows (the browser's own still appear).
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 SPY = """
 window.__desktop = [];
 if (window.Notification) {
@@ -61,6 +64,8 @@ async def test_split_then_the_customer_reply_lands_on_the_new_ticket(
                               conversation_id=first["conversation_id"])
     assert later["ticket_id"] == new_id
     await expect(page.locator("#transcript")).to_contain_text("Kerkstraat 12")  # live
+    if os.environ.get("HGW_SCREENSHOTS") == "1":
+        await page.screenshot(path=str(DOCS / "console-split.png"))
 
     await page.locator("#ticket-meta .split-link a").click()  # back to the original
     await expect(page).to_have_url(re.compile(f"/console/tickets/{first['ticket_id']}$"))
@@ -103,6 +108,8 @@ async def test_a_mention_and_an_assignment_reach_the_colleague_in_her_browser(
     await expect(toast).to_contain_text("@bea it is about the March invoice")
     await expect(bea).to_have_title(re.compile(r"^\(1\) "))
     await expect(bea.locator("#notify-count")).to_have_text("1")
+    if os.environ.get("HGW_SCREENSHOTS") == "1":
+        await bea.screenshot(path=str(DOCS / "console-notifications.png"))
 
     # desktop notifications only once Bea asks for them, with a click
     assert await bea.evaluate("window.__desktop.length") == 0

@@ -113,6 +113,11 @@ async def test_splitting_needs_access_and_a_customer_message_of_the_ticket(
         refused = await client.post(ticket, data={"csrf": csrf, "message": str(wrong)})
         assert refused.status == 409
         assert "pick a customer message of this ticket" in await refused.text()
+    opening = await customer_message_id(client, first["conversation_id"], INVOICE)
+    refused = await client.post(ticket, data={"csrf": csrf, "message": str(opening)})
+    assert refused.status == 409 and "split off a later one" in await refused.text()
+    page = await (await client.get(f"/console/tickets/{first['ticket_id']}")).text()
+    assert page.count("Split from here") == 1  # offered on the second message only
     assert (await client.post(ticket, data={"csrf": csrf, "message": "x"})).status == 400
     assert len(await store.tickets(("new", "open"))) == 2
     assert not [e for e in await store.events(ticket_id=first["ticket_id"])
