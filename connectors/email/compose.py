@@ -67,6 +67,7 @@ def compose_reply(
     automated: bool,
     first: bool = False,
     unsubscribe_url: str | None = None,
+    files: Sequence[tuple[str, str, bytes]] = (),
 ) -> EmailMessage:
     """A multipart/alternative reply (Markdown text + sanitised HTML), ready for SMTP.
 
@@ -74,7 +75,9 @@ def compose_reply(
     template's, without "Re:", and the mail is `Auto-Submitted: auto-generated` (RFC 3834
     §5), so auto-responders stay quiet while the customer can still answer it.
     `unsubscribe_url`: a campaign's one-click unsubscribe (RFC 8058: `List-Unsubscribe`
-    with an HTTPS URI, and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`)."""
+    with an HTTPS URI, and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`).
+    `files` (name, content type, bytes): an operator's attachments; the mail becomes
+    multipart/mixed around the alternative parts."""
     own_id = normalise_message_id(message_id)
     if own_id is None:
         raise ComposeError(f"not a usable Message-ID: {message_id!r}")
@@ -102,6 +105,10 @@ def compose_reply(
     text = markdown_body.replace("\r\n", "\n").replace("\r", "\n")
     msg.set_content(unescape_markdown(text))
     msg.add_alternative(_html(text), subtype="html")
+    for name, content_type, data in files:
+        maintype, _, subtype = content_type.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream",
+                           filename=name)
     _check_headers(msg)
     return msg
 

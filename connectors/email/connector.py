@@ -39,6 +39,8 @@ class EmailConnector:
     #: A resend after an uncertain outcome carries the same Message-ID (see sending.py),
     #: so receivers drop the copy: the outbox resends such a mail once.
     resend_uncertain = True
+    #: An operator's files go out as MIME attachments (sending.py).
+    sends_files = True
 
     def __init__(self, app: web.Application, tuning: Tuning | None = None) -> None:
         self.app = app

@@ -24,6 +24,7 @@ from gateway.errors import DeliveryError
 from gateway.keys import STORE
 from gateway.models import Conversation, Message, utcnow
 from gateway.store import Store
+from gateway.store.attachments import attachment
 
 log = structlog.get_logger(__name__)
 
@@ -81,6 +82,7 @@ class ReplySender:
                 references=parent.meta.get("references", []) if parent else [],
                 message_id=message_id, automated=automated, first=first,
                 unsubscribe_url=outbound.meta.get("list_unsubscribe"),
+                files=await self._files(outbound),
             )
         except ComposeError as exc:
             raise DeliveryError(f"cannot compose the reply: {exc}") from exc
@@ -103,6 +105,16 @@ class ReplySender:
         log.info("email.sent", outbox_id=outbound.outbox_id,
                  conversation_id=outbound.conversation_id, automated=automated)
         return result
+
+    async def _files(self, outbound: Outbound) -> list[tuple[str, str, bytes]]:
+        """The reply's files (stored with it, listed in its payload), to attach."""
+        files = []
+        for listed in outbound.meta.get("files") or []:
+            found = await attachment(self.store, int(listed["id"]))
+            if found is None or found.data is None or found.meta.message_id != outbound.message_id:
+                raise DeliveryError(f"attachment {listed.get('id')} of the reply is missing")
+            files.append((found.meta.filename, found.meta.content_type, found.data))
+        return files
 
     def _message_id(self, outbound: Outbound, conversation: Conversation) -> str:
         """Deterministic per outbox entry: a resend after a crash carries the same id, so the

@@ -26,6 +26,8 @@ from connectors.webchat.sessions import (
 )
 from gateway.channels import InboundAttachment
 from gateway.errors import StoreError
+from gateway.filetypes import size_text as _size
+from gateway.filetypes import sniff
 from gateway.keys import PIPELINE, SETTINGS, STORE
 from gateway.models import Conversation
 from gateway.storable import storable
@@ -33,21 +35,7 @@ from gateway.store.attachments import save_attachments
 
 log = structlog.get_logger(__name__)
 
-#: First bytes of the accepted types (JPEG, PNG, GIF, PDF; WebP is RIFF....WEBP).
-_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"),
-          (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"), (b"%PDF-", "application/pdf"))
 _FIELD_BYTES = 8 * 1024
-
-
-def _size(limit: int) -> str:
-    return f"{limit / 2**20:g} MB" if limit >= 2**20 else f"{limit // 1024} KB"
-
-
-def sniff(data: bytes) -> str | None:
-    """The type the content is, whatever its name or the browser says; None: none we take."""
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return next((kind for magic, kind in _MAGIC if data.startswith(magic)), None)
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,15 @@ class ConsoleSettings(Section):
     admin: AdminSettings = AdminSettings()
     login: LoginSettings = LoginSettings()
     macros: Macros = ()
+    #: Files operators send with a reply (docs/console.md, "Sending files"): each at most
+    #: `attachment_max_bytes`, together at most `attachment_total_bytes`, at most
+    #: `attachment_max_files`, of these types told by their first bytes.
+    attachment_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    attachment_total_bytes: int = Field(20 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    attachment_max_files: int = Field(5, ge=1, le=20)
+    attachment_types: tuple[Literal["image/jpeg", "image/png", "image/gif", "image/webp",
+                                    "application/pdf"], ...] = (
+        "image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf")
 
 
 class OutboxSettings(Section):

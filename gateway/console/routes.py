@@ -23,6 +23,7 @@ from gateway.console import (
     macros,
     queries,
     queue_views,
+    reply_form,
     views,
 )
 from gateway.console import sla as console_sla
@@ -179,7 +180,7 @@ async def ticket_page(request: web.Request) -> web.StreamResponse:
 
 async def _ticket_response(request: web.Request, ticket_id: int, *, history_page: int = 1,
                            collision: list[Message] | None = None, draft: str = "",
-                           status: int = 200) -> web.Response:
+                           reply_error: str = "", status: int = 200) -> web.Response:
     """The ticket page; with `collision`, the replies others sent since the operator's page
     loaded, above their draft (kept) for them to read before sending it again."""
     operator, service = request[SESSION].operator, request.app[TICKETS]
@@ -198,7 +199,8 @@ async def _ticket_response(request: web.Request, ticket_id: int, *, history_page
         "tags": (await store.tags_of([ticket.id]))[ticket.id],
         "known_tags": await store.known_tags(),
         "macros": macros.macro_views(request.app[SETTINGS]),
-        "collision": collision or [], "draft": draft,
+        "collision": collision or [], "draft": draft, "reply_error": reply_error,
+        "reply_files": reply_form.composer(request, view.conversation.channel),
         "collided": sorted({str(m.meta.get("operator") or "A colleague")
                             for m in collision or []}),
         "seen": max((e.id for e in view.transcript), default=0),
@@ -267,20 +269,30 @@ async def _visible(request: web.Request, ticket_id: int, *, open_only: bool = Fa
 
 @routes.post(PREFIX + r"/tickets/{ticket_id:\d+}/reply")
 async def reply(request: web.Request) -> web.StreamResponse:
-    """Send, unless a colleague replied since the operator's page loaded (`seen`, the newest
-    message it showed): then the page again with their reply above the kept draft (409)."""
+    """Send, with the files attached (`reply_form`), unless a colleague replied since the
+    operator's page loaded (`seen`, the newest message it showed): then the page again with
+    their reply above the kept draft (409). A refused file or text shows the page again
+    with the draft kept and what was wrong: nothing is sent."""
     ticket_id = _ticket_id(request)
     ticket = await _visible(request, ticket_id)
-    text = await _text(request)
-    operator = request[SESSION].operator
-    seen = str((await request.post()).get("seen", "")).strip()
-    if seen.isdigit():
-        others = await request.app[STORE].replies_since(ticket.conversation_id, int(seen),
-                                                        operator.id)
+    form = await reply_form.form_of(request)
+    operator, text = request[SESSION].operator, form.text.strip()
+    if not text and not form.files and form.refusal is None:
+        raise Refused(400, "The text is empty.")
+    refusal = await reply_form.refusal(request, form, ticket.conversation_id, MAX_TEXT_CHARS)
+    if refusal is not None:
+        return await _ticket_response(request, ticket_id, draft=text[:MAX_TEXT_CHARS],
+                                      reply_error=f"Nothing was sent. {refusal[1]}",
+                                      status=refusal[0])
+    if form.seen.strip().isdigit():
+        others = await request.app[STORE].replies_since(ticket.conversation_id,
+                                                        int(form.seen.strip()), operator.id)
         if others:
+            dropped = (f"The {len(form.files)} file(s) you attached were not sent: attach "
+                       "them again." if form.files else "")
             return await _ticket_response(request, ticket_id, collision=others, draft=text,
-                                          status=409)
-    await request.app[TICKETS].reply(operator, ticket_id, text)
+                                          reply_error=dropped, status=409)
+    await request.app[TICKETS].reply(operator, ticket_id, text, form.files)
     raise _back(ticket_id, "replied")
 
 

@@ -324,7 +324,8 @@ async def _transcript(store: Store, conversation: Conversation, ticket: Ticket) 
         if conversation_id == conversation.id and placed:  # split: this ticket's share
             messages = [m for m in messages if placed.get(m.id) == ticket.id
                         or (not split_off and m.id not in placed)]
-        files = await attachments_of(store, [m.id for m in messages if m.author == "customer"])
+        files = await attachments_of(store, [m.id for m in messages
+                                             if m.author in ("customer", "operator")])
         entries += [(m, entry(m, sent.get(m.id), files.get(m.id), source)) for m in messages]
     return [shown for _, shown in sorted(entries, key=lambda pair: (pair[0].created_at,
                                                                    pair[0].id))]

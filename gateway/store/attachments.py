@@ -1,4 +1,5 @@
-"""Files customers attach to their messages: stored with the message, read by the console.
+"""Files attached to messages: the customers' (stored with the message, read by the console)
+and the operators' (stored with their reply by `add_reply`, sent by the channels).
 
 An attachment within the channel's size limit is kept with its bytes; a larger one keeps
 only its name, type and size with `too_large` set (the mail is still taken in and the
@@ -10,32 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from gateway.models import utcnow
 from gateway.store import Store, codec
+from gateway.store.attachment_rows import AttachmentLike, insert_attachments
 
 #: The columns a listing reads (never the bytes).
 _META = "id, message_id, filename, content_type, size, too_large, created_at"
-
-
-class AttachmentLike(Protocol):
-    """What a channel hands over (e.g. `connectors.email.parse.Attachment`)."""
-
-    @property
-    def filename(self) -> str: ...
-
-    @property
-    def content_type(self) -> str: ...
-
-    @property
-    def size(self) -> int: ...
-
-    @property
-    def data(self) -> bytes | None: ...
-
-    @property
-    def too_large(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -81,15 +64,7 @@ async def save_attachments(store: Store, message_id: int,
         if await tx.fetchone("SELECT id FROM attachments WHERE message_id = ? LIMIT 1",
                              message_id):
             return 0
-        for item in attachments:
-            data = None if item.too_large else item.data
-            await tx.execute(
-                "INSERT INTO attachments (message_id, filename, content_type, size, too_large,"
-                " data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                message_id, item.filename, item.content_type, item.size,
-                1 if item.too_large else 0,
-                bytes(data) if data is not None else None, now,
-            )
+        await insert_attachments(tx, message_id, attachments, now)
     return len(attachments)
 
 

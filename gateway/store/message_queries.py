@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from gateway.models import (
     utcnow,
 )
 from gateway.store import codec
+from gateway.store.attachment_rows import AttachmentLike, insert_attachments
 from gateway.store.queries_base import Queries
 
 
@@ -57,6 +59,7 @@ class MessageQueries(Queries):
         self, conversation: Conversation, *, author: str, text: str, kind: str,
         operator_id: int | None = None, meta: dict[str, Any] | None = None,
         reply_key: str | None = None, via: ConversationKey | None = None,
+        files: Sequence[AttachmentLike] = (),
     ) -> tuple[Message, OutboxEntry]:
         """Persist a reply and its outbox entry in one transaction: it is stored before sent.
 
@@ -64,7 +67,9 @@ class MessageQueries(Queries):
         message's meta) so the sender needs nothing else to deliver it after a restart. A
         reply with a `reply_key` that is already stored is not stored again: the existing one
         is returned. `via` sends it on another channel than the conversation's own (a chat's
-        reply mailed to the address its customer left).
+        reply mailed to the address its customer left). `files` are stored in the same
+        transaction and listed in the message's meta and the payload (`files`: id, name,
+        type, size), so the channel finds them when it sends.
         """
         now = codec.ts(utcnow())
         channel, address = (via.channel, via.address) if via else (conversation.channel,
@@ -89,6 +94,12 @@ class MessageQueries(Queries):
                 if entry is not None:
                     return codec.message(found), codec.outbox(entry)
                 msg = found
+            elif files:
+                listed = await insert_attachments(tx, msg["id"], files, now)
+                meta = {**(meta or {}), "files": listed}
+                await tx.execute("UPDATE messages SET meta = ? WHERE id = ?",
+                                 json.dumps(meta), msg["id"])
+                msg = {**msg, "meta": json.dumps(meta)}
             entry = await tx.fetchone(
                 "INSERT INTO outbox (message_id, conversation_id, channel, address, payload,"
                 " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",

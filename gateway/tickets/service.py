@@ -16,6 +16,7 @@ from gateway.delivery.notify import Hub
 from gateway.errors import AccessDenied, GatewayError
 from gateway.models import Message, Operator, Ticket
 from gateway.store import Store
+from gateway.store.attachment_rows import AttachmentLike
 from gateway.texts import Texts
 from gateway.tickets import notices
 from gateway.tickets.handoff import subject_from
@@ -74,8 +75,10 @@ class TicketService:
         queues = None if operator.role in ("supervisor", "admin") else operator.queues
         return await self.store.tickets(statuses, queues)
 
-    async def reply(self, operator: Operator, ticket_id: int, text: str) -> Message:
-        """Send an operator's reply to the customer through their own channel (via the outbox)."""
+    async def reply(self, operator: Operator, ticket_id: int, text: str,
+                    files: Sequence[AttachmentLike] = ()) -> Message:
+        """Send an operator's reply to the customer through their own channel (via the
+        outbox), with its `files` stored in the same transaction."""
         ticket = await self.get(operator, ticket_id)
         if ticket.status == "closed":
             raise TicketError(f"ticket {ticket_id} is closed")
@@ -83,7 +86,7 @@ class TicketService:
         assert conversation is not None
         message, _ = await self.store.add_reply(
             conversation, author="operator", text=text, kind="operator", operator_id=operator.id,
-            meta={"operator": operator.display_name, "ticket_id": ticket.id},
+            meta={"operator": operator.display_name, "ticket_id": ticket.id}, files=files,
         )
         await self.store.place_message(message, ticket.id)  # a split conversation: ours
         changes: dict[str, object] = {}
