@@ -28,6 +28,7 @@ from gateway.console import (
     notifications,
     pages,
     quarantine,
+    replying,
     reports,
     routes,
     search,
@@ -45,6 +46,7 @@ def setup(app: web.Application) -> None:
     app.on_response_prepare.append(guard.security_headers)
     app.add_routes(login.routes)
     app.add_routes(routes.routes)
+    app.add_routes(replying.routes)
     app.add_routes(search.routes)
     app.add_routes(macros.routes)
     app.add_routes(bulk.routes)

@@ -21,6 +21,7 @@ from gateway.access.auth import csrf_ok
 from gateway.config.settings import ConsoleSettings
 from gateway.console.attachments import safe_filename
 from gateway.console.guard import EXPECTED_CSRF, Refused, expired_form
+from gateway.console.i18n import _
 from gateway.filetypes import SNIFF_BYTES, size_text, sniff
 from gateway.keys import CONNECTORS, SETTINGS, STORE
 from gateway.storable import storable
@@ -81,7 +82,7 @@ async def refusal(request: web.Request, form: ReplyForm, conversation_id: int,
     if form.files and not await sends_files(request, conversation_id):
         return 400, "Files cannot be sent on this channel; send the text alone."
     if len(form.text.strip()) > max_chars:
-        return 400, f"The text is limited to {max_chars} characters."
+        return 400, _("The text is limited to %(num)d characters.") % {"num": max_chars}
     return None
 
 

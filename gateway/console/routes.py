@@ -267,35 +267,6 @@ async def _visible(request: web.Request, ticket_id: int, *, open_only: bool = Fa
     return ticket
 
 
-@routes.post(PREFIX + r"/tickets/{ticket_id:\d+}/reply")
-async def reply(request: web.Request) -> web.StreamResponse:
-    """Send, with the files attached (`reply_form`), unless a colleague replied since the
-    operator's page loaded (`seen`, the newest message it showed): then the page again with
-    their reply above the kept draft (409). A refused file or text shows the page again
-    with the draft kept and what was wrong: nothing is sent."""
-    ticket_id = _ticket_id(request)
-    ticket = await _visible(request, ticket_id)
-    form = await reply_form.form_of(request)
-    operator, text = request[SESSION].operator, form.text.strip()
-    if not text and not form.files and form.refusal is None:
-        raise Refused(400, "The text is empty.")
-    refusal = await reply_form.refusal(request, form, ticket.conversation_id, MAX_TEXT_CHARS)
-    if refusal is not None:
-        return await _ticket_response(request, ticket_id, draft=text[:MAX_TEXT_CHARS],
-                                      reply_error=f"Nothing was sent. {refusal[1]}",
-                                      status=refusal[0])
-    if form.seen.strip().isdigit():
-        others = await request.app[STORE].replies_since(ticket.conversation_id,
-                                                        int(form.seen.strip()), operator.id)
-        if others:
-            dropped = (f"The {len(form.files)} file(s) you attached were not sent: attach "
-                       "them again." if form.files else "")
-            return await _ticket_response(request, ticket_id, collision=others, draft=text,
-                                          reply_error=dropped, status=409)
-    await request.app[TICKETS].reply(operator, ticket_id, text, form.files)
-    raise _back(ticket_id, "replied")
-
-
 @routes.post(PREFIX + r"/tickets/{ticket_id:\d+}/take")
 async def take(request: web.Request) -> web.StreamResponse:
     ticket_id = _ticket_id(request)
