@@ -24,7 +24,7 @@ from gateway.access.auth import hash_password
 from gateway.config.settings import Settings
 from gateway.console import channel_status, queries
 from gateway.console.guard import PREFIX, Refused
-from gateway.console.i18n import N_, _, ngettext
+from gateway.console.i18n import LOCALES, N_, _, ngettext
 from gateway.console.pages import SESSION, page
 from gateway.console.routes import common
 from gateway.keys import CHANNEL_STATES, CONNECTORS, KB, SETTINGS, STORE, TICKETS
@@ -112,6 +112,7 @@ def _checked(settings: Settings, posted: Any, *,
         "queues": [str(q) for q in posted.getall("queues", [])],
         "languages": [str(lang) for lang in posted.getall("languages", [])],
         "active": new or posted.get("active") == "on",
+        "locale": str(posted.get("locale", "")),
     }
     password = str(posted.get("password", ""))
     queues = {q.name for q in settings.queues}
@@ -130,6 +131,8 @@ def _checked(settings: Settings, posted: Any, *,
         return form, _("Choose languages among those supported.")
     if not form["languages"]:
         return form, _("Choose at least one language.")
+    if form["locale"] and form["locale"] not in LOCALES:
+        return form, _("The console speaks: %(languages)s.") % {"languages": ", ".join(LOCALES)}
     refused = passwords.problem(password, form["username"]) if new or password else None
     if refused:
         return form, refused
@@ -171,7 +174,7 @@ async def _edit_page(request: web.Request, operator: Operator, *,
         "all_languages": list(settings.languages.supported),
         "form": form or {"display_name": operator.display_name, "role": operator.role,
                          "queues": operator.queues, "languages": operator.languages,
-                         "active": operator.active},
+                         "active": operator.active, "locale": operator.locale or ""},
         "error": error, **await common(request),
     }, status=status)
 
@@ -200,6 +203,7 @@ async def edit_operator(request: web.Request) -> web.StreamResponse:
         operator.id, display_name=form["display_name"] or operator.username,
         role=form["role"], languages=form["languages"], queues=form["queues"],
         active=form["active"])
+    await store.set_operator_locale(operator.id, form["locale"] or None)
     password = str(posted.get("password", ""))
     if password:
         await store.set_operator_password(operator.id,

@@ -3,7 +3,7 @@
 Catalogues are `locale/<lang>/LC_MESSAGES/console.po`, extracted with `pybabel extract`
 (babel.cfg) and compiled here, at first use, from the .po files themselves: a fresh checkout
 works without a build step and a compiled file can never be older than its source (a .mo
-committed beside the .po could). Compiling the four catalogues takes a few milliseconds,
+committed beside the .po could). Compiling the four catalogues takes about 75 ms,
 once per process.
 
 Requests interleave on one event loop, so the language is never set on the shared Jinja2

@@ -178,3 +178,22 @@ async def test_the_contacts_export_keeps_codes_beside_french_labels(
     assert (row["status_now"], row["status_now_label"]) == ("closed", "clôturé")
     assert list(row)[3:8] == ["outcome", "outcome_label", "summary", "status_now",
                               "status_now_label"]
+
+
+async def test_an_admin_sets_an_operators_console_language(
+    client: TestClient, login: Callable[..., Awaitable[str]], make_operator: MakeOperator
+) -> None:
+    operator = await make_operator("noor")
+    csrf = await login()
+    page = await (await client.get("/console/admin/operators/noor")).text()
+    assert '<option value="" selected>As their browser</option>' in page
+    saved = await client.post("/console/admin/operators/noor", data={
+        "csrf": csrf, "display_name": "Noor", "role": "agent", "queues": "general",
+        "languages": "nl", "active": "on", "locale": "nl"})
+    assert saved.status == 200
+    stored = await client.app[STORE].get_operator(operator.id)
+    assert stored is not None and stored.locale == "nl"
+    assert '<option value="nl" lang="nl" selected>Nederlands</option>' in await (
+        await client.get("/console/admin/operators/noor")).text()
+    await _log_in(client, "noor", accept="fr-BE")
+    assert "Afmelden" in await (await client.get("/console")).text()
