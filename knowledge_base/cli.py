@@ -130,7 +130,8 @@ def _lint(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"articles": len(result.articles), "issues": [
             {"severity": i.severity, "article_id": i.article_id,
-             "path": str(i.path) if i.path else None, "message": i.message} for i in issues]},
+             "path": str(i.path) if i.path else None, "message": i.message,
+             **({"questions": list(i.questions)} if i.questions else {})} for i in issues]},
             indent=2))
     else:
         for issue in issues:

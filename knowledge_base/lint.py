@@ -27,6 +27,8 @@ CONFUSION_SHARE = 0.2
 CONFUSION_MIN = 2
 #: An article is reported when at least this many background questions go to it.
 BACKGROUND_MIN = 2
+#: At most this many of them are listed per article (`kb lint --json`'s "questions").
+BACKGROUND_LISTED = 25
 _BRACES = re.compile(r"\{([^{}]*)\}")
 
 
@@ -36,6 +38,9 @@ class LintIssue:
     article_id: str | None
     path: Path | None
     message: str
+    #: The questions behind the warning, when it has some (background questions that reach
+    #: the article), for an admin to copy into counter-examples.
+    questions: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""
@@ -157,7 +162,8 @@ def _background_hits(result: LoadResult, matcher: Matcher) -> list[LintIssue]:
         f"{'match' if matcher.settings.open_set else 'are answered with'} it, e.g. "
         f"{'; '.join(repr(q) for q in _varied(questions))} (add such questions to a "
         "counter-example article with handoff: true, or make its examples name what it is "
-        "about: product names, the company's own terms)")
+        "about: product names, the company's own terms)",
+        tuple(questions[:BACKGROUND_LISTED]))
         for article_id, questions in sorted(hits.items())
         if len(questions) >= BACKGROUND_MIN and article_id in result.articles
         and not result.articles[article_id].handoff]  # a counter-example is meant to

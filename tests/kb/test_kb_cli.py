@@ -64,6 +64,11 @@ def _background_hits(report: dict[str, Any], article_id: str) -> int:
     return 0
 
 
+def _listed(report: dict[str, Any], article_id: str) -> list[str]:
+    return next((i["questions"] for i in report["issues"]
+                 if i["article_id"] == article_id and "questions" in i), [])
+
+
 def test_lint_names_out_of_scope_questions_an_article_answers_until_countered(
         kb_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # The fixture's password article answers "I forgot my <other service> password": lint
@@ -74,12 +79,15 @@ def test_lint_names_out_of_scope_questions_an_article_answers_until_countered(
     message = next(i["message"] for i in report["issues"]
                    if i["article_id"] == "password-reset" and "background" in i["message"])
     assert before >= 5 and "password" in message.split("e.g.")[1]
+    # the JSON lists them, for the admin to copy into counter-examples
+    assert "I forgot my streaming service password" in _listed(report, "password-reset")
     # ...and once the admin adds them as counter-examples (a hand-off article), fewer reach
     # it, and the counter-example article itself is not reported.
     (kb_copy / "other-accounts.yaml").write_text(COUNTER_EXAMPLES, encoding="utf-8")
     assert main(["lint", str(kb_copy), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert _background_hits(report, "password-reset") < before
+    assert "I forgot my streaming service password" not in _listed(report, "password-reset")
     assert _background_hits(report, "other-accounts") == 0
 
 
