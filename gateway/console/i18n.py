@@ -110,6 +110,9 @@ SCRIPT_MESSAGES: tuple[str | tuple[str, str], ...] = (
     N_("Its text is in the reply box: edit it, then send."),
     N_("The macro could not be applied (%(error)s)."),
     N_("Also on this ticket: "), N_("%(name)s is replying"), N_("%(name)s is viewing"),
+    N_("At most %(num)s files can be sent with one reply."),
+    N_("%(name)s is larger than %(size)s."), N_("The files together are larger than %(size)s."),
+    N_("Colleagues to mention"),
 )
 
 

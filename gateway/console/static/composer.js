@@ -51,12 +51,19 @@
 
   function problem(files) {
     var total = 0;
-    if (files.length > maxFiles) return "At most " + maxFiles + " files can be sent with one reply.";
+    if (files.length > maxFiles) {
+      return window.hgwText("At most %(num)s files can be sent with one reply.", { num: maxFiles });
+    }
     for (var i = 0; i < files.length; i++) {
-      if (files[i].size > maxBytes) return files[i].name + " is larger than " + size(maxBytes) + ".";
+      if (files[i].size > maxBytes) {
+        return window.hgwText("%(name)s is larger than %(size)s.",
+                              { name: files[i].name, size: size(maxBytes) });
+      }
       total += files[i].size;
     }
-    return total > totalBytes ? "The files together are larger than " + size(totalBytes) + "." : "";
+    return total > totalBytes
+      ? window.hgwText("The files together are larger than %(size)s.", { size: size(totalBytes) })
+      : "";
   }
 
   function show() {

@@ -10,7 +10,7 @@
   list.id = "mention-list";
   list.className = "mention-list";
   list.setAttribute("role", "listbox");
-  list.setAttribute("aria-label", "Colleagues to mention");
+  list.setAttribute("aria-label", window.hgwText("Colleagues to mention"));
   list.hidden = true;
   box.insertAdjacentElement("afterend", list);
   box.setAttribute("aria-controls", list.id);
