@@ -221,7 +221,8 @@ async def erase(store: Store, customer_id: int, channels: Sequence[ChannelState]
 async def erase_content(conn: Connection, conversations: Sequence[int]) -> dict[str, int]:
     """Erase what was said in these conversations, keep who, when and what happened:
     message texts and metadata, attachments, unsent replies, ticket subjects, what the bot
-    tried, and event details (notes). Also used by retention (gateway/privacy/retention.py)."""
+    tried, event details (notes), what operators' notifications quoted. Also used by
+    retention (gateway/privacy/retention.py)."""
     tickets = await _ids(conn, f"SELECT id FROM tickets WHERE conversation_id IN"
                                f" ({_marks(conversations)})", *conversations)
     messages = await _ids(conn, f"SELECT id FROM messages WHERE conversation_id IN"
@@ -244,6 +245,9 @@ async def erase_content(conn: Connection, conversations: Sequence[int]) -> dict[
     await _in(conn, "DELETE FROM conversation_follow_ups WHERE conversation_id IN",
               conversations)
     await _in(conn, "DELETE FROM chat_session_links WHERE conversation_id IN", conversations)
+    # operators' notifications quote the subject, the customer's reply or a note
+    await _in(conn, "UPDATE operator_notifications SET text = ? WHERE ticket_id IN", tickets,
+              ERASED)
     # what the customer said of a call-back window, and what operators noted on the calls
     await _in(conn, "UPDATE callbacks SET phrase = '' WHERE ticket_id IN", tickets)
     if tickets:

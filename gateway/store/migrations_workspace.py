@@ -4,7 +4,8 @@ A conversation is one thread per customer and channel, so a ticket split off it 
 conversation: `ticket_messages` says which ticket a message of a split conversation belongs
 to (a conversation never split has no rows and reads as before). `operator_notifications`
 holds what each operator is told (an assignment, a mention, a customer reply, an SLA
-warning), read newest first and unread first, so both orders have an index.
+warning), read newest first and unread first, so both orders have an index (3420: by
+ticket, for a customer's erasure).
 """
 
 from __future__ import annotations
@@ -40,4 +41,6 @@ CREATE INDEX operator_notifications_unread ON operator_notifications (operator_i
 MIGRATIONS_WORKSPACE: tuple[tuple[int, Migration], ...] = (
     (3400, _SPLITS),
     (3410, _NOTIFICATIONS),
+    # erasing a customer rewrites what the notifications of their tickets quoted
+    (3420, "CREATE INDEX operator_notifications_ticket ON operator_notifications (ticket_id)"),
 )

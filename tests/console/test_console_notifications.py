@@ -15,6 +15,7 @@ from console_helpers import AGENT_PASSWORD, Handoff, Login
 from gateway.config.settings import Settings
 from gateway.keys import HUB, SETTINGS, STORE
 from gateway.models import Operator, utcnow
+from gateway.privacy.personal_data import erase
 from gateway.sla.watcher import SlaWatcher
 from gateway.tickets.notices import mentioned
 
@@ -111,6 +112,14 @@ async def test_assignment_and_customer_reply_notify_the_assignee(
     rest = await (await client.get(f"/console/notifications?before={older}")).text()
     assert rest.count('data-notification="') == 8
     assert (await client.get("/console/notifications?before=abc")).status == 400
+
+    # erasing the customer erases what the notifications quoted of them
+    ticket = await store.get_ticket(first["ticket_id"])
+    assert ticket is not None
+    await erase(store, ticket.customer_id, [], actor="admin")
+    theirs = [n for n in await store.notifications(bea.id, before=int(older))
+              if n.ticket_id == ticket.id]
+    assert len(theirs) == 3 and {n.text for n in theirs} == {"[erased]"}
 
 
 async def test_sla_alarms_on_a_ticket_notify_its_assignee_once(
