@@ -13,6 +13,7 @@ import structlog
 from aiohttp import WSMsgType, web
 
 from connectors.webchat import assets, frames, identity
+from connectors.webchat import files as chat_files
 from connectors.webchat.follow_up import MAIL_KINDS, FollowUps
 from connectors.webchat.limits import ChatLimits
 from connectors.webchat.presence import hours_line
@@ -68,7 +69,7 @@ def _frame(message_id: int, author: str, kind: str, text: str, meta: dict[str, A
     if author != "customer":
         frame["html"] = to_safe_html(text)
     if author == "operator":
-        frame["operator"] = meta.get("operator", "")
+        frame.update(operator=meta.get("operator", ""), **chat_files.listed(meta))
     titles = meta.get("titles")
     if kind == "clarify" and titles:
         frame["choices"] = [*titles, meta.get("none_label", "")]
@@ -91,6 +92,7 @@ def _iso(stored: object) -> str | None:
 
 class WebChatConnector:
     channel = CHANNEL
+    sends_files = True  # an operator's files: listed in the reply, downloaded (files.py)
 
     def __init__(self, app: web.Application) -> None:
         self.hub = app[HUB]
@@ -392,5 +394,6 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/chat/ws", chat_socket)
     app.router.add_get("/chat/theme.css", theme)
     app.router.add_post("/chat/upload", upload)
+    app.router.add_post(r"/chat/files/{attachment_id:\d+}", chat_files.download)
     assets.setup(app)  # widget.js, before the static files
     app.router.add_static("/chat/static/", STATIC, name="chat-static")

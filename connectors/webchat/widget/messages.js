@@ -50,6 +50,44 @@
     return node;
   }
 
+  // Files an operator sent: one button each; the file is fetched with the session in the
+  // form body (never in a URL) and saved under its name.
+  function size(bytes) {
+    return bytes < 1048576 ? Math.max(1, Math.round(bytes / 1024)) + " KB"
+      : (bytes / 1048576).toFixed(1) + " MB";
+  }
+  function fileLinks(files) {
+    var list = el("ul", "hgw-files");
+    files.forEach(function (f) {
+      var item = el("li");
+      var b = el("button", "hgw-file", f.name + " (" + size(f.size) + ")");
+      b.type = "button";
+      b.addEventListener("click", function () { download(f, item); });
+      item.appendChild(b);
+      list.appendChild(item);
+    });
+    return list;
+  }
+  function download(f, item) {
+    var data = new FormData();
+    data.append("session", state.session || "");
+    var old = item.querySelector(".hgw-error");
+    if (old) old.remove();
+    fetch(base.origin + "/chat/files/" + f.id, { method: "POST", body: data }).then(function (r) {
+      if (!r.ok) throw new Error(String(r.status));
+      return r.blob();
+    }).then(function (blob) {
+      var url = URL.createObjectURL(blob), a = document.createElement("a");
+      a.href = url; a.download = f.name; a.hidden = true;
+      document.body.appendChild(a); a.click(); a.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+    }).catch(function () {
+      var why = el("div", "hgw-error", L.offline);
+      why.setAttribute("role", "alert");
+      item.appendChild(why);
+    });
+  }
+
   function showCustomer(clientId, text, pending) {
     var node = customerBubble(text, pending);
     stamp(node, null);
@@ -99,6 +137,7 @@
     var body = el("div", "hgw-body");
     if (m.html) { body.innerHTML = m.html; } else { body.textContent = m.text; }
     node.appendChild(body);
+    if (m.files && m.files.length) node.appendChild(fileLinks(m.files));
     if (m.choices && m.choices.length) {
       var choices = el("div", "hgw-actions");
       m.choices.forEach(function (label, i) {
