@@ -41,11 +41,20 @@ UNSAFE_FACTOR = 0.5
 #: and "bv. de fiets" go on).
 _SENTENCE = re.compile(r"(?<=[?!;])\s+|(?<=\w{4}\.)\s+|\n+")
 #: "... and can I ...": a second question joined to the first by "and" + a question opener.
-_JOINED = re.compile(
-    r"\s*,?\s+(?=(?:and|also|et|aussi|en|ook|und|auch)\s+(?:can|could|do|does|how|what|when|"
-    r"where|which|why|is|are|will|est ce|est-ce|comment|quand|ou|où|combien|pourquoi|puis|"
-    r"peut|je peux|on peut|kan|kunnen|hoe|wanneer|waar|welke|waarom|is|zijn|mag|kann|"
-    r"konnen|können|wie|wann|wo|welche|warum|ist|sind|darf)\b)", re.IGNORECASE)
+_ASKING = (r"(?:can|could|do|does|how|what|when|"
+           r"where|which|why|is|are|will|est ce|est-ce|comment|quand|ou|où|combien|pourquoi|puis|"
+           r"peut|je peux|on peut|kan|kunnen|hoe|wanneer|waar|welke|waarom|is|zijn|mag|kann|"
+           r"konnen|können|wie|wann|wo|welche|warum|ist|sind|darf|"
+           # verb-first questions: "and do you have", "en hebben jullie", "und gibt es";
+           # without a "?" the clause still needs an opener of _OPENERS to count
+           r"have|has|should|would|may|avez|faut|hebben|heeft|hebt|moet|moeten|haben|hat|"
+           r"gibt|muss|soll)\b")
+_JOINED = re.compile(r"\s*,?\s+(?=(?:and|also|et|aussi|en|ook|und|auch)\s+" + _ASKING + ")",
+                     re.IGNORECASE)
+#: "How long does delivery take, can I pay with Bancontact and ...": a comma before a
+#: question opener, split only when what comes before it asks too ("If I order today, when
+#: will it arrive" is one question).
+_LISTED = re.compile(r"\s*,\s*(?=" + _ASKING + ")", re.IGNORECASE)
 _OPENERS = frozenset(
     "can could do does how what when where which why is are will would "
     "comment quand ou combien pourquoi quel quelle quels quelles est puis peut peux "
@@ -86,11 +95,24 @@ def questions(text: str) -> list[str]:
     """The sentences or joined clauses of `text` that ask something."""
     found = []
     for sentence in _SENTENCE.split(text.strip()):
-        for clause in _JOINED.split(sentence):
-            clause = clause.strip(" ,;")
-            if _asks(clause):
-                found.append(clause)
+        for joined in _JOINED.split(sentence):
+            for clause in _listed(joined):
+                clause = clause.strip(" ,;")
+                if _asks(clause):
+                    found.append(clause)
     return found
+
+
+def _listed(clause: str) -> list[str]:
+    """The clause cut at each comma between two questions (see `_LISTED`)."""
+    pieces = _LISTED.split(clause)
+    kept = [pieces[0]]
+    for piece in pieces[1:]:
+        if _asks(kept[-1]) and _asks(piece):
+            kept.append(piece)
+        else:
+            kept[-1] = f"{kept[-1]}, {piece}"
+    return kept
 
 
 def _asks(clause: str) -> bool:

@@ -159,6 +159,16 @@ async def test_each_question_of_a_message_gets_its_answer(
     assert result["ticket_id"] is None
 
 
+async def test_questions_listed_with_commas_each_get_their_answer(
+        client: TestClient, api_headers: dict[str, str]) -> None:
+    result = await post(client, api_headers, "Hoe lang duurt de levering, kan ik met Bancontact"
+                        " betalen en hebben jullie een winkel in Gent?", customer_id="nl-list")
+    assert [(r["kind"], r["article_id"]) for r in result["replies"]] == [
+        ("answer", "delivery-time"), ("answer", "payment-methods"),
+        ("answer", "opening-hours-shops")]
+    assert result["ticket_id"] is None
+
+
 async def test_the_question_the_kb_cannot_answer_goes_to_a_colleague(
         client: TestClient, api_headers: dict[str, str]) -> None:
     result = await post(client, api_headers,

@@ -23,6 +23,16 @@ STORY = (
     ("Wie lange dauert die Lieferung und wann haben Sie samstags geöffnet?", 2),
     ("how long does delivery take?", 1),
     ("I forgot my password", 0),
+    # questions listed with commas, but not a condition before its question
+    ("How long does delivery take, can I pay with Bancontact and do you have a shop in Ghent?",
+     3),
+    ("Hoe lang duurt de levering, kan ik met Bancontact betalen?", 2),
+    ("If I order a bike today, when will it arrive?", 1),
+    ("Als ik vandaag bestel, wanneer komt mijn fiets?", 1),
+    ("Hello, how long does delivery take?", 1),
+    ("Hoe lang duurt de levering en hebben jullie een winkel in Gent?", 2),
+    ("Wie lange dauert die Lieferung und gibt es einen Laden in Gent?", 2),
+    ("How long does delivery take? Have a nice day", 1),
 ])
 def test_questions_are_found_in_the_four_languages(text: str, parts: int) -> None:
     assert len(questions(text)) == parts
