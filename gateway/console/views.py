@@ -309,7 +309,9 @@ async def _transcript(store: Store, conversation: Conversation, ticket: Ticket) 
     message of a merged conversation says which ticket it came from. Of a split
     conversation, the ticket split off shows its own messages, the others the rest."""
     sources: dict[int, str | None] = {conversation.id: None}
-    for merged in await queries.merged_into(store, ticket.id):
+    merged_tickets = await queries.merged_into(store, ticket.id)
+    ours = {ticket.id} | {t.id for t in merged_tickets}  # a split ticket merged back: ours
+    for merged in merged_tickets:
         if merged.conversation_id not in sources:
             other = await store.get_conversation(merged.conversation_id)
             channel = other.channel if other else "?"
@@ -322,7 +324,7 @@ async def _transcript(store: Store, conversation: Conversation, ticket: Ticket) 
         sent = await queries.deliveries(store, conversation_id)
         messages = await store.messages(conversation_id)
         if conversation_id == conversation.id and placed:  # split: this ticket's share
-            messages = [m for m in messages if placed.get(m.id) == ticket.id
+            messages = [m for m in messages if placed.get(m.id) in ours
                         or (not split_off and m.id not in placed)]
         files = await attachments_of(store, [m.id for m in messages
                                              if m.author in ("customer", "operator")])

@@ -152,3 +152,24 @@ async def test_the_assignee_is_told_of_a_ticket_split_off_theirs(
     assert newest["kind"] == "assigned" and newest["url"] == f"/console/tickets/{new_id}"
     assert f"split off #{first['ticket_id']}" in newest["text"]
     assert new.assignee_id == (await client.app[STORE].operator_by_username("bea")).id  # type: ignore[union-attr]
+
+
+async def test_a_split_ticket_merged_back_shows_its_messages_on_the_original(
+    client: TestClient, login: Login, handoff: Handoff
+) -> None:
+    first = await handoff(text=INVOICE)
+    await handoff(text=MOVE, conversation_id=first["conversation_id"])
+    csrf = await login()
+    message_id = await customer_message_id(client, first["conversation_id"], MOVE)
+    split = await client.post(f"/console/tickets/{first['ticket_id']}/split",
+                              data={"csrf": csrf, "message": str(message_id)})
+    new_id = int(split.url.path.rsplit("/", 1)[-1])
+    merged = await client.post(f"/console/tickets/{new_id}/merge",
+                               data={"csrf": csrf, "into": str(first["ticket_id"])})
+    assert merged.url.path == f"/console/tickets/{first['ticket_id']}"
+    assert transcript(await merged.text()) == [INVOICE, MOVE]
+    again = await handoff(text="Is the address changed?",
+                          conversation_id=first["conversation_id"])
+    assert again["ticket_id"] == first["ticket_id"]
+    page = await (await client.get(f"/console/tickets/{first['ticket_id']}")).text()
+    assert transcript(page)[-1] == "Is the address changed?"
