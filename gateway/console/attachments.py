@@ -17,6 +17,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from gateway.console.guard import PREFIX, Refused
+from gateway.console.i18n import _
 from gateway.console.pages import SESSION
 from gateway.errors import AccessDenied
 from gateway.ids import parse_id
@@ -80,7 +81,7 @@ async def download(request: web.Request) -> web.StreamResponse:
     if row is None or not await _may_see(service, operator, int(row["conversation_id"])):
         raise Refused(404, NOT_FOUND)
     if found.data is None:
-        raise Refused(404, "This attachment was too large and was not stored.")
+        raise Refused(404, _("This attachment was too large and was not stored."))
     return web.Response(body=found.data, headers={
         "Content-Type": "application/octet-stream",
         "Content-Disposition": content_disposition(found.meta.filename),

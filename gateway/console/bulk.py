@@ -82,11 +82,11 @@ async def _one(service: TicketService, operator: Operator, ticket_id: int, actio
 def _checked(action: str, form: Mapping[str, str]) -> None:
     """Refuse a form that cannot apply to any ticket before touching one."""
     if action not in ACTIONS:
-        raise Refused(400, "Choose what to do with the selected tickets.")
+        raise Refused(400, _("Choose what to do with the selected tickets."))
     if action == "tag":
         valid, refused = tags.parse(form["tags"])
         if refused or not valid:
-            raise Refused(400, "Type the tags to add (1-32 letters, digits, - or _).")
+            raise Refused(400, _("Type the tags to add (1-32 letters, digits, - or _)."))
 
 
 @routes.post(f"{PREFIX}/bulk")
@@ -95,9 +95,9 @@ async def bulk(request: web.Request) -> web.StreamResponse:
     ids = [parse_id(str(raw)) for raw in posted.getall("ticket", [])]
     wanted = list(dict.fromkeys(i for i in ids if i is not None))
     if not wanted:
-        raise Refused(400, "Tick the tickets to change first.")
+        raise Refused(400, _("Tick the tickets to change first."))
     if len(wanted) > MAX_TICKETS:
-        raise Refused(400, f"At most {MAX_TICKETS} tickets at once.")
+        raise Refused(400, _("At most %(num)d tickets at once.") % {"num": MAX_TICKETS})
     form = {key: str(posted.get(key, "")).strip()[:4000]
             for key in ("action", "assignee", "queue", "reason", "priority", "tags", "outcome")}
     action = form["action"]
@@ -106,7 +106,7 @@ async def bulk(request: web.Request) -> web.StreamResponse:
     if action == "assign":
         assignee = await request.app[STORE].operator_by_username(form["assignee"])
         if assignee is None or not assignee.active:
-            raise Refused(400, "Choose the operator to assign the tickets to.")
+            raise Refused(400, _("Choose the operator to assign the tickets to."))
     operator, service = request[SESSION].operator, request.app[TICKETS]
     changed, skipped = 0, []
     for ticket_id in wanted:

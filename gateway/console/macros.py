@@ -17,6 +17,7 @@ from gateway.config.macros import MacroSettings
 from gateway.config.settings import Settings
 from gateway.console.canned import placeholders
 from gateway.console.guard import PREFIX, Refused
+from gateway.console.i18n import _
 from gateway.console.pages import SESSION
 from gateway.ids import parse_id
 from gateway.keys import SETTINGS, STORE, TICKETS
@@ -55,7 +56,7 @@ async def _ticket(request: web.Request) -> Ticket:
         raise LookupError(f"no ticket {request.match_info['ticket_id']}")
     ticket = await request.app[TICKETS].get(request[SESSION].operator, ticket_id)
     if ticket.status == "closed":
-        raise Refused(409, "This ticket is closed.")
+        raise Refused(409, _("This ticket is closed."))
     return ticket
 
 
@@ -67,9 +68,10 @@ async def change_tags(request: web.Request) -> web.StreamResponse:
     add, refused = tags.parse(str(posted.get("add", "")))
     removed = tags.normalise(str(posted.get("remove", "")))
     if refused:
-        raise Refused(400, f"Not a tag (1-32 letters, digits, - or _): {', '.join(refused)}")
+        raise Refused(400, _("Not a tag (1-32 letters, digits, - or _): %(tags)s")
+                      % {"tags": ", ".join(refused)})
     if not add and removed is None:
-        raise Refused(400, "Type a tag to add.")
+        raise Refused(400, _("Type a tag to add."))
     await request.app[TICKETS].tag(request[SESSION].operator, ticket.id, add,
                                    [removed] if removed else [])
     raise web.HTTPSeeOther(f"{PREFIX}/tickets/{ticket.id}?done=tagged")
@@ -84,7 +86,7 @@ async def apply_macro(request: web.Request) -> web.StreamResponse:
     name = str((await request.post()).get("macro", ""))
     macro = next((m for m in settings.console.macros if m.name == name), None)
     if macro is None:
-        raise Refused(400, "There is no such macro.")
+        raise Refused(400, _("There is no such macro."))
     if macro.add_tags or macro.remove_tags:
         await service.tag(operator, ticket.id, macro.add_tags, macro.remove_tags)
     if macro.priority:

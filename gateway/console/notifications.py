@@ -44,7 +44,7 @@ def _id(raw: str, what: str) -> int | None:
         return None
     parsed = parse_id(raw)
     if parsed is None:
-        raise Refused(400, f"{what} must be a notification number.")
+        raise Refused(400, _("%(field)s must be a notification number.") % {"field": what})
     return parsed
 
 
@@ -87,7 +87,7 @@ async def mark_read(request: web.Request) -> web.StreamResponse:
     operator = request[SESSION].operator
     one = _id(str(form.get("id", "")).strip(), "id")
     if one is None and not form.get("all"):
-        raise Refused(400, "Choose a notification, or all.")
+        raise Refused(400, _("Choose a notification, or all."))
     await request.app[STORE].mark_notifications_read(operator.id,
                                                     None if one is None else [one])
     if request.headers.get("Accept") == "application/json":

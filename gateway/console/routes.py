@@ -174,7 +174,7 @@ def _ticket_id(request: web.Request) -> int:
 async def ticket_page(request: web.Request) -> web.StreamResponse:
     raw = request.query.get("history", "").strip() or "1"
     if not raw.isdigit() or not 1 <= int(raw) <= filters.MAX_PAGE:
-        raise Refused(400, "The history page must be a number.")
+        raise Refused(400, _("The history page must be a number."))
     return await _ticket_response(request, _ticket_id(request), history_page=int(raw))
 
 
@@ -304,16 +304,16 @@ async def transfer(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     reason = await _text(request, "reason", required=False)
     if not reason:
-        raise Refused(400, "Say why you transfer this ticket: the reason is required.")
+        raise Refused(400, _("Say why you transfer this ticket: the reason is required."))
     queue = str(form.get("queue", "")).strip() or None
     username = str(form.get("assignee", "")).strip()
     assignee = None
     if username:
         assignee = await request.app[STORE].operator_by_username(username)
         if assignee is None or not assignee.active:
-            raise Refused(400, "There is no such operator.")
+            raise Refused(400, _("There is no such operator."))
     if queue is None and assignee is None:
-        raise Refused(400, "Choose a queue or an operator to transfer the ticket to.")
+        raise Refused(400, _("Choose a queue or an operator to transfer the ticket to."))
     ticket = await request.app[TICKETS].transfer(operator, ticket_id, reason=reason,
                                                  queue=queue, assignee=assignee)
     if not can_see(operator, ticket):  # given away to a queue that is not ours
@@ -328,7 +328,8 @@ async def set_status(request: web.Request) -> web.StreamResponse:
     await _visible(request, ticket_id, open_only=True)
     status = str((await request.post()).get("status", ""))
     if status not in SETTABLE_STATUSES:
-        raise Refused(400, f"The status must be one of: {', '.join(SETTABLE_STATUSES)}.")
+        raise Refused(400, _("The status must be one of: %(statuses)s.")
+                      % {"statuses": ", ".join(SETTABLE_STATUSES)})
     await request.app[TICKETS].set_status(request[SESSION].operator, ticket_id, status)
     raise _back(ticket_id, f"status-{status}")
 
@@ -340,7 +341,7 @@ async def merge(request: web.Request) -> web.StreamResponse:
     await _visible(request, ticket_id, open_only=True)
     into = parse_id(str((await request.post()).get("into", "")).strip().removeprefix("#"))
     if into is None:
-        raise Refused(400, "Give the number of the ticket to merge into.")
+        raise Refused(400, _("Give the number of the ticket to merge into."))
     target = await request.app[TICKETS].merge(request[SESSION].operator, ticket_id, into)
     raise _back(target.id, "merged")
 
@@ -356,9 +357,9 @@ async def resend(request: web.Request) -> web.StreamResponse:
     shown = {ticket.conversation_id} | {
         t.conversation_id for t in await queries.merged_into(request.app[STORE], ticket.id)}
     if entry is None or entry.conversation_id not in shown:
-        raise Refused(404, "There is no such reply on this ticket.")
+        raise Refused(404, _("There is no such reply on this ticket."))
     if not await request.app[OUTBOX].redrive([entry.id], request[SESSION].operator.username):
-        raise Refused(409, "This reply is not failed or uncertain (any more).")
+        raise Refused(409, _("This reply is not failed or uncertain (any more)."))
     raise _back(ticket_id, "resent")
 
 

@@ -183,3 +183,18 @@ def test_the_pending_templates_are_still_to_convert() -> None:
     sources, env = _sources(), _environment()
     assert PENDING <= set(sources)
     assert [name for name in sorted(PENDING) if not untranslated(sources[name], env)] == []
+
+
+def test_refusals_in_the_console_code_go_through_the_catalogue() -> None:
+    """A `Refused(status, "…")` or `error_page(…, "…")` with a literal message (or an
+    f-string) would reach the operator in English whatever their language."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "gateway" / "console").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in ("Refused", "error_page") and node.args
+                    and isinstance(node.args[-1], ast.Constant | ast.JoinedStr)):
+                found.append(f"{path.name}:{node.lineno}")
+    assert found == []
