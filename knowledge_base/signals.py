@@ -34,7 +34,8 @@ _HUMAN_PHRASES = (
     "un conseiller humain", "parler a un conseiller", "un agent humain", "un vrai humain",
     "met een mens", "een echte persoon", "een echt persoon", "een medewerker spreken",
     "met een medewerker", "iemand spreken", "met iemand praten", "een mens spreken",
-    "een persoon spreken",
+    "een persoon spreken", "wil een medewerker", "wil nu een medewerker",
+    "iemand aan de lijn", "iemand aan de telefoon",
     "mit einem menschen sprechen", "mit einem menschen", "einen mitarbeiter sprechen",
     "mit einem mitarbeiter", "mit jemandem sprechen", "echte person",
 )
@@ -63,9 +64,13 @@ _NEGATIVE_WORDS = ("no", "nope", "wrong", "non", "faux", "nee", "neen", "fout", 
 _ANGER = (
     "unacceptable", "ridiculous", "outrageous", "disgusting", "terrible service", "worst",
     "furious", "fed up", "sick of", "scam", "rip off", "pathetic", "never again", "lawyer",
+    "disgrace", "appalling", "disappointed",
     "inacceptable", "scandaleux", "honteux", "ridicule", "en colere", "arnaque", "nul",
+    "furieux", "furieuse", "inadmissible", "intolerable", "une honte", "decu", "decue",
     "schandalig", "belachelijk", "onaanvaardbaar", "waardeloos", "oplichting", "boos",
+    "woedend", "razend", "kwaad", "schande", "ontgoocheld", "teleurgesteld", "ontoelaatbaar",
     "inakzeptabel", "unverschamt", "frechheit", "skandal", "betrug", "wutend", "lacherlich",
+    "enttauscht", "zumutung", "unzumutbar", "sauer",  # "schande" is German too
 )
 _ANGER_WORDS = tuple(p for p in _ANGER if " " not in p)
 _ANGER_PHRASES = tuple(p for p in _ANGER if " " in p)

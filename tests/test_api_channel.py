@@ -121,6 +121,31 @@ async def test_a_displeased_customers_hand_off_does_not_thank_them(
     assert calm["replies"][0]["text"].startswith("Thank you.")
 
 
+@pytest.mark.parametrize(("text", "not_opening"), [
+    ("Ik ben woedend, ik wil nu een medewerker", "Bedankt"),
+    ("Je suis furieux, c'est une honte", "Merci"),
+    ("Das ist eine Schande, ich bin sehr enttäuscht", "Danke"),
+    ("C'EST INADMISSIBLE !!! Ma commande n'est toujours pas là", "Merci"),
+])
+async def test_anger_in_every_language_is_heard(
+        client: TestClient, api_headers: dict[str, str], text: str, not_opening: str) -> None:
+    # Words of anger the signals did not know ("woedend", "furieux", "honte", "Schande",
+    # "inadmissible") scored 0, so these customers were thanked or answered by the KB.
+    result = await post(client, api_headers, text, customer_id="angry-" + not_opening)
+    (reply,) = result["replies"]
+    assert reply["kind"] == "handoff" and result["ticket_id"] is not None, reply
+    assert not reply["text"].startswith(not_opening), reply["text"]
+
+
+async def test_asking_for_someone_on_the_line_in_dutch_is_a_request_for_a_person(
+        client: TestClient, api_headers: dict[str, str]) -> None:
+    result = await post(client, api_headers, "Kan ik iemand aan de lijn krijgen?",
+                        customer_id="nl-lijn")
+    (reply,) = result["replies"]
+    assert reply["kind"] == "handoff" and result["ticket_id"] is not None
+    assert reply["text"].startswith("Natuurlijk."), reply["text"]
+
+
 async def test_asking_for_a_person_in_dutch_gets_the_dutch_reply_for_it(
         client: TestClient, api_headers: dict[str, str]) -> None:
     result = await post(client, api_headers, "Ik wil een persoon spreken", customer_id="nl-p")
