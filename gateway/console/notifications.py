@@ -82,14 +82,16 @@ async def unread(request: web.Request) -> web.StreamResponse:
 
 @routes.post(f"{NOTIFICATIONS}/read")
 async def mark_read(request: web.Request) -> web.StreamResponse:
-    """Mark one notification (`id`) or all (`all`) of the operator's own read."""
+    """Mark one notification (`id`), those of a ticket (`ticket`: its page was opened) or
+    all (`all`) of the operator's own read."""
     form = await request.post()
     operator = request[SESSION].operator
     one = _id(str(form.get("id", "")).strip(), "id")
-    if one is None and not form.get("all"):
+    ticket = _id(str(form.get("ticket", "")).strip(), "ticket")
+    if one is None and ticket is None and not form.get("all"):
         raise Refused(400, _("Choose a notification, or all."))
-    await request.app[STORE].mark_notifications_read(operator.id,
-                                                    None if one is None else [one])
+    await request.app[STORE].mark_notifications_read(
+        operator.id, None if one is None else [one], ticket_id=ticket)
     if request.headers.get("Accept") == "application/json":
         return web.json_response(
             {"unread": await request.app[STORE].unread_notifications(operator.id)})

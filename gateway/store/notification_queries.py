@@ -56,12 +56,17 @@ class NotificationQueries:
         return int(row["n"]) if row else 0
 
     async def mark_notifications_read(self, operator_id: int,
-                                      ids: Sequence[int] | None = None) -> int:
-        """Mark the operator's own notifications read (`ids`, or all); how many changed.
-        Someone else's id changes nothing: the operator is part of every condition."""
+                                      ids: Sequence[int] | None = None,
+                                      ticket_id: int | None = None) -> int:
+        """Mark the operator's own notifications read (`ids`, those of `ticket_id`, or all);
+        how many changed. Someone else's id changes nothing: the operator is part of every
+        condition."""
         sql = ("UPDATE operator_notifications SET read_at = ? WHERE operator_id = ?"
                " AND read_at IS NULL")
         args: list[object] = [codec.ts(utcnow()), operator_id]
+        if ticket_id is not None:
+            sql += " AND ticket_id = ?"
+            args.append(ticket_id)
         if ids is not None:
             if not ids:
                 return 0

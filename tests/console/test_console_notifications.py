@@ -96,7 +96,11 @@ async def test_assignment_and_customer_reply_notify_the_assignee(
     newest = news["items"][0]["id"]
     assert (await (await client.get("/console/notifications/unread",
                                     params={"after": str(newest)})).json())["items"] == []
-    await client.post("/console/notifications/read", data={"csrf": csrf, "all": "1"})
+    await client.post("/console/notifications/read",  # another ticket's: nothing changes
+                      data={"csrf": csrf, "ticket": str(first["ticket_id"] + 1)})
+    assert (await unread(client))["unread"] == 3
+    await client.post("/console/notifications/read",
+                      data={"csrf": csrf, "ticket": str(first["ticket_id"])})
     assert (await unread(client))["unread"] == 0
     page = await (await client.get("/console/notifications")).text()
     assert page.count('class="notification"') == 3  # read now, still listed
@@ -136,10 +140,12 @@ async def test_sla_alarms_on_a_ticket_notify_its_assignee_once(
     await watcher.run_once(utcnow() + timedelta(days=60))
     await watcher.run_once(utcnow() + timedelta(days=61))  # no second notice per alarm
 
-    await login("bea", AGENT_PASSWORD)
+    csrf = await login("bea", AGENT_PASSWORD)
     kinds = [i["kind"] for i in (await unread(client))["items"]]
     assert kinds.count("sla_breached") == 2 and kinds[-1] == "assigned"  # both clocks
     assert (await unread(client))["unread"] == 3
+    await client.post("/console/notifications/read", data={"csrf": csrf, "all": "1"})
+    assert (await unread(client))["unread"] == 0
     await login()
     assert (await unread(client))["unread"] == 0  # the admin owns nothing: told nothing
 

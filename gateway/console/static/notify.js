@@ -103,5 +103,16 @@
     });
   }
   showControl();
-  check();
+
+  // A ticket page read is its notifications read (the toast's "Open" comes here too).
+  var onTicket = /^\/console\/tickets\/(\d+)$/.exec(location.pathname);
+  var csrf = document.querySelector("input[name=csrf]");
+  if (onTicket && csrf) {
+    fetch("/console/notifications/read", {
+      method: "POST", credentials: "same-origin", headers: { Accept: "application/json" },
+      body: new URLSearchParams({ csrf: csrf.value, ticket: onTicket[1] })
+    }).catch(function () {}).finally(check);
+  } else {
+    check();
+  }
 })();
