@@ -253,3 +253,53 @@ async def test_retention_purges_old_closed_conversations(database_url: str) -> N
             retention.Purge()  # nothing left to do
     finally:
         await store.close()
+
+
+async def test_a_replys_files_are_stored_with_it_or_not_at_all(database_url: str) -> None:
+    """An operator's files go in with the reply and its outbox entry, in one transaction:
+    the payload lists them for the channel; a failure half-way leaves no reply, no entry
+    and no file; a reply stored again under its key gets no second copy of them."""
+    from gateway.console.reply_form import ReplyFile
+    from gateway.store.attachments import attachment
+
+    class Broken:
+        """A file whose bytes cannot be read (after the first file's row is written)."""
+
+        filename, content_type, size, too_large = "x.png", "image/png", 1, False
+
+        @property
+        def data(self) -> bytes:
+            raise RuntimeError("disk gone")
+
+    store = await open_store(database_url)
+    try:
+        customer = await store.resolve_customer(Identity("webchat", "s9"))
+        conversation = await store.conversation_for(ConversationKey("webchat", "s9"),
+                                                    customer.id, "en")
+        pdf = ReplyFile("manual.pdf", "application/pdf", 9, b"%PDF-1.4\n")
+        with pytest.raises(RuntimeError):
+            await store.add_reply(conversation, author="operator", text="see attached",
+                                  kind="operator", files=[pdf, Broken()])
+        assert await store.messages(conversation.id) == []
+        assert await store.outbox_entries() == []
+        none = await store.db.fetchone("SELECT COUNT(*) AS n FROM attachments")
+        assert none is not None and int(none["n"]) == 0
+
+        message, entry = await store.add_reply(conversation, author="operator",
+                                               text="see attached", kind="operator",
+                                               reply_key="r-1", files=[pdf])
+        (listed,) = entry.payload["files"]
+        assert {k: listed[k] for k in ("name", "type", "size")} == \
+            {"name": "manual.pdf", "type": "application/pdf", "size": 9}
+        assert message.meta["files"] == entry.payload["files"]
+        stored = await attachment(store, listed["id"])
+        assert stored is not None and stored.data == b"%PDF-1.4\n"
+        assert stored.meta.message_id == message.id
+
+        again, _ = await store.add_reply(conversation, author="operator", text="see attached",
+                                         kind="operator", reply_key="r-1", files=[pdf])
+        assert again.id == message.id
+        count = await store.db.fetchone("SELECT COUNT(*) AS n FROM attachments")
+        assert count is not None and int(count["n"]) == 1
+    finally:
+        await store.close()

@@ -80,7 +80,7 @@ async def refusal(request: web.Request, form: ReplyForm, conversation_id: int,
     if form.refusal is not None:
         return form.status, form.refusal
     if form.files and not await sends_files(request, conversation_id):
-        return 400, "Files cannot be sent on this channel; send the text alone."
+        return 400, _("Files cannot be sent on this channel; send the text alone.")
     if len(form.text.strip()) > max_chars:
         return 400, _("The text is limited to %(num)d characters.") % {"num": max_chars}
     return None
@@ -123,19 +123,19 @@ async def read(request: web.Request, limits: ConsoleSettings) -> ReplyForm:
     form = ReplyForm()
     total = 0
     try:
-        for _ in range(limits.attachment_max_files + OTHER_PARTS):
+        for _index in range(limits.attachment_max_files + OTHER_PARTS):
             part = await reader.next()
             if part is None:
                 return form
             if not isinstance(part, BodyPartReader):
-                raise _Stop(400, "Nested multipart is not accepted.")
+                raise _Stop(400, _("Nested multipart is not accepted."))
             if part.name == "files":
                 received = await _file(part, limits, total)
                 if received is None:
                     continue  # the browser's empty part when no file was chosen
                 if len(form.files) >= limits.attachment_max_files:
-                    raise _Stop(413, f"At most {limits.attachment_max_files} files can be "
-                                     "sent with one reply.")
+                    raise _Stop(413, _("At most %(num)s files can be sent with one reply.")
+                                % {"num": limits.attachment_max_files})
                 total += received.size
                 form.files.append(received)
             elif part.name in ("text", "seen"):
@@ -144,7 +144,7 @@ async def read(request: web.Request, limits: ConsoleSettings) -> ReplyForm:
                 setattr(form, part.name, value if storable(value) else "")
             else:
                 await part.release()
-        raise _Stop(400, "The form has too many parts.")
+        raise _Stop(400, _("The form has too many parts."))
     except _Stop as stop:
         form.refusal, form.status, form.files = str(stop), stop.status, []
         await _drain(request)
@@ -160,16 +160,16 @@ async def _file(part: BodyPartReader, limits: ConsoleSettings,
     while chunk := await part.read_chunk():
         data += chunk
         if len(data) > limits.attachment_max_bytes:
-            raise _Stop(413, f"{name} is larger than {size_text(limits.attachment_max_bytes)}, "
-                             "the most one file may be.")
+            raise _Stop(413, _("%(name)s is larger than %(size)s.")
+                        % {"name": name, "size": size_text(limits.attachment_max_bytes)})
         if total + len(data) > limits.attachment_total_bytes:
-            raise _Stop(413, f"The files together are larger than "
-                             f"{size_text(limits.attachment_total_bytes)}.")
+            raise _Stop(413, _("The files together are larger than %(size)s.")
+                        % {"size": size_text(limits.attachment_total_bytes)})
         if not checked and len(data) >= SNIFF_BYTES:  # refused before the rest is read
             checked = bool(_check_type(name, bytes(data[:SNIFF_BYTES]), limits))
     if not data:
         if part.filename:
-            raise _Stop(400, f"{name} is empty.")
+            raise _Stop(400, _("%(name)s is empty.") % {"name": name})
         return None
     kind = _check_type(name, bytes(data[:SNIFF_BYTES]), limits)
     return ReplyFile(name, kind, len(data), bytes(data))
@@ -178,8 +178,9 @@ async def _file(part: BodyPartReader, limits: ConsoleSettings,
 def _check_type(name: str, head: bytes, limits: ConsoleSettings) -> str:
     kind = sniff(head)
     if kind is None or kind not in limits.attachment_types:
-        raise _Stop(415, f"{name} cannot be sent: only these types can "
-                         f"({accepted_types(limits)}), told by the file's content.")
+        raise _Stop(415, _("%(name)s cannot be sent: only these types can (%(types)s), told "
+                           "by the file's content.") % {"name": name,
+                                                        "types": accepted_types(limits)})
     return kind
 
 

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from gateway.console import reply_form
 from gateway.console.guard import PREFIX, Refused
-from gateway.console.i18n import _
+from gateway.console.i18n import _, ngettext
 from gateway.console.pages import SESSION
 from gateway.console.routes import (
     MAX_TEXT_CHARS,
@@ -39,14 +39,17 @@ async def reply(request: web.Request) -> web.StreamResponse:
     refusal = await reply_form.refusal(request, form, ticket.conversation_id, MAX_TEXT_CHARS)
     if refusal is not None:
         return await _ticket_response(request, ticket_id, draft=text[:MAX_TEXT_CHARS],
-                                      reply_error=f"Nothing was sent. {refusal[1]}",
+                                      reply_error=_("Nothing was sent. %(reason)s")
+                                      % {"reason": refusal[1]},
                                       status=refusal[0])
     if form.seen.strip().isdigit():
         others = await request.app[STORE].replies_since(ticket.conversation_id,
                                                         int(form.seen.strip()), operator.id)
         if others:
-            dropped = (f"The {len(form.files)} file(s) you attached were not sent: attach "
-                       "them again." if form.files else "")
+            dropped = ngettext("The file you attached was not sent: attach it again.",
+                               "The %(num)d files you attached were not sent: attach them "
+                               "again.", len(form.files)) % {"num": len(form.files)} \
+                if form.files else ""
             return await _ticket_response(request, ticket_id, collision=others, draft=text,
                                           reply_error=dropped, status=409)
     await request.app[TICKETS].reply(operator, ticket_id, text, form.files)
