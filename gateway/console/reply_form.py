@@ -26,6 +26,8 @@ from gateway.filetypes import SNIFF_BYTES, size_text, sniff
 from gateway.keys import CONNECTORS, SETTINGS, STORE
 from gateway.storable import storable
 
+#: The reply's characters (as `routes.MAX_TEXT_CHARS`, which imports this module).
+MAX_CHARS = 4000
 #: Text fields: the reply (4,000 characters of up to 4 bytes) and small ones.
 FIELD_BYTES = 16 * 1024 + 1024
 #: Parts besides the files (csrf, seen, text, and a few a browser may add).
@@ -139,9 +141,12 @@ async def read(request: web.Request, limits: ConsoleSettings) -> ReplyForm:
                 total += received.size
                 form.files.append(received)
             elif part.name in ("text", "seen"):
-                raw = await part.read(decode=False)
-                value = bytes(raw[:FIELD_BYTES]).decode("utf-8", "replace")
+                raw = await _field(part)
+                value = raw[:FIELD_BYTES].decode("utf-8", "replace")
                 setattr(form, part.name, value if storable(value) else "")
+                if len(raw) > FIELD_BYTES:  # refused before the rest is read
+                    raise _Stop(400, _("The text is limited to %(num)d characters.")
+                                % {"num": MAX_CHARS})
             else:
                 await part.release()
         raise _Stop(400, _("The form has too many parts."))
@@ -149,6 +154,14 @@ async def read(request: web.Request, limits: ConsoleSettings) -> ReplyForm:
         form.refusal, form.status, form.files = str(stop), stop.status, []
         await _drain(request)
         return form
+
+
+async def _field(part: BodyPartReader) -> bytes:
+    """A text field, read no further than just past `FIELD_BYTES`."""
+    data = bytearray()
+    while len(data) <= FIELD_BYTES and (chunk := await part.read_chunk()):
+        data += chunk
+    return bytes(data)
 
 
 async def _file(part: BodyPartReader, limits: ConsoleSettings,

@@ -6,6 +6,7 @@ and nothing stored or sent."""
 from __future__ import annotations
 
 import base64
+import io
 from typing import Any
 
 import aiohttp
@@ -150,3 +151,22 @@ async def test_the_plain_reply_form_still_works(
     assert status == 200 and "Reply sent to the customer." in html
     (mail,) = (await smtp.wait_for(sent_before + 1))[sent_before:]
     assert list(mail.iter_attachments()) == []
+
+
+async def test_a_text_field_is_not_read_past_its_limit(
+        mailbox: str, gateway: GatewayFactory, browser: Any, smtp: SmtpCapture) -> None:
+    """2 MB of "text" with the files form: refused once 17 KB are read, the start kept."""
+    gw = await gateway(mailbox, wait_connected=False)
+    ticket = await _ticket(gw, smtp)
+    console = await browser(gw)
+    await console.login("admin", ADMIN_PASSWORD)
+    before = await _stored(gw)
+    form = aiohttp.FormData(quote_fields=False)
+    form.add_field("csrf", console.csrf)
+    form.add_field("text", io.BytesIO(b"Dear Ann, " + b"x" * 2**21), filename="",
+                   content_type="text/plain")
+    form.add_field("files", PNG, filename="a.png", content_type="image/png")
+    status, html = await _send(console, ticket, form)
+    assert status == 400 and "Nothing was sent. The text is limited to 4000 characters." in html
+    assert ">Dear Ann, xxx" in html
+    assert await _stored(gw) == before
