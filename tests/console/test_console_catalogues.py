@@ -22,9 +22,6 @@ from gateway.console.pages import TEMPLATES
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = ("fr", "nl", "de")
-#: Templates still written in English (issue 22 converts them one by one). The last test
-#: fails once one of them is converted, so this list only ever shrinks.
-PENDING = {"ticket.html"}
 #: Attributes a person reads or hears (a screen reader): translated like text.
 READ_ATTRIBUTES = ("placeholder", "title", "aria-label", "alt", "label")
 TAG = re.compile(r"<[^>]*>", re.S)
@@ -173,16 +170,9 @@ def test_the_checker_finds_text_outside_the_catalogue() -> None:
                         '{{ "s" if a else "" }}</a></p>', env) == []
 
 
-@pytest.mark.parametrize("name", sorted(set(_sources()) - PENDING))
+@pytest.mark.parametrize("name", sorted(_sources()))
 def test_a_converted_template_holds_no_untranslated_text(name: str) -> None:
     assert untranslated(_sources()[name], _environment()) == []
-
-
-def test_the_pending_templates_are_still_to_convert() -> None:
-    """A template converted must leave PENDING (then the test above covers it)."""
-    sources, env = _sources(), _environment()
-    assert PENDING <= set(sources)
-    assert [name for name in sorted(PENDING) if not untranslated(sources[name], env)] == []
 
 
 def test_refusals_in_the_console_code_go_through_the_catalogue() -> None:
