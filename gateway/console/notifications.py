@@ -29,7 +29,7 @@ MAX_TOASTS = 5
 #: What each kind of notification reads as (`gateway.tickets.notices.KINDS`), translated.
 LABELS = {"assigned": N_("Assigned to you"), "mention": N_("You were mentioned"),
           "customer_reply": N_("Customer replied"), "sla_warning": N_("SLA warning"),
-          "sla_breached": N_("SLA breached")}
+          "sla_breached": N_("SLA breached"), "taken": N_("Taken over by a colleague")}
 assert set(LABELS) == set(KINDS)
 
 routes = web.RouteTableDef()

@@ -269,9 +269,16 @@ async def _visible(request: web.Request, ticket_id: int, *, open_only: bool = Fa
 
 @routes.post(PREFIX + r"/tickets/{ticket_id:\d+}/take")
 async def take(request: web.Request) -> web.StreamResponse:
+    """Take the ticket; a colleague's ticket only when the form confirms it (the checkbox
+    beside Take), and the colleague is told."""
     ticket_id = _ticket_id(request)
-    await _visible(request, ticket_id, open_only=True)
-    await request.app[TICKETS].take(request[SESSION].operator, ticket_id)
+    ticket = await _visible(request, ticket_id, open_only=True)
+    operator = request[SESSION].operator
+    if ticket.assignee_id not in (None, operator.id) and \
+            (await request.post()).get("confirm") != "1":
+        raise Refused(409, _("A colleague owns this ticket: tick the box beside Take to take"
+                             " it over."))
+    await request.app[TICKETS].take(operator, ticket_id)
     raise _back(ticket_id, "taken")
 
 

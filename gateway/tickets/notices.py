@@ -1,5 +1,6 @@
-"""What an operator is told about their own work: a ticket assigned to them, a mention in a
-colleague's internal note, a customer's reply or an SLA warning on their ticket.
+"""What an operator is told about their own work: a ticket assigned to them (or taken over
+from them), a mention in a colleague's internal note, a customer's reply or an SLA warning
+on their ticket.
 
 Each notice is a row of the operator's own (`operator_notifications`) and a signal on their
 topic `operator:<id>`; the console's live socket passes the signal on and the page then asks
@@ -18,7 +19,7 @@ from gateway.store import Store
 #: What each kind reads as (the toast's title, the notifications page).
 KINDS = {"assigned": "Assigned to you", "mention": "You were mentioned",
          "customer_reply": "Customer replied", "sla_warning": "SLA warning",
-         "sla_breached": "SLA breached"}
+         "sla_breached": "SLA breached", "taken": "Taken over by a colleague"}
 #: At most this many mentions in one note notify anyone (a note is not a mailing list).
 MAX_MENTIONS = 10
 _AT = re.compile(r"(?<![\w@])@")

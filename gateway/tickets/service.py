@@ -173,15 +173,21 @@ class TicketService:
         return changed
 
     async def take(self, operator: Operator, ticket_id: int) -> Ticket:
+        """Own the ticket; a colleague who owned it is notified that it was taken over."""
         ticket = await self.get(operator, ticket_id)
         if ticket.status == "closed":
             raise TicketError(f"ticket {ticket_id} is closed")
+        before = ticket.assignee_id
         ticket = await self.store.update_ticket(
             ticket.id, operator.username, "ticket.assigned", {"by": operator.username},
             assignee_id=operator.id, status="open" if ticket.status == "new" else ticket.status,
         )
         await self.store.update_conversation(ticket.conversation_id, owner="operator")
         await self._tell_customer(ticket, "status_taken", operator=operator.display_name)
+        if before is not None and before != operator.id:
+            await notices.notify(self.store, self.hub, before, "taken", ticket,
+                                 operator.display_name,
+                                 f"{operator.display_name} took over #{ticket.id}")
         self._changed(ticket)
         return ticket
 
