@@ -36,6 +36,8 @@ KINDS: dict[str, dict[str, str]] = {
     },
     "campaign": {"scheduled": N_("scheduled"), "running": N_("running"),
                  "paused": N_("paused"), "done": N_("done")},
+    "delivery": {"pending": N_("pending"), "sent": N_("sent"),
+                 "failed": N_("failed"), "uncertain": N_("uncertain")},
     "role": {"agent": N_("agent"), "supervisor": N_("supervisor"), "admin": N_("admin")},
     "presence": {"available": N_("available"), "busy": N_("busy"), "away": N_("away")},
 }

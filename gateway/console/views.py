@@ -18,6 +18,7 @@ from gateway.console import queries
 from gateway.console.audit import AuditItem, audit_item
 from gateway.console.canned import language_of
 from gateway.console.i18n import N_, _
+from gateway.console.labels import label
 from gateway.console.pages import UTC_ZONE
 from gateway.console.sla import RowSla, TicketSla, ticket_sla
 from gateway.markdown import to_safe_html
@@ -235,7 +236,8 @@ def entry(message: Message, delivery: queries.Delivery | None,
         html = Markup(to_safe_html(message.text))  # sanitised by nh3: safe to embed
     status = None
     if delivery is not None:
-        status = delivery.status + (f": {delivery.last_error}" if delivery.last_error else "")
+        status = label(delivery.status, "delivery") + (
+            f": {delivery.last_error}" if delivery.last_error else "")
     stopped = delivery is not None and delivery.stopped
     return Entry(id=message.id, author=message.author, who=str(who), text=message.text,
                  html=html, created_at=message.created_at, delivery=status,
