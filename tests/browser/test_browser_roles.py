@@ -24,7 +24,7 @@ async def test_agent_is_denied_the_admin_page_and_other_queues(
     page = await context.new_page()
     await log_in(page, base_url, OPERATOR_PASSWORD, "sam")
     await expect(page.get_by_role("navigation", name="Main").get_by_role("link")).to_have_text(
-        ["Open tickets", "New ticket", "Call-backs"])  # no Admin, Reports or Campaigns for an agent
+        ["Open tickets", "New ticket", "Call-backs", "Notifications"])  # no Admin or Reports
     await expect(page.locator(f'tr[data-ticket-id="{ticket_id}"]')).to_have_count(0)
     # Keyboard first: the first Tab reaches the skip link.
     await page.keyboard.press("Tab")
