@@ -113,6 +113,7 @@ SCRIPT_MESSAGES: tuple[str | tuple[str, str], ...] = (
     N_("At most %(num)s files can be sent with one reply."),
     N_("%(name)s is larger than %(size)s."), N_("The files together are larger than %(size)s."),
     N_("Colleagues to mention"),
+    Np_("%(num)s unread notification", "%(num)s unread notifications"),
 )
 
 

@@ -108,6 +108,8 @@ async def test_a_mention_and_an_assignment_reach_the_colleague_in_her_browser(
     await expect(toast).to_contain_text("@bea it is about the March invoice")
     await expect(bea).to_have_title(re.compile(r"^\(1\) "))
     await expect(bea.locator("#notify-count")).to_have_text("1")
+    await expect(bea.locator("#notify-count")).to_have_attribute(
+        "aria-label", "1 unread notification")
     if os.environ.get("HGW_SCREENSHOTS") == "1":
         await bea.screenshot(path=str(DOCS / "console-notifications.png"))
 

@@ -19,7 +19,8 @@
   function showCount(unread) {
     count.textContent = unread ? String(unread) : "";
     count.hidden = !unread;
-    count.setAttribute("aria-label", unread + " unread");
+    count.setAttribute("aria-label", window.hgwCount(
+      "%(num)s unread notification", "%(num)s unread notifications", unread));
     document.title = (unread ? "(" + unread + ") " : "") + title;
   }
 
