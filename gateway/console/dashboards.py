@@ -3,6 +3,10 @@
 Each section is one table from `gateway.reports.dashboards` (aggregated in SQL), drawn as
 an SVG chart with the table beside it and a CSV download of the same table. The period and
 queue filters are GET parameters, so a dashboard can be bookmarked. See docs/reports.md.
+
+The tables come in English (`N_`-marked titles, column codes): the page shows them in the
+operator's language (`shown`), the CSV keeps the codes and adds a `category_label` column
+beside a purpose category, as the contacts export does.
 """
 
 from __future__ import annotations
@@ -10,12 +14,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 from markupsafe import Markup
 
 from gateway.console.guard import PREFIX, Refused
+from gateway.console.i18n import _
+from gateway.console.labels import label
 from gateway.console.pages import page
 from gateway.console.reports import _cell, _supervisor
 from gateway.console.routes import common
@@ -68,13 +75,43 @@ async def tables(store: Store, period: Period, only: str | None = None) -> dict[
     return {table.name: table for table in found}
 
 
+def shown(table: Table) -> Table:
+    """`table` in the operator's language: title, description, the groups without a name
+    ("(all queues)") and purpose categories translated; the columns stay codes (`headers`)."""
+    category = table.columns.index("category") if "category" in table.columns else -1
+
+    def cell(index: int, value: Any) -> Any:
+        if isinstance(value, str) and value in dashboards.PLACEHOLDERS:
+            return _(value)
+        return label(value, "purpose") if index == category else value
+
+    return replace(table, title=_(table.title), description=_(table.description),
+                   rows=[tuple(cell(i, v) for i, v in enumerate(row)) for row in table.rows])
+
+
+def headers(table: Table) -> list[str]:
+    """The table's column headers in the operator's language."""
+    return [_(dashboards.COLUMN_LABELS[c]) if c in dashboards.COLUMN_LABELS else c
+            for c in table.columns]
+
+
+def _csv_rows(table: Table) -> tuple[list[str], list[list[Any]]]:
+    """The CSV's header (codes) and rows, with the label beside a purpose category."""
+    if "category" not in table.columns:
+        return list(table.columns), [list(row) for row in table.rows]
+    at = table.columns.index("category") + 1
+    return ([*table.columns[:at], "category_label", *table.columns[at:]],
+            [[*row[:at], label(row[at - 1], "purpose"), *row[at:]] for row in table.rows])
+
+
 def _column(table: Table, name: str) -> list[Any]:
     index = table.columns.index(name)
     return [row[index] for row in table.rows]
 
 
 def charts(found: dict[str, Table]) -> dict[str, Markup]:
-    """The SVG chart of each table that has one."""
+    """The SVG chart of each table that has one (`found` as `shown`: translated)."""
+    empty = _("No data in this period.")
     drawn: dict[str, Markup] = {}
     for name, table in found.items():
         first, desc = table.columns[0], table.description
@@ -84,30 +121,34 @@ def charts(found: dict[str, Table]) -> dict[str, Markup]:
                                       line=name == "backlog")
         elif name.startswith("volume-by-"):
             drawn[name] = svg.bars(f"chart-{name}", table.title, desc, _column(table, first),
-                                   _column(table, "tickets"))
+                                   _column(table, "tickets"), empty=empty)
         elif name == "containment":
             labels = [f"{a} ({lang})" for a, lang in zip(_column(table, "article"),
                                                          _column(table, "language"),
                                                          strict=True)]
-            drawn[name] = svg.bars("chart-containment", "Share of answers contained", desc,
-                                   labels, _column(table, "contained_percent"), unit=" %")
+            drawn[name] = svg.bars("chart-containment", _("Share of answers contained"), desc,
+                                   labels, _column(table, "contained_percent"), unit=" %",
+                                   empty=empty)
         elif name == "timings":
             drawn[name] = svg.bars("chart-timings",
-                                   "Median first response (business hours, minutes)", desc,
+                                   _("Median first response (business hours, minutes)"), desc,
                                    _column(table, "queue"),
-                                   _column(table, "first_response_median"), unit=" min")
+                                   _column(table, "first_response_median"), unit=" min",
+                                   empty=empty)
         elif name == "sla":
             labels = [f"{q} {p}" for q, p in zip(_column(table, "queue"),
                                                  _column(table, "priority"), strict=True)]
-            drawn[name] = svg.bars("chart-sla", "SLA met (%)", desc, labels,
-                                   _column(table, "met_percent"), unit=" %")
+            drawn[name] = svg.bars("chart-sla", _("SLA met (%)"), desc, labels,
+                                   _column(table, "met_percent"), unit=" %", empty=empty)
         elif name.startswith("csat-by-"):
-            drawn[name] = svg.bars(f"chart-{name}", f"{table.title} (% satisfied)", desc,
-                                   _column(table, table.columns[0]),
-                                   _column(table, "csat_percent"), unit=" %")
+            drawn[name] = svg.bars(f"chart-{name}",
+                                   _("%(title)s (%% satisfied)") % {"title": table.title},
+                                   desc, _column(table, table.columns[0]),
+                                   _column(table, "csat_percent"), unit=" %", empty=empty)
         elif name == "operators":
-            drawn[name] = svg.bars("chart-operators", "Tickets replied to per operator", desc,
-                                   _column(table, "name"), _column(table, "tickets_replied"))
+            drawn[name] = svg.bars("chart-operators", _("Tickets replied to per operator"),
+                                   desc, _column(table, "name"),
+                                   _column(table, "tickets_replied"), empty=empty)
     return drawn
 
 
@@ -123,9 +164,11 @@ async def dashboards_page(request: web.Request) -> web.StreamResponse:
     _supervisor(request)
     period = _period(request)
     await _durations(request)
-    found = await tables(request.app[STORE], period)
+    found = {name: shown(table) for name, table in
+             (await tables(request.app[STORE], period)).items()}
     return page(request, "dashboards.html", {
         "period": period, "tables": found, "charts": charts(found),
+        "headers": {name: headers(table) for name, table in found.items()},
         "queues": [q.name for q in request.app[SETTINGS].queues],
         "query": request.query_string, **await common(request),
     })
@@ -142,8 +185,9 @@ async def dashboard_csv(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(table.columns)
-    writer.writerows([_cell(v) for v in row] for row in table.rows)
+    header, rows = _csv_rows(table)
+    writer.writerow(header)
+    writer.writerows([_cell(v) for v in row] for row in rows)
     name = f"{table.name}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
     return web.Response(body=out.getvalue().encode("utf-8-sig"), content_type="text/csv",
                         charset="utf-8",

@@ -13,14 +13,34 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from gateway.models import OPEN_TICKET_STATUSES, utcnow
-from gateway.reports.period import Period, Table
+from gateway.reports.period import N_, Period, Table
 from gateway.reports.sql import day, json_text, quantiles, seconds_between
 from gateway.store import Store, codec
 from gateway.store.db import Database
 
 _OPEN = ", ".join(f"'{s}'" for s in OPEN_TICKET_STATUSES)
 _RESOLVED = "('ticket.solved', 'ticket.closed')"
-ALL = "(all queues)"
+ALL = N_("(all queues)")
+#: What a row says for a group without a name (the console shows it translated).
+PLACEHOLDERS = frozenset({ALL, N_("(unknown)"), N_("(not known yet)"), N_("(nobody)")})
+#: The tables' column codes (the CSV's headers, stable) and what the console heads them with.
+COLUMN_LABELS = {
+    "day": N_("day"), "tickets": N_("tickets"), "channel": N_("channel"),
+    "language": N_("language"), "category": N_("category"), "article": N_("article"),
+    "answers": N_("answers"), "contained": N_("contained"),
+    "contained_percent": N_("contained (%)"), "queue": N_("queue"),
+    "replied": N_("replied"), "first_response_median": N_("first response, median"),
+    "first_response_p90": N_("first response, p90"), "resolved": N_("resolved"),
+    "resolution_median": N_("resolution, median"), "resolution_p90": N_("resolution, p90"),
+    "priority": N_("priority"), "met": N_("met"), "met_percent": N_("met (%)"),
+    "first_response_breached": N_("first response breached"),
+    "resolution_breached": N_("resolution breached"), "open_tickets": N_("open tickets"),
+    "operator": N_("operator"), "name": N_("name"), "replies": N_("replies"),
+    "tickets_replied": N_("tickets replied to"), "tickets_closed": N_("tickets closed"),
+    "open_to_close_median": N_("open to close, median"),
+    "open_to_close_p90": N_("open to close, p90"), "average_score": N_("average score"),
+    "satisfied": N_("satisfied"), "csat_percent": N_("CSAT (%)"),
+}
 
 
 def _minutes(seconds: Any) -> float | None:
@@ -34,22 +54,24 @@ async def volume(db: Database, period: Period) -> list[Table]:
     rows = await db.fetchall(f"SELECT {day('t.created_at')} AS d, COUNT(*) AS n{base}"
                              " GROUP BY d ORDER BY d", period.low, period.high, *args)
     counts = {str(r["d"]): int(r["n"]) for r in rows}
-    tables = [Table("volume-by-day", "Tickets opened per day", ("day", "tickets"),
+    tables = [Table("volume-by-day", N_("Tickets opened per day"), ("day", "tickets"),
                     [(d, counts.get(d, 0)) for d in period.days()],
-                    "New tickets per UTC day in the period.")]
+                    N_("New tickets per UTC day in the period."))]
     joined = (" FROM tickets t JOIN conversations c ON c.id = t.conversation_id"
               f" WHERE t.created_at >= ? AND t.created_at < ?{where}")
-    for name, title, expression, source in (
-            ("channel", "Tickets by channel", "c.channel", joined),
-            ("language", "Tickets by language", "COALESCE(t.language, '(unknown)')", base),
-            ("category", "Tickets by purpose category",
+    for name, title, description, expression, source in (
+            ("channel", N_("Tickets by channel"), N_("New tickets in the period by channel."),
+             "c.channel", joined),
+            ("language", N_("Tickets by language"), N_("New tickets in the period by language."),
+             "COALESCE(t.language, '(unknown)')", base),
+            ("category", N_("Tickets by purpose category"),
+             N_("New tickets in the period by purpose category."),
              "COALESCE(t.category, '(not known yet)')", base)):
         found = await db.fetchall(f"SELECT {expression} AS k, COUNT(*) AS n{source}"
                                   " GROUP BY k ORDER BY n DESC, k", period.low, period.high,
                                   *args)
         tables.append(Table(f"volume-by-{name}", title, (name, "tickets"),
-                            [(str(r["k"]), int(r["n"])) for r in found],
-                            f"New tickets in the period by {name}."))
+                            [(str(r["k"]), int(r["n"])) for r in found], description))
     return tables
 
 
@@ -72,12 +94,12 @@ async def containment(db: Database, period: Period) -> Table:
         " WHERE kind = 'answer' AND created_at < ?"
         " GROUP BY article, language ORDER BY answers DESC, article, language",
         period.low, period.high)
-    return Table("containment", "Bot containment by article and language",
+    return Table("containment", N_("Bot containment by article and language"),
                  ("article", "language", "answers", "contained", "contained_percent"),
                  [(r["article"], r["language"], int(r["answers"]), int(r["contained"]),
                    round(100 * int(r["contained"]) / int(r["answers"]), 1)) for r in rows],
-                 "Answers the bot gave, and the share not followed by a hand-off to people"
-                 " (all queues: the bot's answers have no queue).")
+                 N_("Answers the bot gave, and the share not followed by a hand-off to people"
+                    " (all queues: the bot's answers have no queue)."))
 
 
 async def _quantiles(db: Database, source: str, args: list[Any], group: str,
@@ -100,13 +122,13 @@ async def timings(db: Database, period: Period) -> Table:
     found = await _quantiles(db, source, [period.low, period.high, *args],
                              "queue", ("fr", "res"), total=ALL)
     groups = sorted(found, key=lambda q: (q == ALL, q))
-    return Table("timings", "First response and resolution (business hours, minutes)",
+    return Table("timings", N_("First response and resolution (business hours, minutes)"),
                  ("queue", "replied", "first_response_median", "first_response_p90",
                   "resolved", "resolution_median", "resolution_p90"),
                  [(q, *found[q]) for q in groups],
-                 "Tickets opened in the period: business minutes (the queue's opening hours)"
-                 " to the first operator reply and to solved or closed, median and 90th"
-                 " percentile.")
+                 N_("Tickets opened in the period: business minutes (the queue's opening"
+                    " hours) to the first operator reply and to solved or closed, median and"
+                    " 90th percentile."))
 
 
 async def sla(db: Database, period: Period) -> Table:
@@ -123,13 +145,13 @@ async def sla(db: Database, period: Period) -> Table:
         f" WHERE t.created_at >= ? AND t.created_at < ?{where}"
         " GROUP BY t.queue, t.priority ORDER BY t.queue, t.priority",
         codec.ts(utcnow()), period.low, period.high, *args)
-    return Table("sla", "SLA compliance by queue and priority",
+    return Table("sla", N_("SLA compliance by queue and priority"),
                  ("queue", "priority", "tickets", "met", "met_percent",
                   "first_response_breached", "resolution_breached"),
                  [(r["queue"], r["priority"], int(r["n"]), int(r["met"]),
                    round(100 * int(r["met"]) / int(r["n"]), 1), int(r["fr"]), int(r["res"]))
                   for r in rows],
-                 "Tickets opened in the period whose SLA clocks were never breached.")
+                 N_("Tickets opened in the period whose SLA clocks were never breached."))
 
 
 async def backlog(db: Database, period: Period) -> Table:
@@ -161,8 +183,8 @@ async def backlog(db: Database, period: Period) -> Table:
         counts.append((d, open_now - later_created + later_resolved))
         later_created += created_on.get(d, 0)
         later_resolved += resolved_on.get(d, 0)
-    return Table("backlog", "Backlog at the end of each day", ("day", "open_tickets"),
-                 counts[::-1], "Tickets new, open or pending at the end of each UTC day.")
+    return Table("backlog", N_("Backlog at the end of each day"), ("day", "open_tickets"),
+                 counts[::-1], N_("Tickets new, open or pending at the end of each UTC day."))
 
 
 async def _created_per_day(db: Database, period: Period, where: str,
@@ -193,13 +215,13 @@ async def operators(db: Database, period: Period) -> Table:
         "SELECT username, display_name FROM operators")}
     replied = {str(r["actor"]): (int(r["replies"]), int(r["tickets"])) for r in replies}
     people = sorted(set(replied) | set(closed), key=lambda a: (-replied.get(a, (0, 0))[1], a))
-    return Table("operators", "Tickets handled per operator",
+    return Table("operators", N_("Tickets handled per operator"),
                  ("operator", "name", "replies", "tickets_replied", "tickets_closed",
                   "open_to_close_median", "open_to_close_p90"),
                  [(a, names.get(a, a), *replied.get(a, (0, 0)), *closed.get(a, [0, None, None]))
                   for a in people],
-                 "Replies written and tickets closed in the period, and the minutes from"
-                 " opening to closing of the tickets each closed.")
+                 N_("Replies written and tickets closed in the period, and the minutes from"
+                    " opening to closing of the tickets each closed."))
 
 
 async def csat(store: Store, period: Period) -> list[Table]:
@@ -207,14 +229,17 @@ async def csat(store: Store, period: Period) -> list[Table]:
     survey answers given in the period."""
     low, high = codec.parse_ts(period.low), codec.parse_ts(period.high)
     tables = []
-    groups: tuple[tuple[Literal["queue", "operator"], str], ...] = (
-        ("queue", "CSAT per queue"), ("operator", "CSAT per operator"))
-    for by, title in groups:
+    groups: tuple[tuple[Literal["queue", "operator"], str, str], ...] = (
+        ("queue", N_("CSAT per queue"),
+         N_("Satisfaction survey answers of the period per queue: the mean score of 5 and"
+            " the share of 4s and 5s.")),
+        ("operator", N_("CSAT per operator"),
+         N_("Satisfaction survey answers of the period per operator: the mean score of 5"
+            " and the share of 4s and 5s.")))
+    for by, title, description in groups:
         figures = await store.csat_per_group(by, low, high, period.queue)
         tables.append(Table(f"csat-by-{by}", title,
                             (by, "answers", "average_score", "satisfied", "csat_percent"),
                             [(f.key or "(nobody)", f.answers, round(f.average, 2), f.satisfied,
-                              round(f.csat_percent, 1)) for f in figures],
-                            f"Satisfaction survey answers of the period per {by}: the mean"
-                            " score of 5 and the share of 4s and 5s."))
+                              round(f.csat_percent, 1)) for f in figures], description))
     return tables

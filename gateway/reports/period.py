@@ -9,6 +9,13 @@ from typing import Any
 
 from gateway.store import codec
 
+
+def N_(message: str) -> str:
+    """Mark a text the console shows for its catalogue (babel.cfg extracts this package;
+    the console translates it when shown): the reports cannot import the console."""
+    return message
+
+
 #: Longest period one report covers (and a bound on the days a chart draws).
 MAX_DAYS = 366
 
@@ -65,6 +72,7 @@ class Table:
     """One report's figures: `name` is its CSV file name, `rows` plain values."""
 
     name: str
+    #: English, marked with `N_`: the console shows it translated, the CSV keeps `columns`.
     title: str
     columns: tuple[str, ...]
     rows: list[tuple[Any, ...]] = field(default_factory=list)

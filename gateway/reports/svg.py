@@ -36,8 +36,10 @@ def _number(value: float) -> str:
 
 
 def bars(chart_id: str, title: str, desc: str, labels: Sequence[str],
-         values: Sequence[float | None], unit: str = "") -> Markup:
-    """Horizontal bars, one per label (the first `MAX_BARS`), with their value written."""
+         values: Sequence[float | None], unit: str = "",
+         empty: str = "No data in this period.") -> Markup:
+    """Horizontal bars, one per label (the first `MAX_BARS`), with their value written
+    (`empty` when there is none: the caller's language)."""
     pairs = [(str(label), float(v or 0)) for label, v in zip(labels, values, strict=True)]
     pairs = pairs[:MAX_BARS]
     top = max((v for _, v in pairs), default=0.0) or 1.0
@@ -54,7 +56,7 @@ def bars(chart_id: str, title: str, desc: str, labels: Sequence[str],
             f'<text class="value" x="{_LABEL + length + 4:.1f}" y="{y + 13}">'
             f"{escape(_number(value) + unit)}</text>")
     if not pairs:
-        body.append('<text class="label" x="10" y="20">No data in this period.</text>')
+        body.append(f'<text class="label" x="10" y="20">{escape(empty)}</text>')
     return _frame(chart_id, title, desc, max(30, 8 + len(pairs) * (_BAR + _GAP)), body)
 
 

@@ -197,3 +197,30 @@ async def test_an_admin_sets_an_operators_console_language(
         await client.get("/console/admin/operators/noor")).text()
     await _log_in(client, "noor", accept="fr-BE")
     assert "Afmelden" in await (await client.get("/console")).text()
+
+
+async def test_a_french_supervisor_reads_the_dashboards_in_french_and_the_csv_keeps_codes(
+    client: TestClient, handoff: Handoff, make_operator: MakeOperator
+) -> None:
+    await handoff("I want to talk to a human about my invoice")
+    await make_operator("sophie", role="supervisor")
+    csrf = await _log_in(client, "sophie")
+    await client.post("/console/language", data={"csrf": csrf, "language": "fr"})
+    page = await (await client.get("/console/dashboards")).text()
+    assert '<h2 id="volume-by-day-heading">Tickets ouverts par jour</h2>' in page
+    assert '<h2 id="sla-heading">Respect du SLA par file et priorité</h2>' in page
+    assert "<caption>Nouveaux tickets de la période par canal.</caption>" in page
+    assert '<title id="chart-sla-title">SLA respecté (%)</title>' in page
+    assert '<th scope="col">première réponse, médiane</th>' in page
+    assert "<td>(toutes les files)</td>" in page  # the timings' all-queues row
+    assert "Download" not in page and "Tickets opened per day" not in page
+    assert "Télécharger tickets ouverts par jour (CSV)" in page
+    today = utcnow().date().isoformat()
+    answer = await client.get("/console/dashboards/volume-by-category.csv",
+                              params={"from": today, "to": today})
+    rows = list(csv.DictReader(io.StringIO((await answer.read()).decode("utf-8-sig"))))
+    assert list(rows[0]) == ["category", "category_label", "tickets"]
+    timings = await client.get("/console/dashboards/timings.csv")
+    header = (await timings.read()).decode("utf-8-sig").splitlines()[0]
+    assert header == ("queue,replied,first_response_median,first_response_p90,resolved,"
+                      "resolution_median,resolution_p90")
