@@ -1,6 +1,11 @@
 """Block Kit layouts for what the gateway posts in Slack: answers with feedback buttons,
 clarification choices, operator replies, and the operators' ticket card. Pure functions.
 
+The ticket card speaks the operators' channel language (`[slack] operator_language`): its
+texts are the console's msgids (babel.cfg extracts this file into the console's catalogues),
+said through the `_` the caller passes (`gateway.console.i18n.translator(...).gettext`);
+without one, English.
+
 Limits that shape these functions: a section's text is at most 3,000 characters, a button's
 label 75, a message 50 blocks. https://api.slack.com/reference/block-kit/blocks
 """
@@ -8,13 +13,15 @@ label 75, a message 50 blocks. https://api.slack.com/reference/block-kit/blocks
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge_base.render import unescape_markdown
 
 Block = dict[str, Any]
+#: Says an English msgid in the operators' language.
+Say = Callable[[str], str]
 
 SECTION_LIMIT = 3000
 BUTTON_LIMIT = 75
@@ -138,6 +145,10 @@ def answered(original: Sequence[Block], label: str) -> list[Block]:
                     "elements": [{"type": "mrkdwn", "text": f"→ *{escape(label)}*"}]}]
 
 
+def _english(message: str) -> str:
+    return message
+
+
 @dataclass(frozen=True)
 class Card:
     """What operators see about a ticket in their channel."""
@@ -156,54 +167,67 @@ class Card:
     #: Wrap-up codes a close needs (TicketService.close); empty = a plain Close button.
     outcomes: tuple[str, ...] = ()
     attempts: list[dict[str, Any]] = field(default_factory=list)
+    #: The status and the outcomes as the operators read them (the codes when empty).
+    status_label: str = ""
+    outcome_labels: tuple[str, ...] = ()
 
 
-def ticket_card(card: Card) -> list[Block]:
-    """Context first (who, what, where), the bot's attempts with scores, then the buttons."""
-    assignee = card.assignee or "nobody"
+def summary(ticket_id: int, subject: str, _: Say = _english) -> str:
+    """The card's notification text."""
+    return _("Ticket #%(id)s: %(subject)s") % {"id": ticket_id, "subject": subject}
+
+
+def ticket_card(card: Card, _: Say = _english) -> list[Block]:
+    """Context first (who, what, where), the bot's attempts with scores, then the buttons,
+    in the language `_` speaks."""
+    assignee = card.assignee or _("nobody")
+    ticket = _("Ticket #%(id)s") % {"id": card.ticket_id}
     card_blocks: list[Block] = [
-        _section(f"*<{card.link}|Ticket #{card.ticket_id}>* {escape(card.subject)}"),
+        _section(f"*<{card.link}|{escape(ticket)}>* {escape(card.subject)}"),
         {"type": "section", "fields": [
-            _md(f"*Customer*\n{escape(card.customer)} ({escape(card.customer_channel)})"),
-            _md(f"*Language*\n{escape(card.language or '?')}"),
-            _md(f"*Priority*\n{escape(card.priority)}"),
-            _md(f"*Queue*\n{escape(card.queue)}"),
-            _md(f"*Status*\n{escape(card.status)}"),
-            _md(f"*Assignee*\n{escape(assignee)}"),
+            _field(_("Customer"), f"{card.customer} ({card.customer_channel})"),
+            _field(_("Language"), card.language or "?"),
+            _field(_("Priority"), card.priority),
+            _field(_("Queue"), card.queue),
+            _field(_("Status"), card.status_label or card.status),
+            _field(_("Assignee"), assignee),
         ]},
     ]
-    tried = attempts_text(card.attempts)
+    tried = attempts_text(card.attempts, _)
     if tried:
         card_blocks.append(_section(tried))
     if card.status != "closed":
         queues = [q for q in card.queues if q != card.queue]
-        close: Block = _select("ticket_close", "Close as…", card.ticket_id, card.outcomes) \
-            if card.outcomes else _button("ticket_close", "Close", str(card.ticket_id),
-                                          style="danger")
+        close: Block = _select("ticket_close", _("Close as…"), card.ticket_id, card.outcomes,
+                               card.outcome_labels) \
+            if card.outcomes else _button("ticket_close", _("Close ticket"),
+                                          str(card.ticket_id), style="danger")
         close["confirm"] = {
-            "title": {"type": "plain_text", "text": "Close this ticket?"},
-            "text": {"type": "plain_text", "text": "The bot answers this customer again."},
-            "confirm": {"type": "plain_text", "text": "Close"},
-            "deny": {"type": "plain_text", "text": "Cancel"}}
-        elements = [_button("ticket_take", "Take", str(card.ticket_id), style="primary")]
+            "title": {"type": "plain_text", "text": _("Close this ticket?")},
+            "text": {"type": "plain_text", "text": _("The bot answers this customer again.")},
+            "confirm": {"type": "plain_text", "text": _("Close ticket")},
+            "deny": {"type": "plain_text", "text": _("Cancel")}}
+        elements = [_button("ticket_take", _("Take"), str(card.ticket_id), style="primary")]
         if queues:
-            elements.append(_select("ticket_transfer", "Transfer to…", card.ticket_id, queues))
+            elements.append(_select("ticket_transfer", _("Transfer to…"), card.ticket_id,
+                                    queues))
         card_blocks.append({"type": "actions", "block_id": f"ticket:{card.ticket_id}",
                             "elements": [*elements, close]})
     card_blocks.append({"type": "context", "elements": [_md(
-        "Messages in this thread are *internal notes*. "
-        "Start a message with `!reply ` to send it to the customer.")]})
+        _("Messages in this thread are *internal notes*. Start a message with `%(command)s` to"
+          " send it to the customer.") % {"command": "!reply "})]})
     return card_blocks
 
 
-def attempts_text(attempts: Sequence[dict[str, Any]]) -> str:
+def attempts_text(attempts: Sequence[dict[str, Any]], _: Say = _english) -> str:
     """The hand-off reason and the articles the bot considered, with their confidence."""
     lines: list[str] = []
+    handoff, decision = escape(_("Hand-off:")), escape(_("Bot decision:"))
     for attempt in attempts:
         if "reason" in attempt:
-            lines.append(f"*Hand-off:* {escape(str(attempt['reason']))}")
+            lines.append(f"*{handoff}* {escape(str(attempt['reason']))}")
         if "decision" in attempt:
-            lines.append(f"*Bot decision:* {escape(str(attempt['decision']))} "
+            lines.append(f"*{decision}* {escape(str(attempt['decision']))} "
                          f"({float(attempt.get('confidence', 0)):.2f})")
         for candidate in list(attempt.get("candidates", []))[:3]:
             lines.append(f"• {escape(str(candidate.get('title', '')))} "
@@ -226,13 +250,21 @@ def _md(text: str) -> dict[str, str]:
     return {"type": "mrkdwn", "text": text}
 
 
+def _field(name: str, value: str) -> dict[str, str]:
+    """One of the card's fields: its name in bold over its value, both escaped."""
+    return _md(f"*{escape(name)}*\n{escape(value)}")
+
+
 def _select(action_id: str, placeholder: str, ticket_id: int,
-            choices: Sequence[str]) -> Block:
-    """A static select whose option values carry the ticket: `<ticket id>:<choice>`."""
+            choices: Sequence[str], labels: Sequence[str] = ()) -> Block:
+    """A static select whose option values carry the ticket: `<ticket id>:<choice>`; each
+    option reads its label (the choice itself without one)."""
+    shown = [*labels[:len(choices)], *choices[len(labels):]]
     return {"type": "static_select", "action_id": action_id,
             "placeholder": {"type": "plain_text", "text": placeholder},
-            "options": [{"text": {"type": "plain_text", "text": _clip(c, BUTTON_LIMIT)},
-                         "value": f"{ticket_id}:{c}"} for c in choices][:100]}
+            "options": [{"text": {"type": "plain_text", "text": _clip(text, BUTTON_LIMIT)},
+                         "value": f"{ticket_id}:{c}"}
+                        for c, text in zip(choices, shown, strict=True)][:100]}
 
 
 def _button(action_id: str, label: str, value: str, style: str | None = None) -> Block:

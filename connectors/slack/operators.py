@@ -5,6 +5,8 @@ Thread messages are internal notes unless they start with `!reply ` (chatwoot#15
 leaked to customers). Every action goes through `TicketService`, so the console and Slack
 show the same ticket and write the same events. State kept in the
 store (`connector_state`): the card of each ticket and the ticket of each card thread.
+The card speaks the channel's language (`[slack] operator_language`, else the desk's
+default), through the console's catalogues.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from connectors.slack.translate import is_person_message, plain_text, strip_ment
 from connectors.slack.users import Directory
 from connectors.slack.webapi import SlackPoster
 from gateway.config.settings import Settings
+from gateway.console.i18n import translator
+from gateway.console.labels import label
 from gateway.errors import AccessDenied, DeliveryError, StoreError
 from gateway.ids import parse_id
 from gateway.models import OPEN_TICKET_STATUSES, Operator, Ticket
@@ -58,6 +62,9 @@ class OperatorDesk:
         self.directory = directory
         self.queues = tuple(q.name for q in settings.queues)
         self.outcomes = settings.tickets.outcome_codes
+        #: Says a console msgid in the operators' channel language.
+        self.say = translator(settings.slack.operator_language
+                              or settings.languages.default).gettext
 
     def bind(self, store: Store, tickets: TicketService) -> None:
         """Called at start, once the store is open."""
@@ -119,7 +126,7 @@ class OperatorDesk:
         state: dict[str, Any] = await self.store.get_state(_ticket_key(ticket_id)) or {}
         card = await self._card(ticket)
         digest = hashlib.sha256(json.dumps(card, sort_keys=True).encode()).hexdigest()[:16]
-        summary = f"Ticket #{ticket.id}: {ticket.subject}"
+        summary = blocks.summary(ticket.id, ticket.subject, self.say)
         if "ts" not in state:
             if ticket.status == "closed":
                 return
@@ -161,7 +168,9 @@ class OperatorDesk:
             link=f"{public}/console/tickets/{ticket.id}", queues=self.queues,
             outcomes=self.outcomes,
             attempts=ticket.bot_attempts,
-        ))
+            status_label=label(ticket.status, "status", self.say),
+            outcome_labels=tuple(label(c, "outcome", self.say) for c in self.outcomes),
+        ), self.say)
 
     async def _mirror(self, ticket: Ticket, state: dict[str, Any]) -> None:
         """The customer's messages (and what was sent to them) copied into the card's thread."""

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from gateway.config.base import Section
+from knowledge_base.model import LANGUAGES
 
 #: An integration's name: it prefixes what it owns, so it never contains ":".
 INTEGRATION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -110,8 +111,18 @@ class SlackSettings(Section):
     app_token: SecretStr = SecretStr("")
     #: Channel id where new tickets are posted for operators; empty = no operator channel.
     operators_channel: str = ""
+    #: Language of the ticket cards in `operators_channel` (one of the console's: en, fr,
+    #: nl, de); empty = `[languages] default`.
+    operator_language: str = ""
     #: Slack Web API base URL (tests point it at a local fake server).
     api_url: str = "https://slack.com/api/"
     #: Slack user id → operator username, for operators whose Slack e-mail address is not
     #: their console username (otherwise they are matched by e-mail).
     operators: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("operator_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value and value not in LANGUAGES:
+            raise ValueError(f"expected one of {', '.join(LANGUAGES)}, or empty")
+        return value

@@ -56,6 +56,14 @@ def translations(language: str) -> Translations:
     return Translations(compiled, domain=DOMAIN)
 
 
+def translator(language: str | None) -> Translations:
+    """The catalogue of an explicit language, for what is said outside a console request
+    (the Slack operators' channel, `[slack] operator_language`): "fr-BE" speaks French, a
+    language without a catalogue English. Its `gettext` never reads the request's language."""
+    base = (language or "").replace("_", "-").partition("-")[0].lower()
+    return translations(base if base in LOCALES else "en")
+
+
 def use(language: str) -> Token[str]:
     """Speak `language` for the rest of this task (a request); `reset` undoes it."""
     return _current.set(language if language in LOCALES else "en")

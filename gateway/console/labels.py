@@ -10,6 +10,8 @@ desk added in its config) is shown as it is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from gateway.console.i18n import N_, gettext
 
 KINDS: dict[str, dict[str, str]] = {
@@ -43,8 +45,9 @@ KINDS: dict[str, dict[str, str]] = {
 }
 
 
-def label(code: object, kind: str) -> str:
-    """The operator's word for `code` of `kind` ("pending" → "en attente")."""
+def label(code: object, kind: str, say: Callable[[str], str] = gettext) -> str:
+    """The operator's word for `code` of `kind` ("pending" → "en attente"): in the request's
+    language, or in the one `say` speaks (`i18n.translator(language).gettext`)."""
     text = str(code)
     known = KINDS[kind].get(text)
-    return gettext(known) if known is not None else text
+    return say(known) if known is not None else text
