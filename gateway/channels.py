@@ -85,6 +85,12 @@ class Outbound:
     #: QUIT) cannot send it twice. Optional: `send` returning does the same.
     accepted: Callable[[dict[str, Any] | None], Awaitable[None]] | None = field(
         default=None, compare=False, repr=False)
+    #: What an earlier attempt of this entry recorded with `record` (empty the first time).
+    progress: dict[str, Any] = field(default_factory=dict)
+    #: Record facts of a send that takes several calls (merged into `progress`), before the
+    #: next call: a resend after a crash or a failure then skips what was done. Optional.
+    record: Callable[[dict[str, Any]], Awaitable[None]] | None = field(
+        default=None, compare=False, repr=False)
 
 
 class NothingToRun:

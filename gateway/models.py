@@ -133,6 +133,10 @@ class OutboxEntry:
     retry_since: datetime | None = None
     #: Resends after an uncertain outcome (an e-mail is resent once, same Message-ID).
     resends: int = 0
+    #: What the channel recorded: the send's facts once sent, or, while pending, what a
+    #: partial send already did (a Slack reply posted, its files uploaded) so a resend
+    #: continues instead of repeating it.
+    result: dict[str, Any] = field(default_factory=dict)
 
 
 SurveyStatus = Literal["scheduled", "sent", "skipped", "answered"]

@@ -20,7 +20,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from connectors.slack.events import SlackEvents, register
 from connectors.slack.operators import OperatorDesk
-from connectors.slack.translate import CHANNEL, NEW_THREAD, address, message_id, to_chat_post
+from connectors.slack.translate import (
+    CHANNEL,
+    NEW_THREAD,
+    address,
+    message_id,
+    split_address,
+    to_chat_post,
+)
+from connectors.slack.uploads import share_files
 from connectors.slack.users import Directory
 from connectors.slack.webapi import Pacer, SlackPoster
 from gateway.background import stop_task
@@ -44,6 +52,8 @@ STOP_GRACE = 5.0
 
 class SlackConnector:
     channel = CHANNEL
+    #: An operator's files go out in the reply's thread (uploads.py).
+    sends_files = True
 
     def __init__(self, app: web.Application, settings: Settings,
                  pacer: Pacer | None = None) -> None:
@@ -112,16 +122,36 @@ class SlackConnector:
 
     async def send(self, outbound: Outbound) -> dict[str, Any] | None:
         """Post in the conversation's thread; the ts identifies the message from then on.
+        The reply's files follow in the same thread (`uploads`).
 
         A conversation the company starts (`first_address`) is posted to the user, which
         Slack delivers in the app's direct messages; its thread is that post from then on.
+        A reply with files records its post before uploading them: a resend after a crash
+        or a failed upload does not post the text again (`Outbound.progress`). Files
+        without text are shared alone (Slack refuses an empty message).
         """
-        post = to_chat_post(outbound)
-        posted = await self.poster.post(**post, unfurl_links=False)
-        result = {"channel_message_id": message_id(posted["channel"], posted["ts"]),
-                  "ts": posted["ts"], "channel": posted["channel"]}
-        if "thread_ts" not in post:
-            result["address"] = address(posted["channel"], posted["ts"])
+        listed = list(outbound.meta.get("files") or [])
+        channel, thread_ts = split_address(outbound.key.address)
+        if outbound.progress.get("channel"):  # posted by an earlier attempt
+            result = dict(outbound.progress)
+        elif listed and thread_ts and not outbound.text.strip():
+            result = {"channel": channel}  # files alone: they are the reply
+        else:
+            post = to_chat_post(outbound)
+            posted = await self.poster.post(**post, unfurl_links=False)
+            result = {"channel_message_id": message_id(posted["channel"], posted["ts"]),
+                      "ts": posted["ts"], "channel": posted["channel"]}
+            if "thread_ts" not in post:
+                result["address"] = address(posted["channel"], posted["ts"])
+            if listed and outbound.record is not None:
+                await outbound.record(result)
+        if listed:
+            result["files"] = await share_files(
+                self.poster, self.web_app[STORE], message_id=outbound.message_id,
+                listed=listed, channel=str(result["channel"]),
+                thread_ts=thread_ts or str(result["ts"]),
+                progress=outbound.progress, record=outbound.record or _forget)
+            result.pop("completing", None)
         return result
 
     def first_address(self, identity: str, token: str) -> str:
@@ -148,6 +178,10 @@ class SlackConnector:
             await work
         except (DeliveryError, SlackApiError) as exc:
             log.warning("slack.after_ack_failed", error=str(exc))
+
+
+async def _forget(facts: dict[str, Any]) -> None:
+    """No outbox to record in (a direct send): nothing to remember."""
 
 
 def _warn_on_clock_skew(request: web.Request) -> None:

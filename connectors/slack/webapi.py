@@ -45,8 +45,9 @@ class Pacer:
 
 
 class SlackPoster:
-    """`chat.postMessage` and `chat.update` through one client, with `DeliveryError`s;
-    rate-limited answers are counted in the app's `helpdesk_slack_rate_limited_total`."""
+    """`chat.postMessage`, `chat.update` and the file uploads' calls through one client,
+    with `DeliveryError`s; rate-limited answers are counted in the app's
+    `helpdesk_slack_rate_limited_total`."""
 
     def __init__(self, client: AsyncWebClient, pacer: Pacer | None = None,
                  telemetry: Telemetry | None = None) -> None:
@@ -61,6 +62,10 @@ class SlackPoster:
 
     async def update(self, **arguments: Any) -> dict[str, Any]:
         return await self._call("chat_update", arguments)
+
+    async def call(self, method: str, **arguments: Any) -> dict[str, Any]:
+        """Any other Web API method by its client name (`files_getUploadURLExternal`...)."""
+        return await self._call(method, arguments)
 
     async def _call(self, method: str, arguments: dict[str, Any]) -> dict[str, Any]:
         try:

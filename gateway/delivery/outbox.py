@@ -136,12 +136,19 @@ class OutboxWorker:
                 await self._mark_sent(entry, result)
                 self._count(entry, "sent")
 
+        progress = dict(entry.result)
+
+        async def record(facts: dict[str, Any]) -> None:
+            progress.update(facts)
+            await self.store.outbox_progress(entry.id, progress)
+
         outbound = Outbound(
             outbox_id=entry.id, message_id=entry.message_id,
             conversation_id=entry.conversation_id,
             key=ConversationKey(entry.channel, entry.address),
             text=entry.payload.get("text", ""), author=entry.payload.get("author", "bot"),
             kind=entry.payload.get("kind", ""), meta=entry.payload, accepted=accepted,
+            progress=dict(progress), record=record,
         )
         try:
             result = await connector.send(outbound)

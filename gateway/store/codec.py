@@ -83,4 +83,5 @@ def outbox(row: Row) -> OutboxEntry:
         created_at=parse_ts(row["created_at"]), sent_at=_opt_ts(row["sent_at"]),
         retry_since=parse_ts(row.get("retry_since") or row["created_at"]),
         resends=int(row.get("resends") or 0),
+        result=json.loads(row.get("result") or "{}"),
     )

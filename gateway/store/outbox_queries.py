@@ -49,6 +49,14 @@ class OutboxQueries(Queries):
             codec.ts(utcnow()), json.dumps(result or {}), entry_id,
         )
 
+    async def outbox_progress(self, entry_id: int, result: dict[str, Any]) -> None:
+        """Record what a send under way already did (a pending entry only): a resend after
+        a crash or a failure reads it from `OutboxEntry.result` and does not repeat it."""
+        await self.db.execute(
+            "UPDATE outbox SET result = ? WHERE id = ? AND status = 'pending'",
+            json.dumps(result), entry_id,
+        )
+
     async def outbox_retry(self, entry_id: int, error: str, at: datetime,
                            *, resend: bool = False) -> None:
         """Try again at `at`; `resend` counts a resend after an uncertain outcome."""

@@ -36,6 +36,9 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     #: method → [Retry-After seconds, ...]: the next calls of that method get a 429.
     rate_limits: dict[str, list[int]] = field(default_factory=dict)
+    #: method → how many of its next calls are carried out but never answered (the
+    #: connection is dropped), as if the answer were lost after Slack did the work.
+    lost_answers: dict[str, int] = field(default_factory=dict)
     #: Socket Mode: envelopes to push to the connected client, and its acks.
     envelopes: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     acks: list[dict[str, Any]] = field(default_factory=list)
@@ -45,6 +48,10 @@ class FakeSlack:
     #: there, and Slack answers with that channel (https://api.slack.com/methods/chat.postMessage#app_home)
     dm_channels: dict[str, str] = field(default_factory=dict)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    #: file id → the external upload of a file: name, declared length, the bytes POSTed to its
+    #: upload URL, and where `files.completeUploadExternal` shared it (channel → [thread ts]).
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _file_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
     def url(self) -> str:
@@ -88,6 +95,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._dispatch)
         app.router.add_get("/link", self._socket)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self.server = TestServer(app, port=0)
         await self.server.start_server()
 
@@ -115,13 +123,24 @@ class FakeSlack:
         body = await handler(args)
         if body.get("ok"):
             self.calls.append(Call(method, args, token, body))
+        if self.lost_answers.get(method) and request.transport is not None:
+            self.lost_answers[method] -= 1
+            request.transport.close()
         return web.json_response(body)
 
     def _handlers(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]]:
         return {"auth.test": self._auth_test, "users.info": self._users_info,
                 "chat.postMessage": self._post, "chat.update": self._update,
                 "chat.postEphemeral": self._ephemeral,
-                "apps.connections.open": self._connections_open}
+                "apps.connections.open": self._connections_open,
+                "files.getUploadURLExternal": self._upload_url,
+                "files.completeUploadExternal": self._complete_upload,
+                "files.info": self._file_info}
+
+    def shared_files(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        """The files shared in one thread so far (each share once), with their bytes."""
+        return [f for f in self.files.values()
+                for share in f["shares"].get(channel, []) if share == thread_ts]
 
     def _next_ts(self) -> str:
         return f"1700000{next(self._ts):03d}.000100"
@@ -154,6 +173,61 @@ class FakeSlack:
 
     async def _ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "message_ts": self._next_ts()}
+
+    async def _upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
+        """https://api.slack.com/methods/files.getUploadURLExternal"""
+        length = str(args.get("length", ""))
+        if not args.get("filename") or not length.isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F0{next(self._file_ids):06d}"
+        self.files[file_id] = {"id": file_id, "name": args["filename"], "length": int(length),
+                               "data": None, "title": None, "shares": {}}
+        assert self.server is not None
+        return {"ok": True, "upload_url": str(self.server.make_url(f"/upload/{file_id}")),
+                "file_id": file_id}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL: the raw bytes, of the length announced (Slack answers `OK - n`)."""
+        found = self.files.get(request.match_info["file_id"])
+        data = await request.read()
+        if found is None or found["data"] is not None or len(data) != found["length"]:
+            return web.Response(status=400, text="invalid upload")
+        found["data"] = data
+        return web.Response(text=f"OK - {len(data)}")
+
+    async def _complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
+        """https://api.slack.com/methods/files.completeUploadExternal: shares each uploaded
+        file in `channel_id` (in `thread_ts` when given); answers with the files."""
+        files = _json(args.get("files"))
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        done = []
+        for item in files:
+            found = self.files.get(str(item.get("id")))
+            if found is None or found["data"] is None:
+                return {"ok": False, "error": "file_not_found"}
+            done.append((found, item))
+        channel, thread_ts = str(args.get("channel_id") or ""), str(args.get("thread_ts") or "")
+        for found, item in done:
+            found["title"] = item.get("title") or found["name"]
+            if channel:
+                found["shares"].setdefault(channel, []).append(thread_ts)
+        return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f, _ in done]}
+
+    async def _file_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        """https://api.slack.com/methods/files.info: a completed file with its shares
+        (`private` for direct messages and private channels, else `public`)."""
+        found = self.files.get(str(args.get("file")))
+        if found is None or found["title"] is None:
+            return {"ok": False, "error": "file_not_found"}
+        shares: dict[str, dict[str, Any]] = {}
+        for channel, threads in found["shares"].items():
+            kind = "private" if channel[:1] in ("D", "G") else "public"
+            shares.setdefault(kind, {})[channel] = [
+                {"ts": self._next_ts(), "thread_ts": t} for t in threads]
+        return {"ok": True, "file": {"id": found["id"], "name": found["name"],
+                                     "title": found["title"], "size": found["length"],
+                                     "shares": shares}}
 
     async def _connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
         assert self.server is not None
