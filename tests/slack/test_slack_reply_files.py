@@ -5,6 +5,7 @@ operator's re-drive share nothing twice."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +22,8 @@ from tests.slack.test_slack_operators import hand_off
 
 ADMIN_PASSWORD = "admin-password-1"  # tests/conftest.py `make_settings`
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n" + bytes(range(256)) * 8
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGA"
+                       "hKmMIQAAAABJRU5ErkJggg==")
 TEXT = "Here is your corrected invoice."
 
 
@@ -46,11 +49,13 @@ async def _console(slack: SlackDriver) -> str:
 
 
 async def _reply_with_pdf(slack: SlackDriver, ticket: Ticket, csrf: str,
-                          text: str = TEXT) -> None:
+                          text: str = TEXT, png: bool = False) -> None:
     form = aiohttp.FormData(quote_fields=False)  # csrf first, then text, then files
     form.add_field("csrf", csrf)
     form.add_field("text", text)
     form.add_field("files", PDF, filename="invoice 2026.pdf", content_type="application/pdf")
+    if png:
+        form.add_field("files", PNG, filename="label.png", content_type="image/png")
     response = await slack.client.post(f"/console/tickets/{ticket.id}/reply", data=form)
     html = await response.text()
     assert response.status == 200 and "Reply sent to the customer." in html, html
@@ -76,24 +81,31 @@ def _posted(fake: FakeSlack) -> list[dict[str, Any]]:
     return fake.messages(channel=CUSTOMER_DM, text=TEXT)
 
 
-async def test_the_pdf_is_shared_in_the_customers_thread_under_the_reply(
+async def test_the_files_are_shared_in_the_customers_thread_under_the_reply(
         slack: SlackDriver) -> None:
     thread, ticket, csrf = await _ticket(slack)
-    await _reply_with_pdf(slack, ticket, csrf)
+    await _reply_with_pdf(slack, ticket, csrf, png=True)
 
     (completed,) = await slack.fake.wait_for("files.completeUploadExternal")
     (reply,) = _posted(slack.fake)
     assert reply["thread_ts"] == thread and "Here is your corrected" in json.dumps(
         reply["blocks"])
     assert completed["channel_id"] == CUSTOMER_DM and completed["thread_ts"] == thread
-    (asked,) = slack.fake.called("files.getUploadURLExternal")
-    assert asked["filename"] == "invoice 2026.pdf" and asked["length"] == str(len(PDF))
-    (shared,) = slack.fake.shared_files(CUSTOMER_DM, thread)
-    assert shared["data"] == PDF and shared["title"] == "invoice 2026.pdf"
-    # The outbox entry remembers the post and the shared file.
-    entries = await eventually(lambda: _sent_with_files(slack))
-    assert [f["id"] for f in entries[0].result["files"]] == [shared["id"]]
-    assert entries[0].result["ts"] == reply["ts"]
+    calls = slack.fake.calls
+    posted_at = next(i for i, c in enumerate(calls) if c.method == "chat.postMessage"
+                     and c.result["ts"] == reply["ts"])
+    shared_at = next(i for i, c in enumerate(calls) if c.method == "files.completeUploadExternal")
+    assert posted_at < shared_at  # the text first, the files under it
+    asked = slack.fake.called("files.getUploadURLExternal")
+    assert [(a["filename"], a["length"]) for a in asked] == [
+        ("invoice 2026.pdf", str(len(PDF))), ("label.png", str(len(PNG)))]
+    shared = slack.fake.shared_files(CUSTOMER_DM, thread)
+    assert [(f["title"], f["data"]) for f in shared] == [("invoice 2026.pdf", PDF),
+                                                        ("label.png", PNG)]
+    # The outbox entry remembers the post and the shared files.
+    (entry,) = await eventually(lambda: _sent_with_files(slack))
+    assert [f["id"] for f in entry.result["files"]] == [f["id"] for f in shared]
+    assert entry.result["ts"] == reply["ts"] and "completing" not in entry.result
 
 
 async def test_a_lost_answer_then_a_resend_share_the_file_once(slack: SlackDriver) -> None:
