@@ -10,6 +10,8 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
+from gateway.catalogue import N_
+
 MIN_LENGTH = 12
 
 
@@ -19,14 +21,27 @@ def _common() -> frozenset[str]:
     return frozenset(line.strip().lower() for line in text.splitlines() if line.strip())
 
 
-def problem(password: str, username: str = "") -> str | None:
-    """Why `password` is refused, in a sentence for the person choosing it; None if it is fine."""
+def rule(password: str, username: str = "") -> str | None:
+    """The rule `password` breaks, as an English msgid of the console's catalogue (its
+    `%(num)d` is `MIN_LENGTH`: `explain`); None if it is fine."""
     if not password.strip():
-        return f"The password is empty: choose one of at least {MIN_LENGTH} characters."
+        return N_("The password is empty: choose one of at least %(num)d characters.")
     if len(password) < MIN_LENGTH:
-        return f"The password needs at least {MIN_LENGTH} characters."
+        return N_("The password needs at least %(num)d characters.")
     if password.strip().lower() in _common():
-        return "This password is among the most common ones: choose another."
+        return N_("This password is among the most common ones: choose another.")
     if username and password.strip().lower() == username.strip().lower():
-        return "The password must not be the username."
+        return N_("The password must not be the username.")
     return None
+
+
+def explain(broken: str) -> str:
+    """A rule of `rule` (translated or not) as the sentence shown."""
+    return broken % {"num": MIN_LENGTH}
+
+
+def problem(password: str, username: str = "") -> str | None:
+    """Why `password` is refused, in an English sentence for the person choosing it (the
+    CLI, the configuration); None if it is fine. The console says `rule` in its language."""
+    broken = rule(password, username)
+    return explain(broken) if broken else None

@@ -133,9 +133,9 @@ def _checked(settings: Settings, posted: Any, *,
         return form, _("Choose at least one language.")
     if form["locale"] and form["locale"] not in LOCALES:
         return form, _("The console speaks: %(languages)s.") % {"languages": ", ".join(LOCALES)}
-    refused = passwords.problem(password, form["username"]) if new or password else None
+    refused = passwords.rule(password, form["username"]) if new or password else None
     if refused:
-        return form, refused
+        return form, passwords.explain(_(refused))
     return form, None
 
 

@@ -63,7 +63,7 @@ async def _one(service: TicketService, operator: Operator, ticket_id: int, actio
                form: Mapping[str, str], assignee: Operator | None) -> None:
     """One ticket's change; a closed ticket takes none (as on its page)."""
     if (await service.get(operator, ticket_id)).status == "closed":
-        raise TicketError(f"ticket {ticket_id} is closed")
+        raise TicketError(N_("ticket %(id)s is closed"), id=ticket_id)
     if action == "assign":
         assert assignee is not None
         await service.transfer(operator, ticket_id, assignee=assignee,

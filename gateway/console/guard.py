@@ -140,7 +140,7 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
     except Refused as exc:
         return error_page(request, exc.status, exc.message)
     except TicketError as exc:  # checked after access: it only speaks of the operator's ticket
-        return error_page(request, 409, str(exc))
+        return error_page(request, 409, i18n.said(exc.message, exc.params))
     except AccessDenied:
         return error_page(request, 403, _("You do not have access to this ticket."))
     except LookupError as exc:

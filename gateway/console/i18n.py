@@ -15,7 +15,7 @@ as `_`) read it. A task started elsewhere speaks the desk's default, English unl
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar, Token
 from functools import cache
 from pathlib import Path
@@ -90,6 +90,13 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 _ = gettext
+
+
+def said(message: str, params: Mapping[str, object] | None = None) -> str:
+    """A lower layer's text (an English msgid marked with `gateway.catalogue.N_`: a
+    `TicketError`'s) in the request's language, its `%(name)s` placeholders filled."""
+    text = gettext(message)
+    return text % params if params else text
 
 
 def N_(message: str) -> str:

@@ -28,7 +28,7 @@ from gateway.console import (
 )
 from gateway.console import sla as console_sla
 from gateway.console.guard import PREFIX, Refused, safe_next
-from gateway.console.i18n import N_, _
+from gateway.console.i18n import N_, _, said
 from gateway.console.pages import SESSION, page
 from gateway.console.transfer import transfer_targets
 from gateway.delivery.notify import live_topic
@@ -139,7 +139,7 @@ async def new_ticket(request: web.Request) -> web.StreamResponse:
             subject=form["subject"], text=form["text"], queue=form["queue"],
             priority=form["priority"])
     except TicketError as exc:
-        return _new_ticket_form(request, form, str(exc), 400)
+        return _new_ticket_form(request, form, said(exc.message, exc.params), 400)
     raise _back(ticket.id, "created")
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from gateway.catalogue import N_
 from gateway.models import OPEN_TICKET_STATUSES, utcnow
-from gateway.reports.period import N_, Period, Table
+from gateway.reports.period import Period, Table
 from gateway.reports.sql import day, json_text, quantiles, seconds_between
 from gateway.store import Store, codec
 from gateway.store.db import Database

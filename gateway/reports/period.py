@@ -9,13 +9,6 @@ from typing import Any
 
 from gateway.store import codec
 
-
-def N_(message: str) -> str:
-    """Mark a text the console shows for its catalogue (babel.cfg extracts this package;
-    the console translates it when shown): the reports cannot import the console."""
-    return message
-
-
 #: Longest period one report covers (and a bound on the days a chart draws).
 MAX_DAYS = 366
 

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
 from gateway import tags
+from gateway.catalogue import N_
 from gateway.channels import ConversationKey, Identity
 from gateway.delivery.notify import Hub
 from gateway.errors import AccessDenied, GatewayError
@@ -20,7 +21,7 @@ from gateway.store.attachment_rows import AttachmentLike
 from gateway.texts import Texts
 from gateway.tickets import notices
 from gateway.tickets.handoff import subject_from
-from gateway.tickets.lifecycle import IllegalTransition, check_transition
+from gateway.tickets.lifecycle import TRANSITIONS, IllegalTransition, check_transition
 from knowledge_base.model import CATEGORIES
 
 #: Contacts an operator records in the console (see connectors/phone.py).
@@ -31,14 +32,30 @@ SETTABLE_STATUSES = ("open", "pending", "solved")
 
 
 class TicketError(GatewayError):
-    """An operation that does not apply to this ticket (e.g. replying to a closed one)."""
+    """An operation that does not apply to this ticket (e.g. replying to a closed one).
+
+    `message` is an English msgid marked with `N_` (the console's catalogue) whose
+    `%(name)s` placeholders `params` fill: `str()` is the English sentence (the API, Slack,
+    logs); the console says it in the operator's language (`gateway.console.i18n.said`).
+    """
+
+    def __init__(self, message: str, **params: object) -> None:
+        self.message, self.params = message, params
+        super().__init__(message % params if params else message)
 
 
 def _check(ticket: Ticket, status: str) -> None:
     try:
         check_transition(ticket.status, status)
     except IllegalTransition as exc:
-        raise TicketError(f"ticket {ticket.id}: {exc}") from exc
+        allowed = ", ".join(sorted(TRANSITIONS.get(exc.current, frozenset())))
+        if allowed:
+            raise TicketError(N_("ticket %(id)s: a ticket cannot go from %(current)s to"
+                                 " %(wanted)s (allowed: %(allowed)s)"), id=ticket.id,
+                              current=exc.current, wanted=exc.wanted, allowed=allowed) from exc
+        raise TicketError(N_("ticket %(id)s: a ticket cannot go from %(current)s to %(wanted)s"
+                             " (%(current)s is final)"), id=ticket.id, current=exc.current,
+                          wanted=exc.wanted) from exc
 
 
 def can_see(operator: Operator, ticket: Ticket) -> bool:
@@ -81,7 +98,7 @@ class TicketService:
         outbox), with its `files` stored in the same transaction."""
         ticket = await self.get(operator, ticket_id)
         if ticket.status == "closed":
-            raise TicketError(f"ticket {ticket_id} is closed")
+            raise TicketError(N_("ticket %(id)s is closed"), id=ticket_id)
         conversation = await self.store.get_conversation(ticket.conversation_id)
         assert conversation is not None
         message, _ = await self.store.add_reply(
@@ -110,11 +127,11 @@ class TicketService:
         history; the operator owns the ticket from the start.
         """
         if queue not in self.queues:
-            raise TicketError(f"no queue named {queue!r}")
+            raise TicketError(N_("no queue named %(queue)s"), queue=repr(queue))
         if operator.role == "agent" and queue not in operator.queues:
             raise AccessDenied(f"the {queue} queue is not yours")
         if not subject.strip() or not text.strip():
-            raise TicketError("a ticket needs a subject and what the customer asked")
+            raise TicketError(N_("a ticket needs a subject and what the customer asked"))
         key = uuid.uuid4().hex
         customer = await self.store.resolve_customer(
             Identity(PHONE, key, name.strip(), email.strip().lower() if email else None))
@@ -143,15 +160,17 @@ class TicketService:
         changes: dict[str, object] = {}
         if category is not None:
             if category not in CATEGORIES:
-                raise TicketError(f"category must be one of {', '.join(CATEGORIES)}")
+                raise TicketError(N_("category must be one of %(choices)s"),
+                                  choices=", ".join(CATEGORIES))
             changes["category"] = category
         if priority is not None:
             if priority not in self.priorities:
-                raise TicketError(f"priority must be one of {', '.join(self.priorities)}")
+                raise TicketError(N_("priority must be one of %(choices)s"),
+                                  choices=", ".join(self.priorities))
             changes["priority"] = priority
         if subject is not None:
             if not subject.strip():
-                raise TicketError("the subject cannot be empty")
+                raise TicketError(N_("the subject cannot be empty"))
             changes["subject"] = subject.strip()
         changes = {k: v for k, v in changes.items() if getattr(ticket, k) != v}
         if not changes:
@@ -166,7 +185,7 @@ class TicketService:
         """Add and remove tags (already `gateway.tags.normalise`d); one audit event."""
         ticket = await self.get(operator, ticket_id)
         if add and await self.store.tag_count(ticket.id) + len(add) > tags.MAX_TAGS:
-            raise TicketError(f"a ticket carries at most {tags.MAX_TAGS} tags")
+            raise TicketError(N_("a ticket carries at most %(num)s tags"), num=tags.MAX_TAGS)
         changed = await self.store.change_tags(ticket.id, operator.username, add, remove)
         if any(changed):
             self._changed(ticket)
@@ -176,7 +195,7 @@ class TicketService:
         """Own the ticket; a colleague who owned it is notified that it was taken over."""
         ticket = await self.get(operator, ticket_id)
         if ticket.status == "closed":
-            raise TicketError(f"ticket {ticket_id} is closed")
+            raise TicketError(N_("ticket %(id)s is closed"), id=ticket_id)
         before = ticket.assignee_id
         ticket = await self.store.update_ticket(
             ticket.id, operator.username, "ticket.assigned", {"by": operator.username},
@@ -196,20 +215,21 @@ class TicketService:
         """Give the ticket to another queue or a named operator, saying why."""
         ticket = await self.get(operator, ticket_id)
         if not reason.strip():
-            raise TicketError("a transfer needs a reason")
+            raise TicketError(N_("a transfer needs a reason"))
         changes: dict[str, object] = {}
         if queue is not None:
             if queue not in self.queues:
-                raise TicketError(f"no queue named {queue!r}")
+                raise TicketError(N_("no queue named %(queue)s"), queue=repr(queue))
             changes["queue"] = queue
             changes["assignee_id"] = None
         if assignee is not None:
             target_queue = str(changes.get("queue", ticket.queue))
             if assignee.role == "agent" and target_queue not in assignee.queues:
-                raise TicketError(f"{assignee.username} does not work the {target_queue} queue")
+                raise TicketError(N_("%(name)s does not work the %(queue)s queue"),
+                                  name=assignee.username, queue=target_queue)
             changes["assignee_id"] = assignee.id
         if not changes:
-            raise TicketError("transfer to a queue or an operator")
+            raise TicketError(N_("transfer to a queue or an operator"))
         previous_queue = ticket.queue
         ticket = await self.store.update_ticket(
             ticket.id, operator.username, "ticket.transferred",
@@ -241,7 +261,8 @@ class TicketService:
         """open, pending (waiting on the customer) or solved; a customer reply reopens."""
         ticket = await self.get(operator, ticket_id)
         if status not in SETTABLE_STATUSES:
-            raise TicketError(f"status must be one of {', '.join(SETTABLE_STATUSES)}")
+            raise TicketError(N_("status must be one of %(choices)s"),
+                              choices=", ".join(SETTABLE_STATUSES))
         _check(ticket, status)
         changed = ticket.status != status
         ticket = await self.store.update_ticket(ticket.id, operator.username,
@@ -276,7 +297,8 @@ class TicketService:
         ticket = await self.get(operator, ticket_id)
         _check(ticket, "closed")
         if self.outcome_codes and outcome not in self.outcome_codes:
-            raise TicketError(f"pick an outcome: {', '.join(self.outcome_codes)}")
+            raise TicketError(N_("pick an outcome: %(choices)s"),
+                              choices=", ".join(self.outcome_codes))
         ticket = await self.store.update_ticket(
             ticket.id, operator.username, "ticket.closed",
             {"outcome": outcome, "summary": summary}, status="closed")
@@ -291,7 +313,7 @@ class TicketService:
         duplicate = await self.get(operator, duplicate_id)
         target = await self.get(operator, into_id)
         if duplicate.id == target.id or duplicate.customer_id != target.customer_id:
-            raise TicketError("only another ticket of the same customer can be merged")
+            raise TicketError(N_("only another ticket of the same customer can be merged"))
         _check(duplicate, "closed")
         await self.store.update_ticket(duplicate.id, operator.username, "ticket.merged",
                                        {"into": target.id}, status="closed")
@@ -310,7 +332,7 @@ class TicketService:
         ticket keeps the assignee, who is told if someone else split it."""
         ticket = await self.get(operator, ticket_id)
         if ticket.status == "closed":
-            raise TicketError(f"ticket {ticket_id} is closed")
+            raise TicketError(N_("ticket %(id)s is closed"), id=ticket_id)
         message = await self.store.get_message(message_id)
         placed = await self.store.message_tickets(ticket.conversation_id)
         split_off = await self.store.is_split_off(ticket.id)
@@ -318,14 +340,14 @@ class TicketService:
             ticket.conversation_id and (placed.get(message.id) == ticket.id if split_off
                                         else placed.get(message.id, ticket.id) == ticket.id)
         if message is None or not shown_here or message.author != "customer":
-            raise TicketError("pick a customer message of this ticket to split off")
+            raise TicketError(N_("pick a customer message of this ticket to split off"))
         def here(message_id: int) -> bool:
             return placed.get(message_id) == ticket.id if split_off \
                 else placed.get(message_id, ticket.id) == ticket.id
 
         if not any(m.direction == "inbound" and m.id < message.id and here(m.id)
                    for m in await self.store.messages(ticket.conversation_id)):
-            raise TicketError("this message starts the ticket: split off a later one")
+            raise TicketError(N_("this message starts the ticket: split off a later one"))
         new = await self.store.split_ticket(ticket, message.id, actor=operator.username,
                                             subject=subject_from(message.text),
                                             split_off=split_off)

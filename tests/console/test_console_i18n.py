@@ -224,3 +224,27 @@ async def test_a_french_supervisor_reads_the_dashboards_in_french_and_the_csv_ke
     header = (await timings.read()).decode("utf-8-sig").splitlines()[0]
     assert header == ("queue,replied,first_response_median,first_response_p90,resolved,"
                       "resolution_median,resolution_p90")
+
+
+async def test_refusals_of_the_ticket_service_and_password_rules_are_said_in_french(
+    client: TestClient, login: Callable[..., Awaitable[str]], handoff: Handoff
+) -> None:
+    first = (await handoff(text="I want to talk to a human about my invoice"))["ticket_id"]
+    stranger = (await handoff(customer_id="c9", name="Zed"))["ticket_id"]
+    csrf = await login()
+    await client.post("/console/language", data={"csrf": csrf, "language": "fr"})
+    merged = await client.post(f"/console/tickets/{first}/merge",
+                               data={"csrf": csrf, "into": str(stranger)})
+    assert merged.status == 409
+    assert "seul un autre ticket du même client peut être fusionné" in await merged.text()
+    transfer = await client.post(f"/console/tickets/{first}/transfer",
+                                 data={"csrf": csrf, "queue": "nowhere", "reason": "x"})
+    assert transfer.status == 409
+    assert "aucune file ne s&#39;appelle &#39;nowhere&#39;" in await transfer.text()
+    refused = await client.post("/console/admin/operators", data={
+        "csrf": csrf, "username": "alex", "display_name": "Alex", "role": "agent",
+        "queues": "billing", "languages": "nl", "password": "short"})
+    assert refused.status == 400
+    text = await refused.text()
+    assert "Le mot de passe doit compter au moins 12 caractères." in text
+    assert "at least 12" not in text
