@@ -266,3 +266,30 @@ async def test_at_most_max_parallel_conversations_are_sent_at_once(tmp_path: Pat
         assert channel.most_at_once == 2
     finally:
         await store.close()
+
+
+async def test_a_send_longer_than_the_lease_is_not_sent_again_by_another_replica(
+        tmp_path: Path) -> None:
+    # The long fault run sent 2 replies twice: a send after an SMTP outage outlasted the
+    # lease, and the other replica took the entry and sent it too. The lease is renewed
+    # while a send runs, so only a dead worker's entry is ever taken over.
+    store = store_for(f"sqlite:{tmp_path / 'o.db'}")
+    await store.open()
+    channel, other_replica_channel = HeldChannel("slow"), ScriptedChannel()
+    settings = OutboxSettings(poll_interval=60, lease_seconds=0.3)
+    worker = OutboxWorker(store, {"test": channel}, settings, Hub())
+    other_replica = OutboxWorker(store, {"test": other_replica_channel}, settings, Hub())
+    try:
+        await reply(store, "slow", "slow 1")
+        async with worker.running(grace=5):
+            worker.wake()
+            await until(lambda: channel.started == ["slow 1"], "the send has begun")
+            for _ in range(5):  # more than three leases go by while the send runs
+                await asyncio.sleep(0.25)
+                assert await other_replica.run_once() == 0
+            channel.release.set()
+            await until(lambda: len(channel.delivered) == 1, "the slow send completes")
+        assert other_replica_channel.delivered == []
+        assert [(e.status, e.attempts) for e in await store.outbox_entries()] == [("sent", 1)]
+    finally:
+        await store.close()

@@ -182,10 +182,10 @@ class OutboxSettings(Section):
     backoff: float = Field(2.0, gt=0)
     max_backoff: float = Field(300.0, gt=0)
     #: How long one attempt holds its entry against other workers and replicas, and so how
-    #: soon a reply whose worker died is sent again. It must outlast one send (an SMTP
-    #: attempt is bounded to 20 s before DATA plus 30 s for DATA), and the entry is marked
-    #: sent the moment the channel accepted it, so an expired lease never resends a
-    #: delivered reply.
+    #: soon a reply whose worker died is sent again. The worker renews it every third of it
+    #: while a send runs (each channel bounds its own sends: SMTP 20 s before DATA plus 30 s
+    #: for DATA), and the entry is marked sent the moment the channel accepted it, so
+    #: neither a slow send nor an expired lease resends a delivered reply.
     lease_seconds: float = Field(60.0, gt=0)
     #: Conversations sent at once, each in its own order: a slow channel or mail server
     #: holds back its own conversations only, up to this many.

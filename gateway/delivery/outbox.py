@@ -5,8 +5,9 @@ own `Retry-After`) for `retry_for_seconds` (24 h), then marked `failed` with an 
 permanent failure is `failed` at once. An ambiguous one (the channel may have received it)
 is resent once where receivers drop copies (e-mail, same Message-ID), else `uncertain`.
 Failed and uncertain entries are re-driven by an operator (ticket page, CLI). Entries are
-leased in the database, so two gateway processes never send the same entry at once, and
-marked sent the moment the channel accepted them, so a crash after that never resends.
+leased in the database, so two gateway processes never send the same entry at once (the
+lease is renewed while a send runs, however long it takes), and marked sent the moment the
+channel accepted them, so a crash after that never resends.
 
 Conversations are sent in parallel, up to `max_parallel` at once, each by its own task in
 the order of its entries: a slow channel or a customer's mail server that takes 20 s to
@@ -150,8 +151,12 @@ class OutboxWorker:
             kind=entry.payload.get("kind", ""), meta=entry.payload, accepted=accepted,
             progress=dict(progress), record=record,
         )
+        holding = asyncio.create_task(self._hold(entry))
         try:
-            result = await connector.send(outbound)
+            try:
+                result = await connector.send(outbound)
+            finally:  # before the entry is settled, so no renewal comes after
+                holding.cancel()
         except Exception as exc:
             if sent:  # delivered and recorded; what failed after it changes nothing
                 bound.warning("outbox.after_send_failed", error=f"{type(exc).__name__}: {exc}")
@@ -160,6 +165,20 @@ class OutboxWorker:
             return
         await accepted(result)
         bound.info("outbox.sent")
+
+    async def _hold(self, entry: OutboxEntry) -> None:
+        """Renew the entry's lease every third of it while its send runs: a send that takes
+        longer than the lease (a mail server slow after an outage) must not let another
+        replica take the entry and send it too. A worker that dies stops renewing, so its
+        entries are taken over one lease later, as before."""
+        lease = timedelta(seconds=self.settings.lease_seconds)
+        while True:
+            await asyncio.sleep(self.settings.lease_seconds / 3)
+            try:
+                if not await self.store.extend_outbox_lease(entry.id, self.owner, lease):
+                    return  # settled meanwhile (accepted), or no longer ours
+            except StoreError as exc:  # the database is away: the lease may lapse
+                log.warning("outbox.lease_not_renewed", outbox_id=entry.id, error=str(exc))
 
     async def _failed_attempt(self, entry: OutboxEntry, connector: Connector, exc: Exception,
                               bound: Any) -> None:

@@ -42,6 +42,12 @@ class OutboxQueries(Queries):
         )
         return sorted((codec.outbox(r) for r in rows), key=lambda e: e.id)
 
+    async def extend_outbox_lease(self, entry_id: int, owner: str, lease: timedelta) -> bool:
+        """Keep holding an entry whose send is still running; False if it is not ours."""
+        return await self.db.execute(
+            "UPDATE outbox SET lease_until = ? WHERE id = ? AND lease_owner = ?"
+            " AND status = 'pending'", codec.ts(utcnow() + lease), entry_id, owner) == 1
+
     async def outbox_done(self, entry_id: int, result: dict[str, Any] | None) -> None:
         await self.db.execute(
             "UPDATE outbox SET status = 'sent', sent_at = ?, result = ?, lease_until = NULL,"
