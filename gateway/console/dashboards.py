@@ -21,7 +21,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from gateway.console.guard import PREFIX, Refused
-from gateway.console.i18n import _
+from gateway.console.i18n import _, said
 from gateway.console.labels import label
 from gateway.console.pages import page
 from gateway.console.reports import _cell, _supervisor
@@ -44,7 +44,7 @@ def _period(request: web.Request) -> Period:
         return parse_period(query.get("from"), query.get("to"), query.get("queue"),
                             [q.name for q in request.app[SETTINGS].queues], utcnow().date())
     except PeriodError as exc:
-        raise Refused(400, str(exc)) from None
+        raise Refused(400, said(exc.message, exc.params)) from None
 
 
 async def _one(table: Awaitable[Table]) -> list[Table]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from gateway.catalogue import N_
 from gateway.store import codec
 
 #: Longest period one report covers (and a bound on the days a chart draws).
@@ -14,7 +15,12 @@ MAX_DAYS = 366
 
 
 class PeriodError(ValueError):
-    """A period a person typed that cannot be reported on; the message says why."""
+    """A period a person typed that cannot be reported on; the message says why (an
+    `N_`-marked msgid and its `params`: the console says it in the operator's language)."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        self.message, self.params = message, params
+        super().__init__(message % params if params else message)
 
 
 @dataclass(frozen=True)
@@ -50,13 +56,13 @@ def parse_period(start: str | None, end: str | None, queue: str | None,
         last = date.fromisoformat(end) if end else today
         first = date.fromisoformat(start) if start else last - timedelta(days=29)
     except ValueError:
-        raise PeriodError("Dates are written YYYY-MM-DD.") from None
+        raise PeriodError(N_("Dates are written YYYY-MM-DD.")) from None
     if last < first:
-        raise PeriodError("The period ends before it starts.")
+        raise PeriodError(N_("The period ends before it starts."))
     if (last - first).days >= MAX_DAYS:
-        raise PeriodError(f"Report at most {MAX_DAYS} days at a time.")
+        raise PeriodError(N_("Report at most %(num)d days at a time."), num=MAX_DAYS)
     if queue and queue not in queues:
-        raise PeriodError("No such queue.")
+        raise PeriodError(N_("No such queue."))
     return Period(first, last, queue or None)
 
 

@@ -220,6 +220,10 @@ async def test_a_french_supervisor_reads_the_dashboards_in_french_and_the_csv_ke
                               params={"from": today, "to": today})
     rows = list(csv.DictReader(io.StringIO((await answer.read()).decode("utf-8-sig"))))
     assert list(rows[0]) == ["category", "category_label", "tickets"]
+    for bad, says in (({"queue": "nope"}, "Cette file n&#39;existe pas."),
+                      ({"from": "2020-01-01"}, "Affichez au plus 366 jours à la fois.")):
+        refused = await client.get("/console/dashboards", params=bad)
+        assert refused.status == 400 and says in await refused.text()
     timings = await client.get("/console/dashboards/timings.csv")
     header = (await timings.read()).decode("utf-8-sig").splitlines()[0]
     assert header == ("queue,replied,first_response_median,first_response_p90,resolved,"
