@@ -235,10 +235,16 @@ def attempts_text(attempts: Sequence[dict[str, Any]], _: Say = _english) -> str:
     return _clip("\n".join(lines), SECTION_LIMIT)
 
 
-def mirror(author: str, text: str, operator: str = "") -> str:
+def mirror(author: str, text: str, operator: str = "", _: Say = _english) -> str:
     """One conversation message as shown in the ticket's thread (mrkdwn, escaped)."""
-    who = {"customer": ":speech_balloon: *Customer*", "bot": ":robot_face: *Bot*"}.get(
-        author, f":outbox_tray: *Sent to customer by {escape(operator or 'an operator')}*")
+    if author == "customer":
+        icon, who = ":speech_balloon:", _("Customer")
+    elif author == "bot":
+        icon, who = ":robot_face:", _("Bot")
+    else:
+        icon = ":outbox_tray:"
+        who = _("Sent to customer by %(name)s") % {"name": operator or _("an operator")}
+    who = f"{icon} *{escape(who)}*"
     return _clip(f"{who}\n{escape(text)}", SECTION_LIMIT)
 
 

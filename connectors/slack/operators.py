@@ -5,8 +5,9 @@ Thread messages are internal notes unless they start with `!reply ` (chatwoot#15
 leaked to customers). Every action goes through `TicketService`, so the console and Slack
 show the same ticket and write the same events. State kept in the
 store (`connector_state`): the card of each ticket and the ticket of each card thread.
-The card speaks the channel's language (`[slack] operator_language`, else the desk's
-default), through the console's catalogues.
+The card, its thread's notices and the notices to operators speak the channel's language
+(`[slack] operator_language`, else the desk's default), through the console's catalogues
+(babel.cfg extracts this file: its texts are marked with `N_` and said with `self.say`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from connectors.slack.translate import is_person_message, plain_text, strip_ment
 from connectors.slack.users import Directory
 from connectors.slack.webapi import SlackPoster
 from gateway.config.settings import Settings
-from gateway.console.i18n import translator
+from gateway.console.i18n import N_, translator
 from gateway.console.labels import label
 from gateway.errors import AccessDenied, DeliveryError, StoreError
 from gateway.ids import parse_id
@@ -35,8 +36,10 @@ from gateway.tickets.service import TicketError, TicketService
 log = structlog.get_logger(__name__)
 
 REPLY_COMMAND = "!reply"
-NOT_OPERATOR = ("You are not a helpdesk operator: nothing was changed. Ask an admin to create"
-                " an operator whose username is your Slack email address.")
+NOT_OPERATOR = N_("You are not a helpdesk operator: nothing was changed. Ask an admin to"
+                  " create an operator whose username is your Slack email address.")
+#: The SLA clocks of a notice (`clock`), as the thread names them.
+CLOCKS = {"first_response": N_("first response"), "resolution": N_("resolution")}
 #: At first post, the thread shows the conversation's last messages, not years of history.
 HISTORY = 10
 #: Seconds between catch-up passes (tickets whose post failed, missed notifications).
@@ -179,8 +182,8 @@ class OperatorDesk:
         if not messages:
             return
         shown = messages if last is not None else messages[-HISTORY:]
-        for chunk in _chunks([blocks.mirror(m.author, m.text, str(m.meta.get("operator", "")))
-                              for m in shown]):
+        for chunk in _chunks([blocks.mirror(m.author, m.text, str(m.meta.get("operator", "")),
+                                            self.say) for m in shown]):
             await self.poster.post(channel=state["channel"], thread_ts=state["ts"], text=chunk,
                                    unfurl_links=False)
         state["last_message_id"] = messages[-1].id
@@ -207,12 +210,16 @@ class OperatorDesk:
         if not state or "ts" not in state:
             return
         breached = note["type"] == "sla.breached"
-        clock = str(note.get("clock", "")).replace("_", " ")
-        due = str(note.get("due", ""))[:16].replace("T", " ")
-        supervisors = ", ".join(note.get("supervisors") or []) or "none"
-        text = (f"{':rotating_light: SLA breached' if breached else ':warning: SLA warning'}:"
-                f" {clock} due {due} UTC ({note.get('priority', '')}, queue"
-                f" {note.get('queue', '')}). Supervisors: {supervisors}.")
+        code = str(note.get("clock", ""))
+        clock = self.say(CLOCKS[code]) if code in CLOCKS else code.replace("_", " ")
+        said = self.say(N_("SLA breached: %(clock)s due %(due)s UTC (%(priority)s, queue"
+                           " %(queue)s). Supervisors: %(supervisors)s.") if breached else
+                        N_("SLA warning: %(clock)s due %(due)s UTC (%(priority)s, queue"
+                           " %(queue)s). Supervisors: %(supervisors)s.")) % {
+            "clock": clock, "due": str(note.get("due", ""))[:16].replace("T", " "),
+            "priority": note.get("priority", ""), "queue": note.get("queue", ""),
+            "supervisors": ", ".join(note.get("supervisors") or []) or self.say("none")}
+        text = f"{':rotating_light:' if breached else ':warning:'} {said}"
         await self.poster.post(channel=state["channel"], thread_ts=state["ts"], text=text,
                                reply_broadcast=breached, unfurl_links=False)
 
@@ -222,9 +229,10 @@ class OperatorDesk:
         if not state or "ts" not in state:
             return
         comment = str(note.get("comment") or "").strip()
-        text = (f":thumbsdown: Bad satisfaction score: {note.get('score')}/5 (queue "
-                f"{note.get('queue', '')})." + (f" “{blocks.escape(comment[:500])}”"
-                                                if comment else ""))
+        said = self.say(N_("Bad satisfaction score: %(score)s/5 (queue %(queue)s).")) % {
+            "score": note.get("score"), "queue": note.get("queue", "")}
+        text = f":thumbsdown: {said}" + (f" “{blocks.escape(comment[:500])}”"
+                                         if comment else "")
         await self.poster.post(channel=state["channel"], thread_ts=state["ts"], text=text,
                                reply_broadcast=True, unfurl_links=False)
 
@@ -260,22 +268,25 @@ class OperatorDesk:
             return None
         operator = await self.operator_for(str(event["user"]))
         if operator is None:
-            return NOT_OPERATOR
+            return self.say(NOT_OPERATOR)
         text = plain_text(strip_mentions(str(event.get("text") or ""), bot_user_id))
         try:
             if text.lower().startswith(REPLY_COMMAND):
                 body = text[len(REPLY_COMMAND):].strip()
                 if not body:
-                    return "Nothing sent: write the reply after `!reply `."
+                    return self.say(N_("Nothing sent: write the reply after `%(command)s`.")
+                                    ) % {"command": REPLY_COMMAND + " "}
                 await self.tickets.reply(operator, int(ticket_id), body)
                 log.info("slack.operator_reply", ticket_id=ticket_id, operator=operator.id)
             elif text:
                 await self.tickets.note(operator, int(ticket_id), text)
                 log.info("slack.operator_note", ticket_id=ticket_id, operator=operator.id)
         except TicketError as exc:
-            return f"Nothing was recorded: {exc}."
+            return self.say(N_("Nothing was recorded: %(reason)s.")) % {
+                "reason": self._said(exc)}
         except AccessDenied:
-            return f"Ticket #{ticket_id} is outside your queues: nothing was recorded."
+            return self.say(N_("Ticket #%(id)s is outside your queues: nothing was recorded.")
+                            ) % {"id": ticket_id}
         return None
 
     async def on_action(self, body: Mapping[str, Any]) -> str | None:
@@ -283,7 +294,7 @@ class OperatorDesk:
         action = body["actions"][0]
         operator = await self.operator_for(str(body["user"]["id"]))
         if operator is None:
-            return NOT_OPERATOR
+            return self.say(NOT_OPERATOR)
         action_id = action.get("action_id")
         value = str((action.get("selected_option") or {}).get("value") or action.get("value"))
         ticket_part, _, choice = value.partition(":")
@@ -299,14 +310,21 @@ class OperatorDesk:
                                             reason=f"transferred in Slack by "
                                                    f"{operator.display_name}")
         except TicketError as exc:
-            return f"Nothing was changed: {exc}."
+            return self.say(N_("Nothing was changed: %(reason)s.")) % {"reason": self._said(exc)}
         except AccessDenied:
-            return f"Ticket #{ticket_id} is outside your queues: nothing was changed."
+            return self.say(N_("Ticket #%(id)s is outside your queues: nothing was changed.")
+                            ) % {"id": ticket_id}
         except LookupError as exc:
-            return f"Nothing was changed: {exc}."
+            return self.say(N_("Nothing was changed: %(reason)s.")) % {"reason": str(exc)}
         log.info("slack.operator_action", ticket_id=ticket_id, action=action_id,
                  operator=operator.id)
         return None
+
+
+    def _said(self, error: TicketError) -> str:
+        """The ticket service's refusal in the channel's language."""
+        text = self.say(error.message)
+        return text % error.params if error.params else text
 
 
 def _chunks(lines: Sequence[str], limit: int = blocks.SECTION_LIMIT) -> list[str]:

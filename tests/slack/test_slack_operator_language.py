@@ -11,9 +11,16 @@ from typing import Any
 import pytest
 
 from gateway.config.settings import Settings
-from tests.slack.conftest import OPERATOR, OPS, SIGNING_SECRET, SlackDriver, eventually
+from tests.slack.conftest import (
+    OPERATOR,
+    OPS,
+    SIGNING_SECRET,
+    STRANGER,
+    SlackDriver,
+    eventually,
+)
 from tests.slack.fake_slack import FakeSlack
-from tests.slack.test_slack_operators import hand_off
+from tests.slack.test_slack_operators import QUESTION, hand_off, thread_text
 
 
 @pytest.fixture(params=[{"slack": {"operator_language": "fr"}},
@@ -63,6 +70,28 @@ async def test_the_card_is_posted_in_french_and_its_buttons_still_work(
         return shown if "Alice Martens" in shown else ""
 
     assert "*Statut*\\nouvert" in await eventually(updated)
+
+
+async def test_the_thread_and_the_notices_speak_french_too(
+        slack: SlackDriver, alice: int) -> None:
+    _, card = await hand_off(slack)
+    (ticket,) = await slack.store.tickets(("new",))
+    thread = await thread_text(slack, card, QUESTION)
+    assert f":speech_balloon: *Client*\n{QUESTION}" in thread
+    await slack.in_thread(OPS, card["ts"], OPERATOR, "!reply Votre vélo part aujourd'hui.")
+    assert ":outbox_tray: *Envoyé au client par Alice Martens*" in await thread_text(
+        slack, card, "Envoyé au client")
+    await slack.press(card, "ticket_take", user=STRANGER, channel=OPS)
+    (notice,) = await slack.fake.wait_for("chat.postEphemeral", user=STRANGER)
+    assert notice["text"].startswith("Vous n'êtes pas opérateur du helpdesk : rien n'a été")
+    # a refusal of the ticket service, in French too: a reply to a closed ticket
+    await slack.press(card, "ticket_close", user=OPERATOR, channel=OPS, selected="answered")
+    closed = await slack.store.get_ticket(ticket.id)
+    assert closed is not None and closed.status == "closed"
+    await slack.in_thread(OPS, card["ts"], OPERATOR, "!reply Encore une chose.")
+    (refused,) = await slack.fake.wait_for("chat.postEphemeral", user=OPERATOR)
+    assert refused["text"] == (f"Rien n'a été enregistré : le ticket n° {ticket.id} est"
+                               " clôturé.")
 
 
 def test_a_language_without_a_catalogue_is_refused_at_start(
