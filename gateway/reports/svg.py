@@ -9,7 +9,7 @@ wants the numbers) reads the table. Every text is escaped here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 from markupsafe import Markup
@@ -37,9 +37,10 @@ def _number(value: float) -> str:
 
 def bars(chart_id: str, title: str, desc: str, labels: Sequence[str],
          values: Sequence[float | None], unit: str = "",
-         empty: str = "No data in this period.") -> Markup:
+         empty: str = "No data in this period.",
+         number: Callable[[float], str] = _number) -> Markup:
     """Horizontal bars, one per label (the first `MAX_BARS`), with their value written
-    (`empty` when there is none: the caller's language)."""
+    (`empty` when there is none, `number` the figures: the caller's language)."""
     pairs = [(str(label), float(v or 0)) for label, v in zip(labels, values, strict=True)]
     pairs = pairs[:MAX_BARS]
     top = max((v for _, v in pairs), default=0.0) or 1.0
@@ -54,14 +55,15 @@ def bars(chart_id: str, title: str, desc: str, labels: Sequence[str],
             f"{escape(shown)}</text>"
             f'<rect class="bar" x="{_LABEL}" y="{y}" width="{length:.1f}" height="{_BAR}"/>'
             f'<text class="value" x="{_LABEL + length + 4:.1f}" y="{y + 13}">'
-            f"{escape(_number(value) + unit)}</text>")
+            f"{escape(number(value) + unit)}</text>")
     if not pairs:
         body.append(f'<text class="label" x="10" y="20">{escape(empty)}</text>')
     return _frame(chart_id, title, desc, max(30, 8 + len(pairs) * (_BAR + _GAP)), body)
 
 
 def columns(chart_id: str, title: str, desc: str, labels: Sequence[str],
-            values: Sequence[float], line: bool = False) -> Markup:
+            values: Sequence[float], line: bool = False,
+            number: Callable[[float], str] = _number) -> Markup:
     """One column per day (or a line through the days' values), first and last day named
     under the axis and the highest value beside it."""
     height, left, bottom, top_margin = 220, 50, 30, 12
@@ -72,7 +74,7 @@ def columns(chart_id: str, title: str, desc: str, labels: Sequence[str],
     body = [f'<line class="axis" x1="{left}" y1="{height - bottom}" x2="{WIDTH - 10}"'
             f' y2="{height - bottom}"/>',
             f'<text class="label" x="{left - 6}" y="{top_margin + 10}" text-anchor="end">'
-            f"{escape(_number(top))}</text>",
+            f"{escape(number(top))}</text>",
             f'<text class="label" x="{left - 6}" y="{height - bottom}" text-anchor="end">0</text>']
     points = []
     for n, value in enumerate(values):
@@ -83,7 +85,7 @@ def columns(chart_id: str, title: str, desc: str, labels: Sequence[str],
         else:
             body.append(f'<rect class="bar" x="{x + step * 0.1:.1f}" y="{height - bottom - h:.1f}"'
                         f' width="{max(1.0, step * 0.8):.1f}" height="{h:.1f}">'
-                        f"<title>{escape(str(labels[n]))}: {escape(_number(value))}</title></rect>")
+                        f"<title>{escape(str(labels[n]))}: {escape(number(value))}</title></rect>")
     if points:
         body.append(f'<polyline class="line" fill="none" points="{" ".join(points)}"/>')
     if labels:

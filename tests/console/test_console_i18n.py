@@ -200,9 +200,17 @@ async def test_an_admin_sets_an_operators_console_language(
 
 
 async def test_a_french_supervisor_reads_the_dashboards_in_french_and_the_csv_keeps_codes(
-    client: TestClient, handoff: Handoff, make_operator: MakeOperator
+    client: TestClient, handoff: Handoff, make_operator: MakeOperator,
+    api_headers: dict[str, str]
 ) -> None:
-    await handoff("I want to talk to a human about my invoice")
+    conversations = []
+    for customer in ("c1", "c2", "c3"):  # three answers, one followed by a hand-off
+        answered = await client.post("/api/v1/messages", headers=api_headers, json={
+            "customer": {"id": customer}, "text": "What are your opening hours?"})
+        assert answered.status == 201
+        conversations.append((await answered.json())["conversation_id"])
+    await handoff("I want to talk to a human about my invoice", customer_id="c1",
+                  conversation_id=conversations[0])
     await make_operator("sophie", role="supervisor")
     csrf = await _log_in(client, "sophie")
     await client.post("/console/language", data={"csrf": csrf, "language": "fr"})
@@ -213,6 +221,8 @@ async def test_a_french_supervisor_reads_the_dashboards_in_french_and_the_csv_ke
     assert '<title id="chart-sla-title">SLA respecté (%)</title>' in page
     assert '<th scope="col">première réponse, médiane</th>' in page
     assert "<td>(toutes les files)</td>" in page  # the timings' all-queues row
+    # 2 of 3 answers contained: 66.7 % written the French way, in the table and the chart
+    assert "<td>66,7</td>" in page and ">66,7 %</text>" in page
     assert "Download" not in page and "Tickets opened per day" not in page
     assert "Télécharger tickets ouverts par jour (CSV)" in page
     today = utcnow().date().isoformat()
