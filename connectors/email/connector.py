@@ -73,7 +73,9 @@ class EmailConnector:
             self._alarms = self.app[HUB].subscribe("notifications")
             self._escalation = asyncio.create_task(
                 escalation.follow(self._alarms, self.smtp, self.settings,
-                                  self.app[SETTINGS].server.public_url, self.domain),
+                                  self.app[SETTINGS].server.public_url, self.domain,
+                                  self.settings.escalate_language
+                                  or self.app[SETTINGS].languages.default),
                 name="email-escalation")
 
     async def stop(self) -> None:

@@ -1,5 +1,5 @@
 """SLA escalation by e-mail: a breach (or warning), and a bad satisfaction score, is mailed
-to `[email] escalate_to`.
+to `[email] escalate_to`, in `[email] escalate_language` (else the desk's default).
 
 The SLA watcher publishes each alarm once across all gateway processes (see
 gateway/sla/watcher.py), so each is mailed once. Escalation mail is internal and stamped
@@ -9,6 +9,7 @@ gateway/sla/watcher.py), so each is mailed once. Escalation mail is internal and
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from typing import Any
@@ -18,50 +19,63 @@ import structlog
 from connectors.email.compose import new_message_id
 from connectors.email.smtp import SmtpSender
 from gateway.config.channels import EmailSettings
+from gateway.console.i18n import N_, translator
 from gateway.errors import DeliveryError
 
 log = structlog.get_logger(__name__)
+#: Says a console msgid in the escalation mails' language.
+Say = Callable[[str], str]
 
 
 def escalation_mail(note: dict[str, Any], settings: EmailSettings, recipient: str,
-                    public_url: str, domain: str) -> EmailMessage:
+                    public_url: str, domain: str, say: Say) -> EmailMessage:
     breached = note["type"] == "sla.breached"
     clock = str(note.get("clock", "")).replace("_", " ")
-    message = EmailMessage()
-    message["From"] = formataddr((settings.display_name, settings.address))
-    message["To"] = recipient
-    message["Subject"] = (f"[#{note['ticket_id']}] SLA {'breached' if breached else 'warning'}:"
-                          f" {clock} ({note.get('priority', '')}, {note.get('queue', '')})")
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = new_message_id(domain or "localhost")
-    message["Auto-Submitted"] = "auto-generated"
-    supervisors = ", ".join(note.get("supervisors") or []) or "none"
-    message.set_content(
-        f"Ticket #{note['ticket_id']}: the {clock} target "
-        f"{'was' if breached else 'is'} due {str(note.get('due', ''))[:16].replace('T', ' ')}"
-        f" UTC.\nQueue: {note.get('queue', '')}, priority {note.get('priority', '')}, "
-        f"supervisors: {supervisors}.\n\n{public_url.rstrip('/')}/console/tickets/"
-        f"{note['ticket_id']}\n")
+    message = _internal(settings, recipient, domain)
+    values = {"ticket": note["ticket_id"], "clock": clock,
+              "priority": note.get("priority", ""), "queue": note.get("queue", ""),
+              "due": str(note.get("due", ""))[:16].replace("T", " "),
+              "supervisors": ", ".join(note.get("supervisors") or []) or say(N_("none"))}
+    message["Subject"] = say(
+        N_("[#%(ticket)s] SLA breached: %(clock)s (%(priority)s, %(queue)s)") if breached
+        else N_("[#%(ticket)s] SLA warning: %(clock)s (%(priority)s, %(queue)s)")) % values
+    body = say(N_("Ticket #%(ticket)s: the %(clock)s target was due %(due)s UTC.") if breached
+               else N_("Ticket #%(ticket)s: the %(clock)s target is due %(due)s UTC.")) % values
+    body += "\n" + say(N_("Queue: %(queue)s, priority %(priority)s, supervisors:"
+                          " %(supervisors)s.")) % values
+    message.set_content(f"{body}\n\n{_link(public_url, note)}\n")
     return message
 
 
 def bad_score_mail(note: dict[str, Any], settings: EmailSettings, recipient: str,
-                   public_url: str, domain: str) -> EmailMessage:
+                   public_url: str, domain: str, say: Say) -> EmailMessage:
     """A customer's bad satisfaction score, for the supervisors (docs/reports.md)."""
+    message = _internal(settings, recipient, domain)
+    values = {"ticket": note["ticket_id"], "score": note.get("score"),
+              "queue": note.get("queue", "")}
+    message["Subject"] = say(N_("[#%(ticket)s] Bad satisfaction score: %(score)s/5"
+                                " (%(queue)s)")) % values
+    body = say(N_("Ticket #%(ticket)s (queue %(queue)s) was rated %(score)s of 5.")) % values
+    comment = str(note.get("comment") or "").strip()
+    if comment:
+        body += "\n\n" + say(N_("The customer wrote:")) + f"\n{comment}"
+    message.set_content(f"{body}\n\n{_link(public_url, note)}\n")
+    return message
+
+
+def _internal(settings: EmailSettings, recipient: str, domain: str) -> EmailMessage:
+    """An internal mail, stamped so that no auto-responder answers it."""
     message = EmailMessage()
     message["From"] = formataddr((settings.display_name, settings.address))
     message["To"] = recipient
-    message["Subject"] = (f"[#{note['ticket_id']}] Bad satisfaction score: {note.get('score')}/5"
-                          f" ({note.get('queue', '')})")
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = new_message_id(domain or "localhost")
     message["Auto-Submitted"] = "auto-generated"
-    comment = str(note.get("comment") or "").strip()
-    message.set_content(
-        f"Ticket #{note['ticket_id']} (queue {note.get('queue', '')}) was rated "
-        f"{note.get('score')} of 5.\n" + (f"\nThe customer wrote:\n{comment}\n" if comment else "")
-        + f"\n{public_url.rstrip('/')}/console/tickets/{note['ticket_id']}\n")
     return message
+
+
+def _link(public_url: str, note: dict[str, Any]) -> str:
+    return f"{public_url.rstrip('/')}/console/tickets/{note['ticket_id']}"
 
 
 #: What is mailed to `escalate_to`, per notification type.
@@ -70,12 +84,14 @@ _MAILS = {"sla.warning": escalation_mail, "sla.breached": escalation_mail,
 
 
 async def follow(feed: asyncio.Queue[dict[str, Any]], sender: SmtpSender,
-                 settings: EmailSettings, public_url: str, domain: str) -> None:
+                 settings: EmailSettings, public_url: str, domain: str,
+                 language: str) -> None:
     """Mail every SLA alarm and bad satisfaction score published on the Hub's
-    "notifications" topic.
+    "notifications" topic, in `language` (the console's catalogues).
 
     `domain` is the support address's, as the connector derived it, for Message-IDs.
     """
+    say = translator(language).gettext
     while True:
         note = await feed.get()
         compose = _MAILS.get(str(note.get("type")))
@@ -83,7 +99,7 @@ async def follow(feed: asyncio.Queue[dict[str, Any]], sender: SmtpSender,
             continue
         for recipient in settings.escalate_to:
             try:
-                await sender.send(compose(note, settings, recipient, public_url, domain),
+                await sender.send(compose(note, settings, recipient, public_url, domain, say),
                                   settings.address, recipient)
             except DeliveryError as exc:  # best effort: the console and audit trail have it
                 log.warning("email.escalation_failed", ticket_id=note.get("ticket_id"),

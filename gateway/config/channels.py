@@ -59,6 +59,13 @@ class ApiSettings(Section):
         return value
 
 
+def console_language(value: str) -> str:
+    """A language the console's catalogues speak, or empty for the desk's default."""
+    if value and value not in LANGUAGES:
+        raise ValueError(f"expected one of {', '.join(LANGUAGES)}, or empty")
+    return value
+
+
 class EmailSettings(Section):
     """The mailbox customers write to (IMAP in) and the server replies leave through (SMTP)."""
 
@@ -95,6 +102,14 @@ class EmailSettings(Section):
     auto_replies_per_hour: int = Field(5, ge=0)
     #: Addresses that receive SLA warnings and breaches (e.g. the supervisors' list).
     escalate_to: tuple[str, ...] = ()
+    #: Language of those mails (one of the console's: en, fr, nl, de); empty =
+    #: `[languages] default`.
+    escalate_language: str = ""
+
+    @field_validator("escalate_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        return console_language(value)
 
 
 class SlackSettings(Section):
@@ -123,6 +138,4 @@ class SlackSettings(Section):
     @field_validator("operator_language")
     @classmethod
     def _known_language(cls, value: str) -> str:
-        if value and value not in LANGUAGES:
-            raise ValueError(f"expected one of {', '.join(LANGUAGES)}, or empty")
-        return value
+        return console_language(value)

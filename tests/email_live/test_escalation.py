@@ -29,3 +29,27 @@ async def test_an_sla_breach_is_mailed_to_the_escalation_address(
     assert escalation["Subject"].startswith(f"[#{ticket.id}] SLA breached:")
     assert escalation["Auto-Submitted"] == "auto-generated"
     assert f"/console/tickets/{ticket.id}" in escalation.get_content()
+
+
+async def test_the_escalation_mail_is_in_the_supervisors_language(
+        mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory) -> None:
+    from gateway.keys import HUB, SETTINGS
+    from gateway.models import utcnow
+    from gateway.sla.watcher import SlaWatcher
+
+    gw = await gateway(mailbox, escalate_to=["superviseurs@velora.be"],
+                       escalate_language="fr")
+    async with MailAdmin() as admin:
+        uid = await admin.append(mailbox, make_mail(
+            sender="ann@customer.test", subject="Help", body="I want to talk to a person"))
+    await gw.processed(uid)
+    await smtp.wait_for(1)
+    (ticket,) = await gw.store.tickets(("new", "open"))
+    settings = gw.app[SETTINGS]
+    watcher = SlaWatcher(gw.store, gw.app[HUB], settings.sla, settings.calendar.for_queue)
+    await watcher.run_once(utcnow() + timedelta(days=30))
+    mails = await smtp.wait_for(2)
+    escalation = next(m for m in mails if m["To"] == "superviseurs@velora.be")
+    assert escalation["Subject"].startswith(f"[#{ticket.id}] SLA dépassé :")
+    body = escalation.get_content()
+    assert f"Ticket n° {ticket.id} : l'objectif" in body and "superviseurs :" in body
