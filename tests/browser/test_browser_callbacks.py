@@ -59,5 +59,5 @@ async def test_call_backs_asked_in_four_languages_show_due_in_the_console(
     row = page.locator(f'tr[data-ticket="{tickets["fr"]}"]')
     await row.get_by_label("Outcome").select_option("reached")
     await row.get_by_role("button", name="Log").click()
-    await expect(page.get_by_role("status")).to_have_text("Attempt logged.")
+    await expect(page.locator("main").get_by_role("status")).to_have_text("Attempt logged.")
     await expect(rows).to_have_count(3)
