@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from connectors.webchat.sessions import origin_allowed, resumable
+from connectors.webchat.sessions import origin_allowed, resumable, with_cors
 from gateway.console.attachments import content_disposition
 from gateway.ids import parse_id
 from gateway.keys import STORE
@@ -30,14 +30,6 @@ def listed(meta: dict[str, Any]) -> dict[str, Any]:
               "type": str(f.get("type") or ""), "size": int(f.get("size") or 0)}
              for f in meta.get("files") or [] if isinstance(f, dict) and "id" in f]
     return {"files": files} if files else {}
-
-
-def _cors(request: web.Request, response: web.Response) -> web.Response:
-    origin = request.headers.get("Origin")
-    if origin:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Vary"] = "Origin"
-    return response
 
 
 async def download(request: web.Request) -> web.Response:
@@ -57,8 +49,8 @@ async def download(request: web.Request) -> web.Response:
         if row is None or int(row["conversation_id"]) != conversation.id:
             found = None
     if found is None or found.data is None:
-        return _cors(request, web.json_response({"error": NOT_FOUND}, status=404))
-    return _cors(request, web.Response(body=found.data, headers={
+        return with_cors(request, web.json_response({"error": NOT_FOUND}, status=404))
+    return with_cors(request, web.Response(body=found.data, headers={
         "Content-Type": "application/octet-stream",
         "Content-Disposition": content_disposition(found.meta.filename),
         "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",

@@ -39,6 +39,16 @@ async def resumable(app: web.Application, session: str | None) -> Conversation |
     return app[LIMITS].issued(session)
 
 
+def with_cors(request: web.Request, response: web.Response) -> web.Response:
+    """Let the page that asked (an allowed origin: see `origin_allowed`) read the answer of
+    a plain HTTP request of the widget (an upload, a file download)."""
+    origin = request.headers.get("Origin")
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+    return response
+
+
 def origin_allowed(request: web.Request) -> bool:
     """Browsers always send Origin on WebSockets: one of `chat_origins`, or else the
     gateway's own origin, scheme, host and port alike (http://host is not https://host):

@@ -23,6 +23,7 @@ from connectors.webchat.sessions import (
     inbound_for,
     origin_allowed,
     resumable,
+    with_cors,
 )
 from gateway.channels import InboundAttachment
 from gateway.errors import StoreError
@@ -55,14 +56,6 @@ class Refused(Exception):
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.status = status
-
-
-def _cors(request: web.Request, response: web.Response) -> web.Response:
-    origin = request.headers.get("Origin")
-    if origin:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Vary"] = "Origin"
-    return response
 
 
 async def _read(request: web.Request) -> tuple[dict[str, str], Upload]:
@@ -120,12 +113,12 @@ async def upload(request: web.Request) -> web.Response:
         outcome = await request.app[PIPELINE].handle(inbound)
         await save_attachments(request.app[STORE], outcome.message_id, [received])
     except Refused as refused:
-        return _cors(request, web.json_response({"error": str(refused)},
+        return with_cors(request, web.json_response({"error": str(refused)},
                                                 status=refused.status))
     except StoreError as exc:
         log.error("webchat.upload_unavailable", error=str(exc))
-        return _cors(request, web.json_response({"error": "temporarily unavailable",
+        return with_cors(request, web.json_response({"error": "temporarily unavailable",
                                                  "retry": True}, status=503))
     log.info("webchat.attachment", conversation_id=outcome.conversation_id,
              message_id=outcome.message_id, size=received.size, type=received.content_type)
-    return _cors(request, web.json_response({"message_id": outcome.message_id}))
+    return with_cors(request, web.json_response({"message_id": outcome.message_id}))
