@@ -14,9 +14,9 @@ from aiohttp import web
 from gateway.console.guard import PREFIX, Refused
 from gateway.console.i18n import N_, _
 from gateway.console.pages import SESSION, page
-from gateway.console.routes import common
+from gateway.console.routes import common, ticket_id_of, visible_ticket
 from gateway.ids import parse_id
-from gateway.keys import STORE, TICKETS
+from gateway.keys import STORE
 from gateway.models import OperatorNotification
 from gateway.store.notification_queries import PAGE_SIZE
 from gateway.tickets.notices import KINDS
@@ -101,11 +101,8 @@ async def mark_read(request: web.Request) -> web.StreamResponse:
 @routes.get(PREFIX + r"/tickets/{ticket_id:\d+}/mentionable")
 async def mentionable(request: web.Request) -> web.StreamResponse:
     """The active colleagues who may open this ticket: whom a note on it can mention."""
-    ticket_id = parse_id(request.match_info["ticket_id"])
-    if ticket_id is None:
-        raise LookupError("no such ticket")
     operator = request[SESSION].operator
-    ticket = await request.app[TICKETS].get(operator, ticket_id)
+    ticket = await visible_ticket(request, ticket_id_of(request))
     colleagues = [o for o in await request.app[STORE].operators()
                   if o.active and o.id != operator.id and can_see(o, ticket)]
     return web.json_response({"operators": [

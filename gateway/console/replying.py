@@ -15,9 +15,9 @@ from gateway.console.pages import SESSION
 from gateway.console.routes import (
     MAX_TEXT_CHARS,
     _back,
-    _ticket_id,
     _ticket_response,
-    _visible,
+    ticket_id_of,
+    visible_ticket,
 )
 from gateway.keys import STORE, TICKETS
 
@@ -30,8 +30,8 @@ async def reply(request: web.Request) -> web.StreamResponse:
     operator's page loaded (`seen`, the newest message it showed): then the page again with
     their reply above the kept draft (409). A refused file or text shows the page again
     with the draft kept and what was wrong: nothing is sent."""
-    ticket_id = _ticket_id(request)
-    ticket = await _visible(request, ticket_id)
+    ticket_id = ticket_id_of(request)
+    ticket = await visible_ticket(request, ticket_id)
     form = await reply_form.form_of(request)
     operator, text = request[SESSION].operator, form.text.strip()
     if not text and not form.files and form.refusal is None:

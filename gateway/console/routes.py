@@ -146,8 +146,8 @@ async def new_ticket(request: web.Request) -> web.StreamResponse:
 @routes.post(PREFIX + r"/tickets/{ticket_id:\d+}/fields")
 async def update_fields(request: web.Request) -> web.StreamResponse:
     """Correct the priority, the subject or the purpose category."""
-    ticket_id = _ticket_id(request)
-    before = await _visible(request, ticket_id, open_only=True)
+    ticket_id = ticket_id_of(request)
+    before = await visible_ticket(request, ticket_id, open_only=True)
     posted = await request.post()
     priority = str(posted.get("priority", "")).strip() or None
     subject = str(posted.get("subject", "")).strip()[:200] or None
@@ -163,7 +163,7 @@ async def ticket_list_slash(request: web.Request) -> web.StreamResponse:
     raise web.HTTPMovedPermanently(PREFIX)
 
 
-def _ticket_id(request: web.Request) -> int:
+def ticket_id_of(request: web.Request) -> int:
     ticket_id = parse_id(request.match_info["ticket_id"])
     if ticket_id is None:  # beyond any id the database can hold
         raise LookupError(f"no ticket {request.match_info['ticket_id']}")
@@ -175,7 +175,7 @@ async def ticket_page(request: web.Request) -> web.StreamResponse:
     raw = request.query.get("history", "").strip() or "1"
     if not raw.isdigit() or not 1 <= int(raw) <= filters.MAX_PAGE:
         raise Refused(400, _("The history page must be a number."))
-    return await _ticket_response(request, _ticket_id(request), history_page=int(raw))
+    return await _ticket_response(request, ticket_id_of(request), history_page=int(raw))
 
 
 async def _ticket_response(request: web.Request, ticket_id: int, *, history_page: int = 1,
@@ -229,7 +229,7 @@ def _status_actions(ticket: Ticket) -> dict[str, str]:
 @routes.get(PREFIX + r"/tickets/{ticket_id:\d+}/answers")
 async def canned_answers(request: web.Request) -> web.StreamResponse:
     """The KB's answers in the customer's language, for the reply box (JSON)."""
-    ticket = await _visible(request, _ticket_id(request))
+    ticket = await visible_ticket(request, ticket_id_of(request))
     store, settings = request.app[STORE], request.app[SETTINGS]
     conversation = await store.get_conversation(ticket.conversation_id)
     customer = await store.get_customer(ticket.customer_id)
@@ -258,7 +258,8 @@ async def _text(request: web.Request, name: str = "text", *, required: bool = Tr
     return text
 
 
-async def _visible(request: web.Request, ticket_id: int, *, open_only: bool = False) -> Ticket:
+async def visible_ticket(request: web.Request, ticket_id: int, *,
+                         open_only: bool = False) -> Ticket:
     """Check access before anything else, so a refused operator learns nothing from the
     validation of their form. Taking or closing a closed ticket makes no sense: 409."""
     ticket = await request.app[TICKETS].get(request[SESSION].operator, ticket_id)
@@ -271,8 +272,8 @@ async def _visible(request: web.Request, ticket_id: int, *, open_only: bool = Fa
 async def take(request: web.Request) -> web.StreamResponse:
     """Take the ticket; a colleague's ticket only when the form confirms it (the checkbox
     beside Take), and the colleague is told."""
-    ticket_id = _ticket_id(request)
-    ticket = await _visible(request, ticket_id, open_only=True)
+    ticket_id = ticket_id_of(request)
+    ticket = await visible_ticket(request, ticket_id, open_only=True)
     operator = request[SESSION].operator
     if ticket.assignee_id not in (None, operator.id) and \
             (await request.post()).get("confirm") != "1":
@@ -284,8 +285,8 @@ async def take(request: web.Request) -> web.StreamResponse:
 
 @routes.post(PREFIX + r"/tickets/{ticket_id:\d+}/note")
 async def note(request: web.Request) -> web.StreamResponse:
-    ticket_id = _ticket_id(request)
-    await _visible(request, ticket_id)
+    ticket_id = ticket_id_of(request)
+    await visible_ticket(request, ticket_id)
     text = await _text(request)
     await request.app[TICKETS].note(request[SESSION].operator, ticket_id, text)
     raise _back(ticket_id, "noted")
@@ -294,8 +295,8 @@ async def note(request: web.Request) -> web.StreamResponse:
 @routes.post(PREFIX + r"/tickets/{ticket_id:\d+}/close")
 async def close(request: web.Request) -> web.StreamResponse:
     """Close with the wrap-up: an outcome code (checked by the service) and a summary."""
-    ticket_id = _ticket_id(request)
-    await _visible(request, ticket_id, open_only=True)
+    ticket_id = ticket_id_of(request)
+    await visible_ticket(request, ticket_id, open_only=True)
     outcome = await _text(request, "outcome", required=False)
     summary = await _text(request, "summary", required=False)
     await request.app[TICKETS].close(request[SESSION].operator, ticket_id, outcome, summary)
@@ -305,9 +306,9 @@ async def close(request: web.Request) -> web.StreamResponse:
 @routes.post(PREFIX + r"/tickets/{ticket_id:\d+}/transfer")
 async def transfer(request: web.Request) -> web.StreamResponse:
     """To another queue (unassigned there) and/or a named operator; the reason is required."""
-    ticket_id = _ticket_id(request)
+    ticket_id = ticket_id_of(request)
     operator = request[SESSION].operator
-    await _visible(request, ticket_id, open_only=True)
+    await visible_ticket(request, ticket_id, open_only=True)
     form = await request.post()
     reason = await _text(request, "reason", required=False)
     if not reason:
@@ -331,8 +332,8 @@ async def transfer(request: web.Request) -> web.StreamResponse:
 @routes.post(PREFIX + r"/tickets/{ticket_id:\d+}/status")
 async def set_status(request: web.Request) -> web.StreamResponse:
     """Pending (waiting on the customer: SLA paused), solved, or open again."""
-    ticket_id = _ticket_id(request)
-    await _visible(request, ticket_id, open_only=True)
+    ticket_id = ticket_id_of(request)
+    await visible_ticket(request, ticket_id, open_only=True)
     status = str((await request.post()).get("status", ""))
     if status not in SETTABLE_STATUSES:
         raise Refused(400, _("The status must be one of: %(statuses)s.")
@@ -344,8 +345,8 @@ async def set_status(request: web.Request) -> web.StreamResponse:
 @routes.post(PREFIX + r"/tickets/{ticket_id:\d+}/merge")
 async def merge(request: web.Request) -> web.StreamResponse:
     """Close this ticket as a duplicate of another ticket of the same customer."""
-    ticket_id = _ticket_id(request)
-    await _visible(request, ticket_id, open_only=True)
+    ticket_id = ticket_id_of(request)
+    await visible_ticket(request, ticket_id, open_only=True)
     into = parse_id(str((await request.post()).get("into", "")).strip().removeprefix("#"))
     if into is None:
         raise Refused(400, _("Give the number of the ticket to merge into."))
@@ -357,8 +358,8 @@ async def merge(request: web.Request) -> web.StreamResponse:
 async def resend(request: web.Request) -> web.StreamResponse:
     """Send a failed or uncertain reply again (of this ticket's conversation, or of a ticket
     merged into it: the page shows those too)."""
-    ticket_id = _ticket_id(request)
-    ticket = await _visible(request, ticket_id)
+    ticket_id = ticket_id_of(request)
+    ticket = await visible_ticket(request, ticket_id)
     outbox_id = parse_id(request.match_info["outbox_id"])
     entry = await request.app[STORE].outbox_entry(outbox_id) if outbox_id else None
     shown = {ticket.conversation_id} | {

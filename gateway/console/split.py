@@ -9,6 +9,7 @@ from aiohttp import web
 from gateway.console.guard import PREFIX, Refused
 from gateway.console.i18n import _
 from gateway.console.pages import SESSION
+from gateway.console.routes import ticket_id_of, visible_ticket
 from gateway.ids import parse_id
 from gateway.keys import TICKETS
 
@@ -17,14 +18,10 @@ routes = web.RouteTableDef()
 
 @routes.post(PREFIX + r"/tickets/{ticket_id:\d+}/split")
 async def split(request: web.Request) -> web.StreamResponse:
-    ticket_id = parse_id(request.match_info["ticket_id"])
-    if ticket_id is None:
-        raise LookupError("no such ticket")
-    operator = request[SESSION].operator
+    ticket_id = ticket_id_of(request)
     # access first (403/404), so a refused operator learns nothing from the form's checks
-    ticket = await request.app[TICKETS].get(operator, ticket_id)
-    if ticket.status == "closed":
-        raise Refused(409, _("This ticket is closed."))
+    await visible_ticket(request, ticket_id, open_only=True)
+    operator = request[SESSION].operator
     message_id = parse_id(str((await request.post()).get("message", "")).strip())
     if message_id is None:
         raise Refused(400, _("Choose the customer message to split off."))
