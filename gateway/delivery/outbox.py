@@ -7,7 +7,8 @@ is resent once where receivers drop copies (e-mail, same Message-ID), else `unce
 Failed and uncertain entries are re-driven by an operator (ticket page, CLI). Entries are
 leased in the database, so two gateway processes never send the same entry at once (the
 lease is renewed while a send runs, however long it takes), and marked sent the moment the
-channel accepted them, so a crash after that never resends.
+channel accepted them, so a crash after that never resends (a database lost at that moment
+is retried, the lease held meanwhile).
 
 Conversations are sent in parallel, up to `max_parallel` at once, each by its own task in
 the order of its entries: a slow channel or a customer's mail server that takes 20 s to
@@ -32,7 +33,13 @@ from gateway.background import background
 from gateway.channels import Connector, ConversationKey, Outbound
 from gateway.config.settings import OutboxSettings
 from gateway.delivery.notify import Hub
-from gateway.errors import DeliveryError, DeliveryRetryLater, DeliveryUncertain, StoreError
+from gateway.errors import (
+    DeliveryError,
+    DeliveryRetryLater,
+    DeliveryUncertain,
+    StoreError,
+    StoreUnavailable,
+)
 from gateway.models import OutboxEntry, utcnow
 from gateway.store import Store
 from gateway.telemetry import Telemetry
@@ -153,17 +160,17 @@ class OutboxWorker:
         )
         holding = asyncio.create_task(self._hold(entry))
         try:
-            try:
-                result = await connector.send(outbound)
-            finally:  # before the entry is settled, so no renewal comes after
-                holding.cancel()
+            result = await connector.send(outbound)
+            await accepted(result)  # held until written down, as a slow send is
         except Exception as exc:
-            if sent:  # delivered and recorded; what failed after it changes nothing
+            holding.cancel()  # before the entry is settled, so no renewal comes after
+            if sent:  # delivered; what failed after it changes nothing
                 bound.warning("outbox.after_send_failed", error=f"{type(exc).__name__}: {exc}")
                 return
             await self._failed_attempt(entry, connector, exc, bound)
             return
-        await accepted(result)
+        finally:
+            holding.cancel()
         bound.info("outbox.sent")
 
     async def _hold(self, entry: OutboxEntry) -> None:
@@ -194,7 +201,7 @@ class OutboxWorker:
             bound.error("outbox.crashed", error=f"{type(exc).__name__}: {exc}")
 
     async def _mark_sent(self, entry: OutboxEntry, result: dict[str, Any] | None) -> None:
-        await self.store.outbox_done(entry.id, result)
+        await self._record_sent(entry, result)
         if result and result.get("channel_message_id"):
             await self.store.set_message_channel_id(entry.message_id,
                                                     str(result["channel_message_id"]))
@@ -203,6 +210,24 @@ class OutboxWorker:
         if result and result.get("address") and result["address"] != entry.address:
             await self.store.readdress_conversation(entry.conversation_id,
                                                     str(result["address"]))
+
+    async def _record_sent(self, entry: OutboxEntry, result: dict[str, Any] | None) -> None:
+        """The channel has the reply: write that down, whatever it takes. Until it is
+        written the entry looks unsent and is sent again one lease later (issue 11's long
+        run: a connection killed under this UPDATE sent two replies twice), so a lost
+        database is retried for the retry period while `_hold` keeps the lease."""
+        delay, waited = 0.1, 0.0
+        while True:
+            try:
+                await self.store.outbox_done(entry.id, result)
+                return
+            except StoreUnavailable as exc:
+                if waited >= self.settings.retry_for_seconds:
+                    raise
+                log.warning("outbox.mark_sent_retry", outbox_id=entry.id, error=str(exc))
+                await asyncio.sleep(delay)
+                waited += delay
+                delay = min(delay * 2, 1.0)
 
     async def _uncertain(self, entry: OutboxEntry, connector: Connector, error: str,
                          bound: Any) -> None:

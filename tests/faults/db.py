@@ -128,6 +128,21 @@ class Database:
             with contextlib.suppress(Exception):  # killed with the gateway's: fine
                 await conn.close()
 
+    async def waiting_on_outbox(self, statement: str, timeout: float) -> bool:
+        """Until a gateway backend runs `statement` (its beginning) and waits for a lock
+        (the one `outbox_held` takes); False after `timeout` seconds."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            async with self._lock:
+                waiting = await (await self._connection()).fetchval(
+                    "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = $1"
+                    " AND wait_event_type = 'Lock' AND query LIKE $2",
+                    self.name, statement + "%")
+            if waiting:
+                return True
+            await asyncio.sleep(0.01)
+        return False
+
     async def terminate_backends(self) -> int:
         """pg_terminate_backend on every connection of the gateway(s) to this database."""
         async with self._lock:

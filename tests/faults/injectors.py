@@ -183,6 +183,9 @@ async def _kill_pg(run: Run) -> None:
 
         await _mid_mail(run, terminate)
         return
+    if run.scenario.kill_at == "marking-sent":
+        await _kill_pg_marking_sent(run)
+        return
     if run.scenario.kill_at == "quiet":
         async with run.mailbox.lock:
             if not await complete(run, 60.0):
@@ -190,6 +193,37 @@ async def _kill_pg(run: Run) -> None:
             run.faults["pg_backends_terminated"] += await run.database.terminate_backends()
         return
     run.faults["pg_backends_terminated"] += await run.database.terminate_backends()
+
+
+async def _kill_pg_marking_sent(run: Run) -> None:
+    """Deliveries pause and all mail so far is answered; one more mail comes. The sink
+    records its reply and holds the 250 while the outbox is locked, then answers: the
+    gateway's UPDATE marking the reply sent waits on the lock, and its connections are
+    killed there. The reply was delivered; nothing may send it again."""
+    async with run.mailbox.lock:
+        if not await complete(run, 60.0):
+            run.errors.append("not quiet within 60 s before a marking-sent fault")
+        run.sink.data_in.clear()
+        run.sink.release_250.clear()
+        run.sink.hold_250.set()
+        try:
+            await _one_more_mail(run)
+            deadline = time.monotonic() + 60
+            while not run.sink.data_in.is_set() and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            if not run.sink.data_in.is_set():
+                run.errors.append("no reply reached the sink within 60 s (marking-sent)")
+                return
+            async with run.database.outbox_held():
+                run.sink.hold_250.clear()
+                run.sink.release_250.set()
+                if not await run.database.waiting_on_outbox("UPDATE outbox SET status = 'sent'",
+                                                            timeout=30.0):
+                    run.errors.append("the gateway never tried to mark its reply sent")
+                run.faults["pg_backends_terminated"] += await run.database.terminate_backends()
+        finally:
+            run.sink.hold_250.clear()
+            run.sink.release_250.set()
 
 
 async def _outage(run: Run, which: str, seconds: float) -> None:

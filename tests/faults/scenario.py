@@ -143,7 +143,9 @@ async def _warm_up(state: Run, tag: str) -> None:
 async def _settle(state: Run) -> None:
     """Until every mail is in and answered, or `settle` seconds passed without that."""
     if await complete(state, state.scenario.settle):
-        await asyncio.sleep(2.0)  # a duplicate would arrive now
+        # A duplicate would arrive now: one lease after a send left leased (and a poll).
+        lease = float(state.scenario.outbox.get("lease_seconds", 0.0))
+        await asyncio.sleep(max(2.0, 2 * lease))
 
 
 async def _sample_health(state: Run) -> None:

@@ -37,6 +37,11 @@ class SmtpSink:
         #: is set: the moment the gateway has its 250 but may not have recorded it.
         self.quit_delay = 0.0
         self.quitting = threading.Event()
+        #: While `hold_250` is set, a DATA is recorded, `data_in` is set and the 250 waits
+        #: for `release_250`: the moment before the gateway learns that its mail arrived.
+        self.hold_250 = threading.Event()
+        self.data_in = threading.Event()
+        self.release_250 = threading.Event()
 
     def start(self) -> SmtpSink:
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
@@ -55,6 +60,11 @@ class SmtpSink:
                           str(headers.get("Message-ID", "")).strip(), time.time())
         with self._lock:
             self._received.append(entry)
+        if self.hold_250.is_set():
+            self.data_in.set()
+            deadline = time.monotonic() + 60
+            while not self.release_250.is_set() and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
         return "250 Message accepted"
 
     async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:

@@ -33,7 +33,9 @@ class Scenario:
     #: fault falls once it is stored and not yet handled (its claim is held).
     #: "holder": the replica that holds the mailbox lease, at a random moment; the run
     #: measures how long until another replica reads the mailbox (`lease_takeover_s`).
-    #: "quiet" and "mid-mail" also apply to `pg_kills`.
+    #: "quiet" and "mid-mail" also apply to `pg_kills`, and one more to them only:
+    #: "marking-sent": the SMTP server took a reply and the gateway's UPDATE that marks
+    #: it sent is in flight (held by a lock on the outbox) when its connections die.
     kill_at: str = "random"
     imap_cuts: int = 0  # TCP resets of a random open IMAP connection
     imap_byes: int = 0  # graceful server stops: BYE and close on every IMAP connection

@@ -42,3 +42,15 @@ async def test_a_postgresql_connection_killed_mid_mail_delays_its_reply_little(
     assert report["faults"]["pg_backends_terminated"] >= 2
     assert_exactly_once(report)
     assert report["reply_wait_up_s"]["max"] < RESUMED_WITHIN, report["reply_wait_up_s"]
+
+
+async def test_connections_killed_while_a_delivered_reply_is_marked_sent_do_not_resend_it(
+        tmp_path: Path) -> None:
+    """The SMTP server took the reply; the UPDATE that records it dies with the gateway's
+    connections. Before the fix the entry stayed leased and pending, and was sent a second
+    time one lease later (the long run of issue 11 found 2 such replies)."""
+    report = await run(Scenario("pg-kill-marking-sent", mails=6, rate=3, pg_kills=1,
+                                kill_at="marking-sent", database="postgresql",
+                                outbox={"lease_seconds": 5}, settle=30.0), workdir=tmp_path)
+    assert report["faults"]["pg_backends_terminated"] >= 1
+    assert_exactly_once(report)
