@@ -85,7 +85,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "gateway.toml"
         config.write_text(
-            f'[server]\nport = {port}\n[database]\nurl = "sqlite:hd.db"\n'
+            f'[server]\nport = {port}\n[database]\nurl = "sqlite:{Path(tmp) / "hd.db"}"\n'
             f'[knowledge_base]\npath = "{ROOT / "config" / "kb"}"\n[logging]\nlevel = "error"\n'
             f'[console.login]\nmax_failures_per_address = {args.logins * 10}\n',
             encoding="utf-8")
