@@ -124,15 +124,14 @@ async def current_operator(request: web.Request,
     if not token:
         return None
     store = request.app[STORE]
-    found = await store.session(_digest(token))
+    found = await store.session_operator(_digest(token))
     if found is None:
         return None
-    operator_id, csrf, expires_at = found
+    operator, csrf, expires_at = found
     if expires_at < utcnow():
         await store.delete_session(_digest(token))
         return None
-    operator = await store.get_operator(operator_id)
-    if operator is None or not operator.active:
+    if not operator.active:
         return None
     if extend:
         idle = timedelta(minutes=request.app[SETTINGS].console.session_idle_minutes)

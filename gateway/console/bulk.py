@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from aiohttp import web
 
 from gateway import tags
+from gateway.console import people
 from gateway.console.guard import PREFIX, Refused, safe_next
 from gateway.console.i18n import N_, _, ngettext
 from gateway.console.pages import SESSION
@@ -53,7 +54,7 @@ def summary(query: Mapping[str, str]) -> str | None:
 async def form_choices(request: web.Request) -> dict[str, object]:
     """What the bulk form offers: actions, active operators, queues, priorities, outcomes."""
     service: TicketService = request.app[TICKETS]
-    operators = [o for o in await request.app[STORE].operators() if o.active]
+    operators = [o for o in await people.operators(request) if o.active]
     return {"actions": {code: _(label) for code, label in ACTIONS.items()},
             "operators": operators, "queues": service.queues,
             "priorities": service.priorities, "outcomes": service.outcome_codes}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from gateway.console import people
 from gateway.console.guard import PREFIX, Refused
 from gateway.console.i18n import N_, _
 from gateway.console.pages import SESSION, page
@@ -103,7 +104,7 @@ async def mentionable(request: web.Request) -> web.StreamResponse:
     """The active colleagues who may open this ticket: whom a note on it can mention."""
     operator = request[SESSION].operator
     ticket = await visible_ticket(request, ticket_id_of(request))
-    colleagues = [o for o in await request.app[STORE].operators()
+    colleagues = [o for o in await people.operators(request)
                   if o.active and o.id != operator.id and can_see(o, ticket)]
     return web.json_response({"operators": [
         {"username": o.username, "name": o.display_name} for o in colleagues]})

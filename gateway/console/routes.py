@@ -21,6 +21,7 @@ from gateway.console import (
     filters,
     listing,
     macros,
+    people,
     queries,
     queue_views,
     reply_form,
@@ -96,7 +97,7 @@ async def ticket_list(request: web.Request) -> web.StreamResponse:
     found = await listing.ticket_page(store, filters.ticket_filter(chosen, operator), now,
                                       sort=sort, page=number)
     slas = await console_sla.row_slas(store, settings, found.tickets, now)
-    rows = await views.ticket_rows(store, found.tickets, slas)
+    rows = await views.ticket_rows(store, found.tickets, await people.operators(request), slas)
     return page(request, "tickets.html", {
         "rows": rows, "found": found, "offered": offered, "chosen": chosen,
         "views": await queue_views.view_links(store, operator, request.query, now),
@@ -185,15 +186,16 @@ async def _ticket_response(request: web.Request, ticket_id: int, *, history_page
     loaded, above their draft (kept) for them to read before sending it again."""
     operator, service = request[SESSION].operator, request.app[TICKETS]
     store = request.app[STORE]
-    view = await views.ticket_page(service, operator, ticket_id, request.app[SETTINGS],
-                                   history_page=history_page)
+    everyone = await people.operators(request)
+    view = await views.ticket_page(service, operator, ticket_id, everyone,
+                                   request.app[SETTINGS], history_page=history_page)
     ticket = view.ticket
     _read(request, view)
     return page(request, "ticket.html", {
         "view": view, "done": _done(DONE, request.query),
         "outcomes": service.outcome_codes, "queues": service.queues,
         "priorities": service.priorities, "categories": CATEGORIES,
-        "targets": await transfer_targets(store, ticket),
+        "targets": await transfer_targets(store, ticket, everyone),
         "status_actions": _status_actions(ticket),
         "duplicates": [t for t in view.profile.tickets if t.status != "closed"],
         "tags": (await store.tags_of([ticket.id]))[ticket.id],

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from gateway.console import filters, views
+from gateway.console import filters, people, views
 from gateway.console.guard import PREFIX, Refused
 from gateway.console.i18n import _
 from gateway.console.pages import SESSION, page
@@ -58,7 +58,8 @@ async def search(request: web.Request) -> web.StreamResponse:
 
     return page(request, "search.html", {
         "query": query, "terms": terms, "ignored": ignored, "found": found,
-        "rows": await views.ticket_rows(store, found.tickets), "max_hits": MAX_HITS,
+        "rows": await views.ticket_rows(store, found.tickets, await people.operators(request)),
+        "max_hits": MAX_HITS,
         "page_number": number, "pages": pages,
         "previous": link(number - 1) if number > 1 else None,
         "next": link(number + 1) if number < pages else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.console import queries
-from gateway.models import Ticket
+from gateway.models import Operator, Ticket
 from gateway.store import Store
 
 
@@ -24,14 +24,16 @@ class TransferGroup:
     targets: list[TransferTarget]
 
 
-async def transfer_targets(store: Store, ticket: Ticket) -> list[TransferGroup]:
+async def transfer_targets(store: Store, ticket: Ticket,
+                           operators: list[Operator]) -> list[TransferGroup]:
     """Who the transfer form offers, by queue: the colleagues of every queue the ticket can
     go to (an agent transferring to sales may name a sales colleague), then supervisors and
     admins. Supervisors and admins may give any ticket to anyone; the service checks that a
-    named agent works the queue the ticket ends up in."""
+    named agent works the queue the ticket ends up in. `operators`: the request's
+    (`people.operators`)."""
     statuses = await queries.operator_statuses(store)
     groups: dict[str, list[TransferTarget]] = {}
-    for other in await store.operators():
+    for other in operators:
         if not other.active:
             continue
         status = statuses.get(other.id)

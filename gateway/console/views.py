@@ -201,12 +201,13 @@ def _names(operators: list[Operator]) -> dict[int, str]:
     return {o.id: o.display_name for o in operators}
 
 
-async def ticket_rows(store: Store, tickets: list[Ticket],
+async def ticket_rows(store: Store, tickets: list[Ticket], operators: list[Operator],
                       slas: dict[int, RowSla] | None = None) -> list[TicketRow]:
-    """The queue table: tickets joined with their customer, channel, assignee and SLA."""
+    """The queue table: tickets joined with their customer, channel, assignee (among
+    `operators`, the request's: `people.operators`) and SLA."""
     customers = await queries.customers_by_id(store, {t.customer_id for t in tickets})
     conversations = await queries.conversations_by_id(store, {t.conversation_id for t in tickets})
-    names = _names(await store.operators())
+    names = _names(operators)
     tags = await store.tags_of([t.id for t in tickets])
     now = utcnow()
     rows = []
@@ -336,15 +337,17 @@ async def _transcript(store: Store, conversation: Conversation, ticket: Ticket) 
 
 
 async def ticket_page(service: TicketService, operator: Operator, ticket_id: int,
-                      settings: Settings | None = None, history_page: int = 1) -> TicketPage:
+                      operators: list[Operator], settings: Settings | None = None,
+                      history_page: int = 1) -> TicketPage:
     """Everything the ticket page shows; `AccessDenied`/`LookupError` before anything is read.
 
-    With `settings`, also the SLA clocks as of now."""
+    `operators`: the request's (`people.operators`), for the owner's name. With `settings`,
+    also the SLA clocks as of now."""
     ticket = await service.get(operator, ticket_id)
     store = service.store
     conversation = await store.get_conversation(ticket.conversation_id)
     assert conversation is not None  # tickets reference conversations (foreign key)
-    names = _names(await store.operators())
+    names = _names(operators)
     transcript = await _transcript(store, conversation, ticket)
     # The ticket's own trail, plus conversation events that belong to no ticket
     # (delivery failures, feedback) so the operator sees when a reply did not go out.
