@@ -170,6 +170,7 @@ async def timed(session: aiohttp.ClientSession, url: str, requests: int,
     if tallies:  # the last request's SQL statements, by kind (benchmarks/sql_count.py)
         figures["statements"] = tallies[-1].total
         figures["statement_kinds"] = dict(tallies[-1].kinds.most_common())
+        figures["slowest_statements"] = tallies[-1].slowest()
     return figures
 
 

@@ -7,13 +7,15 @@ aiosqlite's `Connection.execute` and `execute_fetchall`. A statement counts when
 that runs it is inside `counting()`, or was started from one (contextvars are inherited),
 so a gateway's own background work (the outbox worker, sweeps) is not charged to a
 message.
-`count_requests(app)` counts each HTTP request the app serves that way.
+`count_requests(app)` counts each HTTP request the app serves that way, and times each
+statement (`Tally.slowest`: what a page waits on).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
@@ -31,6 +33,11 @@ class Tally:
 
     kinds: Counter[str] = field(default_factory=Counter)
     response: dict[str, Any] = field(default_factory=dict)
+    #: Milliseconds and the SQL's start, per statement, in order (what a page waits on).
+    timings: list[tuple[float, str]] = field(default_factory=list)
+
+    def slowest(self, n: int = 3) -> list[tuple[float, str]]:
+        return sorted(self.timings, reverse=True)[:n]
 
     @property
     def total(self) -> int:
@@ -66,6 +73,19 @@ def _count(sql: str) -> None:
         tally.kinds[kind(sql)] += 1
 
 
+async def _timed(sql: str, call: Awaitable[Any]) -> Any:
+    """Await a driver call, counting it and noting how long it took."""
+    _count(sql)
+    tally = _CURRENT.get()
+    started = time.perf_counter()
+    try:
+        return await call
+    finally:
+        if tally is not None:
+            tally.timings.append((round((time.perf_counter() - started) * 1000, 2),
+                                  " ".join(sql.split())[:160]))
+
+
 def install() -> None:
     """Wrap the drivers' statement calls once per process."""
     global _installed
@@ -77,25 +97,22 @@ def install() -> None:
 
     async def execute(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
         if not args:  # with arguments it goes through _execute, counted there
-            _count(query)
+            return await _timed(query, pg_execute(self, query, *args, **kwargs))
         return await pg_execute(self, query, *args, **kwargs)
 
     async def run(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
-        _count(query)
-        return await pg_run(self, query, *args, **kwargs)
+        return await _timed(query, pg_run(self, query, *args, **kwargs))
 
     pg.execute, pg._execute = execute, run  # type: ignore[method-assign]
     sqlite_execute = aiosqlite.Connection.execute
 
     async def sqlite_run(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
-        _count(sql)
-        return await sqlite_execute(self, sql, *args, **kwargs)
+        return await _timed(sql, sqlite_execute(self, sql, *args, **kwargs))
 
     sqlite_fetchall = aiosqlite.Connection.execute_fetchall
 
     async def sqlite_fetch(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
-        _count(sql)
-        return await sqlite_fetchall(self, sql, *args, **kwargs)
+        return await _timed(sql, sqlite_fetchall(self, sql, *args, **kwargs))
 
     aiosqlite.Connection.execute = sqlite_run  # type: ignore[assignment,method-assign]
     aiosqlite.Connection.execute_fetchall = sqlite_fetch  # type: ignore[method-assign]
