@@ -223,6 +223,12 @@ class RetentionSettings(Section):
     conversations_days: int = Field(0, ge=0)
     #: Days a quarantined mail's raw bytes are kept when nobody reprocesses it.
     quarantine_days: int = Field(0, ge=0)
+    #: Days an operator's notification is kept once read (0 keeps them): they quote notes
+    #: and customers' messages, and an operator reads a handful a day for years.
+    notifications_read_days: int = Field(30, ge=0)
+    #: Unread notifications kept per operator, the newest (0: no cap): an operator who never
+    #: opens the page (or left) does not collect them for ever.
+    notifications_unread_max: int = Field(500, ge=0)
     #: Seconds between two purges.
     check_interval: float = Field(3600.0, gt=0)
 

@@ -7,7 +7,10 @@ GDPR's storage limitation, and what EU companies ask of a helpdesk before they a
   (`personal_data.erase_content`: the records' shape stays for statistics);
 - a customer with no conversation newer than that is erased entirely
   (`personal_data.erase`, actor `retention`);
-- quarantined raw mail older than `quarantine_days` is deleted.
+- quarantined raw mail older than `quarantine_days` is deleted;
+- operators' notifications read and older than `notifications_read_days` are deleted, and
+  each operator's unread ones beyond the newest `notifications_unread_max` (on by default:
+  they quote notes and customers' messages, and nothing else ever removes them).
 
 Each pass does at most `BATCH` conversations and customers, so a first run on a large old
 database is spread over several short transactions. Erasure is idempotent, so replicas
@@ -36,6 +39,9 @@ log = structlog.get_logger(__name__)
 
 #: Conversations (and customers) erased per pass at most.
 BATCH = 500
+#: Notifications deleted per statement, and statements per pass at most.
+NOTIFICATION_BATCH = 1000
+NOTIFICATION_BATCHES = 20
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class Purge:
     conversations: int = 0
     customers: int = 0
     quarantined: int = 0
+    notifications: int = 0
 
 
 async def purge(store: Store, settings: RetentionSettings, channels: Sequence[ChannelState] = (),
@@ -75,10 +82,17 @@ async def purge(store: Store, settings: RetentionSettings, channels: Sequence[Ch
     if settings.quarantine_days:
         before = now - timedelta(days=settings.quarantine_days)
         quarantined = sum([await c.expire_quarantine(store, before) for c in channels])
-    result = Purge(conversations, customers, quarantined)
+    notifications = 0
+    if settings.notifications_read_days or settings.notifications_unread_max:
+        read_before = (now - timedelta(days=settings.notifications_read_days)
+                       if settings.notifications_read_days else None)
+        notifications = await store.purge_notifications(
+            read_before, settings.notifications_unread_max, NOTIFICATION_BATCH,
+            NOTIFICATION_BATCHES)
+    result = Purge(conversations, customers, quarantined, notifications)
     if result != Purge():
         log.info("retention.purged", conversations=conversations, customers=customers,
-                 quarantined=quarantined)
+                 quarantined=quarantined, notifications=notifications)
     return result
 
 
@@ -86,7 +100,8 @@ async def purge(store: Store, settings: RetentionSettings, channels: Sequence[Ch
 async def running(store: Store, settings: RetentionSettings,
                   channels: Sequence[ChannelState]) -> AsyncIterator[None]:
     """Purge every `check_interval` while the gateway runs (nothing when all is kept)."""
-    if not (settings.conversations_days or settings.quarantine_days):
+    if not (settings.conversations_days or settings.quarantine_days
+            or settings.notifications_read_days or settings.notifications_unread_max):
         yield
         return
 

@@ -5,7 +5,7 @@ conversation: `ticket_messages` says which ticket a message of a split conversat
 to (a conversation never split has no rows and reads as before). `operator_notifications`
 holds what each operator is told (an assignment, a mention, a customer reply, an SLA
 warning), read newest first and unread first, so both orders have an index (3420: by
-ticket, for a customer's erasure).
+ticket, for a customer's erasure; 3430: by age, for retention).
 """
 
 from __future__ import annotations
@@ -43,4 +43,7 @@ MIGRATIONS_WORKSPACE: tuple[tuple[int, Migration], ...] = (
     (3410, _NOTIFICATIONS),
     # erasing a customer rewrites what the notifications of their tickets quoted
     (3420, "CREATE INDEX operator_notifications_ticket ON operator_notifications (ticket_id)"),
+    # retention deletes the read ones by age, oldest first (privacy/retention.py)
+    (3430, "CREATE INDEX operator_notifications_created ON operator_notifications"
+           " (created_at)"),
 )

@@ -4,6 +4,7 @@ own (every query is by `operator_id`), newest first, a page at a time."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from gateway.models import OperatorNotification, utcnow
 from gateway.store import codec
@@ -73,3 +74,41 @@ class NotificationQueries:
             sql += f" AND id IN ({', '.join('?' for _ in ids)})"
             args += list(ids)
         return await self.db.execute(sql, *args)
+
+    async def purge_notifications(self, read_before: datetime | None, unread_max: int,
+                                  batch: int, batches: int) -> int:
+        """Delete read notifications created before `read_before`, and each operator's
+        unread ones beyond the newest `unread_max` (0: no cap), oldest first, `batch` rows
+        a statement and at most `batches` statements (the next pass goes on); how many."""
+        gone, budget = 0, batches
+        if read_before is not None:
+            cutoff = codec.ts(read_before)
+            while budget > 0:  # operator_notifications_created (migration 3430)
+                budget -= 1
+                done = await self.db.execute(
+                    "DELETE FROM operator_notifications WHERE id IN (SELECT id FROM"
+                    " operator_notifications WHERE created_at < ? AND read_at IS NOT NULL"
+                    " ORDER BY created_at LIMIT ?)", cutoff, batch)
+                gone += done
+                if done < batch:
+                    break
+        if not unread_max:
+            return gone
+        over = await self.db.fetchall(
+            "SELECT operator_id FROM operator_notifications WHERE read_at IS NULL"
+            " GROUP BY operator_id HAVING COUNT(*) > ? ORDER BY operator_id", unread_max)
+        for row in over:
+            edge = await self.db.fetchone(  # the newest of those beyond the cap
+                "SELECT id FROM operator_notifications WHERE operator_id = ?"
+                " AND read_at IS NULL ORDER BY id DESC LIMIT 1 OFFSET ?",
+                row["operator_id"], unread_max)
+            while edge is not None and budget > 0:
+                budget -= 1
+                done = await self.db.execute(
+                    "DELETE FROM operator_notifications WHERE id IN (SELECT id FROM"
+                    " operator_notifications WHERE operator_id = ? AND read_at IS NULL"
+                    " AND id <= ? ORDER BY id LIMIT ?)", row["operator_id"], edge["id"], batch)
+                gone += done
+                if done < batch:
+                    break
+        return gone
