@@ -163,8 +163,11 @@ def _html(markdown_text: str) -> str:
 
 
 def _check_headers(msg: EmailMessage) -> None:
-    """Refuse to return a message whose serialised header block differs from what was set."""
-    head = msg.as_bytes().split(b"\r\n\r\n", 1)[0]
+    """Refuse to return a message whose serialised header block differs from what was set.
+
+    The block is folded as the generator writes it (`policy.fold_binary` per header), not
+    by serialising the whole message: the parts are serialised once, when it is sent."""
+    head = b"".join(msg.policy.fold_binary(name, value) for name, value in msg.raw_items())
     names = [
         line.split(b":", 1)[0].decode("ascii", "replace").lower()
         for line in head.split(b"\r\n")

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 
 import pytest
 
+from connectors.email import compose as compose_module
 from connectors.email.compose import ComposeError, compose_reply, new_message_id
 from connectors.email.parse import parse_message
 
@@ -154,3 +155,14 @@ def test_new_message_id_is_unique_and_on_our_domain() -> None:
     assert first.startswith("<") and first.endswith("@help.example>")
     with pytest.raises(ComposeError):
         new_message_id("help.example>\r\nBcc: x@evil")
+
+
+def test_a_header_that_serialises_into_another_header_is_refused() -> None:
+    """The last line of defence: the header block as the generator writes it must hold the
+    headers that were set, no more (a raw value that bypassed the header parser here)."""
+    msg = reply()
+    msg.set_raw("X-Note", "hello\r\nBcc: x@evil.example")
+    with pytest.raises(ComposeError, match="header block changed"):
+        compose_module._check_headers(msg)
+    del msg["X-Note"]
+    compose_module._check_headers(msg)  # the composed reply itself passes
