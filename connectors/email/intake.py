@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from collections.abc import Awaitable
 from typing import Any
 
 import structlog
@@ -61,11 +62,18 @@ class MailIntake:
     def pipeline(self) -> Pipeline:
         return self.app[PIPELINE]
 
-    async def ingest(self, raw: bytes) -> str:
-        """Take in one raw mail; return what happened. Raises `Unprocessable` for quarantine."""
-        # In a worker process with a time limit: no mail can stall the event loop.
-        mail = await self._parser.parse(
+    async def parse(self, raw: bytes) -> ParsedMail:
+        """The mail parsed in the worker process, with its time limit: no mail can stall the
+        event loop (the reader parses a batch's next mails this way while one is stored)."""
+        return await self._parser.parse(
             raw, max_attachment_bytes=self.settings.max_attachment_bytes)
+
+    async def ingest(self, raw: bytes, parsed: Awaitable[ParsedMail] | None = None) -> str:
+        """Take in one raw mail; return what happened. Raises `Unprocessable` for quarantine.
+
+        `parsed`: the mail's parse already under way (`ParseAhead`); else it is parsed here.
+        """
+        mail = await (parsed if parsed is not None else self.parse(raw))
         known = await self.store.find_message(CHANNEL, mail.message_id)
         if known is not None and known.direction == "outbound":
             return "own-copy"  # a copy of our own reply (Bcc, or a server that files it here)

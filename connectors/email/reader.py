@@ -14,6 +14,7 @@ import asyncio
 import base64
 import contextlib
 import ssl
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ import aioimaplib
 import structlog
 from aiohttp import web
 
+from connectors.email.ahead import DEPTH, ParseAhead
 from connectors.email.health import ReaderHealth
 from connectors.email.imap import (
     WINDOW,
@@ -34,6 +36,7 @@ from connectors.email.imap import (
 )
 from connectors.email.intake import MailIntake
 from connectors.email.lease import MailboxLease
+from connectors.email.parse import ParsedMail
 from connectors.email.state import QUARANTINE_INDEX, QUARANTINE_RAW
 from connectors.email.worker import DEFAULT_TIME_LIMIT
 from gateway.background import stop_task
@@ -65,6 +68,8 @@ class Tuning:
     message_budget: float = 120.0
     #: Seconds parsing one mail may take in its worker process before it is stopped.
     parse_time_limit: float = DEFAULT_TIME_LIMIT
+    #: Mails of a fetched batch parsed ahead of the one being stored (0: each in its turn).
+    parse_ahead: int = DEPTH
     #: Replace the system trust store (e.g. a private CA); None = default verification.
     imap_ssl_context: ssl.SSLContext | None = None
     smtp_tls_context: ssl.SSLContext | None = None
@@ -192,8 +197,7 @@ class MailboxReader:
                            if not self._handled_before_reset(p)]
                 for batch in batches(pending):
                     bodies = await session.fetch(batch)
-                    done = [uid for uid in batch if (raw := bodies.get(uid)) is not None
-                            and await self._process(raw, status.uidvalidity, uid)]
+                    done = await self._take_in(bodies, batch, status.uidvalidity)
                     # Once per batch (one IMAP round trip, one commit, not two per mail):
                     # a crash before these lines fetches the batch again, and the mails
                     # already stored are recognised by their Message-ID (issue 21).
@@ -281,15 +285,35 @@ class MailboxReader:
         else:
             await session.mark_seen(uids)
 
-    async def _process(self, raw: bytes, uidvalidity: int, uid: int) -> bool:
-        """Ingest one mail; True when committed, False when quarantined.
+    async def _take_in(self, bodies: dict[int, bytes], batch: list[int],
+                       uidvalidity: int) -> list[int]:
+        """Ingest a fetched batch in UID order; the UIDs committed (not quarantined).
+
+        The worker process parses the next mails while one is stored (`ParseAhead`):
+        parsing and the store's work overlap instead of taking turns (issue 21).
+        """
+        uids = [uid for uid in batch if uid in bodies]
+        done: list[int] = []
+        if self.tuning.parse_ahead <= 0:
+            return [uid for uid in uids if await self._process(bodies[uid], uidvalidity, uid)]
+        async with ParseAhead(self.intake.parse, [bodies[uid] for uid in uids],
+                              self.tuning.parse_ahead) as ahead:
+            for index, uid in enumerate(uids):
+                if await self._process(bodies[uid], uidvalidity, uid, ahead.parsed(index)):
+                    done.append(uid)
+        return done
+
+    async def _process(self, raw: bytes, uidvalidity: int, uid: int,
+                       parsed: Awaitable[ParsedMail] | None = None) -> bool:
+        """Ingest one mail (`parsed`: its parse under way); True when committed, False
+        when quarantined.
 
         Store errors propagate (the database is down: retry the same mail later rather
         than quarantine good mail); anything else about this mail quarantines it.
         """
         try:
             async with asyncio.timeout(self.tuning.message_budget):
-                result = await self.intake.ingest(raw)
+                result = await self.intake.ingest(raw, parsed)
         except StoreError:
             raise
         except Exception as exc:  # one bad mail must not block the inbox (zammad#2754)

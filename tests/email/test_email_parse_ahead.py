@@ -1,0 +1,80 @@
+"""Parsing ahead (connectors/email/ahead.py): each mail gets its own parse, in order, at
+most `depth` ahead of the one being stored; a failed parse belongs to its mail only."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from connectors.email.ahead import ParseAhead
+
+
+class Parser:
+    """Records which mails were started; `gate` holds every parse until opened."""
+
+    def __init__(self, fail: bytes | None = None) -> None:
+        self.started: list[bytes] = []
+        self.running = 0
+        self.most_at_once = 0
+        self.fail = fail
+
+    async def __call__(self, raw: bytes) -> str:
+        self.started.append(raw)
+        self.running += 1
+        self.most_at_once = max(self.most_at_once, self.running)
+        try:
+            await asyncio.sleep(0.001)
+            if raw == self.fail:
+                raise ValueError(f"cannot parse {raw!r}")
+            return raw.decode().upper()
+        finally:
+            self.running -= 1
+
+
+async def settle() -> None:
+    for _ in range(50):
+        await asyncio.sleep(0.002)
+
+
+async def test_parses_run_one_at_a_time_in_order_and_ahead_of_the_store() -> None:
+    parser = Parser()
+    raws = [f"m{i}".encode() for i in range(10)]
+    async with ParseAhead(parser, raws, depth=3) as ahead:
+        await settle()  # nothing asked for yet: only `depth` mails parsed ahead
+        assert parser.started == raws[:3]
+        assert await ahead.parsed(0) == "M0"
+        await settle()
+        assert parser.started == raws[:4]  # asking for one lets one more be parsed
+        results = [await ahead.parsed(i) for i in range(1, 10)]
+    assert results == [f"M{i}" for i in range(1, 10)]
+    assert parser.started == raws  # each mail parsed once, in order
+    assert parser.most_at_once == 1  # one parse at a time: its time limit is its own
+
+
+async def test_a_failed_parse_is_its_own_mails_error_only() -> None:
+    parser = Parser(fail=b"bad")
+    async with ParseAhead(parser, [b"a", b"bad", b"c"]) as ahead:
+        assert await ahead.parsed(0) == "A"
+        with pytest.raises(ValueError, match="bad"):
+            await ahead.parsed(1)
+        assert await ahead.parsed(2) == "C"
+
+
+async def test_asking_out_of_order_or_skipping_never_waits_forever() -> None:
+    parser = Parser()
+    raws = [f"m{i}".encode() for i in range(8)]
+    async with ParseAhead(parser, raws, depth=1) as ahead:
+        assert await asyncio.wait_for(ahead.parsed(6), 5) == "M6"
+
+
+async def test_leaving_early_stops_parsing_and_leaves_nothing_pending() -> None:
+    parser = Parser(fail=b"m1")
+    raws = [f"m{i}".encode() for i in range(20)]
+    async with ParseAhead(parser, raws, depth=2) as ahead:
+        await ahead.parsed(0)
+        await settle()  # m1's failure is never asked for: no "never retrieved" warning
+    started = len(parser.started)
+    await settle()
+    assert started == len(parser.started) < len(raws)
+    assert parser.running == 0
