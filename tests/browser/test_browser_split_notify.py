@@ -1,7 +1,9 @@
 """In Chromium: an operator splits a second matter off a ticket and the customer's next
 message lands on the new ticket; operator A mentions B in a note (chosen from the
 autocomplete) and B, logged in in another browser, gets a toast and the count in the tab
-title, then a desktop notification for a ticket A assigns to her."""
+title, and once she switched desktop notifications on, a second mention only as a toast
+while her tab is in front, then a desktop notification for a ticket A assigns to her while
+her tab is in the background."""
 
 from __future__ import annotations
 
@@ -29,6 +31,13 @@ if (window.Notification) {
     constructor(title, options) { super(title, options); window.__desktop.push(title); }
   };
 }
+"""
+
+#: The tab goes to the background, as the browser says it (headless pages stay "visible").
+HIDE = """
+Object.defineProperty(document, "visibilityState", {configurable: true, get: () => "hidden"});
+Object.defineProperty(document, "hidden", {configurable: true, get: () => true});
+document.dispatchEvent(new Event("visibilitychange"));
 """
 
 
@@ -119,18 +128,30 @@ async def test_a_mention_and_an_assignment_reach_the_colleague_in_her_browser(
     await expect(bea.locator("#desktop-notify")).to_have_text(
         "Desktop notifications on (turn off)")
 
+    # with her tab in front, the toast alone: no desktop notification on top of it
+    await gina.get_by_role("tab", name="Internal note").click()
+    await note.fill("@bea the customer called again")
+    await gina.get_by_role("button", name="Add internal note").click()
+    await expect(gina.locator(".notice")).to_have_text("Internal note added.")
+    await expect(bea.locator("#toasts .toast").filter(has_text="the customer called again")
+                 ).to_be_visible()
+    await expect(bea).to_have_title(re.compile(r"^\(2\) "))
+    assert await bea.evaluate("window.__desktop") == []
+
+    # in the background: the desktop notification
+    await bea.evaluate(HIDE)
     await gina.get_by_label("Operator").select_option("bea")
     await gina.get_by_label("Reason (required").fill("Bea handles invoices")
     await gina.get_by_role("button", name="Transfer").click()
     await expect(bea.locator("#toasts .toast").filter(has_text="Assigned to you")
                  ).to_contain_text("Bea handles invoices")
-    await expect(bea).to_have_title(re.compile(r"^\(2\) "))
+    await expect(bea).to_have_title(re.compile(r"^\(3\) "))
     assert await bea.evaluate("window.__desktop") == ["Assigned to you"]
 
-    # the notifications page lists both; opening the ticket reads them, and the count goes
+    # the notifications page lists all three; opening the ticket reads them, and the count goes
     await bea.get_by_role("link", name="Notifications").click()
-    await expect(bea.locator("li.notification.unread")).to_have_count(2)
-    await expect(bea).to_have_title(re.compile(r"^\(2\) Notifications"))
+    await expect(bea.locator("li.notification.unread")).to_have_count(3)
+    await expect(bea).to_have_title(re.compile(r"^\(3\) Notifications"))
     await bea.locator("li.notification").first.get_by_role("link", name=f"#{ticket_id}").click()
     await expect(bea.locator("#notify-count")).to_be_hidden()
     await expect(bea).to_have_title(re.compile(rf"^#{ticket_id} "))

@@ -1,7 +1,8 @@
 // Notifications for the logged-in operator: the live socket (console.js) says "notify", and
 // this asks /console/notifications/unread for the operator's own unread notifications, shows
 // the new ones as toasts, puts the unread count in the tab title and the header, and, once
-// the operator has switched them on with a click, as desktop notifications.
+// the operator has switched them on with a click, as desktop notifications while the tab is
+// not in front (in front the toast says it; both would tell the operator twice).
 // Text goes in through textContent only.
 (function () {
   "use strict";
@@ -49,7 +50,7 @@
     box.append(head, body, open, " ", close);
     toasts.appendChild(box);
     setTimeout(function () { box.remove(); }, TOAST_MS);
-    if (desktopOn()) {
+    if (desktopOn() && document.visibilityState === "hidden") {
       var note = new Notification(item.title, { body: item.text, tag: "hgw-" + item.id });
       note.onclick = function () { window.focus(); location.assign(item.url); };
     }
