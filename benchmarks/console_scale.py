@@ -3,6 +3,7 @@ run as the baseline, on SQLite or PostgreSQL.
 
     .venv/bin/python benchmarks/console_scale.py [--tickets 5000] [--requests 15]
     [--database sqlite|postgresql://postgres@127.0.0.1:5432/postgres] [--explain]
+    [--no-dashboards]
 
 Loads the tickets in bulk through the store (multi-row INSERTs: 95 % closed, the rest new,
 open or pending, a tenth of those breached, one customer with 300 tickets, three messages
@@ -14,7 +15,10 @@ query, and as a supervisor the dashboards (30 days, a year, a year of one queue,
 the gap report (docs/reports.md): the bot answered two in three first questions and handed
 the third to people; closed tickets were replied to and closed by the agent. `--tickets 100000`
 is the issue's scale (a few minutes to load). PostgreSQL runs in a fresh database, dropped
-afterwards. Prints one JSON object; `--explain` adds the plans of the list and banner SQL.
+afterwards. Prints one JSON object: per page the median, p95, size and SQL statements
+(count, kinds, the three slowest; `benchmarks/sql_count.py`), against `/healthz` and the
+issue's baseline `/healthz` plus one query; `--explain` adds the plans of the list SQL;
+`--no-dashboards` times the operators' pages only.
 """
 
 from __future__ import annotations
