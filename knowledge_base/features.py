@@ -11,6 +11,7 @@ Both use sublinear TF-IDF learned from the KB's own example questions.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -22,11 +23,19 @@ from rapidfuzz import fuzz, process
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from knowledge_base.text import stem, words
+from knowledge_base.text import fold, stem, words
 
 #: Unknown words shorter than this are left alone: too little to correct reliably.
 _MIN_TYPO_LENGTH = 4
 _TYPO_SCORE = 80.0
+#: Compound splitting (Dutch and German write "wachtwoordherstel", "Zahlungserinnerung" as
+#: one word): unknown words at least this long are tried as two KB words, each at least
+#: _MIN_PART letters, with an optional linking "s", "e", "n" or "en" after the first.
+_MIN_COMPOUND = 7
+_MIN_PART = 3
+_LINKS = ("", "s", "e", "n", "en")
+COMPOUND_LANGUAGES = frozenset({"nl", "de"})
+_ALPHA_RUN = re.compile(r"[^\W\d_]+")
 #: Corrections kept per fitted KB (unknown words customers keep typing).
 _REMEMBERED_TYPOS = 10_000
 #: New typo searches (about 0.2-0.4 ms each) one message may cost: an 8,000-character
@@ -63,6 +72,7 @@ class Featurizer:
         self._word_ngrams: Callable[[str], list[str]] = _no_ngrams
         self._char_ngrams: Callable[[str], list[str]] = _no_ngrams
         self._typos: dict[str, str] = {}
+        self._compounds: dict[str, str] = {}
         self._budget = threading.local()  # searches left for the message being matched
 
     def fit_transform(self, texts: Sequence[str], langs: Sequence[str]) -> sp.csr_matrix:
@@ -74,6 +84,7 @@ class Featurizer:
         self._word_ngrams = self._words.build_analyzer()
         self._char_ngrams = self._chars.build_analyzer()
         self._typos = {}  # remembered per fitted KB: customers repeat their typos
+        self._compounds = {}
         return _join(word_view, char_view)
 
     @property
@@ -94,6 +105,45 @@ class Featurizer:
         weight = np.concatenate([word_weight, char_weight])
         norm = float(np.linalg.norm(weight))
         return index, weight / norm if norm else weight
+
+    def split_compounds(self, text: str, lang: str) -> str:
+        """Dutch and German compounds the KB never uses written as the KB's words:
+        "wifiwachtwoord" -> "wifi wachtwoord", "aanmaningskosten" -> "aanmaning kosten"
+        when the KB knows both parts. Why: such a word otherwise shares only character
+        n-grams with the examples, is read as an unknown salient thing by the scope check
+        and may be "corrected" into an unrelated KB word. Other languages, known words and
+        words that do not split into two known ones are left as written."""
+        if lang not in COMPOUND_LANGUAGES or not self._known:
+            return text
+        return _ALPHA_RUN.sub(lambda m: self._split(m.group()), text)
+
+    def _split(self, written: str) -> str:
+        word = fold(written)
+        if len(word) < _MIN_COMPOUND or word in self._known or not word.isalpha():
+            return written
+        found = self._compounds.get(word)
+        if found is None:
+            found = self._best_split(word) or written
+            if len(self._compounds) < _REMEMBERED_TYPOS:
+                self._compounds[word] = found
+        return found if found != word else written
+
+    def _best_split(self, word: str) -> str | None:
+        """The split whose shorter part is longest (the least likely to be a chance hit)."""
+        best: tuple[int, str] | None = None
+        for cut in range(_MIN_PART, len(word) - _MIN_PART + 1):
+            head = word[cut:]
+            if head not in self._known:
+                continue
+            for link in _LINKS:
+                if link and not word[:cut].endswith(link):
+                    continue
+                modifier = word[:cut - len(link)] if link else word[:cut]
+                if len(modifier) >= _MIN_PART and modifier in self._known:
+                    shorter = min(len(modifier), len(head))
+                    if best is None or shorter > best[0]:
+                        best = (shorter, f"{modifier} {head}")
+        return best[1] if best else None
 
     def correct(self, word: str) -> str:
         """A word the KB never uses, replaced by the closest one it does ("livraision")."""
