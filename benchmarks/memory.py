@@ -148,10 +148,11 @@ def measure(command: list[str], port: int, env: dict[str, str],
             "peak_rss_mb": after["peak_mb"], "replies": replies}
 
 
-def gateway_config(tmp: Path, port: int) -> Path:
+def gateway_config(tmp: Path, port: int, detection: str) -> Path:
     config = tmp / "gateway.toml"
     config.write_text("\n".join([
         "[server]", 'host = "127.0.0.1"', f"port = {port}",
+        "[languages]", f"detection = {json.dumps(detection)}",
         "[database]", f"url = {json.dumps(f'sqlite:{tmp}/memory.db')}",
         "[knowledge_base]", f"path = {json.dumps(str(ROOT / 'config' / 'kb'))}",
         "[templates]", f"path = {json.dumps(str(ROOT / 'config' / 'templates'))}",
@@ -172,7 +173,7 @@ STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("scipy.optimize", ("scipy.optimize",)),
     ("scikit-learn (what knowledge_base imports)",
      ("sklearn.feature_extraction.text", "sklearn.preprocessing", "sklearn.svm",
-      "sklearn.model_selection", "sklearn.cluster")),
+      "sklearn.model_selection")),
     ("lingua (module)", ("lingua",)),
     ("knowledge_base (rest)", ("knowledge_base.index", "knowledge_base.files",
                                "knowledge_base.signals", "knowledge_base.clusters")),
@@ -184,7 +185,7 @@ STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def breakdown() -> dict[str, Any]:
+def breakdown(detection: str) -> dict[str, Any]:
     """Run in a fresh process: RSS added by each import step, the matcher and the models."""
     import importlib
     import tracemalloc
@@ -198,25 +199,29 @@ def breakdown() -> dict[str, Any]:
         now = rss_mb()["rss_mb"]
         steps.append({"step": name, "added_mb": round(now - previous, 1)})
         previous = now
+    from gateway.memory import release_freed_memory
+    from knowledge_base import language
     from knowledge_base.files import load_directory
     from knowledge_base.index import Matcher, MatcherSettings
-    from knowledge_base.language import load_models
 
     tracemalloc.start()
     articles = load_directory(ROOT / "config" / "kb").articles
     matcher = Matcher.build(articles.values(), MatcherSettings())
     kept, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    release_freed_memory()  # as the gateway's KB service does after a build
     now = rss_mb()["rss_mb"]
     steps.append({"step": f"demo KB matcher built ({len(articles)} articles)",
                   "added_mb": round(now - previous, 1),
                   "traced_kept_mb": round(kept / 2**20, 1),
                   "traced_peak_mb": round(peak / 2**20, 1)})
     previous = now
-    load_models()
+    language.configure(("en", "fr", "nl", "de"), accurate=detection == "accurate")
+    language.load_models()
     matcher.match("Hoe lang duurt de levering?")
     now = rss_mb()["rss_mb"]
-    steps.append({"step": "language models loaded", "added_mb": round(now - previous, 1)})
+    steps.append({"step": f"language models loaded ({detection})",
+                  "added_mb": round(now - previous, 1)})
     return {"steps": steps, "total_rss_mb": now}
 
 
@@ -224,6 +229,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=3, help="messages per language")
     parser.add_argument("--no-breakdown", action="store_true")
+    parser.add_argument("--detection", choices=("accurate", "light"), default="accurate",
+                        help="[languages] detection of the gateway")
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--breakdown-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -231,11 +238,12 @@ def main() -> int:
         serve_bare(args.serve_bare)
         return 0
     if args.breakdown_only:
-        print(json.dumps(breakdown()))
+        print(json.dumps(breakdown(args.detection)))
         return 0
     env = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_")}
     env["PYTHONPATH"] = str(ROOT)
     report: dict[str, Any] = {"messages_per_language": args.messages,
+                              "detection": args.detection,
                               "load_average_1m_at_start": round(os.getloadavg()[0], 2)}
     port = free_port()
     report["baseline"] = measure(
@@ -244,14 +252,15 @@ def main() -> int:
     report["baseline"].pop("replies")
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
-        config = gateway_config(Path(tmp), port)
+        config = gateway_config(Path(tmp), port, args.detection)
         report["gateway"] = measure(
             [sys.executable, "-m", "gateway.cli", "run", "--config", str(config)],
             port, env, args.messages)
     base = report["baseline"]["idle_rss_mb"]
     report["gateway_idle_over_baseline_mb"] = round(report["gateway"]["idle_rss_mb"] - base, 1)
     if not args.no_breakdown:
-        out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--breakdown-only"],
+        out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--breakdown-only",
+                              "--detection", args.detection],
                              cwd=ROOT, env=env, capture_output=True, text=True, check=True)
         report["breakdown"] = json.loads(out.stdout.strip().splitlines()[-1])
     print(json.dumps(report, indent=2, ensure_ascii=False))

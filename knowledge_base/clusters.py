@@ -17,7 +17,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.cluster import AgglomerativeClustering
 
 from knowledge_base.features import Featurizer
 from knowledge_base.wordvectors import WordVectors
@@ -56,6 +55,10 @@ def cluster(featurizer: Featurizer, texts: Sequence[str], language: str,
         dense = WordVectors(1.0, featurizer.correct).encode(texts)
         similarity = (similarity + dense @ dense.T) / 2
         distance = DISTANCE_WITH_MEANING
+    # imported here: sklearn.cluster costs about 7 MB resident that a gateway nobody asks
+    # for a gap report should not carry (benchmarks/memory.py)
+    from sklearn.cluster import AgglomerativeClustering
+
     distances = np.clip(1.0 - similarity, 0.0, 2.0)
     np.fill_diagonal(distances, 0.0)
     labels = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="average",

@@ -17,6 +17,7 @@ from pathlib import Path
 import structlog
 
 from gateway.background import background
+from gateway.memory import release_freed_memory
 from knowledge_base.decide import Thresholds
 from knowledge_base.files import LoadResult, load_directory
 from knowledge_base.index import Matcher, MatcherSettings
@@ -78,6 +79,7 @@ class KnowledgeService:
         articles = self._with_last_good(result)
         matcher = Matcher.build(articles.values(), self.matcher_settings)
         load_models()  # the pipeline detects every message's language: not on the first one
+        release_freed_memory()  # what the training threads freed (glibc keeps it otherwise)
         errors = tuple(str(error) for error in result.errors)
         if not self.root.is_dir():
             errors = (f"{self.root}: knowledge-base directory not found", *errors)
