@@ -58,6 +58,7 @@ from gateway.store import store_for
 from gateway.telemetry import Telemetry
 from gateway.tickets.service import TicketService
 from gateway.web import headers, health, metrics, timing, unsubscribe
+from knowledge_base import language
 from knowledge_base.decide import DEFAULT_THRESHOLDS
 from knowledge_base.index import MatcherSettings
 
@@ -116,6 +117,8 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     await store.open()
     app[STORE] = store
     await ensure_admin(store, settings)
+    language.configure(settings.languages.supported,  # before the KB loads the models
+                       accurate=settings.languages.detection == "accurate")
     kb = KnowledgeService(settings.kb_path, thresholds_from(settings),  # type: ignore[arg-type]
                           settings.knowledge_base.reload_interval,
                           MatcherSettings(semantic=settings.knowledge_base.semantic,

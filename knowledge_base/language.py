@@ -8,6 +8,7 @@ conversation's language so far) is the safer guess.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
@@ -52,21 +53,50 @@ _SHORT_WORDS: dict[str, tuple[str, ...]] = {
     }.items()}
 
 
-@functools.cache
+#: The languages the detector chooses among and whether it reads all of lingua's n-gram
+#: models; set once per process by `configure` (the gateway: its `[languages]` settings).
+_configured: tuple[tuple[str, ...], bool] = (tuple(_LANGUAGES.values()), True)
+
+
+def configure(languages: Iterable[str], accurate: bool = True) -> None:
+    """Detect only among `languages` (the desk's supported ones), and with `accurate`
+    False read lingua's trigram models only.
+
+    The models are most of the gateway's memory: 124 MB resident for the four languages
+    with every n-gram model, about 10 MB with trigrams only (benchmarks/memory.py), for
+    2.4 points of accuracy on short questions (docs/benchmarks.md#memory). Fewer languages
+    load fewer models, and a message cannot be read as a language the desk does not serve.
+    """
+    global _configured
+    codes = tuple(code for code in _LANGUAGES.values() if code in set(languages))
+    _configured = (codes or tuple(_LANGUAGES.values()), accurate)
+
+
 def _detector() -> LanguageDetector:
-    """Built once, models loaded up front: loading them takes seconds and some memory,
-    which must not fall on the first message (it would stall the event loop)."""
-    return LanguageDetectorBuilder.from_languages(*_LANGUAGES) \
-        .with_preloaded_language_models().build()
+    return _build(*_configured)
+
+
+@functools.cache
+def _build(codes: tuple[str, ...], accurate: bool) -> LanguageDetector:
+    """Built once per configuration, models loaded up front: loading them takes seconds and
+    memory, which must not fall on the first message (it would stall the event loop)."""
+    builder = LanguageDetectorBuilder.from_languages(
+        *(language for language, code in _LANGUAGES.items() if code in codes))
+    if not accurate:
+        builder = builder.with_low_accuracy_mode()
+    return builder.with_preloaded_language_models().build()
 
 
 def load_models() -> None:
     """Load the language models now (the KB calls this when it loads, off the loop)."""
-    _detector()
+    if len(_configured[0]) > 1:
+        _detector()
 
 
 def detect_language(text: str, default: str = "en") -> str:
     """en / fr / nl / de, or `default` when the text is too short or ambiguous to tell."""
+    if len(_configured[0]) == 1:  # a desk of one language: nothing to tell apart
+        return _configured[0][0]
     text = _prefix(text)
     short = _short_message(text)
     if short is not None:

@@ -29,6 +29,16 @@ ALWAYS_OPEN: dict[str, Any] = {day: ["00:00-24:00"] for day in (
 ADMIN_PASSWORD = "admin-password-1"
 
 
+@pytest.fixture(autouse=True)
+def _all_languages_detected() -> Iterator[None]:
+    """An app configures the language detector for its `[languages]` (process-wide): the
+    next test starts from the four languages again."""
+    yield
+    from knowledge_base import language
+
+    language.configure(("en", "fr", "nl", "de"))
+
+
 @pytest.fixture
 async def pg_url() -> AsyncIterator[str]:
     """A brand-new PostgreSQL database for one test, dropped afterwards."""

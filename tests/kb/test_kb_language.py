@@ -67,3 +67,41 @@ def test_greetings_are_not_guessed(text: str, default: str, language: str) -> No
 def test_a_greeting_with_a_question_is_read_as_a_sentence() -> None:
     assert detect_language("hallo, ik heb een vraag over mijn factuur", default="de") == "nl"
     assert detect_language("Hallo, ich habe eine Frage zu meiner Rechnung", default="nl") == "de"
+
+
+def test_only_the_configured_languages_are_loaded_and_chosen() -> None:
+    from knowledge_base import language
+
+    language.configure(["fr", "en"])
+    language.load_models()
+    found = {language._LANGUAGES[v.language]
+             for v in language._detector().compute_language_confidence_values("Bonjour")}
+    assert found == {"en", "fr"}
+    assert detect_language("Quand est-ce que mon nouveau vélo sera livré ?") == "fr"
+    # a Dutch sentence on an English and French desk is read as one of the desk's languages
+    assert detect_language("Wanneer wordt mijn nieuwe fiets geleverd?") in {"en", "fr"}
+
+
+def test_a_desk_of_one_language_loads_no_model() -> None:
+    from knowledge_base import language
+
+    language._build.cache_clear()
+    language.configure(["de"])
+    language.load_models()
+    assert language._build.cache_info().currsize == 0
+    assert detect_language("When will my new bike be delivered?", default="en") == "de"
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("When will my new bike be delivered?", "en"),
+    ("Quand est-ce que mon nouveau vélo sera livré ?", "fr"),
+    ("Wanneer wordt mijn nieuwe fiets geleverd?", "nl"),
+    ("Wann wird mein neues Fahrrad geliefert?", "de"),
+])
+def test_light_detection_reads_trigrams_only_and_still_tells_sentences(
+        text: str, language: str) -> None:
+    from knowledge_base import language as detection
+
+    detection.configure(["en", "fr", "nl", "de"], accurate=False)
+    assert detection._configured == (("en", "fr", "nl", "de"), False)
+    assert detect_language(text, default="nl") == language
