@@ -2,6 +2,7 @@
 measured in the same run (issue 21: idle RSS with the demo KB at most 200 MB).
 
     PYTHONPATH=. .venv/bin/python benchmarks/memory.py [--messages 3] [--no-breakdown]
+        [--detection accurate|light] [--languages en,fr,nl,de] [--semantic] [--multilingual]
 
 - baseline: a bare python + aiohttp process serving one JSON endpoint, its RSS after start
   and after as many requests as the gateway gets messages;
@@ -148,13 +149,17 @@ def measure(command: list[str], port: int, env: dict[str, str],
             "peak_rss_mb": after["peak_mb"], "replies": replies}
 
 
-def gateway_config(tmp: Path, port: int, detection: str) -> Path:
+def gateway_config(tmp: Path, port: int, args: argparse.Namespace) -> Path:
     config = tmp / "gateway.toml"
     config.write_text("\n".join([
         "[server]", 'host = "127.0.0.1"', f"port = {port}",
-        "[languages]", f"detection = {json.dumps(detection)}",
+        "[languages]", f"detection = {json.dumps(args.detection)}",
+        f"supported = {json.dumps(args.languages.split(','))}",
+        f"default = {json.dumps(args.languages.split(',')[0])}",
         "[database]", f"url = {json.dumps(f'sqlite:{tmp}/memory.db')}",
         "[knowledge_base]", f"path = {json.dumps(str(ROOT / 'config' / 'kb'))}",
+        f"semantic = {json.dumps(args.semantic)}",
+        f"multilingual = {json.dumps(args.multilingual)}",
         "[templates]", f"path = {json.dumps(str(ROOT / 'config' / 'templates'))}",
         "[api.integrations.bench]", f"key = {json.dumps(API_KEY)}",
         "[logging]", 'level = "error"',
@@ -231,6 +236,10 @@ def main() -> int:
     parser.add_argument("--no-breakdown", action="store_true")
     parser.add_argument("--detection", choices=("accurate", "light"), default="accurate",
                         help="[languages] detection of the gateway")
+    parser.add_argument("--languages", default="en,fr,nl,de",
+                        help="[languages] supported (the first is the default)")
+    parser.add_argument("--semantic", action="store_true", help="the [semantic] extra")
+    parser.add_argument("--multilingual", action="store_true", help="the [multilingual] extra")
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--breakdown-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -243,7 +252,8 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_")}
     env["PYTHONPATH"] = str(ROOT)
     report: dict[str, Any] = {"messages_per_language": args.messages,
-                              "detection": args.detection,
+                              "detection": args.detection, "languages": args.languages,
+                              "semantic": args.semantic, "multilingual": args.multilingual,
                               "load_average_1m_at_start": round(os.getloadavg()[0], 2)}
     port = free_port()
     report["baseline"] = measure(
@@ -252,7 +262,7 @@ def main() -> int:
     report["baseline"].pop("replies")
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
-        config = gateway_config(Path(tmp), port, args.detection)
+        config = gateway_config(Path(tmp), port, args)
         report["gateway"] = measure(
             [sys.executable, "-m", "gateway.cli", "run", "--config", str(config)],
             port, env, args.messages)
