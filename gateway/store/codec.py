@@ -16,7 +16,16 @@ def ts(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+#: Length of what `ts` writes: 2026-12-02T18:54:14.123456Z.
+_TS_LENGTH = 27
+
+
 def parse_ts(text: str) -> datetime:
+    """What `ts` wrote, as an aware UTC datetime. `fromisoformat` reads that exact shape
+    some 30 times faster than `strptime` (11 µs, a dozen times per message: issue 21's
+    profile); anything else still goes through `strptime`, which refuses it as before."""
+    if len(text) == _TS_LENGTH and text[-1] == "Z" and text[10] == "T":
+        return datetime.fromisoformat(text)
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
