@@ -70,13 +70,10 @@ class Pipeline:
         # One unit of work: the message holds one database connection from here to its
         # last write (issue 21: a pool acquire and reset per statement before).
         async with self.store.unit():
-            if customer is None:
-                customer = await self.store.resolve_customer(inbound.sender)
             # Under the conversation's lock, so what the previous message of this customer
             # changed (owner, language) is read here, once.
             async with self.locks.hold(inbound.key):
-                conversation, created = await self.store.open_conversation(
-                    inbound.key, customer.id, inbound.language or customer.language)
+                customer, conversation, created = await self._open(inbound, customer)
                 owner = new_owner()
                 message, new = await self.store.add_inbound(
                     conversation, inbound.text, inbound.channel_message_id,
@@ -96,6 +93,23 @@ class Pipeline:
                               self._process(inbound, customer, conversation, outcome,
                                             first_contact=message if created else None))
         return outcome
+
+    async def _open(self, inbound: Inbound, customer: Customer | None
+                    ) -> tuple[Customer, Conversation, bool]:
+        """The sender and the conversation, and whether this message opened it: for a
+        customer seen before, one statement (`Store.open_as`)."""
+        opened = None if customer is not None else await self.store.open_as(
+            inbound.sender, inbound.key, inbound.language)
+        if opened is not None:
+            found, conversation, created = opened
+            customer = found or await self.store.resolve_customer(inbound.sender,
+                                                                  read_first=False)
+            return customer, conversation, created
+        if customer is None:  # nobody's identity yet
+            customer = await self.store.resolve_customer(inbound.sender, read_first=False)
+        conversation, created = await self.store.open_conversation(
+            inbound.key, customer.id, inbound.language or customer.language)
+        return customer, conversation, created
 
     async def resume_unhandled(self) -> int:
         """Finish stored messages whose handling died with its claim (crash, outage).

@@ -244,7 +244,7 @@ class _PostgresTx:
         if self._tx is None:
             if not pending:
                 return
-            if pending.statements() == 1:  # one statement is atomic on its own
+            if pending.statements(self.raw.combines) == 1:  # atomic on its own
                 await pending.flush(self.raw)
                 return
             await self.begin()
@@ -284,6 +284,8 @@ class _PostgresTx:
 
 
 class _PostgresRaw:
+    combines = True  # data-modifying WITH: `Pending.flush` sends its writes at once
+
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
 

@@ -151,7 +151,9 @@ class MessageQueries(Queries):
         return [codec.message(r) for r in rows]
 
     async def mark_handled(self, message_id: int) -> None:
-        await self.db.execute("UPDATE messages SET handled = 1 WHERE id = ?", message_id)
+        """In a transaction, deferred to its commit with the other updates (on PostgreSQL
+        sent with them as one statement)."""
+        await self._update("messages", message_id, {"handled": 1}, {"handled"})
 
     async def set_message_channel_id(self, message_id: int, channel_message_id: str) -> None:
         """Remember the id the channel gave an outbound message (threading, dedup)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from gateway.channels import ConversationKey, Identity
@@ -16,12 +17,15 @@ from gateway.store.queries_base import Queries
 
 _CONVERSATION_FIELDS = frozenset({"owner", "language", "category", "last_article_id",
                                   "verified_number"})
+#: The customer row's columns `codec.customer` reads, as one JSON object's key/value list.
+_CUSTOMER_JSON = ", ".join(f"'{column}', c.{column}" for column in (
+    "id", "name", "email", "language", "segment", "created_at", "number", "preferred_channel"))
 
 
 class PeopleQueries(Queries):
     # -- customers -----------------------------------------------------------------------------
 
-    async def resolve_customer(self, identity: Identity) -> Customer:
+    async def resolve_customer(self, identity: Identity, *, read_first: bool = True) -> Customer:
         """The customer behind a channel identity, linked by e-mail address across channels.
 
         Safe when replicas (or concurrent requests) see one new customer's first messages at
@@ -29,8 +33,9 @@ class PeopleQueries(Queries):
         loser of the race gets the winner's customer instead of a unique violation.
         """
         email = identity.email.lower() if identity.email else None
-        # The common case, a customer seen before, is one read outside any transaction.
-        known = await self._customer_of(self.db, identity)
+        # The common case, a customer seen before, is one read outside any transaction
+        # (`read_first=False`: the caller has just found them unknown, see `open_as`).
+        known = await self._customer_of(self.db, identity) if read_first else None
         if known is not None and (not email or known["email"]):
             return codec.customer(known)
         async with self.db.transaction() as tx:
@@ -117,6 +122,39 @@ class PeopleQueries(Queries):
         )
         assert row is not None
         return codec.conversation(row), row["created_at"] == now
+
+    async def open_as(self, identity: Identity, key: ConversationKey, language: str | None
+                      ) -> tuple[Customer | None, Conversation, bool] | None:
+        """`resolve_customer` and `open_conversation` in one statement, for a customer seen
+        before (issue 21: a statement less per message): the customer behind `identity`,
+        the conversation at `key` (created on first contact in the customer's language
+        unless `language` says otherwise) and whether this call created it. None when
+        `identity` is nobody's yet (`resolve_customer(identity, read_first=False)`, then
+        `open_conversation`); the customer is None when the identity brings an e-mail
+        address their record lacks (`resolve_customer(identity, read_first=False)` learns
+        it; the conversation is open)."""
+        now = codec.ts(utcnow())
+        build = "json_build_object" if self.db.dialect == "postgresql" else "json_object"
+        # INSERT … SELECT: no identity, no row, nothing inserted and nothing returned. The
+        # customer comes back beside the conversation from the identity (not from the
+        # conversation's customer_id), as resolve_customer would read it.
+        row = await self.db.fetchone(
+            "INSERT INTO conversations (customer_id, channel, address, language, created_at,"
+            " updated_at) SELECT c.id, ?, ?, COALESCE(?, c.language), ?, ? FROM customers c"
+            " JOIN identities i ON i.customer_id = c.id WHERE i.channel = ? AND i.address = ?"
+            " ON CONFLICT (channel, address) DO UPDATE SET updated_at = excluded.updated_at"
+            f" RETURNING *, (SELECT {build}({_CUSTOMER_JSON}) FROM customers c JOIN identities i"
+            " ON i.customer_id = c.id WHERE i.channel = ? AND i.address = ?) AS customer_row",
+            key.channel, key.address, language, now, now, identity.channel, identity.address,
+            identity.channel, identity.address,
+        )
+        if row is None:
+            return None
+        customer_row = row.pop("customer_row")
+        customer = codec.customer(json.loads(customer_row) if isinstance(customer_row, str)
+                                  else customer_row)
+        learn = identity.email is not None and not customer.email
+        return None if learn else customer, codec.conversation(row), row["created_at"] == now
 
     async def get_conversation(self, conversation_id: int) -> Conversation | None:
         row = await self.db.fetchone("SELECT * FROM conversations WHERE id = ?", conversation_id)

@@ -169,7 +169,7 @@ class _SqliteTx:
         if not self.begun:
             if not pending:
                 return
-            if pending.statements() == 1:  # one statement is atomic on its own
+            if pending.statements(self.raw.combines) == 1:  # atomic on its own
                 async with self._db._lock:
                     await pending.flush(self.raw)
                 return
@@ -215,6 +215,8 @@ class _SqliteTx:
 
 class _SqliteRaw:
     """Statements straight on the connection, inside a transaction already begun."""
+
+    combines = False  # SQLite's WITH takes no INSERT/UPDATE: one statement per write
 
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db

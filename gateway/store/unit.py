@@ -34,6 +34,10 @@ from typing import Any, Protocol, TypeVar
 
 
 class Runner(Protocol):
+    #: The engine runs several writes as one statement (PostgreSQL's data-modifying
+    #: `WITH`): `Pending.flush` sends them in one round trip.
+    combines: bool
+
     async def execute(self, sql: str, *args: Any) -> int: ...
 
 
@@ -50,6 +54,8 @@ TxT = TypeVar("TxT", bound=Transaction)
 _EVENT_COLUMNS = "conversation_id, ticket_id, actor, type, data, created_at"
 #: Rows per multi-row INSERT (6 parameters each, far below both drivers' limits).
 _EVENTS_PER_INSERT = 100
+#: Parameters of one combined flush at most (PostgreSQL takes 32,767 per statement).
+_COMBINED_ARGS = 10_000
 
 
 class Pending:
@@ -62,9 +68,14 @@ class Pending:
     def __bool__(self) -> bool:
         return bool(self.updates or self.events)
 
-    def statements(self) -> int:
-        """How many statements `flush` will run."""
+    def statements(self, combines: bool = False) -> int:
+        """How many statements `flush` will run (on a `Runner` that `combines` or not)."""
+        if combines and self and self._args() <= _COMBINED_ARGS:
+            return 1
         return len(self.updates) + -(-len(self.events) // _EVENTS_PER_INSERT)
+
+    def _args(self) -> int:
+        return sum(len(fields) + 1 for fields in self.updates.values()) + 6 * len(self.events)
 
     def needed_by(self, sql: str) -> bool:
         """`sql` names a table with pending writes: they go first, so it reads them and a
@@ -84,18 +95,33 @@ class Pending:
                             json.dumps(data, default=str), created_at))
 
     async def flush(self, conn: Runner) -> None:
-        """Run what is pending on `conn`, in the order updates then events."""
+        """Run what is pending on `conn`, in the order updates then events; as one
+        statement where the engine combines writes (each row is updated once, so the
+        order inside it does not matter: issue 21, `handled` and the conversation's
+        UPDATE were two round trips of every message on PostgreSQL)."""
+        combined = self.statements(conn.combines) == 1
         updates, events = self.updates, self.events
         self.updates, self.events = {}, []
+        writes: list[tuple[str, list[Any]]] = []
         for (table, row_id), fields in updates.items():
             assignments = ", ".join(f"{name} = ?" for name in fields)
-            await conn.execute(f"UPDATE {table} SET {assignments} WHERE id = ?",
-                               *fields.values(), row_id)
+            writes.append((f"UPDATE {table} SET {assignments} WHERE id = ?",
+                           [*fields.values(), row_id]))
         for start in range(0, len(events), _EVENTS_PER_INSERT):
             chunk = events[start:start + _EVENTS_PER_INSERT]
             values = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in chunk)
-            await conn.execute(f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES {values}",
-                               *(value for row in chunk for value in row))
+            writes.append((f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES {values}",
+                           [value for row in chunk for value in row]))
+        if combined and len(writes) > 1:
+            # WITH w0 AS (UPDATE …), w1 AS (UPDATE …) INSERT INTO events …: every
+            # data-modifying WITH runs, once, whether the main statement reads it or not.
+            *first, (last, last_args) = writes
+            head = ", ".join(f"w{n} AS ({sql})" for n, (sql, _) in enumerate(first))
+            await conn.execute(f"WITH {head} {last}",
+                               *(arg for _, args in first for arg in args), *last_args)
+            return
+        for sql, args in writes:
+            await conn.execute(sql, *args)
 
 
 _LOCKING = re.compile(r"\bFOR\s+(UPDATE|SHARE|NO\s+KEY|KEY)\b|pg_advisory", re.IGNORECASE)
