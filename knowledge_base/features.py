@@ -44,53 +44,116 @@ MAX_TYPO_SEARCHES = 24
 
 
 SparseVector = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
+Floats = npt.NDArray[np.float64]
 
 
 def _identity(text: str) -> str:
     return text
 
 
-def _no_ngrams(text: str) -> list[str]:
-    return []
+class _Row:
+    """One example text as the featurizer reads it: its words, and the columns and counts
+    of its word and character n-grams (columns sorted)."""
+
+    __slots__ = ("char_count", "char_index", "tokens", "word_count", "word_index")
+
+    def __init__(self, tokens: tuple[str, ...], word: Counter[int], char: Counter[int]) -> None:
+        self.tokens = tokens
+        self.word_index, self.word_count = _sorted(word)
+        self.char_index, self.char_count = _sorted(char)
+
+
+class _Space:
+    """The n-gram columns of a KB's successive featurizers, and its example texts' rows.
+
+    Append only: a hot reload extends the columns of the featurizer it replaces, so every
+    unchanged example keeps its row and only new or edited texts are read again (tokens,
+    stems, n-grams). The featurizer being replaced keeps serving meanwhile: it reads only
+    the columns it had (a dict read during another thread's insert is safe). Columns that
+    an edit left unused get an IDF of 0 and weigh nothing; a full rebuild starts a compact
+    space again.
+    """
+
+    def __init__(self, word_analyzer: Callable[[str], list[str]],
+                 char_analyzer: Callable[[str], list[str]]) -> None:
+        self.words: dict[str, int] = {}
+        self.chars: dict[str, int] = {}
+        self._word_analyzer = word_analyzer
+        self._char_analyzer = char_analyzer
+        self._rows: dict[tuple[str, str], _Row] = {}
+        self._lock = threading.Lock()
+
+    def rows(self, texts: Sequence[str], langs: Sequence[str]) -> list[_Row]:
+        """The rows of `texts`, read again only for texts not seen in the previous call."""
+        with self._lock:  # one build extends a space at a time
+            known, fresh = self._rows, dict[tuple[str, str], _Row]()
+            for key in zip(texts, langs, strict=True):
+                row = known.get(key) or fresh.get(key)
+                fresh[key] = row if row is not None else self._read(*key)
+            self._rows = fresh  # forget texts the KB no longer has
+            return [fresh[key] for key in zip(texts, langs, strict=True)]
+
+    def _read(self, text: str, lang: str) -> _Row:
+        tokens = words(text)
+        stemmed = " ".join(stem(w, lang) for w in tokens)
+        word = Counter(_column(self.words, g) for g in self._word_analyzer(stemmed))
+        char = Counter(_column(self.chars, g) for g in self._char_analyzer(" ".join(tokens)))
+        return _Row(tuple(tokens), word, char)
 
 
 class Featurizer:
     """Fitted once on the example questions; immutable afterwards but for its memo of
-    corrections (safe across threads)."""
+    corrections (safe across threads).
+
+    TF-IDF as scikit-learn's `TfidfVectorizer(sublinear_tf=True)` computes it (smooth IDF,
+    L2 rows), over columns that `extending` featurizers share (`_Space`), so a hot reload
+    reads only the texts that changed while every IDF is computed again, exactly, from the
+    examples' document frequencies.
+    """
 
     def __init__(self, word_ngrams: tuple[int, int] = (1, 2),
-                 char_ngrams: tuple[int, int] = (2, 5), typo_correction: bool = True) -> None:
-        self._words = TfidfVectorizer(ngram_range=word_ngrams, sublinear_tf=True,
-                                      preprocessor=_identity, token_pattern=r"\S+",
-                                      lowercase=False, dtype=np.float64)
-        self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=char_ngrams,
-                                      sublinear_tf=True, preprocessor=_identity,
-                                      lowercase=False, dtype=np.float64)
+                 char_ngrams: tuple[int, int] = (2, 5), typo_correction: bool = True,
+                 extending: Featurizer | None = None) -> None:
+        self.ngrams = (word_ngrams, char_ngrams)
         self._typo_correction = typo_correction
+        self._space: _Space
+        if extending is not None and extending.ngrams == self.ngrams:
+            self._space = extending._space
+        else:
+            words_ = TfidfVectorizer(ngram_range=word_ngrams, preprocessor=_identity,
+                                     token_pattern=r"\S+", lowercase=False)
+            chars = TfidfVectorizer(analyzer="char_wb", ngram_range=char_ngrams,
+                                    preprocessor=_identity, lowercase=False)
+            self._space = _Space(words_.build_analyzer(), chars.build_analyzer())
+        self._word_idf: Floats = np.zeros(0)
+        self._char_idf: Floats = np.zeros(0)
         self._vocabulary: list[str] = []
         self._known: frozenset[str] = frozenset()
-        self._word_ngrams: Callable[[str], list[str]] = _no_ngrams
-        self._char_ngrams: Callable[[str], list[str]] = _no_ngrams
         self._typos: dict[str, str] = {}
         self._compounds: dict[str, str] = {}
         self._budget = threading.local()  # searches left for the message being matched
 
     def fit_transform(self, texts: Sequence[str], langs: Sequence[str]) -> sp.csr_matrix:
-        tokens = [words(text) for text in texts]
-        self._known = frozenset(w for ws in tokens for w in ws)
+        rows = self._space.rows(texts, langs)
+        self._known = frozenset(w for row in rows for w in row.tokens)
         self._vocabulary = sorted(self._known)
-        word_view = self._words.fit_transform(_stemmed(tokens, langs))
-        char_view = self._chars.fit_transform([" ".join(ws) for ws in tokens])
-        self._word_ngrams = self._words.build_analyzer()
-        self._char_ngrams = self._chars.build_analyzer()
+        word_view, self._word_idf = _view([r.word_index for r in rows],
+                                          [r.word_count for r in rows], len(self._space.words))
+        char_view, self._char_idf = _view([r.char_index for r in rows],
+                                          [r.char_count for r in rows], len(self._space.chars))
         self._typos = {}  # remembered per fitted KB: customers repeat their typos
         self._compounds = {}
         return _join(word_view, char_view)
 
     @property
+    def columns(self) -> tuple[int, int]:
+        """Word and character columns: a query's character columns follow its word ones."""
+        return self._word_idf.size, self._char_idf.size
+
+    @property
     def size(self) -> int:
         """Number of features (columns of the vectors)."""
-        return len(self._words.vocabulary_) + len(self._chars.vocabulary_)
+        return self._word_idf.size + self._char_idf.size
 
     def query(self, text: str, lang: str) -> SparseVector:
         """One message as (feature indices, weights): the hot path, free of sklearn overhead.
@@ -99,9 +162,12 @@ class Featurizer:
         """
         tokens = words(text)
         stemmed = " ".join(stem(self.correct(w), lang) for w in tokens)
-        word_index, word_weight = _tfidf(self._word_ngrams(stemmed), self._words)
-        char_index, char_weight = _tfidf(self._char_ngrams(" ".join(tokens)), self._chars)
-        index = np.concatenate([word_index, char_index + len(self._words.vocabulary_)])
+        space = self._space
+        word_index, word_weight = _tfidf(space._word_analyzer(stemmed), space.words,
+                                         self._word_idf)
+        char_index, char_weight = _tfidf(space._char_analyzer(" ".join(tokens)), space.chars,
+                                         self._char_idf)
+        index = np.concatenate([word_index, char_index + self._word_idf.size])
         weight = np.concatenate([word_weight, char_weight])
         norm = float(np.linalg.norm(weight))
         return index, weight / norm if norm else weight
@@ -183,18 +249,48 @@ class Featurizer:
         return str(best[0]) if best else word
 
 
-def _tfidf(ngrams: Iterable[str], vectorizer: TfidfVectorizer) -> SparseVector:
-    """Sublinear TF-IDF, L2-normalised, of n-grams known to a fitted vectorizer."""
-    counts = Counter(g for g in ngrams if g in vectorizer.vocabulary_)
-    if not counts:
+def _tfidf(ngrams: Iterable[str], columns: dict[str, int], idf: Floats) -> SparseVector:
+    """Sublinear TF-IDF, L2-normalised, of the n-grams the fitted KB uses (a column of the
+    shared space beyond this featurizer's, or one its KB no longer uses, is not one)."""
+    counts = Counter(ngrams)
+    index = np.fromiter((columns.get(g, -1) for g in counts), dtype=np.int64, count=len(counts))
+    count = np.fromiter(counts.values(), dtype=float, count=len(counts))
+    known = (index >= 0) & (index < idf.size)
+    known[known] = idf[index[known]] > 0
+    index, count = index[known], count[known]
+    if not index.size:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
-    index = np.fromiter((vectorizer.vocabulary_[g] for g in counts), dtype=np.int64)
-    weight = (1 + np.log(np.fromiter(counts.values(), dtype=float))) * vectorizer.idf_[index]
+    weight = (1 + np.log(count)) * idf[index]
     return index, weight / np.linalg.norm(weight)
 
 
-def _stemmed(tokens: Sequence[list[str]], langs: Sequence[str]) -> list[str]:
-    return [" ".join(stem(w, lang) for w in ws) for ws, lang in zip(tokens, langs, strict=True)]
+def _column(columns: dict[str, int], ngram: str) -> int:
+    found = columns.get(ngram)
+    if found is None:
+        found = columns[ngram] = len(columns)
+    return found
+
+
+def _sorted(counts: Counter[int]) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
+    index = np.fromiter(counts, dtype=np.int32, count=len(counts))
+    count = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+    order = np.argsort(index)
+    return index[order], count[order]
+
+
+def _view(indices: list[npt.NDArray[np.int32]], counts: list[npt.NDArray[np.float32]],
+          size: int) -> tuple[sp.csr_matrix, Floats]:
+    """Rows of sublinear TF-IDF (L2) and the IDF, `TfidfVectorizer`'s smooth formula:
+    ln((1 + n) / (1 + df)) + 1, and 0 for columns no row has."""
+    n = len(indices)
+    pointers = np.zeros(n + 1, dtype=np.int64)
+    pointers[1:] = np.cumsum([i.size for i in indices])
+    index = np.concatenate(indices) if n else np.zeros(0, dtype=np.int32)
+    count = np.concatenate(counts).astype(float) if n else np.zeros(0)
+    df = np.bincount(index, minlength=size)
+    idf = np.where(df > 0, np.log((1 + n) / (1 + np.maximum(df, 1))) + 1, 0.0)
+    data = (1 + np.log(count)) * idf[index]
+    return normalize(sp.csr_matrix((data, index, pointers), shape=(n, size))), idf
 
 
 def _join(*views: sp.csr_matrix) -> sp.csr_matrix:

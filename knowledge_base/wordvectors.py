@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from knowledge_base.encoders import Remembered
 from knowledge_base.text import words
 
 DATA = Path(__file__).parent / "data" / "word_vectors.npz"
@@ -92,13 +93,29 @@ class WordVectors:
         return word if word in self._table.index else self._correct(word)
 
     def encode(self, texts: Sequence[str], remember: bool = False) -> Floats:
-        """Vectors for texts; `remember` is ignored: a lookup costs less than a cache."""
-        result = np.zeros((len(texts), self._table.dimensions))
-        for row, text in enumerate(texts):
-            ids = [i for word in words(text) for i in self._table.pieces(self._known(word))]
-            if ids:
-                vector = self._table.rows(ids).mean(axis=0)
-                norm = float(np.linalg.norm(vector))
-                if norm:
-                    result[row] = vector * (self._weight / norm)
-        return result
+        """Vectors for texts. With `remember` (a KB's example questions: 1 s for 15,000),
+        they are kept for the next build, so a hot reload encodes only what changed; an
+        example's words are all the KB's own, which `correct` leaves as they are, so its
+        vector does not depend on the KB it is in."""
+        if remember:
+            return _remembered()(texts, True) * self._weight
+        return _encode(self._table, texts, self._known) * self._weight
+
+
+def _encode(table: _Table, texts: Sequence[str], known: Callable[[str], str]) -> Floats:
+    """Unit-length mean piece vectors (zeros for a text without a known piece)."""
+    result = np.zeros((len(texts), table.dimensions))
+    for row, text in enumerate(texts):
+        ids = [i for word in words(text) for i in table.pieces(known(word))]
+        if ids:
+            vector = table.rows(ids).mean(axis=0)
+            norm = float(np.linalg.norm(vector))
+            if norm:
+                result[row] = vector / norm
+    return result
+
+
+@functools.cache
+def _remembered() -> Remembered:
+    """Example questions' vectors kept between builds (all KBs of the process share them)."""
+    return Remembered(lambda texts: _encode(_table(), texts, lambda word: word))
