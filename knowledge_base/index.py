@@ -50,6 +50,9 @@ MAX_WORDS = 300
 CALIBRATION_EXAMPLES = 2000
 #: From this many example questions on, `held_out_confusions` uses five folds, not ten.
 LARGE_KB = 5000
+#: A rebuild that changes more articles than this retrains every article's model
+#: (`Matcher.build(previous=...)`): each changed one costs about a tenth of a second.
+MAX_UPDATED_ARTICLES = 20
 
 Floats = npt.NDArray[np.float64]
 
@@ -138,6 +141,38 @@ class _Reading:
             return cls(weights[:lexical], weights[lexical:] if encoders else None, bias,
                        fitted.result(), examples.none, encoders, training)
 
+    def updated(self, vectors: sp.csr_matrix, examples: Examples, settings: MatcherSettings,
+                encoders: tuple[Encoder, ...], kept: dict[int, int], changed: list[int],
+                old_columns: tuple[int, int], new_columns: tuple[int, int]) -> _Reading:
+        """This model on a KB of which only the `changed` articles (new positions) differ:
+        their one-vs-rest models are trained again on every example, as the full fit trains
+        each (liblinear's one-vs-rest is one binary problem per article); the others keep
+        their weights (`kept`: new position -> old), zeros for columns new to the KB.
+        `old_columns` and `new_columns`: the word and character columns of the previous
+        and the new featurizer (the character columns follow the word ones, which grew)."""
+        training = sp.hstack([vectors, *(dense(e, examples.texts, examples.langs, remember=True)
+                                         for e in encoders)]).tocsr()
+        lexical = vectors.shape[1]
+        articles = len(kept) + len(changed)
+        weights = np.zeros((training.shape[1], articles), dtype=np.float32)
+        bias = np.zeros(articles)
+        old_rows = np.concatenate([np.arange(old_columns[0]),
+                                   new_columns[0] + np.arange(old_columns[1])])
+        if self.dense_weights is not None:
+            old_rows = np.concatenate([old_rows, lexical + np.arange(self.dense_weights.shape[0])])
+        old = (np.vstack([self.weights, self.dense_weights]) if self.dense_weights is not None
+               else self.weights)
+        new, was = np.array(list(kept), dtype=np.int64), np.array(list(kept.values()))
+        weights[np.ix_(old_rows, new)] = old[:, was]
+        bias[new] = self.bias[was]
+        for i in changed:
+            model = calibration.fit(training, examples.labels == i, settings.c)
+            weights[:, i] = model.coef_[0]
+            bias[i] = model.intercept_[0]
+        return _Reading(weights[:lexical], weights[lexical:] if encoders else None, bias,
+                        self.calibration, None, encoders,
+                        training if self.training is not None else None)
+
     def probabilities(self, query: str, language: str, index: npt.NDArray[np.int64],
                       weight: Floats, against: Floats | None) -> Floats:
         scores = self.weights[index].T @ weight + self.bias
@@ -179,12 +214,30 @@ class Matcher:
         self._evidence = (evidence.Evidence(examples.keys(), examples.labels,
                                             int(examples.labels.max()) + 1, examples.none)
                           if settings.open_set and self._readings else None)
+        #: Articles retrained by an update of a previous matcher (`build(previous=...)`);
+        #: None when every model and the calibration saw this very KB's examples (a full
+        #: build, or an update after edits that changed no example: answers, queues).
+        self.updated: tuple[str, ...] | None = None
 
     @classmethod
-    def build(cls, articles: Iterable[Article],
-              settings: MatcherSettings | None = None) -> Matcher:
+    def build(cls, articles: Iterable[Article], settings: MatcherSettings | None = None,
+              previous: Matcher | None = None) -> Matcher:
+        """Train on `articles`. With `previous` (the matcher serving now), an edit of a few
+        articles is an update (`_update`): only their texts are read and their models
+        trained, in well under a second for a 15,000-question KB instead of 20 s.
+
+        An update is not what a full build would give: every other article's model keeps
+        the weights it learned before the edit (the edited article's old examples among
+        its negatives) and the confidence keeps its fitted temperature. The features and
+        their IDF are exact. Callers that want the full build's answers rebuild in the
+        background (`updated` says whether a matcher is an update).
+        """
         settings = settings or MatcherSettings()
         articles = sorted(articles, key=lambda a: a.id)
+        if previous is not None:
+            updated = cls._update(previous, articles, settings)
+            if updated is not None:
+                return updated
         examples = from_articles(articles)
         featurizer = Featurizer(settings.word_ngrams, settings.char_ngrams,
                                 settings.typo_correction)
@@ -213,6 +266,47 @@ class Matcher:
                 readings[None] = reading
         return cls(articles, settings, featurizer, examples, vectors, readings,
                    _meaning(articles, settings))
+
+    @classmethod
+    def _update(cls, previous: Matcher, articles: list[Article],
+                settings: MatcherSettings) -> Matcher | None:
+        """`previous` with the changed articles' models retrained (None: build in full).
+
+        The featurizer extends the previous one's columns, so unchanged examples keep their
+        rows and the models their weights; IDF and rows are computed again for all.
+        Open-set matchers (background classes, evidence) are always built in full.
+        """
+        before = {a.id: _examples_of(a) for a in previous.articles}
+        changed = [i for i, a in enumerate(articles) if before.get(a.id) != _examples_of(a)]
+        if (settings != previous.settings or settings.open_set or len(articles) < 3
+                or len(previous.articles) < 3 or not previous._readings
+                or len(changed) > MAX_UPDATED_ARTICLES):
+            return None
+        examples = from_articles(articles)
+        featurizer = Featurizer(settings.word_ngrams, settings.char_ngrams,
+                                settings.typo_correction, extending=previous.featurizer)
+        vectors = featurizer.fit_transform(examples.texts, examples.langs)
+        encoders = _encoders(settings, featurizer)
+        languages = sorted(set(examples.langs).union(*(e.languages for e in encoders)))
+        if set(previous._readings) != {None, *languages}:
+            return None  # a language came or went: the readings themselves change
+        kept = {i: previous._position[a.id] for i, a in enumerate(articles)
+                if i not in set(changed)}
+        readings: dict[str | None, _Reading] = {}
+        done: dict[int, _Reading] = {}  # one update per reading shared by languages
+        for lang in [None, *languages]:
+            old = previous._readings[lang]
+            if id(old) not in done:
+                group = covering(encoders, lang) if lang is not None else min(
+                    (covering(encoders, x) for x in languages), key=len)
+                done[id(old)] = old.updated(vectors, examples, settings, group, kept, changed,
+                                            previous.featurizer.columns, featurizer.columns)
+            readings[lang] = done[id(old)]
+        matcher = cls(articles, settings, featurizer, examples, vectors, readings,
+                      _meaning(articles, settings))
+        # no example changed (an answer was edited): the models are the full build's
+        matcher.updated = tuple(articles[i].id for i in changed) if changed else None
+        return matcher
 
     @property
     def encodes_sentences(self) -> bool:
@@ -342,6 +436,11 @@ class Matcher:
         if start == end:
             return None
         return self._examples.texts[start + int(np.argmax(similarities[start:end]))]
+
+
+def _examples_of(article: Article) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """What the matcher learns of an article: its titles and questions per language."""
+    return tuple((lang, t.title, t.questions) for lang, t in article.translations.items())
 
 
 def _meaning(articles: list[Article], settings: MatcherSettings) -> Meaning | None:
