@@ -79,6 +79,65 @@ async def test_kb_edits_apply_without_restart_and_broken_edits_keep_last_good(
     assert await answered(), "the last good version of the broken file keeps serving"
 
 
+async def test_an_edited_article_is_updated_then_rebuilt_and_answers_as_a_fresh_gateway(
+        aiohttp_client: Callable[..., Any], make_settings: Callable[..., Settings],
+        tmp_path: Path, api_headers: dict[str, str]) -> None:
+    """One file edited under a running gateway: the matcher is updated (only that article
+    retrained), the new answer is served, the full rebuild follows, and then every answer
+    is a freshly started gateway's; a broken edit keeps the last good answer."""
+    from gateway.app import create_app
+    from gateway.keys import KB
+    from knowledge_base.cases import load_cases
+
+    kb = tmp_path / "kb"
+    shutil.copytree(DEMO_KB, kb)
+    client = await aiohttp_client(create_app(make_settings(
+        knowledge_base={"path": str(kb), "reload_interval": 0.2})))
+    question = "is the gearbox of my cargo bike under guarantee"
+    path = kb / "warranty.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "    questions:\n" in text
+    path.write_text(text.replace("    questions:\n", f"    questions:\n      - {question}\n", 1)
+                    .replace("answer: |\n", "answer: |\n      Gearboxes too: five years.\n", 1),
+                    encoding="utf-8")
+
+    async def answered() -> bool:
+        reply = (await ask(client, api_headers, question))["replies"][0]
+        return reply.get("article_id") == "warranty" and "Gearboxes too" in reply["text"]
+
+    await eventually(answered)
+    assert client.app[KB].updates == 1, "the edit was an update, not a full rebuild"
+
+    async def rebuilt() -> bool:
+        body = await (await client.get("/readyz")).json()
+        return bool(body["checks"]["knowledge_base"]["build"] == "full")
+
+    await eventually(rebuilt)
+    fresh = await aiohttp_client(create_app(make_settings(
+        database={"url": f"sqlite:{tmp_path / 'fresh.db'}"},
+        knowledge_base={"path": str(kb), "reload_interval": 60})))
+    sample = [case.text for case in load_cases(ROOT / "config" / "kb-tests.yaml")[::3]]
+    for n, text in enumerate([*sample, question]):
+        replies = []
+        for gateway in (client, fresh):  # a new customer each: no follow-up context
+            response = await gateway.post("/api/v1/messages", headers=api_headers, json={
+                "customer": {"id": f"sample-{n}"}, "text": text})
+            assert response.status == 201
+            replies.append((await response.json())["replies"][0])
+        got, want = replies
+        assert (got["kind"], got.get("article_id"), got["text"]) == (
+            want["kind"], want.get("article_id"), want["text"]), text
+
+    path.write_text(path.read_text(encoding="utf-8") + "  - [unclosed\n", encoding="utf-8")
+
+    async def error_shown() -> bool:
+        body = await (await client.get("/readyz")).json()
+        return any("warranty.yaml" in e for e in body["checks"]["knowledge_base"]["errors"])
+
+    await eventually(error_shown)
+    assert await answered(), "the last good version of the broken file keeps serving"
+
+
 async def test_database_outage_gives_a_clear_error_and_recovers(
         pg_url: str, aiohttp_client: Callable[..., Any], make_settings: Callable[..., Settings],
         api_headers: dict[str, str]) -> None:

@@ -38,7 +38,10 @@ async def readyz(request: web.Request) -> web.Response:
     if kb is not None and kb.ready:
         snapshot = kb.snapshot
         checks["knowledge_base"] = {"ok": True, "articles": len(snapshot.articles),
-                                    "errors": list(snapshot.errors)}
+                                    "errors": list(snapshot.errors),
+                                    # "update" until the full rebuild after an edit is in
+                                    "build": snapshot.kind,
+                                    "build_seconds": round(snapshot.seconds, 3)}
     else:
         checks["knowledge_base"] = {"ok": False, "error": "no articles loaded",
                                     "errors": list(kb.errors) if kb is not None else []}
