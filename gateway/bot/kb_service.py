@@ -51,7 +51,10 @@ class KBSnapshot:
     kind: str = "full"
 
 
-def _fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
+Fingerprint = tuple[tuple[str, int, int], ...]
+
+
+def _fingerprint(root: Path) -> Fingerprint:
     entries = []
     for path in sorted([*root.rglob("*.yaml"), *root.rglob("*.yml")]):
         try:
@@ -70,7 +73,7 @@ class KnowledgeService:
         self.thresholds = thresholds
         self.interval = interval
         self._snapshot: KBSnapshot | None = None
-        self._fingerprint: tuple[tuple[str, int, int], ...] | None = None
+        self._fingerprint: Fingerprint | None = None
         self.reloads = 0
         #: reloads that updated the serving matcher rather than building it in full
         self.updates = 0
@@ -99,6 +102,10 @@ class KnowledgeService:
 
         With `update`, a matcher serving already is updated rather than rebuilt when only a
         few articles changed (see the module docstring)."""
+        return self._install(*self._read(update))
+
+    def _read(self, update: bool) -> tuple[KBSnapshot, Fingerprint]:
+        """The directory's snapshot (in a worker thread: this is the CPU work)."""
         started = time.perf_counter()
         fingerprint = _fingerprint(self.root)
         result = load_directory(self.root)
@@ -110,18 +117,23 @@ class KnowledgeService:
         errors = tuple(str(error) for error in result.errors)
         if not self.root.is_dir():
             errors = (f"{self.root}: knowledge-base directory not found", *errors)
-        seconds = time.perf_counter() - started
         kind = "full" if matcher.updated is None else "update"
-        self._snapshot = KBSnapshot(articles, matcher, errors, time.time(), dict(result.files),
-                                    seconds, kind)
+        return KBSnapshot(articles, matcher, errors, time.time(), dict(result.files),
+                          time.perf_counter() - started, kind), fingerprint
+
+    def _install(self, snapshot: KBSnapshot, fingerprint: Fingerprint) -> KBSnapshot:
+        """Serve `snapshot` from now on. On the event loop once running, so that the full
+        rebuild's swap (also there) never replaces a newer snapshot by an older one."""
+        self._snapshot = snapshot
         self._fingerprint = fingerprint
         self.reloads += 1
-        self.updates += kind == "update"
-        for error in errors:
+        self.updates += snapshot.kind == "update"
+        for error in snapshot.errors:
             log.warning("kb.error", error=error)
-        log.info("kb.loaded", articles=len(articles), errors=len(errors), kind=kind,
-                 updated=list(matcher.updated or ()), seconds=round(seconds, 3))
-        return self._snapshot
+        log.info("kb.loaded", articles=len(snapshot.articles), errors=len(snapshot.errors),
+                 kind=snapshot.kind, updated=list(snapshot.matcher.updated or ()),
+                 seconds=round(snapshot.seconds, 3))
+        return snapshot
 
     def _full(self, snapshot: KBSnapshot) -> Matcher:
         """The full build of a snapshot's articles (in the low-priority thread)."""
@@ -144,7 +156,7 @@ class KnowledgeService:
             if _fingerprint(self.root) == self._fingerprint:
                 return False
             try:
-                snapshot = await asyncio.to_thread(self.load, True)
+                snapshot = self._install(*await asyncio.to_thread(self._read, True))
             except Exception:  # a matcher bug must not take the last good KB down with it
                 log.exception("kb.reload_failed")
                 return False
