@@ -40,21 +40,15 @@ def questions() -> list[tuple[str, str]]:
     return found
 
 
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
-
-
 def run(accurate: bool) -> dict[str, Any]:
+    from benchmarks.memory import rss_mb
     from knowledge_base import language
 
     texts = questions()
-    before = rss_mb()
+    before = rss_mb()["rss_mb"]
     language.configure(("en", "fr", "nl", "de"), accurate=accurate)
     language.load_models()
-    report: dict[str, Any] = {"models_rss_mb": round(rss_mb() - before, 1),
+    report: dict[str, Any] = {"models_rss_mb": round(rss_mb()["rss_mb"] - before, 1),
                               "questions": len(texts)}
     for default in ("en", "nl"):
         started = time.perf_counter()

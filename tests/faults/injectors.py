@@ -9,6 +9,7 @@ half of it; pg_terminate_backend on every connection of the gateway(s).
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Awaitable, Callable
 
@@ -156,15 +157,20 @@ async def _mid_mail(run: Run, fault: Callable[[], Awaitable[object]]) -> None:
 
 async def _kill_at_quit(run: Run, gw: GatewayProcess) -> None:
     try:
-        deadline = time.monotonic() + 60
-        while not run.sink.quitting.is_set() and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-        if not run.sink.quitting.is_set():
+        if not await _set_within(run.sink.quitting, 60.0):
             run.errors.append("no reply was sent within 60 s before an after-250 kill")
         await asyncio.sleep(0.2)
         await gw.kill()
     finally:
         run.sink.quit_delay = 0.0
+
+
+async def _set_within(event: threading.Event, seconds: float) -> bool:
+    """Whether the sink's `event` (set from its own thread) is set within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not event.is_set() and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    return event.is_set()
 
 
 async def _cut_imap(run: Run) -> None:
@@ -208,10 +214,7 @@ async def _kill_pg_marking_sent(run: Run) -> None:
         run.sink.hold_250.set()
         try:
             await _one_more_mail(run)
-            deadline = time.monotonic() + 60
-            while not run.sink.data_in.is_set() and time.monotonic() < deadline:
-                await asyncio.sleep(0.01)
-            if not run.sink.data_in.is_set():
+            if not await _set_within(run.sink.data_in, 60.0):
                 run.errors.append("no reply reached the sink within 60 s (marking-sent)")
                 return
             async with run.database.outbox_held():
