@@ -4,8 +4,9 @@ period, never rows loaded into Python and summed there.
 The indexes they read are in `gateway/store/migrations_reports.py`. Days are UTC days.
 First-response and resolution times are business minutes (from the ticket's creation to its
 first operator reply, and to its first solved or closed), stored on the ticket by
-`gateway.sla.durations`; the operators' open-to-close times are wall-clock minutes. CSAT
-comes from the store's own aggregate (`Store.csat_per_group`, the survey feature's).
+`gateway.sla.durations`, as are the operators' open-to-close times (business minutes from
+the ticket's creation to each closing, `closing_durations`). CSAT comes from the store's
+own aggregate (`Store.csat_per_group`, the survey feature's).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Literal
 from gateway.catalogue import N_
 from gateway.models import OPEN_TICKET_STATUSES, utcnow
 from gateway.reports.period import Period, Table
-from gateway.reports.sql import day, json_text, quantiles, seconds_between
+from gateway.reports.sql import day, json_text, quantiles
 from gateway.store import Store, codec
 from gateway.store.db import Database
 
@@ -199,17 +200,18 @@ async def _created_per_day(db: Database, period: Period, where: str,
 
 async def operators(db: Database, period: Period) -> Table:
     """Per operator: replies, tickets replied to, tickets closed and the time those took
-    from opening to closing (median, p90)."""
+    from opening to closing (median, p90), in business hours: the seconds
+    `gateway.sla.durations` stored per closing (`closing_durations`)."""
     where, args = period.queue_sql()
     replies = await db.fetchall(
         "SELECT e.actor, COUNT(*) AS replies, COUNT(DISTINCT e.ticket_id) AS tickets"
         " FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE e.type = 'ticket.replied'"
         f" AND e.created_at >= ? AND e.created_at < ?{where} GROUP BY e.actor",
         period.low, period.high, *args)
-    took = seconds_between("t.created_at", "e.created_at", db.dialect)
     closed = await _quantiles(
-        db, f"SELECT e.actor AS actor, {took} AS secs"
-            " FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE e.type = 'ticket.closed'"
+        db, "SELECT e.actor AS actor, d.seconds AS secs"
+            " FROM events e JOIN tickets t ON t.id = e.ticket_id"
+            " JOIN closing_durations d ON d.event_id = e.id WHERE e.type = 'ticket.closed'"
             f" AND e.created_at >= ? AND e.created_at < ?{where}",
         [period.low, period.high, *args], "actor", ("secs",))
     names = {str(r["username"]): str(r["display_name"]) for r in await db.fetchall(
@@ -221,8 +223,9 @@ async def operators(db: Database, period: Period) -> Table:
                   "open_to_close_median", "open_to_close_p90"),
                  [(a, names.get(a, a), *replied.get(a, (0, 0)), *closed.get(a, [0, None, None]))
                   for a in people],
-                 N_("Replies written and tickets closed in the period, and the minutes from"
-                    " opening to closing of the tickets each closed."))
+                 N_("Replies written and tickets closed in the period, and the business"
+                    " minutes (the queue's opening hours) from opening to closing of the"
+                    " tickets each closed, median and 90th percentile."))
 
 
 async def csat(store: Store, period: Period) -> list[Table]:

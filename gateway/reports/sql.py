@@ -10,14 +10,6 @@ from __future__ import annotations
 QUANTILES = (0.5, 0.9)
 
 
-def seconds_between(start: str, end: str, dialect: str) -> str:
-    """Seconds from timestamp column `start` to `end` (NULL when either is NULL)."""
-    if dialect == "postgresql":
-        return (f"EXTRACT(EPOCH FROM (CAST({end} AS timestamptz)"
-                f" - CAST({start} AS timestamptz)))")
-    return f"((julianday({end}) - julianday({start})) * 86400.0)"
-
-
 def json_text(column: str, key: str, dialect: str) -> str:
     """The text of top-level `key` of the JSON in `column` (`key` is ours, never input)."""
     assert key.isidentifier(), key

@@ -5,12 +5,15 @@ ticket on every page view.
 
 The durations are business time (the queue's `BusinessCalendar`, the SLA clocks' engine)
 from the ticket's creation to its first `ticket.replied` and to its first `ticket.solved` or
-`ticket.closed`. A sweep reads those events in time order through `events_type_created`
-from a cursor per type kept in `connector_state`, a batch at a time; it runs in the SLA watcher's
-round and before a dashboard is drawn. Each pass looks again at the last `MARGIN` before
-the cursor (an event is stamped before its transaction commits); a value once stored is
-kept, so reading an event twice changes nothing. The first passes after the migration fill
-in the existing tickets (the backfill): nothing else to run.
+`ticket.closed`; and from its creation to each of its `ticket.closed` events, kept per event
+in `closing_durations` (the per-operator open-to-close times: a ticket reopened and closed
+again has one row per closing). A sweep reads those events in time order through
+`events_type_created` from a cursor per type (and one for the closings) kept in
+`connector_state`, a batch at a time; it runs in the SLA watcher's round and before a
+dashboard is drawn. Each pass looks again at the last `MARGIN` before the cursor (an event
+is stamped before its transaction commits); a value once stored is kept, so reading an
+event twice changes nothing. The first passes after the migration fill in the existing
+tickets and closings (the backfill): nothing else to run.
 """
 
 from __future__ import annotations
@@ -18,12 +21,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from gateway.calendar import BusinessCalendar
 from gateway.models import utcnow
 from gateway.store import Store, codec
+from gateway.store.db import Connection
 
 CURSOR_KEY = "reports.durations_cursor"
+CLOSINGS_KEY = "reports.closings_cursor"
 #: Events stamped this long before the cursor may have committed after the last pass.
 MARGIN = timedelta(minutes=5)
 EVENTS = ("ticket.replied", "ticket.solved", "ticket.closed")
@@ -31,12 +37,14 @@ EVENTS = ("ticket.replied", "ticket.solved", "ticket.closed")
 
 async def sweep(store: Store, calendars: Callable[[str], BusinessCalendar], *,
                 batch: int = 1000, max_batches: int = 10) -> int:
-    """Store the durations of up to `batch` × `max_batches` events; the number stored."""
+    """Store the durations of up to `batch` × `max_batches` events of each type and as
+    many closings; the number stored (tickets given a duration, plus closings)."""
     done = 0
     for _ in range(max_batches):
         stored, more = await _one_batch(store, calendars, batch)
-        done += stored
-        if not more:
+        closings, more_closings = await _closings_batch(store, calendars, batch)
+        done += stored + closings
+        if not (more or more_closings):
             break
     return done
 
@@ -84,9 +92,37 @@ async def _one_batch(store: Store, calendars: Callable[[str], BusinessCalendar],
             "  (SELECT v.res FROM v WHERE v.id = tickets.id))"
             " WHERE id IN (SELECT v.id FROM v)",
             *[x for tid, (fr, res) in values.items() for x in (tid, fr, res)])
-        await tx.execute(
-            "INSERT INTO connector_state (key, value, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
-            " updated_at = excluded.updated_at", CURSOR_KEY, json.dumps(cursors),
-            codec.ts(utcnow()))
+        await _save(tx, CURSOR_KEY, cursors)
     return len(values), more
+
+
+async def _closings_batch(store: Store, calendars: Callable[[str], BusinessCalendar],
+                          batch: int) -> tuple[int, bool]:
+    """One batch of `ticket.closed` events without a stored closing duration, from their own
+    cursor: (closings given a duration, whether more may wait)."""
+    since = await store.get_state(CLOSINGS_KEY)
+    rows = await store.db.fetchall(
+        "SELECT e.id, e.created_at, t.queue, t.created_at AS opened"
+        " FROM events e JOIN tickets t ON t.id = e.ticket_id"
+        " LEFT JOIN closing_durations d ON d.event_id = e.id"
+        " WHERE e.type = 'ticket.closed' AND e.created_at >= ? AND d.event_id IS NULL"
+        " ORDER BY e.created_at LIMIT ?",
+        codec.ts(codec.parse_ts(str(since)) - MARGIN) if since else "", batch)
+    if not rows:
+        return 0, False
+    values = [(int(row["id"]), int(calendars(str(row["queue"])).business_time_between(
+        codec.parse_ts(row["opened"]), codec.parse_ts(row["created_at"])).total_seconds()))
+        for row in rows]
+    marks = ", ".join("(CAST(? AS BIGINT), CAST(? AS BIGINT))" for _ in values)
+    async with store.db.transaction() as tx:
+        await tx.execute(f"INSERT INTO closing_durations (event_id, seconds) VALUES {marks}"
+                         " ON CONFLICT (event_id) DO NOTHING", *[x for v in values for x in v])
+        await _save(tx, CLOSINGS_KEY, str(rows[-1]["created_at"]))
+    return len(values), len(rows) == batch
+
+
+async def _save(tx: Connection, key: str, value: Any) -> None:
+    await tx.execute(
+        "INSERT INTO connector_state (key, value, updated_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
+        " updated_at = excluded.updated_at", key, json.dumps(value), codec.ts(utcnow()))

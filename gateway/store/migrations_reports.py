@@ -29,4 +29,13 @@ CREATE INDEX events_type_created ON events (type, created_at, ticket_id, actor)
 ALTER TABLE tickets ADD COLUMN first_response_seconds BIGINT;
 ALTER TABLE tickets ADD COLUMN resolution_seconds BIGINT
 """),
+    # The business seconds from a ticket's creation to each of its `ticket.closed` events
+    # (the per-operator open-to-close times; a ticket reopened and closed again by someone
+    # else has one row per closing), written by the same sweep.
+    (1730, """
+CREATE TABLE closing_durations (
+    event_id BIGINT PRIMARY KEY,
+    seconds BIGINT NOT NULL
+)
+"""),
 )

@@ -87,6 +87,35 @@ async def test_first_response_counts_business_hours_over_a_weekend(
     assert '<text class="value" x="' in html and ">60 min</text>" in html
 
 
+async def test_operators_close_times_count_business_hours_over_a_weekend(
+        client: TestClient, login: Login, handoff: Handoff,
+        make_operator: Callable[..., Awaitable[Operator]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opened on Friday at 17:30 and closed on Monday at 10:30 (Brussels; open 09:00-18:00 on
+    weekdays): two business hours to the agent's closing, not 65 wall-clock ones."""
+    friday = datetime(2026, 11, 27, 16, 30, tzinfo=UTC)
+    monkeypatch.setattr(ticket_queries, "utcnow", lambda: friday)
+    ticket = (await handoff("I want to talk to a human about my invoice"))["ticket_id"]
+    monkeypatch.setattr(ticket_queries, "utcnow", lambda: friday + timedelta(hours=64))
+    csrf = await login()
+    assert (await client.post(f"/console/tickets/{ticket}/reply",
+                              data={"csrf": csrf, "text": "Here it is."})).status == 200
+    monkeypatch.setattr(ticket_queries, "utcnow", lambda: friday + timedelta(hours=65))
+    closed = await client.post(f"/console/tickets/{ticket}/close",
+                               data={"csrf": csrf, "outcome": "answered"})
+    assert "Ticket closed." in await closed.text()
+    monkeypatch.undo()
+    await make_operator("sue", role="supervisor")
+    await login("sue", AGENT_PASSWORD)
+    week = {"from": "2026-11-27", "to": "2026-11-30"}
+    operators = await client.get("/console/dashboards/operators.csv", params=week)
+    rows = list(csv.DictReader(io.StringIO((await operators.read()).decode("utf-8-sig"))))
+    assert [(r["operator"], r["tickets_closed"], r["open_to_close_median"],
+             r["open_to_close_p90"]) for r in rows] == [("admin", "1", "120.0", "120.0")]
+    html = await (await client.get("/console/dashboards", params=week)).text()
+    assert "the business minutes (the queue&#39;s opening hours) from opening to closing" in html
+
+
 async def test_agents_get_no_dashboards(
         client: TestClient, login: Login,
         make_operator: Callable[..., Awaitable[Operator]]) -> None:
