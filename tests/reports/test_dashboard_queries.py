@@ -144,6 +144,8 @@ async def test_operators_replies_closings_and_their_times(store: Store) -> None:
     table = await dashboards.operators(store.db, PERIOD)
     assert table.rows == [("gina", "Gina G", 2, 2, 2, 180.0, 228.0),
                           ("sam", "Sam S", 3, 2, 1, 100.0, 100.0)]
+    sales = await dashboards.operators(store.db, Period(PERIOD.start, PERIOD.end, "sales"))
+    assert sales.rows == [("sam", "Sam S", 2, 1, 1, 100.0, 100.0)]
 
 
 def test_a_period_is_checked_before_any_query() -> None:
