@@ -3,7 +3,7 @@ run as the baseline, on SQLite or PostgreSQL.
 
     .venv/bin/python benchmarks/console_scale.py [--tickets 5000] [--requests 15]
     [--database sqlite|postgresql://postgres@127.0.0.1:5432/postgres] [--explain]
-    [--no-dashboards]
+    [--no-dashboards] [--old-open]
 
 Loads the tickets in bulk through the store (multi-row INSERTs: 95 % closed, the rest new,
 open or pending, a tenth of those breached, one customer with 300 tickets, three messages
@@ -18,7 +18,9 @@ is the issue's scale (a few minutes to load). PostgreSQL runs in a fresh databas
 afterwards. Prints one JSON object: per page the median, p95, size and SQL statements
 (count, kinds, the three slowest; `benchmarks/sql_count.py`), against `/healthz` and the
 issue's baseline `/healthz` plus one query; `--explain` adds the plans of the list SQL;
-`--no-dashboards` times the operators' pages only.
+`--no-dashboards` times the operators' pages only; `--old-open` makes the open tickets the
+oldest (lowest numbers), so a newest-first list that walks the tickets by number reads the
+closed ones before it finds a page.
 """
 
 from __future__ import annotations
@@ -85,8 +87,10 @@ async def insert(store: Store, table: str, columns: tuple[str, ...],
                 + ", ".join(marks for _ in chunk), *[v for row in chunk for v in row])
 
 
-async def load(store: Store, tickets: int, agent_id: int) -> dict[str, int]:
-    """The desk: customers, conversations, tickets, messages and creation events."""
+async def load(store: Store, tickets: int, agent_id: int,
+               old_open: bool = False) -> dict[str, int]:
+    """The desk: customers, conversations, tickets, messages and creation events; the open
+    tickets are the newest, or with `old_open` the oldest."""
     now = utcnow()
     customers = max(2, tickets // 3)
     stamp = codec.ts(now)
@@ -98,7 +102,7 @@ async def load(store: Store, tickets: int, agent_id: int) -> dict[str, int]:
     message_id = 0
     for t in range(1, tickets + 1):
         customer = 1 if t % max(1, tickets // 300) == 0 else 2 + t % (customers - 1)
-        is_open = t > tickets - open_count
+        is_open = t <= open_count if old_open else t > tickets - open_count
         status = ("new", "open", "pending")[t % 3] if is_open else "closed"
         age = timedelta(days=400 - t * 365 // tickets)  # closed: spread over a year
         if is_open:
@@ -206,7 +210,7 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     await store.create_operator("super1", "Super One", hash_password(PASSWORD),
                                 role="supervisor", queues=list(QUEUES))
     started = time.perf_counter()
-    loaded = await load(store, args.tickets, agent.id)
+    loaded = await load(store, args.tickets, agent.id, args.old_open)
     await timers(store, settings, loaded["open"])
     loaded["load_seconds"] = round(time.perf_counter() - started, 1)
     # the backfill of the business-time durations (the watcher's first rounds after the
@@ -327,6 +331,8 @@ async def main() -> None:
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--no-dashboards", action="store_true",
                         help="only the operators' pages (the supervisors' take minutes)")
+    parser.add_argument("--old-open", action="store_true",
+                        help="the open tickets are the oldest (a desk where old ones stay open)")
     args = parser.parse_args()
     if args.database == "sqlite":
         with tempfile.TemporaryDirectory() as tmp:
