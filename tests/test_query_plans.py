@@ -113,3 +113,50 @@ async def full_scans(store: Store, sql: str, args: tuple[Any, ...]) -> list[str]
 
 def _nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
     return [node, *(n for child in node.get("Plans", []) for n in _nodes(child))]
+
+
+async def test_the_newest_first_list_reads_the_open_tickets_not_the_closed(
+        database_url: str) -> None:
+    """A desk where the oldest tickets stay open: the console's newest-first list walks the
+    tickets in work (`tickets_open`, migration 3440), never the closed ones between them
+    (`tickets_pkey` backwards read every closed ticket newer than the page)."""
+    from gateway.console import listing
+    from gateway.models import utcnow
+
+    store = store_for(database_url)
+    await store.open()
+    try:
+        for statement in SEED:
+            await store.db.execute(statement)
+        await store.db.execute(f"UPDATE tickets SET status = 'open' WHERE id <= {HISTORY // 20}")
+        await store.db.execute("ANALYZE")
+        for queues in (("general",), None):
+            wanted = listing.TicketFilter(statuses=("new", "open", "pending"), queues=queues)
+            sql, args = listing.page_sql(wanted, utcnow(), dialect=store.db.dialect)
+            # `p` is the page itself (50 rows), joined to its customers and conversations
+            assert [s for s in await full_scans(store, sql, args) if s != "SCAN p"] == []
+            used = await ticket_indexes(store, sql, args)
+            assert "tickets_open" in used and "tickets_pkey" not in used, used
+            rows = await store.db.fetchall(sql, *args)
+            assert [row["id"] for row in rows] == list(range(HISTORY // 20, 100, -1))
+    finally:
+        await store.close()
+
+
+async def ticket_indexes(store: Store, sql: str, args: tuple[Any, ...] | list[Any]) -> set[str]:
+    """The indexes a plan reads `tickets` through (`tickets_pkey` for a walk by number)."""
+    if store.db.dialect == "sqlite":
+        rows = await store.db.fetchall("EXPLAIN QUERY PLAN " + sql, *args)
+        found = set()
+        for row in rows:
+            detail = str(row["detail"])
+            if re.match(r"(SCAN|SEARCH) t\b", detail):
+                index = re.search(r"INDEX (\w+)", detail)
+                found.add(index.group(1) if index else "tickets_pkey")
+        return found
+    row = await store.db.fetchone("EXPLAIN (FORMAT JSON) " + sql, *args)
+    assert row is not None
+    plan = row["QUERY PLAN"]
+    return {str(node.get("Index Name", "tickets_pkey")) for node in _nodes(
+        (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"])
+        if node.get("Relation Name") == "tickets"}

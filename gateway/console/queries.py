@@ -11,6 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.console.listing import RowFacts
 from gateway.models import Conversation, Customer, Event, Ticket
 from gateway.store import Store, codec
 
@@ -181,3 +182,20 @@ async def merged_into(store: Store, ticket_id: int) -> list[Ticket]:
     tickets = await store.db.fetchall(
         f"SELECT * FROM tickets WHERE id IN ({_marks(ids)}) ORDER BY id", *ids)
     return [codec.ticket(row) for row in tickets]
+
+
+async def row_facts(store: Store, tickets: list[Ticket]) -> dict[int, RowFacts]:
+    """What `listing.page_sql` joins, for tickets found otherwise: customers, conversations
+    and tags, a query each (the SLA is not shown there)."""
+    customers = await customers_by_id(store, {t.customer_id for t in tickets})
+    conversations = await conversations_by_id(store, {t.conversation_id for t in tickets})
+    tags = await store.tags_of([t.id for t in tickets])
+    found = {}
+    for t in tickets:
+        customer = customers.get(t.customer_id)
+        conversation = conversations.get(t.conversation_id)
+        found[t.id] = RowFacts(
+            customer=(customer.name or customer.email or f"#{customer.id}") if customer else None,
+            channel=conversation.channel if conversation else None, timer=None, replied=False,
+            tags=tuple(tags.get(t.id, ())))
+    return found

@@ -6,7 +6,7 @@ list tickets; the navigation counts each view in SQL over every ticket, as the l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
@@ -46,13 +46,19 @@ def _chosen(params: Mapping[str, str]) -> dict[str, str]:
     return {name: params.get(name, "") for name in filters.NAMES}
 
 
+def view_filters(operator: Operator) -> list[listing.TicketFilter]:
+    """What each view lists for this operator, in `VIEWS`' order (for `listing.counts`)."""
+    return [filters.ticket_filter(_chosen(view.params), operator) for view in VIEWS]
+
+
 async def view_links(store: Store, operator: Operator, query: Mapping[str, str],
-                     now: datetime) -> list[ViewLink]:
-    """Every view with its count; `current` for the one the list shows now."""
+                     now: datetime, totals: Sequence[int] | None = None) -> list[ViewLink]:
+    """Every view with its count (counted here unless given, in `view_filters`' order: the
+    list counts them with its own total); `current` for the one the list shows now."""
     asked = {k: v for k, v in query.items() if k in (*filters.NAMES, "sort") and v}
     asked.setdefault("sort", "newest")
-    wanted = [filters.ticket_filter(_chosen(view.params), operator) for view in VIEWS]
-    totals = await listing.counts(store, wanted, now)
+    if totals is None:
+        totals = await listing.counts(store, view_filters(operator), now)
     return [ViewLink(label=_(view.label), count=total,
                      href="/console" + ("?" + urlencode(view.params) if view.params else ""),
                      current=asked == {"sort": "newest", **view.params})

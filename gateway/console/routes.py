@@ -94,13 +94,18 @@ async def ticket_list(request: web.Request) -> web.StreamResponse:
     sort, number = filters.sort_of(request.query), filters.page_of(request.query)
     now = utcnow()
     await request.app[SLA_WATCHER].catch_up(now)
-    found = await listing.ticket_page(store, filters.ticket_filter(chosen, operator), now,
-                                      sort=sort, page=number)
-    slas = await console_sla.row_slas(store, settings, found.tickets, now)
-    rows = await views.ticket_rows(store, found.tickets, await people.operators(request), slas)
+    wanted = filters.ticket_filter(chosen, operator)
+    # the list's total and every view's count in one statement
+    total, *view_totals = await listing.counts(
+        store, [wanted, *queue_views.view_filters(operator)], now)
+    found = await listing.ticket_page(store, wanted, now, sort=sort, page=number, total=total)
+    slas = await console_sla.row_slas(store, settings, found.tickets, now, found.facts)
+    rows = await views.ticket_rows(store, found.tickets, await people.operators(request), slas,
+                                   found.facts)
     return page(request, "tickets.html", {
         "rows": rows, "found": found, "offered": offered, "chosen": chosen,
-        "views": await queue_views.view_links(store, operator, request.query, now),
+        "views": await queue_views.view_links(store, operator, request.query, now,
+                                              view_totals),
         "sort": sort, "sorts": {k: _(label) for k, (label, _sql) in listing.SORTS.items()},
         "pager": filters.pager(request.query, found),
         "filtered": any(chosen.values()), "assignees": filters.ASSIGNEES,

@@ -6,6 +6,7 @@ lives here: customer text never is; bot and operator Markdown goes through `to_s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from gateway.console.audit import AuditItem, audit_item
 from gateway.console.canned import language_of
 from gateway.console.i18n import N_, _
 from gateway.console.labels import label
+from gateway.console.listing import RowFacts
 from gateway.console.pages import UTC_ZONE
 from gateway.console.sla import RowSla, TicketSla, ticket_sla
 from gateway.markdown import to_safe_html
@@ -202,26 +204,26 @@ def _names(operators: list[Operator]) -> dict[int, str]:
 
 
 async def ticket_rows(store: Store, tickets: list[Ticket], operators: list[Operator],
-                      slas: dict[int, RowSla] | None = None) -> list[TicketRow]:
+                      slas: dict[int, RowSla] | None = None,
+                      facts: Mapping[int, RowFacts] | None = None) -> list[TicketRow]:
     """The queue table: tickets joined with their customer, channel, assignee (among
-    `operators`, the request's: `people.operators`) and SLA."""
-    customers = await queries.customers_by_id(store, {t.customer_id for t in tickets})
-    conversations = await queries.conversations_by_id(store, {t.conversation_id for t in tickets})
+    `operators`, the request's: `people.operators`) and SLA. With `facts` (read with the
+    list's page) nothing more is read; without (search results), one query per table."""
+    if facts is None:
+        facts = await queries.row_facts(store, tickets)
     names = _names(operators)
-    tags = await store.tags_of([t.id for t in tickets])
     now = utcnow()
     rows = []
     for t in tickets:
-        customer = customers.get(t.customer_id)
-        conversation = conversations.get(t.conversation_id)
+        known = facts.get(t.id)
         rows.append(TicketRow(
             id=t.id, subject=t.subject or _("(no subject)"),
-            customer=(customer.name or customer.email or f"#{customer.id}") if customer else "?",
-            channel=conversation.channel if conversation else "?",
+            customer=(known.customer or "?") if known else "?",
+            channel=(known.channel or "?") if known else "?",
             language=t.language or "–", queue=t.queue, priority=t.priority, status=t.status,
             assignee=names.get(t.assignee_id, "–") if t.assignee_id else "–",
             created_at=t.created_at, age=age(t.created_at, now),
-            sla=(slas or {}).get(t.id), tags=tuple(tags.get(t.id, ())),
+            sla=(slas or {}).get(t.id), tags=known.tags if known else (),
         ))
     return rows
 

@@ -1,4 +1,5 @@
-"""Schema for splitting tickets (3400) and operators' notifications (3410), issue 16.
+"""Schema for splitting tickets (3400), operators' notifications (3410) and the tickets in
+work (3440), issue 16.
 
 A conversation is one thread per customer and channel, so a ticket split off it shares the
 conversation: `ticket_messages` says which ticket a message of a split conversation belongs
@@ -6,6 +7,12 @@ to (a conversation never split has no rows and reads as before). `operator_notif
 holds what each operator is told (an assignment, a mention, a customer reply, an SLA
 warning), read newest first and unread first, so both orders have an index (3420: by
 ticket, for a customer's erasure; 3430: by age, for retention).
+
+`tickets_open` (3440) holds only the tickets in work, by number: the console's newest-first
+list walks it backwards, so on a desk where old tickets stay open it never reads the closed
+ones between them (`tickets_pkey` backwards did, until it had a page). The list writes the
+statuses as literals (`console.listing`), the same term as the index's, which SQLite needs
+to use a partial index.
 """
 
 from __future__ import annotations
@@ -46,4 +53,7 @@ MIGRATIONS_WORKSPACE: tuple[tuple[int, Migration], ...] = (
     # retention deletes the read ones by age, oldest first (privacy/retention.py)
     (3430, "CREATE INDEX operator_notifications_created ON operator_notifications"
            " (created_at)"),
+    # the tickets in work, newest first (the console's list; docstring)
+    (3440, "CREATE INDEX tickets_open ON tickets (id)"
+           " WHERE status IN ('new', 'open', 'pending')"),
 )
