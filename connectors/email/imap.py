@@ -26,6 +26,7 @@ _BYE = re.compile(rb"^\s*BYE\b")
 _UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
 _UIDNEXT = re.compile(rb"\[UIDNEXT (\d+)\]")
 _FETCH_UID = re.compile(rb"\bUID (\d+)")
+_UID_LIST = re.compile(rb"(?:SEARCH)?[\d ]*")
 _FETCH_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 _FETCH_FLAGS = re.compile(rb"\bFLAGS \(([^)]*)\)")
 _FETCH_DATE = re.compile(rb'\bINTERNALDATE "([^"]+)"')
@@ -158,12 +159,22 @@ class ImapSession:
             uidnext = _search(re.compile(rb"UIDNEXT (\d+)"), status.lines) or 1
         return MailboxStatus(validity, uidnext, aioimaplib.extract_exists(response) or 0)
 
-    async def highest_uid(self) -> int:
-        """The UID of the newest mail now, 0 for an empty mailbox (`*`, RFC 3501 §6.4.8)."""
-        response = await self._command("UID FETCH *", self.client.uid("fetch", "*", "(UID)"))
-        uids = [_search(_FETCH_UID, [line]) for line in response.lines
-                if isinstance(line, bytes) and b"FETCH (" in line]
-        return max((uid for uid in uids if uid is not None), default=0)
+    async def waiting(self, after: int) -> list[int]:
+        """Every UID above `after` now, oldest first (`UID SEARCH UID after+1:*`).
+
+        One answer line however many mails (aioimaplib recurses per line, not per UID,
+        see `WINDOW`). `n:*` also matches the newest mail when it is below `n` (RFC 3501
+        §6.4.4: a range is unordered), so the UIDs are filtered.
+        """
+        response = await self._command("UID SEARCH", self.client.uid_search(
+            "UID", f"{after + 1}:*", charset=None))
+        found: set[int] = set()
+        for line in response.lines:
+            # aioimaplib hands `* SEARCH 4 5 6` over as `4 5 6`; an unsolicited `7 EXISTS`
+            # or FETCH among the lines has words in it, the tagged OK too.
+            if isinstance(line, bytes) and _UID_LIST.fullmatch(line):
+                found.update(int(n) for n in line.split() if n.isdigit())
+        return sorted(uid for uid in found if uid > after)
 
     async def pending(self, after: int, upto: int) -> list[Pending]:
         """Mails with a UID in `after+1..upto`, oldest first, with size, \\Seen flag and

@@ -111,7 +111,8 @@ class MailboxReader:
 
     def report(self) -> dict[str, Any]:
         """For /readyz (see `ReaderHealth.report`)."""
-        return self.health.report(self.expected_interval(), self.lease, self.settings.mailbox)
+        return self.health.report(self.expected_interval(), self.lease, self.settings.mailbox,
+                                  self.settings.max_waiting_seconds)
 
     async def run(self) -> None:
         """Forever: hold the mailbox lease, and read the mailbox for as long as it is held."""
@@ -185,30 +186,37 @@ class MailboxReader:
     async def _sync(self, session: ImapSession, status: MailboxStatus) -> None:
         """Take in every mail above the saved position, one commit at a time.
 
-        UIDs are listed `WINDOW` at a time up to the newest mail, and the newest is asked
-        again at the end, so mail that arrived during a long catch-up is taken in too.
+        Before each window of at most `WINDOW` mails the UIDs above the position are
+        listed again (`UID SEARCH`): that is how far behind the loop is (`Backlog`), and
+        mail that arrived during a long catch-up is taken in too; the sync ends when the
+        listing finds nothing above the position.
         """
         self.health.syncing = True
+        backlog = self.health.backlog
         cursor = await self._position(status)
-        while (newest := await session.highest_uid()) > cursor:
-            while cursor < newest:
-                upto = min(cursor + WINDOW, newest)
-                pending = [p for p in await session.pending(cursor, upto)
-                           if not self._handled_before_reset(p)]
-                for batch in batches(pending):
-                    bodies = await session.fetch(batch)
-                    done = await self._take_in(bodies, batch, status.uidvalidity)
-                    # Once per batch (one IMAP round trip, one commit, not two per mail):
-                    # a crash before these lines fetches the batch again, and the mails
-                    # already stored are recognised by their Message-ID (issue 21).
-                    if done:
-                        await self._done_on_server(session, done)
-                    await self._advance(status.uidvalidity, batch[-1])
-                if (self.health.last_uid or 0) < upto:
-                    # UIDs only grow: nothing can appear at or below `upto` any more.
-                    await self._advance(status.uidvalidity, upto)
-                cursor = upto
-                self.health.last_progress = utcnow()
+        while True:
+            waiting = await session.waiting(cursor)
+            backlog.listed(status.uidvalidity, cursor, waiting)
+            if not waiting:
+                break
+            upto = waiting[min(WINDOW, len(waiting)) - 1]
+            listed = await session.pending(cursor, upto)
+            backlog.dated({p.uid: p.internal_date for p in listed if p.internal_date})
+            pending = [p for p in listed if not self._handled_before_reset(p)]
+            for batch in batches(pending):
+                bodies = await session.fetch(batch)
+                done = await self._take_in(bodies, batch, status.uidvalidity)
+                # Once per batch (one IMAP round trip, one commit, not two per mail):
+                # a crash before these lines fetches the batch again, and the mails
+                # already stored are recognised by their Message-ID (issue 21).
+                if done:
+                    await self._done_on_server(session, done)
+                await self._advance(status.uidvalidity, batch[-1])
+            if (self.health.last_uid or 0) < upto:
+                # UIDs only grow: nothing can appear at or below `upto` any more.
+                await self._advance(status.uidvalidity, upto)
+            cursor = upto
+            self.health.last_progress = utcnow()
         self.health.last_success = self.health.last_progress = utcnow()
         self.health.syncing = False
         self.synced.set()
@@ -270,6 +278,7 @@ class MailboxReader:
         """Commit the position after a mail (or a window) is done."""
         await self._save_position(uidvalidity, uid)
         self.health.last_uid = uid
+        self.health.backlog.advanced(uid)
 
     async def _save_position(self, uidvalidity: int, uid: int) -> None:
         position: dict[str, int | str] = {"uidvalidity": uidvalidity, "last_uid": uid}
@@ -320,8 +329,10 @@ class MailboxReader:
             await self._quarantine(raw, f"{type(exc).__name__}: {exc}",
                                    {"mailbox": self.settings.mailbox,
                                     "uidvalidity": uidvalidity, "uid": uid})
+            self.health.backlog.taken_in(uid)
             return False
         log.info("email.ingested", uid=uid, result=result)
+        self.health.backlog.taken_in(uid)
         return True
 
     async def _quarantine(self, raw: bytes, error: str, origin: dict[str, Any]) -> None:

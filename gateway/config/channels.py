@@ -90,6 +90,9 @@ class EmailSettings(Section):
     #: Replicas on one database take turns on the mailbox: the one reading it renews a
     #: lease every third of this; when it dies another takes over within this much more.
     lease_seconds: float = Field(30.0, ge=3)
+    #: The channel is not ok in /readyz (state `behind`, or `stuck` when nothing is being
+    #: taken in) once a mail has waited this long to be taken in (docs/email.md, health).
+    max_waiting_seconds: float = Field(300.0, gt=0)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(587, ge=1, le=65535)
     smtp_security: Literal["tls", "starttls", "plain"] = "starttls"

@@ -15,16 +15,22 @@ from typing import Any
 from babel.dates import format_timedelta
 
 from gateway.channels import Connector, health_of
-from gateway.console.i18n import N_, _, format_locale
+from gateway.console.i18n import N_, Np_, _, format_locale, ngettext
 
 #: How the console names a channel.
 LABELS = {"email": N_("E-mail"), "webchat": N_("Web chat"), "slack": "Slack",
           "api": N_("REST API")}
 
+#: How far behind a mailbox is (`behind`, `oldest_waiting_seconds` of its report).
+WAITING = Np_("%(num)d mail waiting, the oldest for %(duration)s",
+              "%(num)d mails waiting, the oldest for %(duration)s")
+
 #: What a state means to an operator.
 STATES = {
     "disconnected": N_("cannot reach its server"),
     "stale": N_("has stopped checking for new messages"),
+    "stuck": N_("has mail waiting but is not taking any in"),
+    "behind": N_("is taking mail in, but is behind"),
     "standby": N_("read by another replica"),
     "syncing": N_("catching up"),
     "idle": N_("connected, waiting for new messages"),
@@ -44,6 +50,8 @@ class ChannelStatus:
     last_error: str | None
     #: The mailbox or workspace the channel reads, when it says.
     source: str
+    #: "1204 mails waiting, the oldest for 9 min"; empty unless one waited a minute.
+    waiting: str = ""
 
 
 def statuses(connectors: dict[str, Connector]) -> list[ChannelStatus]:
@@ -67,8 +75,16 @@ def _status(name: str, report: dict[str, Any]) -> ChannelStatus:
         name=name, label=_(LABELS[name]) if name in LABELS else name,
         ok=bool(report.get("ok", True)), doing=_(STATES[state]) if state in STATES else state,
         quiet_for=quiet, last_error=str(error)[:300] if error else None,
-        source=str(report.get("mailbox", "")),
+        source=str(report.get("mailbox", "")), waiting=_waiting(report),
     )
+
+
+def _waiting(report: dict[str, Any]) -> str:
+    behind, waited = report.get("behind"), report.get("oldest_waiting_seconds")
+    if not isinstance(behind, int) or not behind or not isinstance(waited, int | float) \
+            or waited < 60:
+        return ""
+    return ngettext(*WAITING, behind) % {"num": behind, "duration": _duration(float(waited))}
 
 
 def _duration(seconds: float) -> str:

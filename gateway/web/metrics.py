@@ -101,6 +101,12 @@ def _mailboxes(app: web.Application) -> Iterator[Metric]:
     since = GaugeMetricFamily("helpdesk_mailbox_seconds_since_sync",
                               "Seconds since the mailbox loop last completed a step",
                               labels=_MAILBOX)
+    behind = GaugeMetricFamily("helpdesk_mailbox_behind_mails",
+                               "Mails listed above the position, not taken in yet",
+                               labels=_MAILBOX)
+    waiting = GaugeMetricFamily("helpdesk_mailbox_oldest_waiting_seconds",
+                                "Seconds the oldest of them has been waiting (0: none)",
+                                labels=_MAILBOX)
     for name, connector in sorted(app[CONNECTORS].items()):
         report = health_of(connector)
         if "mailbox" not in report:
@@ -110,7 +116,11 @@ def _mailboxes(app: web.Application) -> Iterator[Metric]:
         state.add_metric([*labels, str(report["state"])], 1)
         lease.add_metric(labels, int(bool(report["lease"]["held_here"])))
         since.add_metric(labels, float(report["seconds_since_sync"]))
-    yield from (up, state, lease, since)
+        # Not on a replica standing by, nor before the first listing: unknown, not 0.
+        if report.get("behind") is not None:
+            behind.add_metric(labels, float(report["behind"]))
+            waiting.add_metric(labels, float(report["oldest_waiting_seconds"] or 0.0))
+    yield from (up, state, lease, since, behind, waiting)
 
 
 def _counters(app: web.Application) -> Iterator[Metric]:

@@ -112,12 +112,12 @@ async def test_a_loop_stuck_without_an_error_shows_as_stale_in_readyz(
     gw = await gateway(mailbox, tuning=quick)
     stuck = asyncio.Event()
 
-    async def hang(self: ImapSession) -> int:  # a bug no timeout covers
+    async def hang(self: ImapSession, after: int) -> list[int]:  # a bug no timeout covers
         stuck.set()
         await asyncio.Event().wait()
-        return 0
+        return []
 
-    monkeypatch.setattr(ImapSession, "highest_uid", hang)
+    monkeypatch.setattr(ImapSession, "waiting", hang)
     await asyncio.wait_for(stuck.wait(), 10)
 
     port = free_port()
