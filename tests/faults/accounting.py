@@ -27,6 +27,8 @@ class HealthSample:
     at: float
     says_ok: bool
     oldest_waiting: float  # seconds the oldest delivered, not yet ingested mail has waited
+    #: The channel's own `state` (`behind` or `stuck` past its `max_waiting_seconds`).
+    state: str = ""
 
 
 @dataclass
@@ -131,6 +133,10 @@ def account(ledger: Ledger, ingested: list[Ingested], replies: list[Delivered],
                                               end), 1),
         "mailbox_unavailable_s": round(sum(b - a for a, b in ledger.unavailable), 1),
         "readyz_ok_while_stalled_samples": len(lying),
+        # what the channel called itself while a mail had waited over 60 s: `behind`
+        # (working, too slow) and `stuck` (hung) are told apart by the gateway itself
+        "readyz_states_while_stalled": dict(Counter(
+            s.state for s in ledger.health if s.oldest_waiting > STALL_SECONDS)),
         "examples": {  # a few Message-IDs per failure, for the post-mortem
             "lost": [mid for mid in delivered if rows[mid] == 0][:5],
             "never_sent": [mid for mid in delivered if mid not in by_parent][:5],

@@ -20,6 +20,7 @@ from typing import Any
 import aiohttp
 
 from tests.email_live.servers import free_port
+from tests.faults.accounting import STALL_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = "faults-admin-password"
@@ -65,7 +66,9 @@ def render_config(config: GatewayConfig, port: int) -> str:
             "imap_host": "127.0.0.1", "imap_port": config.imap_port, "imap_security": "plain",
             "imap_user": config.imap_user, "mailbox": config.mailbox,
             "smtp_host": "127.0.0.1", "smtp_port": config.smtp_port, "smtp_security": "plain",
-            "smtp_user": "", **config.email,
+            "smtp_user": "",
+            # /readyz calls a mail late when the harness counts it as a stall (issue 11)
+            "max_waiting_seconds": STALL_SECONDS, **config.email,
         },
         "logging": {"level": config.log_level, "format": "json"},
     }

@@ -161,4 +161,4 @@ async def _sample_health(state: Run) -> None:
             ready = await gw.readyz()
             email = (ready or {}).get("checks", {}).get("connectors", {}).get("email", {})
             state.ledger.health.append(HealthSample(time.time(), bool(email.get("ok")),
-                                                    waiting))
+                                                    waiting, str(email.get("state", ""))))
