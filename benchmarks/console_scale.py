@@ -53,7 +53,7 @@ from gateway.console import alerts, listing  # noqa: E402
 from gateway.delivery.notify import Hub  # noqa: E402
 from gateway.keys import STORE  # noqa: E402
 from gateway.models import utcnow  # noqa: E402
-from gateway.sla import durations  # noqa: E402
+from gateway.sla import durations, outcomes  # noqa: E402
 from gateway.sla.watcher import SlaWatcher  # noqa: E402
 from gateway.store import Store, codec  # noqa: E402
 from gateway.store.db import open_database  # noqa: E402
@@ -219,6 +219,7 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     loaded["durations_stored"] = await durations.sweep(store, settings.calendar.for_queue,
                                                        max_batches=1_000_000)
+    loaded["outcomes_stored"] = await outcomes.sweep(store, max_batches=1_000_000)
     loaded["durations_backfill_seconds"] = round(time.perf_counter() - started, 1)
     if store.db.dialect == "postgresql":  # the backfill rewrote every ticket: autovacuum's
         await store.db.execute("VACUUM ANALYZE tickets")

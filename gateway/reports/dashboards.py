@@ -5,8 +5,9 @@ The indexes they read are in `gateway/store/migrations_reports.py`. Days are UTC
 First-response and resolution times are business minutes (from the ticket's creation to its
 first operator reply, and to its first solved or closed), stored on the ticket by
 `gateway.sla.durations`, as are the operators' open-to-close times (business minutes from
-the ticket's creation to each closing, `closing_durations`). CSAT comes from the store's
-own aggregate (`Store.csat_per_group`, the survey feature's).
+the ticket's creation to each closing, `closing_durations`). Each bot answer's containment
+is stored by `gateway.sla.outcomes` (`bot_outcomes`). CSAT comes from the store's own
+aggregate (`Store.csat_per_group`, the survey feature's).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, Literal
 from gateway.catalogue import N_
 from gateway.models import OPEN_TICKET_STATUSES, utcnow
 from gateway.reports.period import Period, Table
-from gateway.reports.sql import day, json_text, quantiles
+from gateway.reports.sql import day, quantiles
 from gateway.store import Store, codec
 from gateway.store.db import Database
 
@@ -79,23 +80,15 @@ async def volume(db: Database, period: Period) -> list[Table]:
 
 async def containment(db: Database, period: Period) -> Table:
     """Bot answers in the period, and how many the bot kept: the conversation's next bot
-    outcome was not a hand-off to people (no ticket followed the answer)."""
-    article, language = (json_text("m.meta", "article_id", db.dialect),
-                         json_text("m.meta", "language", db.dialect))
-    # the period's bot outcomes first, through `messages (kind, created_at)`; the window
-    # over them then (left to itself, SQLite walks every message in conversation order)
+    outcome was not a hand-off to people (no ticket followed the answer). Each answer's
+    article, language and containment are stored by `gateway.sla.outcomes`, so this reads
+    the period's answers through `bot_outcomes_kind_created` alone (covering): reading the
+    messages, their JSON and a window over the conversations took most of a year view."""
     rows = await db.fetchall(
-        "WITH outcomes AS MATERIALIZED (SELECT m.id, m.conversation_id, m.kind, m.created_at,"
-        f"  {article} AS article, {language} AS language FROM messages m"
-        "  WHERE m.kind IN ('answer', 'handoff') AND m.created_at >= ?)"
-        " SELECT article, language, COUNT(*) AS answers,"
-        " SUM(CASE WHEN next_kind = 'handoff' THEN 0 ELSE 1 END) AS contained"
-        " FROM (SELECT kind, created_at, article, language,"
-        "  LEAD(kind) OVER (PARTITION BY conversation_id ORDER BY id) AS next_kind"
-        "  FROM outcomes) AS seq"
-        " WHERE kind = 'answer' AND created_at < ?"
-        " GROUP BY article, language ORDER BY answers DESC, article, language",
-        period.low, period.high)
+        "SELECT o.article, o.language, COUNT(*) AS answers, SUM(o.contained) AS contained"
+        " FROM bot_outcomes o WHERE o.kind = 'answer' AND o.created_at >= ?"
+        " AND o.created_at < ? GROUP BY o.article, o.language"
+        " ORDER BY answers DESC, o.article, o.language", period.low, period.high)
     return Table("containment", N_("Bot containment by article and language"),
                  ("article", "language", "answers", "contained", "contained_percent"),
                  [(r["article"], r["language"], int(r["answers"]), int(r["contained"]),

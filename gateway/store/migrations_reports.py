@@ -38,4 +38,19 @@ CREATE TABLE closing_durations (
     seconds BIGINT NOT NULL
 )
 """),
+    # Each bot outcome (answer, hand-off) with its article, language and, for an answer,
+    # whether it was contained, written by `gateway.sla.outcomes`; the index covers the
+    # containment section's read of a period.
+    (1740, """
+CREATE TABLE bot_outcomes (
+    message_id BIGINT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    article TEXT,
+    language TEXT,
+    contained INTEGER
+);
+CREATE INDEX bot_outcomes_kind_created ON bot_outcomes
+    (kind, created_at, article, language, contained)
+"""),
 )

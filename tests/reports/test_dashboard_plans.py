@@ -9,6 +9,7 @@ from datetime import timedelta
 from gateway.models import utcnow
 from gateway.reports import dashboards, gaps
 from gateway.reports.period import Period
+from gateway.sla import outcomes
 from gateway.store import store_for
 from tests.test_query_plans import SEED, Recorder, full_scans
 
@@ -27,6 +28,7 @@ async def test_report_queries_use_indexes_not_history(database_url: str) -> None
         recorder = Recorder(store)
         today = utcnow().date()
         period = Period(today - timedelta(days=29), today)
+        await outcomes.sweep(store)
         await dashboards.volume(store.db, period)
         await dashboards.containment(store.db, period)
         await dashboards.timings(store.db, period)

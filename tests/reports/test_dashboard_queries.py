@@ -15,7 +15,7 @@ import pytest
 from gateway.calendar import WEEKDAYS, BusinessCalendar
 from gateway.reports import dashboards
 from gateway.reports.period import Period, PeriodError, parse_period
-from gateway.sla import durations
+from gateway.sla import durations, outcomes
 from gateway.store import Store, codec, store_for
 
 START = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
@@ -102,8 +102,22 @@ async def test_volume_counts_tickets_per_day_and_by_channel_language_category(
 
 
 async def test_an_answer_followed_by_a_handoff_is_not_contained(store: Store) -> None:
+    assert await outcomes.sweep(store, batch=2) == 4
     table = await dashboards.containment(store.db, PERIOD)
     assert sorted(table.rows) == [("x", "en", 1, 1, 100.0), ("x", "fr", 1, 1, 100.0),
+                                  ("y", "en", 1, 0, 0.0)]
+    assert await outcomes.sweep(store) == 0  # nothing stored twice
+
+
+async def test_a_handoff_stored_after_its_answer_takes_the_containment_back(
+        store: Store) -> None:
+    await outcomes.sweep(store)
+    await _insert(store, "messages", conversation_id=2, channel="api", direction="outbound",
+                  author="bot", text="t", kind="handoff", meta=json.dumps({}), handled=1,
+                  created_at=at(62))
+    assert await outcomes.sweep(store) == 1
+    table = await dashboards.containment(store.db, PERIOD)
+    assert sorted(table.rows) == [("x", "en", 1, 1, 100.0), ("x", "fr", 1, 0, 0.0),
                                   ("y", "en", 1, 0, 0.0)]
 
 
