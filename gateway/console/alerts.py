@@ -70,17 +70,20 @@ async def sla_alerts(store: Store, operator: Operator, now: datetime | None = No
     """The operator's alarms, breaches first, then the latest; each ticket once.
 
     Read from the operator's tickets in work whose SLA is not `ok` (a few, through their
-    indexes); only the alarms shown are read from `events`, by primary key."""
+    indexes); only the alarms shown are read from `events`, by primary key. One statement,
+    the count of all of them included."""
     stamp = codec.ts(now or utcnow())
     where, args = _scope(operator)
     state = sla_state_sql()
     alarmed = (f" FROM tickets t LEFT JOIN sla_timers s ON s.ticket_id = t.id{where}"
                f" AND ({state} IS NULL OR {state} <> 'ok') AND {LATEST_ALARM} IS NOT NULL")
     state_args = [stamp, stamp, stamp, stamp]
+    # `total` counts every ticket in alarm (the window runs before the LIMIT): the count
+    # of the rest is no second statement
     rows = await store.db.fetchall(
-        "SELECT b.id, b.subject, b.queue, e.type, e.data, e.created_at FROM ("
+        "SELECT b.id, b.subject, b.queue, b.total, e.type, e.data, e.created_at FROM ("
         "SELECT a.*, CASE WHEN (SELECT y.type FROM events y WHERE y.id = a.alarm)"
-        " = 'sla.breached' THEN 0 ELSE 1 END AS rank FROM ("
+        " = 'sla.breached' THEN 0 ELSE 1 END AS rank, COUNT(*) OVER () AS total FROM ("
         f"SELECT t.id, t.subject, t.queue, {LATEST_ALARM} AS alarm{alarmed}) a"
         " ORDER BY rank, alarm DESC LIMIT ?) b"
         " JOIN events e ON e.id = b.alarm ORDER BY b.rank, b.alarm DESC",
@@ -99,11 +102,7 @@ async def sla_alerts(store: Store, operator: Operator, now: datetime | None = No
             due=codec.parse_ts(due) if isinstance(due, str) else None,
             created_at=event.created_at,
         ))
-    total = len(shown)
-    if total == MAX_ALERTS:
-        counted = await store.db.fetchone("SELECT COUNT(*) AS n" + alarmed, *args, *state_args)
-        total = int(counted["n"]) if counted else total
-    return Alerts(shown, total)
+    return Alerts(shown, int(rows[0]["total"]) if rows else 0)
 
 
 def kb_errors_for(operator: Operator, errors: tuple[str, ...]) -> tuple[str, ...]:
