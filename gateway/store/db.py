@@ -72,6 +72,34 @@ _UNAVAILABLE = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError,
 #: The same, for other code talking to PostgreSQL directly (the hub relay).
 DISCONNECTS = _UNAVAILABLE
 
+#: A statement outside a transaction that asyncpg refused to start is tried once more.
+_ATTEMPTS = (1, 2)
+
+
+def never_sent(exc: BaseException | None) -> bool:
+    """asyncpg refused to start the statement, so nothing reached the server.
+
+    A killed backend (`pg_terminate_backend`, a restart) sends a FATAL ErrorResponse and
+    then closes the socket. asyncpg reads the ErrorResponse of an idle connection as a
+    protocol error (its state becomes ERROR_CONSUME, waiting for a ReadyForQuery that
+    never comes) and only learns the connection is gone at the EOF, a read later. A
+    statement started in between fails in asyncpg's state machine before anything is
+    written: `InternalClientError: cannot switch to state 12; another operation (2) is
+    in progress` (12: bind-and-execute, 2: ERROR_CONSUME). It looks like two coroutines
+    on one connection and is not (the fault runs saw it 11 times among 247 killed
+    backends; tests/test_store_dead_connection.py reproduces it).
+    """
+    return (isinstance(exc, asyncpg.exceptions.InternalClientError)
+            and "cannot switch to state" in str(exc))
+
+
+def _retry_or_raise(exc: StoreUnavailable, attempt: int) -> None:
+    """A statement outside a transaction that never reached the server is run again, on
+    another connection (`_guard` has terminated this one and closed the unit for it);
+    anything else, or a second failure, is the caller's."""
+    if attempt == _ATTEMPTS[-1] or not never_sent(exc.__cause__):
+        raise exc
+
 
 class PostgresDatabase:
     """An asyncpg pool; several gateway processes may share one database."""
@@ -152,14 +180,24 @@ class PostgresDatabase:
     async def execute(self, sql: str, *args: Any) -> int:
         if (tx := self._tx()) is not None:  # this task's transaction: join it
             return await tx.execute(sql, *args)
-        async with self._connection() as conn:
-            return _rowcount(await conn.execute(to_postgres(sql), *args))
+        for attempt in _ATTEMPTS:
+            try:
+                async with self._connection() as conn:
+                    return _rowcount(await conn.execute(to_postgres(sql), *args))
+            except StoreUnavailable as exc:
+                _retry_or_raise(exc, attempt)
+        raise AssertionError("unreachable")
 
     async def fetchall(self, sql: str, *args: Any) -> list[Row]:
         if (tx := self._tx()) is not None:
             return await tx.fetchall(sql, *args)
-        async with self._connection() as conn:
-            return [dict(row) for row in await conn.fetch(to_postgres(sql), *args)]
+        for attempt in _ATTEMPTS:
+            try:
+                async with self._connection() as conn:
+                    return [dict(row) for row in await conn.fetch(to_postgres(sql), *args)]
+            except StoreUnavailable as exc:
+                _retry_or_raise(exc, attempt)
+        raise AssertionError("unreachable")
 
     async def fetchone(self, sql: str, *args: Any) -> Row | None:
         rows = await self.fetchall(sql, *args)
