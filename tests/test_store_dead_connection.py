@@ -145,3 +145,22 @@ async def test_inside_a_transaction_the_lost_connection_is_the_callers(proxied: 
         assert await db.fetchone("SELECT ?::int AS n", 3) == {"n": 3}  # the pool heals
     finally:
         await db.close()
+
+
+async def test_a_unit_gives_its_connection_back_only_after_a_statement_still_running(
+        pg_url: str) -> None:
+    """A task started in a unit that outlives it: its statement on the unit's connection
+    finishes before the pool hands the connection to anyone else. (Before: the next
+    holder's statement failed with "another operation is in progress" and the running
+    one with "connection was closed in the middle of operation".)"""
+    db = PostgresDatabase(pg_url, min_size=1, max_size=1)  # the next holder gets that one
+    await db.open()
+    try:
+        async with db.unit():
+            await db.fetchone("SELECT 1 AS n")
+            late = asyncio.ensure_future(db.fetchone("SELECT pg_sleep(0.5), 2 AS n"))
+            await asyncio.sleep(0.1)  # under way on the unit's connection
+        assert await db.fetchone("SELECT 3 AS n") == {"n": 3}
+        assert (await late or {})["n"] == 2
+    finally:
+        await db.close()

@@ -230,7 +230,16 @@ class PostgresDatabase:
         finally:
             unit.open = False
             self._unit.reset(token)
-            await self._release(conn)
+            # A task started in the unit may still be running a statement on the
+            # connection (one that outlived the block, or was cancelled and not awaited):
+            # it goes back to the pool only after that statement, never under it (the
+            # next holder's statement would collide with it and both connections' work
+            # fail). Shielded: a cancellation here must not leak the connection.
+            await asyncio.shield(asyncio.ensure_future(self._release_when_free(unit)))
+
+    async def _release_when_free(self, unit: Unit) -> None:
+        async with unit.lock:
+            await self._release(unit.conn)
 
     @contextlib.asynccontextmanager
     async def transaction(self, *, lazy: bool = False) -> AsyncIterator[Connection]:
