@@ -130,7 +130,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     app[KB], app[OUTBOX] = kb, outbox
     directory = settings.customers.directory
     integrations = app[INTEGRATIONS] = Integrations(settings.integrations)
-    app[PIPELINE] = Pipeline(store, kb, settings, hub, outbox.wake,
+    app[PIPELINE] = Pipeline(store, kb, settings, hub, outbox.deliver_now,
                              Directory(settings.resolve(directory)) if directory else None,
                              integrations, telemetry)
     surveys = app[SURVEYS] = Surveys(store, settings.csat, hub, outbox.wake,

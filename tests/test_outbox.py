@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from gateway.config.settings import OutboxSettings
 from gateway.delivery.notify import Hub
 from gateway.delivery.outbox import OutboxWorker
 from gateway.errors import DeliveryError, DeliveryRetryLater, DeliveryUncertain
+from gateway.models import utcnow
 from gateway.store import Store, store_for
 
 
@@ -291,5 +293,73 @@ async def test_a_send_longer_than_the_lease_is_not_sent_again_by_another_replica
             await until(lambda: len(channel.delivered) == 1, "the slow send completes")
         assert other_replica_channel.delivered == []
         assert [(e.status, e.attempts) for e in await store.outbox_entries()] == [("sent", 1)]
+    finally:
+        await store.close()
+
+
+class PushChannel(ScriptedChannel):
+    """A channel that wants its replies sent right after their commit (as the web chat),
+    recording into a list it may share with another replica's copy."""
+
+    push_after_commit = True
+
+    def __init__(self, delivered: list[Outbound]) -> None:
+        super().__init__()
+        self.delivered = delivered
+
+
+async def test_pushed_replies_race_the_worker_of_another_replica_and_go_once_in_order(
+        database_url: str) -> None:
+    # `deliver_now` (the pipeline, right after a decision commits) against a replica's
+    # worker claiming the same entries at the same moment: each reply is sent once, by
+    # one of them, and a conversation's replies keep their order whoever sends them.
+    store = store_for(database_url)
+    await store.open()
+    delivered: list[Outbound] = []
+    settings = OutboxSettings(poll_interval=60)
+    pusher = OutboxWorker(store, {"test": PushChannel(delivered)}, settings, Hub())
+    other_replica = OutboxWorker(store, {"test": PushChannel(delivered)}, settings, Hub())
+    try:
+        customer = await store.resolve_customer(Identity("test", "race"))
+        conversation = await store.conversation_for(ConversationKey("test", "race"),
+                                                    customer.id, "en")
+        texts: list[str] = []
+        for n in range(15):
+            entries = []
+            for part in ("a", "b")[: 1 + n % 2]:  # one reply, or two of one decision
+                texts.append(f"{n}{part}")
+                entries.append((await store.add_reply(conversation, author="bot",
+                                                      text=texts[-1], kind="answer"))[1])
+            await asyncio.gather(pusher.deliver_now(entries), other_replica.run_once())
+        while await other_replica.run_once():  # what a race left to the worker
+            pass
+        assert [o.text for o in delivered] == texts
+        entries = await store.outbox_entries()
+        assert [(e.status, e.attempts) for e in entries] == [("sent", 1)] * len(texts)
+    finally:
+        await store.close()
+
+
+async def test_a_reply_that_cannot_be_pushed_wakes_the_worker(tmp_path: Path) -> None:
+    store = store_for(f"sqlite:{tmp_path / 'o.db'}")
+    await store.open()
+    delivered: list[Outbound] = []
+    worker = OutboxWorker(store, {"test": PushChannel(delivered)},
+                          OutboxSettings(poll_interval=60), Hub())
+    try:
+        customer = await store.resolve_customer(Identity("test", "x"))
+        conversation = await store.conversation_for(ConversationKey("test", "x"),
+                                                    customer.id, "en")
+        async with worker.running(grace=5):
+            await asyncio.sleep(0.1)  # the worker's first round is over: only a wake helps
+            _, older = await store.add_reply(conversation, author="bot", text="older",
+                                             kind="answer")
+            await store.outbox_retry(older.id, "429", utcnow() + timedelta(hours=1))
+            _, newer = await store.add_reply(conversation, author="bot", text="newer",
+                                             kind="answer")
+            await worker.deliver_now([newer])  # not past the older one: the worker decides
+            assert delivered == []
+            await until(lambda: [o.text for o in delivered] == ["newer"],
+                        "the woken worker sends it (the older one is not due)")
     finally:
         await store.close()

@@ -67,13 +67,14 @@ async def test_hot_queries_use_indexes_not_history(database_url: str) -> None:
         conversation = await store.conversation_for(ConversationKey("webchat", "live"),
                                                     customer.id, "en")
         await store.add_inbound(conversation, "help", "m1", claim=timedelta(seconds=-1))
-        await store.add_reply(conversation, author="bot", text="hi", kind="answer")
+        _, entry = await store.add_reply(conversation, author="bot", text="hi", kind="answer")
         await store.create_ticket(conversation, queue="general", priority="normal",
                                   subject="s", bot_attempts=[], actor="bot")
         await store.db.execute("ANALYZE")
         recorder = Recorder(store)
         jobs: dict[str, Awaitable[Any]] = {
             "claim_outbox": store.claim_outbox("w", timedelta(seconds=30)),
+            "lease_outbox": store.lease_outbox(entry.id, "w", timedelta(seconds=30)),
             "unhandled_messages": store.unhandled_messages(),
             "open_ticket_of": store.open_ticket_of(conversation.id),
             "conversations_of": store.conversations_of(customer.id),

@@ -111,6 +111,45 @@ async def test_reply_is_in_the_outbox_and_leased_to_one_worker(database_url: str
         await store.close()
 
 
+async def test_a_reply_pushed_after_commit_is_leased_by_the_claim_rule(
+        database_url: str) -> None:
+    """`lease_outbox` (web-chat replies pushed right after their commit) leases by id as
+    `claim_outbox` does: to one worker only, never while the conversation is being sent, and
+    never past an older reply of the conversation still waiting."""
+    store = await open_store(database_url)
+    try:
+        customer = await store.resolve_customer(Identity("webchat", "p1"))
+        conversation = await store.conversation_for(ConversationKey("webchat", "p1"),
+                                                    customer.id, "en")
+        _, first = await store.add_reply(conversation, author="bot", text="one", kind="answer")
+        _, second = await store.add_reply(conversation, author="bot", text="two", kind="answer")
+        both, lease = [first.id, second.id], timedelta(seconds=30)
+        assert await store.lease_outbox(second.id, "pusher", lease) is None, \
+            "an older reply waits: not pushed past it"
+        # pushed together: the last one first, then the one before it
+        assert await store.lease_outbox(second.id, "pusher", lease, both) is not None
+        pushed = await store.lease_outbox(first.id, "pusher", lease, both)
+        assert pushed is not None and pushed.attempts == 1
+        assert await store.claim_outbox("worker", lease) == [], "being sent by the pusher"
+        assert await store.lease_outbox(first.id, "other", lease, both) is None
+        await store.release_outbox_lease(second.id, "pusher")  # not sent after all
+        assert await store.claim_outbox("worker", lease) == [], "the conversation is busy"
+        await store.outbox_done(first.id, None)
+        (claimed,) = await store.claim_outbox("worker", lease)
+        assert claimed.id == second.id and claimed.attempts == 1, "a lease given back"
+        assert await store.lease_outbox(second.id, "pusher", lease, both) is None, \
+            "the worker has it"
+        await store.outbox_done(second.id, None)
+        _, third = await store.add_reply(conversation, author="bot", text="3", kind="answer")
+        leased = await store.lease_outbox(third.id, "pusher", lease)
+        assert leased is not None and await store.extend_outbox_lease(third.id, "pusher", lease)
+        assert await store.claim_outbox("worker", lease) == []
+        await store.outbox_done(third.id, None)
+        assert await store.lease_outbox(third.id, "pusher", lease) is None, "sent: not again"
+    finally:
+        await store.close()
+
+
 async def test_failed_send_is_retried_after_its_delay(database_url: str) -> None:
     store = await open_store(database_url)
     try:

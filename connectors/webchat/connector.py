@@ -93,6 +93,7 @@ def _iso(stored: object) -> str | None:
 class WebChatConnector:
     channel = CHANNEL
     sends_files = True  # an operator's files: listed in the reply, downloaded (files.py)
+    push_after_commit = True  # a bot reply is sent as its decision commits (deliver_now)
 
     def __init__(self, app: web.Application) -> None:
         self.hub = app[HUB]
@@ -277,7 +278,7 @@ class _ChatSession:
         acked = False
 
         async def acknowledge(outcome: Outcome) -> None:
-            """As soon as the message is stored; its reply follows through the outbox."""
+            """As soon as the message is stored; its reply follows, pushed once decided."""
             nonlocal acked
             acked = True
             self.conversation_id = outcome.conversation_id

@@ -60,10 +60,11 @@ class Bot:
         """Store a bot reply to the message being handled, once: deciding the message again
         (a crash before it was marked handled) finds the reply instead of sending it twice."""
         outcome = turn.outcome
-        reply, _ = await self.store.add_reply(
+        reply, entry = await self.store.add_reply(
             turn.conversation, author="bot", text=text, kind=kind, meta=meta,
             reply_key=f"{outcome.message_id}:{len(outcome.replies)}")
         outcome.replies.append(reply)
+        outcome.outbox.append(entry)
 
     async def say(self, turn: Turn, decision: str, text_id: str, kind: str = "smalltalk") -> bool:
         """One of the bot's own sentences (gateway/texts.py) as the whole decision."""

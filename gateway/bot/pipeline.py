@@ -1,7 +1,8 @@
 """The inbound pipeline: one customer message in, the bot's decision and replies out.
 
 persist (idempotent) → customer and conversation → language → the decision rules
-(`gateway/bot/rules.py`) → replies persisted in the outbox → message marked handled.
+(`gateway/bot/rules.py`) → replies persisted in the outbox → message marked handled →
+the replies handed to the outbox once committed (a web-chat reply is pushed at once).
 `handle` needs no HTTP: every connector and every test drives the same entry.
 """
 
@@ -28,7 +29,7 @@ from gateway.delivery.notify import Hub
 from gateway.directory import Directory
 from gateway.integrations.client import Integrations
 from gateway.locks import KeyedLocks
-from gateway.models import Conversation, Customer, Message
+from gateway.models import Conversation, Customer, Message, OutboxEntry
 from gateway.store import Store
 from gateway.telemetry import Telemetry
 from knowledge_base.language import detect_language
@@ -40,9 +41,13 @@ log = structlog.get_logger(__name__)
 _MIN_DETECT_LETTERS = 12
 
 
+async def _nowhere(entries: Sequence[OutboxEntry]) -> None:
+    """No outbox running (a pipeline on its own, in tests): the replies wait in the store."""
+
+
 class Pipeline:
     def __init__(self, store: Store, kb: KnowledgeService, settings: Settings, hub: Hub,
-                 wake_outbox: Callable[[], None] = lambda: None,
+                 deliver_now: Callable[[Sequence[OutboxEntry]], Awaitable[None]] | None = None,
                  directory: Directory | None = None,
                  integrations: Integrations | None = None,
                  telemetry: Telemetry | None = None) -> None:
@@ -51,7 +56,9 @@ class Pipeline:
         self.kb = kb
         self.settings = settings
         self.hub = hub
-        self.wake_outbox = wake_outbox
+        #: The outbox's hook for the replies of a committed decision (`OutboxWorker.
+        #: deliver_now`: a web-chat reply is pushed at once, the others wake the worker).
+        self.deliver_now = deliver_now or _nowhere
         self.locks = KeyedLocks()
         self.bot = Bot(store, kb, settings, hub, directory, integrations)
         self.texts = self.bot.texts
@@ -172,8 +179,8 @@ class Pipeline:
             self.telemetry.kb_match.observe(turn.match_seconds)
         self.telemetry.pipeline.labels(outcome.decision or "none").observe(
             time.perf_counter() - started)
-        if outcome.replies:
-            self.wake_outbox()
+        if outcome.outbox:  # committed: sent now, not at the outbox's next round
+            await self.deliver_now(outcome.outbox)
         log.info("pipeline.handled", conversation_id=conversation.id,
                  message_id=outcome.message_id, decision=outcome.decision,
                  ticket_id=outcome.ticket_id)

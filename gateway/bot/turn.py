@@ -14,7 +14,7 @@ from typing import Any
 
 from gateway.bot.kb_service import KBSnapshot
 from gateway.channels import Inbound
-from gateway.models import Conversation, Customer, Message
+from gateway.models import Conversation, Customer, Message, OutboxEntry
 from gateway.store import Store
 from knowledge_base.decide import Decision, Thresholds, decide
 from knowledge_base.index import Match
@@ -30,6 +30,9 @@ class Outcome:
     message_id: int
     duplicate: bool = False
     replies: list[Message] = field(default_factory=list)
+    #: The outbox entries of `replies` stored by this decision: the pipeline hands them to
+    #: the outbox once committed (`OutboxWorker.deliver_now`). Empty for a replay.
+    outbox: list[OutboxEntry] = field(default_factory=list)
     ticket_id: int | None = None
     decision: str | None = None
 

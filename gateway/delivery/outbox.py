@@ -23,7 +23,7 @@ import contextlib
 import functools
 import os
 import socket
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -75,6 +75,51 @@ class OutboxWorker:
     def wake(self) -> None:
         """Send now instead of at the next poll (called right after a reply is persisted)."""
         self._wake.set()
+
+    async def deliver_now(self, entries: Sequence[OutboxEntry]) -> None:
+        """Right after the commit that stored `entries` (the pipeline's replies): send those
+        of a channel that pushes after commit (`push_after_commit`: the web chat, a push to
+        open sockets) here and now, instead of at the worker's next round; wake the worker
+        for the others. Each is leased first by `claim_outbox`'s rule (`lease_outbox`), so
+        exactly one worker of one replica sends it; one that cannot be leased (another
+        worker has it, an older reply of its conversation waits), or anything going wrong,
+        leaves it to the worker, woken. Never raises: the replies are stored already."""
+        push = [e.id for e in entries
+                if getattr(self.connectors.get(e.channel), "push_after_commit", False)]
+        if len(push) < len(entries):
+            self.wake()
+        if not push:
+            return
+        if self.store.db.pending() is not None:  # still in a transaction: not committed
+            self.store.db.after_commit(self.wake)
+            return
+        try:
+            leased = await self._lease_all(sorted(push))
+            if not leased:  # the worker has one of them, or an older reply waits: its turn
+                self.wake()
+                return
+            for entry in leased:
+                await self._deliver(entry)
+        except Exception as exc:  # the database went away: the worker sends them later
+            log.warning("outbox.push_failed", error=f"{type(exc).__name__}: {exc}",
+                        outbox_ids=push)
+            self.wake()
+
+    async def _lease_all(self, entry_ids: list[int]) -> list[OutboxEntry]:
+        """Lease all of `entry_ids` (one conversation's replies, in id order) or none.
+        Last first: a `claim_outbox` racing this takes a first part of them (it leases
+        in id order), never one in the middle, so their order holds whoever sends them;
+        the leases already taken are given back when one fails."""
+        lease = timedelta(seconds=self.settings.lease_seconds)
+        leased: list[OutboxEntry] = []
+        for entry_id in reversed(entry_ids):
+            entry = await self.store.lease_outbox(entry_id, self.owner, lease, entry_ids)
+            if entry is None:
+                for taken in leased:
+                    await self.store.release_outbox_lease(taken.id, self.owner)
+                return []
+            leased.append(entry)
+        return leased[::-1]
 
     async def run_once(self) -> int:
         """Send every due entry once (conversations in parallel, each in order) and wait

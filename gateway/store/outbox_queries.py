@@ -7,7 +7,7 @@ portable SQL with `?` placeholders, run on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,6 +41,42 @@ class OutboxQueries(Queries):
             owner, until, now_s, now_s, now_s, now_s, limit,
         )
         return sorted((codec.outbox(r) for r in rows), key=lambda e: e.id)
+
+    async def lease_outbox(self, entry_id: int, owner: str, lease: timedelta,
+                           along: Sequence[int] = ()) -> OutboxEntry | None:
+        """Lease one entry to one worker now (a reply pushed right after its commit), by
+        the rule of `claim_outbox`: pending, due, under no live lease, and no other entry
+        of its conversation under one (being sent). And one more: no older pending entry of
+        the conversation waits, so a pushed reply never overtakes an earlier one; those in
+        `along` (the replies pushed with it, leased and sent one after the other, in id
+        order) do not count. None: the entry is the worker's.
+
+        One row per statement: it never waits for a row while holding another, whatever
+        `claim_outbox` locks meanwhile (no deadlock on PostgreSQL). Several replies are
+        leased last first (`OutboxWorker.deliver_now`): a claim racing them can only take
+        a first part of them (it leases in id order), which the pusher then leaves to it.
+        """
+        now = utcnow()
+        now_s, until = codec.ts(now), codec.ts(now + lease)
+        others = sorted({entry_id, *along})
+        marks = ", ".join("?" for _ in others)
+        row = await self.db.fetchone(
+            "UPDATE outbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1"
+            " WHERE id = ? AND status = 'pending' AND next_attempt_at <= ?"
+            " AND (lease_until IS NULL OR lease_until < ?) AND NOT EXISTS ("
+            " SELECT 1 FROM outbox busy WHERE busy.conversation_id = outbox.conversation_id"
+            f" AND busy.status = 'pending' AND busy.id NOT IN ({marks})"
+            " AND (busy.lease_until >= ? OR busy.id < outbox.id)) RETURNING *",
+            owner, until, entry_id, now_s, now_s, *others, now_s,
+        )
+        return codec.outbox(row) if row is not None else None
+
+    async def release_outbox_lease(self, entry_id: int, owner: str) -> None:
+        """Give back a lease taken by `lease_outbox` and not used (the reply before it
+        went to another worker): due again at once, the attempt not counted."""
+        await self.db.execute(
+            "UPDATE outbox SET lease_until = NULL, attempts = attempts - 1"
+            " WHERE id = ? AND lease_owner = ? AND status = 'pending'", entry_id, owner)
 
     async def extend_outbox_lease(self, entry_id: int, owner: str, lease: timedelta) -> bool:
         """Keep holding an entry whose send is still running; False if it is not ours."""
