@@ -16,6 +16,7 @@ from aiohttp import web
 from connectors.email.imap import ImapSession
 from connectors.email.parse import ParsedMail
 from tests.email_live.conftest import Gateway, GatewayFactory
+from tests.email_live.console_browser import OpenConsole
 from tests.email_live.servers import MailAdmin, SmtpCapture, free_port, make_mail
 
 BACKLOG = 12
@@ -59,9 +60,11 @@ def _hold_intake(gw: Gateway, gate: asyncio.Event, delay: float = 0.0) -> None:
 
 async def test_a_held_back_reader_shows_its_backlog_and_turns_stuck_past_the_threshold(
         mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, browser: OpenConsole) -> None:
     gw = await gateway(mailbox, max_waiting_seconds=1.5)
     base = await _serve(gw)
+    console = await browser(gw)
+    await console.login("admin", "admin-password-1")  # tests/conftest.py `make_settings`
     status, email = await _email(base)
     assert email["ok"] and email["behind"] == 0 and email["oldest_waiting_seconds"] == 0
 
@@ -101,6 +104,9 @@ async def test_a_held_back_reader_shows_its_backlog_and_turns_stuck_past_the_thr
     assert email["last_taken_in_at"] is None  # nothing taken in since the start
     assert status == 200  # channel health is shown, not gated on (web chat stays in)
     assert "helpdesk_mailbox_oldest_waiting_seconds" in await _metrics(base)
+    page = (await console.get("/console"))[2].decode()
+    assert 'id="channels-down"' in page
+    assert f"E-mail</strong> ({mailbox}) has mail waiting but is not taking any in" in page
 
     gate.set()
     await gw.processed(uids[-1], timeout=30)
