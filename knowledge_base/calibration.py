@@ -12,6 +12,10 @@ on the "none" class. Both are fitted on questions the models never saw, of two k
 
 Each kind weighs half of the log-loss, so a confidence of 0.9 means about nine answers in
 ten are right whether customers ask in-scope questions or not.
+
+The training functions run in `knowledge_base.trainer`'s child process, the only one that
+imports scikit-learn and scipy.optimize (imported inside them for that reason); the serving
+process uses `Calibration` and `softmax` only.
 """
 
 from __future__ import annotations
@@ -19,15 +23,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.optimize import minimize
-from sklearn.model_selection import GroupKFold, KFold
-from sklearn.svm import LinearSVC
 
 from knowledge_base.evidence import Evidence, penalties
+
+if TYPE_CHECKING:
+    from sklearn.svm import LinearSVC
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -55,8 +60,36 @@ class Calibration:
         return softmax(scores, self.temperature)
 
 
+def fit_reading(vectors: sp.csr_matrix, labels: Ints, c: float, weights: Floats | None,
+                folds: int, none: int | None, out_of_scope_share: float,
+                keys: Keys | None) -> tuple[npt.NDArray[np.float32], Floats, Calibration]:
+    """One reading's model as (features x articles) weights and bias, and its calibration.
+
+    liblinear releases the GIL: the model and its calibration train side by side, which
+    nearly halves a large KB's build on two cores (CLINC150 full: 26 s -> 18 s)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        model = pool.submit(fit, vectors, labels, c, weights)
+        fitted = pool.submit(calibrate, vectors, labels, c, folds, none, weights,
+                             out_of_scope_share, keys)
+        return (*linear(model.result()), fitted.result())
+
+
+def fit_articles(vectors: sp.csr_matrix, labels: Ints, articles: Sequence[int],
+                 c: float) -> tuple[npt.NDArray[np.float32], Floats]:
+    """The one-vs-rest models of `articles` alone, trained on every example (the full fit
+    trains each so): weights (features x len(articles)) and bias."""
+    weights = np.zeros((vectors.shape[1], len(articles)), dtype=np.float32)
+    bias = np.zeros(len(articles))
+    for column, article in enumerate(articles):
+        model = fit(vectors, labels == article, c)
+        weights[:, column] = model.coef_[0]
+        bias[column] = model.intercept_[0]
+    return weights, bias
+
+
 def fit(vectors: sp.csr_matrix, labels: Ints, c: float,
         weights: Floats | None = None) -> LinearSVC:
+    from sklearn.svm import LinearSVC
     return LinearSVC(C=c).fit(vectors, labels, sample_weight=weights)
 
 
@@ -105,6 +138,7 @@ def held_out(vectors: sp.csr_matrix, labels: Ints, c: float, folds: int,
     hold that many rows are used (a large KB needs one fold, not five). Folds train two at
     a time (liblinear releases the GIL).
     """
+    from sklearn.model_selection import KFold
     n_classes = int(labels.max()) + 1
     if splits is None:
         splits = [(train, held) for train, held in
@@ -141,6 +175,7 @@ def held_out(vectors: sp.csr_matrix, labels: Ints, c: float, folds: int,
 
 def article_splits(labels: Ints, none: int | None, folds: int) -> list[Split]:
     """Folds that leave whole articles out (the background always stays in training)."""
+    from sklearn.model_selection import GroupKFold
     articles = labels if none is None else np.where(labels >= none, -1, labels)
     kb_rows = np.flatnonzero(articles >= 0)
     n_articles = np.unique(articles[kb_rows]).size
@@ -195,6 +230,7 @@ def calibrate(vectors: sp.csr_matrix, labels: Ints, c: float, folds: int,
 
 
 def _minimise(loss: Callable[[Floats], float], has_none: bool, has_evidence: bool) -> Floats:
+    from scipy.optimize import minimize
     start = np.array([np.log(DEFAULT_TEMPERATURE), 0.0, 0.0])
     bounds = [(np.log(0.005), np.log(5.0)), (-5.0, 5.0) if has_none else (0.0, 0.0),
               (0.0, 10.0) if has_evidence else (0.0, 0.0)]

@@ -16,8 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
+from knowledge_base import trainer
 from knowledge_base.features import Featurizer
 from knowledge_base.wordvectors import WordVectors
 
@@ -55,14 +57,10 @@ def cluster(featurizer: Featurizer, texts: Sequence[str], language: str,
         dense = WordVectors(1.0, featurizer.correct).encode(texts)
         similarity = (similarity + dense @ dense.T) / 2
         distance = DISTANCE_WITH_MEANING
-    # imported here: sklearn.cluster costs about 7 MB resident that a gateway nobody asks
-    # for a gap report should not carry (benchmarks/memory.py)
-    from sklearn.cluster import AgglomerativeClustering
-
     distances = np.clip(1.0 - similarity, 0.0, 2.0)
     np.fill_diagonal(distances, 0.0)
-    labels = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="average",
-                                     distance_threshold=distance).fit_predict(distances)
+    # in the training process: scikit-learn stays out of the serving one (knowledge_base.trainer)
+    labels = trainer.run(_average_linkage, distances, distance)
     sizes: dict[int, int] = {}
     first: dict[int, int] = {}
     for position, label in enumerate(labels.tolist()):
@@ -71,3 +69,12 @@ def cluster(featurizer: Featurizer, texts: Sequence[str], language: str,
     order = sorted(sizes, key=lambda label: (-sizes[label], first[label]))
     renumber = {label: n for n, label in enumerate(order)}
     return [renumber[label] for label in labels.tolist()]
+
+
+def _average_linkage(distances: npt.NDArray[np.float64],
+                     threshold: float) -> npt.NDArray[np.int64]:
+    from sklearn.cluster import AgglomerativeClustering
+
+    return np.asarray(AgglomerativeClustering(
+        n_clusters=None, metric="precomputed", linkage="average",
+        distance_threshold=threshold).fit_predict(distances))

@@ -11,6 +11,7 @@ Both use sublinear TF-IDF learned from the KB's own example questions.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import threading
 from collections import Counter
@@ -20,8 +21,6 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from rapidfuzz import fuzz, process
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 from knowledge_base.text import fold, stem, words
 
@@ -47,8 +46,40 @@ SparseVector = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
 Floats = npt.NDArray[np.float64]
 
 
-def _identity(text: str) -> str:
-    return text
+def word_grams(text: str, sizes: tuple[int, int]) -> list[str]:
+    """The space-separated tokens' n-grams, in scikit-learn's `TfidfVectorizer` order
+    (unigrams, then bigrams...), so its columns and vectors are the ones it would give.
+    Written here because importing scikit-learn costs the serving process ~65 MB resident:
+    it only trains, in `knowledge_base.trainer`'s child process."""
+    tokens = text.split()
+    low, high = sizes
+    grams: list[str] = []
+    for n in range(low, min(high, len(tokens)) + 1):
+        grams.extend(" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+    return grams
+
+
+def char_grams(text: str, sizes: tuple[int, int]) -> list[str]:
+    """Character n-grams inside word boundaries, each word padded with a space, as
+    `TfidfVectorizer(analyzer="char_wb")` reads them (a word shorter than n counts once)."""
+    low, high = sizes
+    grams: list[str] = []
+    for word in text.split():
+        padded = f" {word} "
+        for n in range(low, high + 1):
+            grams.extend(padded[i:i + n] for i in range(max(len(padded) - n, 0) + 1))
+            if len(padded) <= n:
+                break
+    return grams
+
+
+def normalize(rows: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows scaled to unit L2 norm (empty rows stay empty)."""
+    rows = sp.csr_matrix(rows, dtype=float, copy=True)
+    norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    rows.data /= np.repeat(norms, np.diff(rows.indptr))
+    return rows
 
 
 class _Row:
@@ -120,11 +151,8 @@ class Featurizer:
         if extending is not None and extending.ngrams == self.ngrams:
             self._space = extending._space
         else:
-            words_ = TfidfVectorizer(ngram_range=word_ngrams, preprocessor=_identity,
-                                     token_pattern=r"\S+", lowercase=False)
-            chars = TfidfVectorizer(analyzer="char_wb", ngram_range=char_ngrams,
-                                    preprocessor=_identity, lowercase=False)
-            self._space = _Space(words_.build_analyzer(), chars.build_analyzer())
+            self._space = _Space(functools.partial(word_grams, sizes=word_ngrams),
+                                 functools.partial(char_grams, sizes=char_ngrams))
         self._word_idf: Floats = np.zeros(0)
         self._char_idf: Floats = np.zeros(0)
         self._vocabulary: list[str] = []

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from knowledge_base import calibration, evidence
+from knowledge_base import calibration, evidence, trainer
 from knowledge_base.encoders import Encoder, covering
 from knowledge_base.examples import Examples, from_articles, with_background
 from knowledge_base.features import Featurizer
@@ -308,8 +308,8 @@ class Matcher:
         labels = self._examples.labels
         training = self._readings[None].training
         assert training is not None  # the reading for every language keeps its examples
-        scores, rows, _ = calibration.held_out(training, labels, self.settings.c, folds,
-                                               weights=self._examples.weights)
+        scores, rows, _ = trainer.run(calibration.held_out, training, labels,
+                                      self.settings.c, folds, None, self._examples.weights)
         guesses = [(self._examples.texts[row], int(labels[row]), int(guess))
                    for row, guess in zip(rows, scores.argmax(axis=1), strict=True)]
         self.__dict__["_guesses"] = (folds, guesses)
