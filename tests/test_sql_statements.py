@@ -142,3 +142,26 @@ async def test_a_ticket_page_and_the_notifications_read_the_operators_once(
     notices = tallies[-1]
     assert notices.total <= NOTIFICATIONS_PAGE, notices.kinds
     assert notices.kinds["SELECT operators"] == 0, notices.kinds  # the session's join
+
+
+#: A one-word search page as an admin: session with its operator, presence, the word's
+#: rarity probe and the search (on PostgreSQL in a transaction with its `SET LOCAL`), the
+#: operators, the rows' customers, channels and tags in one statement (they were three: it
+#: was 9 and 12), the banner.
+SEARCH_PAGE = {"sqlite": 7, "postgresql": 10}
+
+
+async def test_a_search_reads_its_rows_in_one_statement(
+        aiohttp_client: Callable[..., Any], make_settings: Callable[..., Settings],
+        database_url: str, api_headers: dict[str, str]) -> None:
+    client, tallies = await _client(aiohttp_client, make_settings, database_url)
+    for n in range(3):
+        made = await client.post("/api/v1/messages", headers=api_headers, json={
+            "customer": {"id": f"find-{n}"}, "text": "I want to talk to a person"})
+        assert made.status == 201
+    await _login(client)
+    found = await client.get("/console/search", params={"q": "person"})
+    assert found.status == 200
+    search = tallies[-1]
+    assert search.kinds["SELECT ticket_tags"] == 0 and search.kinds["SELECT conversations"] == 0
+    assert search.total <= SEARCH_PAGE[_engine(database_url)], search.kinds

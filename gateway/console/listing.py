@@ -195,35 +195,43 @@ async def ticket_page(store: Store, wanted: TicketFilter, now: datetime, *, sort
                          dialect=store.db.dialect)
     rows = await store.db.fetchall(sql, *args)
     return TicketPage([codec.ticket(row) for row in rows], total, page, pages,
-                      {int(row["id"]): _facts(row) for row in rows})
+                      {int(row["id"]): facts_of(row) for row in rows})
 
 
-def _facts(row: Any) -> RowFacts:
+def facts_of(row: Any, sla: bool = True) -> RowFacts:
+    """A row's facts from a SELECT with `row_lookups` (and, with `sla`, the page's timer
+    columns and `replied`)."""
     timer = ({name: row[f"sla_{name}"] for name in TIMER_COLUMNS}
-             if row["sla_ticket_id"] is not None else None)
+             if sla and row["sla_ticket_id"] is not None else None)
     tags = tuple(sorted(str(row["tag_list"]).split(","))) if row["tag_list"] else ()
     return RowFacts(customer=row["customer_label"], channel=row["conversation_channel"],
-                    timer=timer, replied=bool(row["replied"]), tags=tags)
+                    timer=timer, replied=bool(row["replied"]) if sla else False, tags=tags)
+
+
+def row_lookups(alias: str, dialect: str) -> str:
+    """The select-list of what a row shows beside ticket `alias`, looked up by key: the
+    customer's label, the conversation's channel, the tags (scalar subqueries: as joins,
+    PostgreSQL hashed whole tables for 50 rows on a small desk)."""
+    tags = "string_agg(g.tag, ',')" if dialect == "postgresql" else "group_concat(g.tag, ',')"
+    return ("(SELECT COALESCE(NULLIF(c.name, ''), NULLIF(c.email, ''), '#' || c.id)"
+            f" FROM customers c WHERE c.id = {alias}.customer_id) AS customer_label,"
+            f" (SELECT v.channel FROM conversations v WHERE v.id = {alias}.conversation_id)"
+            f" AS conversation_channel,"
+            f" (SELECT {tags} FROM ticket_tags g WHERE g.ticket_id = {alias}.id) AS tag_list")
 
 
 def page_sql(wanted: TicketFilter, now: datetime, *, sort: str = "newest", page: int = 1,
              size: int = PAGE_SIZE, dialect: str = "sqlite") -> tuple[str, list[object]]:
     """The SELECT of one page with what its rows show (also what
     benchmarks/console_scale.py EXPLAINs): the page is chosen first (`p`, the only part
-    that reads many rows), then each of its rows looks up its customer and conversation by
-    primary key, and its reply and tags by index (scalar subqueries: as joins, PostgreSQL
-    hashed whole tables for 50 rows on a small desk)."""
+    that reads many rows), then each of its rows looks up what it shows (`row_lookups`) and
+    whether an operator replied."""
     where, args = _where(wanted, now)
     timer = ", ".join(f"s.{name} AS sla_{name}" for name in TIMER_COLUMNS)
-    tags = "string_agg(g.tag, ',')" if dialect == "postgresql" else "group_concat(g.tag, ',')"
     chosen = (f"SELECT t.*, {timer} FROM tickets t LEFT JOIN sla_timers s"
               f" ON s.ticket_id = t.id{where} ORDER BY {order_by(sort)} LIMIT ? OFFSET ?")
-    return ("SELECT p.*, (SELECT COALESCE(NULLIF(c.name, ''), NULLIF(c.email, ''), '#' || c.id)"
-            " FROM customers c WHERE c.id = p.customer_id) AS customer_label,"
-            " (SELECT v.channel FROM conversations v WHERE v.id = p.conversation_id)"
-            " AS conversation_channel,"
+    return (f"SELECT p.*, {row_lookups('p', dialect)},"
             " CASE WHEN EXISTS (SELECT 1 FROM events e WHERE e.ticket_id = p.id"
-            " AND e.type = 'ticket.replied') THEN 1 ELSE 0 END AS replied,"
-            f" (SELECT {tags} FROM ticket_tags g WHERE g.ticket_id = p.id) AS tag_list"
+            " AND e.type = 'ticket.replied') THEN 1 ELSE 0 END AS replied"
             f" FROM ({chosen}) p ORDER BY {order_by(sort, 'p', 'p.sla_due_at')}",
             [*args, size, (page - 1) * size])

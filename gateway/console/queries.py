@@ -11,7 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.console.listing import RowFacts
+from gateway.console.listing import RowFacts, facts_of, row_lookups
 from gateway.models import Conversation, Customer, Event, Ticket
 from gateway.store import Store, codec
 
@@ -185,17 +185,12 @@ async def merged_into(store: Store, ticket_id: int) -> list[Ticket]:
 
 
 async def row_facts(store: Store, tickets: list[Ticket]) -> dict[int, RowFacts]:
-    """What `listing.page_sql` joins, for tickets found otherwise: customers, conversations
-    and tags, a query each (the SLA is not shown there)."""
-    customers = await customers_by_id(store, {t.customer_id for t in tickets})
-    conversations = await conversations_by_id(store, {t.conversation_id for t in tickets})
-    tags = await store.tags_of([t.id for t in tickets])
-    found = {}
-    for t in tickets:
-        customer = customers.get(t.customer_id)
-        conversation = conversations.get(t.conversation_id)
-        found[t.id] = RowFacts(
-            customer=(customer.name or customer.email or f"#{customer.id}") if customer else None,
-            channel=conversation.channel if conversation else None, timer=None, replied=False,
-            tags=tuple(tags.get(t.id, ())))
-    return found
+    """What `listing.page_sql` reads with a list's page, for tickets found otherwise (search
+    results), in one statement: customer, channel and tags (the SLA is not shown there)."""
+    if not tickets:
+        return {}
+    ids = [t.id for t in tickets]
+    rows = await store.db.fetchall(
+        f"SELECT t.id, {row_lookups('t', store.db.dialect)} FROM tickets t"
+        f" WHERE t.id IN ({_marks(ids)})", *ids)
+    return {int(row["id"]): facts_of(row, sla=False) for row in rows}
