@@ -41,13 +41,9 @@ log = structlog.get_logger(__name__)
 _MIN_DETECT_LETTERS = 12
 
 
-async def _nowhere(entries: Sequence[OutboxEntry]) -> None:
-    """No outbox running (a pipeline on its own, in tests): the replies wait in the store."""
-
-
 class Pipeline:
     def __init__(self, store: Store, kb: KnowledgeService, settings: Settings, hub: Hub,
-                 deliver_now: Callable[[Sequence[OutboxEntry]], Awaitable[None]] | None = None,
+                 deliver_now: Callable[[Sequence[OutboxEntry]], None] = lambda entries: None,
                  directory: Directory | None = None,
                  integrations: Integrations | None = None,
                  telemetry: Telemetry | None = None) -> None:
@@ -58,7 +54,7 @@ class Pipeline:
         self.hub = hub
         #: The outbox's hook for the replies of a committed decision (`OutboxWorker.
         #: deliver_now`: a web-chat reply is pushed at once, the others wake the worker).
-        self.deliver_now = deliver_now or _nowhere
+        self.deliver_now = deliver_now
         self.locks = KeyedLocks()
         self.bot = Bot(store, kb, settings, hub, directory, integrations)
         self.texts = self.bot.texts
@@ -180,7 +176,7 @@ class Pipeline:
         self.telemetry.pipeline.labels(outcome.decision or "none").observe(
             time.perf_counter() - started)
         if outcome.outbox:  # committed: sent now, not at the outbox's next round
-            await self.deliver_now(outcome.outbox)
+            self.deliver_now(outcome.outbox)
         log.info("pipeline.handled", conversation_id=conversation.id,
                  message_id=outcome.message_id, decision=outcome.decision,
                  ticket_id=outcome.ticket_id)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import os
 import socket
@@ -71,39 +72,56 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         #: The conversations this worker is sending, each by one task (its entries in order).
         self._sending: dict[int, asyncio.Task[None]] = {}
+        #: The replies being pushed right after their commit (`deliver_now`).
+        self._pushing: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
         """Send now instead of at the next poll (called right after a reply is persisted)."""
         self._wake.set()
 
-    async def deliver_now(self, entries: Sequence[OutboxEntry]) -> None:
+    def deliver_now(self, entries: Sequence[OutboxEntry]) -> None:
         """Right after the commit that stored `entries` (the pipeline's replies): send those
         of a channel that pushes after commit (`push_after_commit`: the web chat, a push to
-        open sockets) here and now, instead of at the worker's next round; wake the worker
-        for the others. Each is leased first by `claim_outbox`'s rule (`lease_outbox`), so
-        exactly one worker of one replica sends it; one that cannot be leased (another
-        worker has it, an older reply of its conversation waits), or anything going wrong,
-        leaves it to the worker, woken. Never raises: the replies are stored already."""
-        push = [e.id for e in entries
-                if getattr(self.connectors.get(e.channel), "push_after_commit", False)]
+        open sockets) at once, in a task of their own, instead of at the worker's next
+        round; wake the worker for the others. Each is leased first by `claim_outbox`'s
+        rule (`lease_outbox`), so exactly one worker of one replica sends it; one that
+        cannot be leased (another worker has it, an older reply of its conversation
+        waits), or anything going wrong, is left to the worker, woken. The task is not the
+        caller's: the next message of the conversation, and its ack, do not wait for it."""
+        push = sorted(e.id for e in entries
+                      if getattr(self.connectors.get(e.channel), "push_after_commit", False))
         if len(push) < len(entries):
             self.wake()
         if not push:
             return
-        if self.store.db.pending() is not None:  # still in a transaction: not committed
-            self.store.db.after_commit(self.wake)
-            return
+        # Still inside a transaction: not committed yet, so not before its commit.
+        self.store.db.after_commit(functools.partial(self._push_soon, push))
+
+    def _push_soon(self, entry_ids: list[int]) -> None:
+        # A context of its own: not the caller's unit of work (its connection, its end).
+        task = asyncio.create_task(self._push(entry_ids), name="outbox-push",
+                                   context=contextvars.Context())
+        self._pushing.add(task)
+        task.add_done_callback(self._pushing.discard)
+
+    async def _push(self, entry_ids: list[int]) -> None:
         try:
-            leased = await self._lease_all(sorted(push))
-            if not leased:  # the worker has one of them, or an older reply waits: its turn
-                self.wake()
-                return
-            for entry in leased:
-                await self._deliver(entry)
+            async with self.store.unit():  # one connection for the lease and the marking
+                leased = await self._lease_all(entry_ids)
+                if not leased:  # the worker has one of them, or an older reply waits
+                    self.wake()
+                    return
+                for entry in leased:
+                    await self._deliver(entry)
         except Exception as exc:  # the database went away: the worker sends them later
             log.warning("outbox.push_failed", error=f"{type(exc).__name__}: {exc}",
-                        outbox_ids=push)
+                        outbox_ids=entry_ids)
             self.wake()
+
+    async def pushed(self) -> None:
+        """Wait for the pushes under way (`deliver_now`)."""
+        while self._pushing:
+            await asyncio.wait(list(self._pushing))
 
     async def _lease_all(self, entry_ids: list[int]) -> list[OutboxEntry]:
         """Lease all of `entry_ids` (one conversation's replies, in id order) or none.
@@ -338,11 +356,12 @@ class OutboxWorker:
         the next start send it)."""
         with contextlib.suppress(TimeoutError, StoreError):
             async with asyncio.timeout(grace):
+                await self.pushed()
                 if self._sending:
                     await asyncio.wait(list(self._sending.values()))
                 while await self.run_once():
                     pass
-        sending = list(self._sending.values())
+        sending = [*self._sending.values(), *self._pushing]
         for task in sending:
             task.cancel()
         await asyncio.gather(*sending, return_exceptions=True)
