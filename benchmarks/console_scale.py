@@ -3,7 +3,7 @@ run as the baseline, on SQLite or PostgreSQL.
 
     .venv/bin/python benchmarks/console_scale.py [--tickets 5000] [--requests 15]
     [--database sqlite|postgresql://postgres@127.0.0.1:5432/postgres] [--explain]
-    [--no-dashboards] [--old-open]
+    [--no-dashboards] [--only dashboards] [--old-open]
 
 Loads the tickets in bulk through the store (multi-row INSERTs: 95 % closed, the rest new,
 open or pending, a tenth of those breached, one customer with 300 tickets, three messages
@@ -18,7 +18,9 @@ is the issue's scale (a few minutes to load). PostgreSQL runs in a fresh databas
 afterwards. Prints one JSON object: per page the median, p95, size and SQL statements
 (count, kinds, the three slowest; `benchmarks/sql_count.py`), against `/healthz` and the
 issue's baseline `/healthz` plus one query; `--explain` adds the plans of the list SQL;
-`--no-dashboards` times the operators' pages only; `--old-open` makes the open tickets the
+`--no-dashboards` times the operators' pages only; `--only dashboards` the supervisors'
+pages only, with each dashboard section of the year views timed in process (`sections`);
+`--old-open` makes the open tickets the
 oldest (lowest numbers), so a newest-first list that walks the tickets by number reads the
 closed ones before it finds a page.
 """
@@ -230,12 +232,13 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     assert busy is not None and some is not None
     now = utcnow()
     banner: list[float] = []
-    for _ in range(args.requests):
+    sections = await _sections(store, args.requests) if args.only == "dashboards" else {}
+    for _ in range(0 if args.only else args.requests):
         begun = time.perf_counter()
         await alerts.sla_alerts(store, agent, now)
         banner.append((time.perf_counter() - begun) * 1000)
     plans = {}
-    if args.explain:
+    if args.explain and not args.only:
         wanted = listing.TicketFilter(statuses=("new", "open", "pending"), queues=("general",),
                                       sla="breached")
         dialect = store.db.dialect
@@ -286,16 +289,19 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
                 "notifications: unread (the toasts' poll)": "/console/notifications/unread",
             }
             for name, path in pages.items():
+                if args.only == "dashboards" and name != "healthz (baseline)":
+                    continue
                 results[name] = await timed(session, base + path, args.requests, tallies)
         query_ms = await one_query(app, some["id"], args.requests)
         if not args.no_dashboards:
             results.update(await _dashboards(base, args.requests))
     finally:
         await runner.cleanup()
-    banner.sort()
-    results["SLA banner query (in process)"] = {
-        "median_ms": round(statistics.median(banner), 2),
-        "p95_ms": round(banner[max(0, int(len(banner) * 0.95) - 1)], 2)}
+    if banner:
+        banner.sort()
+        results["SLA banner query (in process)"] = {
+            "median_ms": round(statistics.median(banner), 2),
+            "p95_ms": round(banner[max(0, int(len(banner) * 0.95) - 1)], 2)}
     healthz = results["healthz (baseline)"]["median_ms"]
     # the issue's baseline: /healthz plus one query, both measured in this run
     baseline = healthz + query_ms
@@ -304,7 +310,31 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
         figures["x_healthz"] = round(figures["median_ms"] / healthz, 1)
         figures["x_baseline"] = round(figures["median_ms"] / baseline, 1)
     return {"store": store.db.dialect, "desk": loaded, "requests": args.requests,
-            "results": results, **({"explain": plans} if plans else {})}
+            "results": results, **({"explain": plans} if plans else {}),
+            **({"sections": sections} if sections else {})}
+
+
+async def _sections(store: Store, requests: int) -> dict[str, Any]:
+    """Each dashboard section of the year views, in process (median and min ms, after one
+    warm-up call): where a year's page time goes."""
+    from gateway.console.dashboards import SECTIONS
+    from gateway.reports.period import Period
+
+    today = utcnow().date()
+    found: dict[str, Any] = {}
+    for label, queue in (("a year", None), ("a year, one queue", "general")):
+        period = Period(today - timedelta(days=365), today, queue)
+        for names, make in SECTIONS:
+            samples = []
+            for n in range(requests + 1):
+                started = time.perf_counter()
+                await make(store, period)
+                if n:
+                    samples.append((time.perf_counter() - started) * 1000)
+            found[f"{label}: {names[0].split('-by-')[0]}"] = {
+                "median_ms": round(statistics.median(samples), 1),
+                "min_ms": round(min(samples), 1)}
+    return found
 
 
 async def _dashboards(base: str, requests: int) -> dict[str, Any]:
@@ -337,6 +367,8 @@ async def main() -> None:
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--no-dashboards", action="store_true",
                         help="only the operators' pages (the supervisors' take minutes)")
+    parser.add_argument("--only", choices=("dashboards",),
+                        help="only the supervisors' pages, each section timed in process")
     parser.add_argument("--old-open", action="store_true",
                         help="the open tickets are the oldest (a desk where old ones stay open)")
     args = parser.parse_args()
