@@ -31,7 +31,7 @@ from gateway.keys import SETTINGS, STORE
 from gateway.models import utcnow
 from gateway.reports import dashboards, svg
 from gateway.reports.period import Period, PeriodError, Table, parse_period
-from gateway.sla import durations, outcomes
+from gateway.sla import daily, durations, outcomes
 from gateway.store import Store
 
 DASHBOARDS = f"{PREFIX}/dashboards"
@@ -152,12 +152,14 @@ def charts(found: dict[str, Table]) -> dict[str, Markup]:
 
 
 async def _durations(request: web.Request) -> None:
-    """Business-time durations and bot outcomes of what happened since the SLA watcher's
-    last round, so a ticket answered a minute ago counts (one bounded batch each; the
-    watcher does the rest)."""
+    """Business-time durations, bot outcomes and daily rows of what happened since the SLA
+    watcher's last round, so a ticket answered a minute ago counts (one bounded batch each;
+    the watcher does the rest; until the daily rows are complete the sections that read
+    them read the tickets instead)."""
     await durations.sweep(request.app[STORE], request.app[SETTINGS].calendar.for_queue,
                           max_batches=1)
     await outcomes.sweep(request.app[STORE], max_batches=1)
+    await daily.sweep(request.app[STORE], max_batches=1)
 
 
 @routes.get(DASHBOARDS)

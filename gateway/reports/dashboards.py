@@ -6,7 +6,10 @@ First-response and resolution times are business minutes (from the ticket's crea
 first operator reply, and to its first solved or closed), stored on the ticket by
 `gateway.sla.durations`, as are the operators' open-to-close times (business minutes from
 the ticket's creation to each closing, `closing_durations`). Each bot answer's containment
-is stored by `gateway.sla.outcomes` (`bot_outcomes`). CSAT comes from the store's own
+is stored by `gateway.sla.outcomes` (`bot_outcomes`). The tickets opened and resolved per
+day and queue are counted by `gateway.sla.daily` (`daily_tickets`, `daily_resolved`): the
+volume and backlog sections add those up once they are complete (`daily.ready`), and read
+the tickets themselves until then, with the same results. CSAT comes from the store's own
 aggregate (`Store.csat_per_group`, the survey feature's).
 """
 
@@ -18,6 +21,7 @@ from gateway.catalogue import N_
 from gateway.models import OPEN_TICKET_STATUSES, utcnow
 from gateway.reports.period import Period, Table
 from gateway.reports.sql import day, quantiles
+from gateway.sla import daily
 from gateway.store import Store, codec
 from gateway.store.db import Database
 
@@ -52,6 +56,8 @@ def _minutes(seconds: Any) -> float | None:
 
 async def volume(db: Database, period: Period) -> list[Table]:
     """Tickets opened per day, and by channel, language and purpose category."""
+    if await daily.ready(db):
+        return await _volume_daily(db, period)
     where, args = period.queue_sql()
     base = f" FROM tickets t WHERE t.created_at >= ? AND t.created_at < ?{where}"
     rows = await db.fetchall(f"SELECT {day('t.created_at')} AS d, COUNT(*) AS n{base}"
@@ -73,6 +79,31 @@ async def volume(db: Database, period: Period) -> list[Table]:
         found = await db.fetchall(f"SELECT {expression} AS k, COUNT(*) AS n{source}"
                                   " GROUP BY k ORDER BY n DESC, k", period.low, period.high,
                                   *args)
+        tables.append(Table(f"volume-by-{name}", title, (name, "tickets"),
+                            [(str(r["k"]), int(r["n"])) for r in found], description))
+    return tables
+
+
+_VOLUME = (("channel", N_("Tickets by channel"), N_("New tickets in the period by channel.")),
+           ("language", N_("Tickets by language"), N_("New tickets in the period by language.")),
+           ("category", N_("Tickets by purpose category"),
+            N_("New tickets in the period by purpose category.")))
+
+
+async def _volume_daily(db: Database, period: Period) -> list[Table]:
+    """`volume` from the daily rows (`gateway.sla.daily`): the same groups, order and
+    placeholders (stored as the tickets' query names them)."""
+    where, args = period.queue_sql("queue")
+    source = f" FROM daily_tickets WHERE day >= ? AND day <= ?{where}"
+    bounds = [period.start.isoformat(), period.end.isoformat(), *args]
+    counts = {str(r["d"]): int(r["n"]) for r in await db.fetchall(
+        f"SELECT day AS d, SUM(opened) AS n{source} GROUP BY day", *bounds)}
+    tables = [Table("volume-by-day", N_("Tickets opened per day"), ("day", "tickets"),
+                    [(d, counts.get(d, 0)) for d in period.days()],
+                    N_("New tickets per UTC day in the period."))]
+    for name, title, description in _VOLUME:
+        found = await db.fetchall(f"SELECT {name} AS k, SUM(opened) AS n{source}"
+                                  " GROUP BY k ORDER BY n DESC, k", *bounds)
         tables.append(Table(f"volume-by-{name}", title, (name, "tickets"),
                             [(str(r["k"]), int(r["n"])) for r in found], description))
     return tables
@@ -157,6 +188,27 @@ async def backlog(db: Database, period: Period) -> Table:
     row = await db.fetchone(f"SELECT COUNT(*) AS n FROM tickets t WHERE t.status IN ({_OPEN})"
                             f"{where}", *args)
     open_now = int(row["n"]) if row else 0
+    if await daily.ready(db):
+        later_created, created_on, resolved_on = await _backlog_daily(db, period)
+    else:
+        later_created, created_on, resolved_on = await _backlog_tickets(db, period)
+    # from the end of the period back: at the end of day D, the tickets opened after D were
+    # not there yet and those resolved after D were still open
+    later_resolved = sum(n for d, n in resolved_on.items() if d > period.end.isoformat())
+    counts: list[tuple[str, int]] = []
+    for d in reversed(period.days()):
+        counts.append((d, open_now - later_created + later_resolved))
+        later_created += created_on.get(d, 0)
+        later_resolved += resolved_on.get(d, 0)
+    return Table("backlog", N_("Backlog at the end of each day"), ("day", "open_tickets"),
+                 counts[::-1], N_("Tickets new, open or pending at the end of each UTC day."))
+
+
+async def _backlog_tickets(db: Database, period: Period
+                           ) -> tuple[int, dict[str, int], dict[str, int]]:
+    """The tickets opened after the period, those opened and resolved per day of it (and
+    resolved after it), read from the tickets and their events."""
+    where, args = period.queue_sql()
     created = await db.fetchall(
         f"SELECT {day('t.created_at')} AS d, COUNT(*) AS n FROM tickets t"
         f" WHERE t.created_at >= ?{where} GROUP BY d", period.high, *args)
@@ -167,19 +219,26 @@ async def backlog(db: Database, period: Period) -> Table:
         " MAX(ends.created_at) AS at FROM ends JOIN tickets t ON t.id = ends.ticket_id"
         f" WHERE t.status NOT IN ({_OPEN}){where} GROUP BY ends.ticket_id) AS r GROUP BY d",
         period.low, *args)
-    # from the end of the period back: at the end of day D, the tickets opened after D were
-    # not there yet and those resolved after D were still open
     later_created = sum(int(r["n"]) for r in created)
     resolved_on = {str(r["d"]): int(r["n"]) for r in resolved}
-    later_resolved = sum(n for d, n in resolved_on.items() if d > period.end.isoformat())
-    created_on = await _created_per_day(db, period, where, args)
-    counts: list[tuple[str, int]] = []
-    for d in reversed(period.days()):
-        counts.append((d, open_now - later_created + later_resolved))
-        later_created += created_on.get(d, 0)
-        later_resolved += resolved_on.get(d, 0)
-    return Table("backlog", N_("Backlog at the end of each day"), ("day", "open_tickets"),
-                 counts[::-1], N_("Tickets new, open or pending at the end of each UTC day."))
+    return later_created, await _created_per_day(db, period, where, args), resolved_on
+
+
+async def _backlog_daily(db: Database, period: Period
+                         ) -> tuple[int, dict[str, int], dict[str, int]]:
+    """`_backlog_tickets` from the daily rows (`gateway.sla.daily`)."""
+    where, args = period.queue_sql("queue")
+    start, end = period.start.isoformat(), period.end.isoformat()
+    created = await db.fetchall(
+        f"SELECT day AS d, SUM(opened) AS n FROM daily_tickets WHERE day >= ?{where}"
+        " GROUP BY day", start, *args)
+    created_on = {str(r["d"]): int(r["n"]) for r in created}
+    resolved = await db.fetchall(
+        f"SELECT day AS d, SUM(resolved) AS n FROM daily_resolved WHERE day >= ?{where}"
+        " GROUP BY day", start, *args)
+    return (sum(n for d, n in created_on.items() if d > end),
+            {d: n for d, n in created_on.items() if d <= end},
+            {str(r["d"]): int(r["n"]) for r in resolved})
 
 
 async def _created_per_day(db: Database, period: Period, where: str,

@@ -25,7 +25,7 @@ from gateway.config.policy import SlaSettings
 from gateway.delivery.notify import Hub
 from gateway.errors import StoreError
 from gateway.models import Ticket, utcnow
-from gateway.sla import durations, outcomes
+from gateway.sla import daily, durations, outcomes
 from gateway.sla.callbacks import CallbackWatch
 from gateway.sla.clocks import Clock, SlaStatus, evaluate, history_from_events
 from gateway.store import Store, codec
@@ -197,6 +197,7 @@ class SlaWatcher:
                 await self.callbacks.run_once()
                 await durations.sweep(self.store, self.calendars)
                 await outcomes.sweep(self.store)
+                await daily.sweep(self.store)
             except StoreError as exc:  # database down: keep the loop, retry at the next tick
                 log.error("sla.store_unavailable", error=str(exc))
             await asyncio.sleep(self.settings.check_interval)

@@ -53,4 +53,34 @@ CREATE TABLE bot_outcomes (
 CREATE INDEX bot_outcomes_kind_created ON bot_outcomes
     (kind, created_at, article, language, contained)
 """),
+    # The tickets opened per UTC day, queue, channel, language and category, the tickets
+    # resolved per UTC day (of their last solved or closed) and queue, and per ticket the
+    # values it is counted under, written by `gateway.sla.daily` (its first passes count
+    # the existing tickets): the volume and backlog sections read a few rows per day.
+    (1750, """
+CREATE TABLE daily_tickets (
+    day TEXT NOT NULL,
+    queue TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    language TEXT NOT NULL,
+    category TEXT NOT NULL,
+    opened INTEGER NOT NULL,
+    PRIMARY KEY (day, queue, channel, language, category)
+);
+CREATE TABLE daily_resolved (
+    day TEXT NOT NULL,
+    queue TEXT NOT NULL,
+    resolved INTEGER NOT NULL,
+    PRIMARY KEY (day, queue)
+);
+CREATE TABLE ticket_days (
+    ticket_id BIGINT PRIMARY KEY,
+    day TEXT NOT NULL,
+    queue TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    language TEXT NOT NULL,
+    category TEXT NOT NULL,
+    resolved TEXT NOT NULL
+)
+"""),
 )
