@@ -11,10 +11,11 @@ short customer-like messages, where the two modes differ (lingua reads trigrams 
 
     PYTHONPATH=. .venv/bin/python benchmarks/language_detection.py
 
-Reported per mode and set: accuracy through `detect_language` (greetings table, lexical
-prior and default rules included) with the default English and with the default Dutch, ms
-per question, and the RSS the models add (each mode in its own process). Prints one JSON
-object.
+Reported per mode (`accurate`, `light`, and both without the lexical prior of
+knowledge_base/data/language_words.yaml: `*_without_prior`) and set: accuracy through
+`detect_language` (greetings table, lexical prior and default rules included) with the
+default English and with the default Dutch, ms per question, and the RSS the models add
+(each mode in its own process). Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -108,19 +109,26 @@ def sets() -> dict[str, list[tuple[str, str]]]:
 
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] in ("--accurate", "--light"):
+        from knowledge_base import language
+
+        language.LEXICAL = "--no-prior" not in sys.argv
         print(json.dumps(run(sys.argv[1] == "--accurate", sets())))
         return 0
     modes = {}
     for mode in ("accurate", "light"):
-        out = subprocess.run([sys.executable, __file__, f"--{mode}"], cwd=ROOT, check=True,
-                             capture_output=True, text=True)
-        modes[mode] = json.loads(out.stdout)
+        for prior in (True, False):
+            out = subprocess.run(
+                [sys.executable, __file__, f"--{mode}", *([] if prior else ["--no-prior"])],
+                cwd=ROOT, check=True, capture_output=True, text=True)
+            modes[mode if prior else f"{mode}_without_prior"] = json.loads(out.stdout)
     report: dict[str, Any] = {}
     for name in sets():
         if name not in modes["light"]:
             continue
         for default in ("en", "nl"):
             a, b = (modes[m][name].pop(f"guesses_{default}") for m in ("accurate", "light"))
+            for m in ("accurate_without_prior", "light_without_prior"):
+                modes[m][name].pop(f"guesses_{default}")
             report[f"disagree_{name}_default_{default}"] = sum(
                 x != y for x, y in zip(a, b, strict=True))
     print(json.dumps({**modes, **report}, indent=2))

@@ -1,15 +1,21 @@
 """Which of the supported languages a customer message is written in.
 
-lingua restricted to the four languages the gateway serves is accurate even on short
-sentences; for a few letters or a near tie the caller's default (usually the
-conversation's language so far) is the safer guess.
+lingua restricted to the four languages the gateway serves, its confidences multiplied by
+a small lexical prior (the likelihood of the message's words under each language's most
+frequent words, data/language_words.yaml: naive Bayes over 160-190 words a language,
+0.5 MB, 6 µs a message), which settles the short questions trigrams alone misread ("how
+do I reset my password" read as German); for a few letters or a near tie the caller's default
+(usually the conversation's language so far) is the safer guess.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Iterable
+from importlib import resources
 
+import yaml
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
 from knowledge_base.text import words
@@ -25,6 +31,15 @@ MIN_SINGLE_WORD = 0.8
 #: Only this much of the text is read: a few sentences tell the language, and lingua's time
 #: grows with the square of a token's length (one 320 KB token: 85 s).
 MAX_CHARS = 2000
+#: The lexical prior (`_with_lexical_prior`): a word of rank r in data/language_words.yaml
+#: has the frequency ZIPF / r in its language, a word not listed there UNLISTED (about the
+#: frequency of a language's 700th word); FLOOR is the least confidence a lingua value
+#: counts as, so that a few clear words can overrule trigrams that ruled a language out.
+ZIPF = 0.07
+UNLISTED = 1e-4
+FLOOR = 1e-4
+#: Whether the prior is used (benchmarks/language_detection.py --no-prior turns it off).
+LEXICAL = True
 
 
 #: Greetings and courtesy words that make up a whole message on their own, with every
@@ -62,9 +77,10 @@ def configure(languages: Iterable[str], accurate: bool = True) -> None:
     """Detect only among `languages` (the desk's supported ones), and with `accurate`
     False read lingua's trigram models only.
 
-    The models are most of the gateway's memory: 124 MB resident for the four languages
-    with every n-gram model, about 10 MB with trigrams only (benchmarks/memory.py), for
-    2.4 points of accuracy on short questions (docs/benchmarks.md#memory). Fewer languages
+    The models are most of the gateway's memory: 128 MB resident for the four languages
+    with every n-gram model, about 14 MB with trigrams only (benchmarks/language_detection.py);
+    with the lexical prior light is 0.1 points behind on the KB's questions and 1.3-1.6 on
+    the held-out customer messages (docs/benchmarks.md#memory). Fewer languages
     load fewer models, and a message cannot be read as a language the desk does not serve.
     """
     global _configured
@@ -109,6 +125,8 @@ def detect_language(text: str, default: str = "en") -> str:
               for v in _detector().compute_language_confidence_values(text)}
     if not values:
         return default
+    if LEXICAL:
+        values = _with_lexical_prior(values, words(text))
     best = max(values, key=values.__getitem__)
     if best == default:
         return best
@@ -117,6 +135,38 @@ def detect_language(text: str, default: str = "en") -> str:
     if len(text.split()) == 1 and values[best] < MIN_SINGLE_WORD:
         return default
     return best
+
+
+def _with_lexical_prior(values: dict[str, float], tokens: list[str]) -> dict[str, float]:
+    """lingua's confidences times each language's likelihood of the message's words under
+    `_lexical`'s frequencies, normalised again (naive Bayes: lingua's character n-grams and
+    the words as independent evidence)."""
+    table = _lexical()
+    scores = {}
+    for code, value in values.items():
+        ranks = table.get(code, {})
+        scores[code] = math.log(max(value, FLOOR)) + sum(
+            ranks.get(token, 0.0) for token in tokens)
+    top = max(scores.values())
+    odds = {code: math.exp(score - top) for code, score in scores.items()}
+    total = sum(odds.values())
+    return {code: value / total for code, value in odds.items()}
+
+
+@functools.cache
+def _lexical() -> dict[str, dict[str, float]]:
+    """Per language, each listed word's log of its frequency over UNLISTED's (words listed in
+    no language weigh nothing); data/language_words.yaml, most frequent first."""
+    text = resources.files("knowledge_base").joinpath("data/language_words.yaml").read_text(
+        "utf-8")
+    data: dict[str, str] = yaml.safe_load(text)
+    table: dict[str, dict[str, float]] = {}
+    for code, line in data.items():
+        ranks: dict[str, float] = {}
+        for word in line.split():
+            ranks.setdefault(word, math.log(max(ZIPF / (len(ranks) + 1), UNLISTED) / UNLISTED))
+        table[code] = ranks
+    return table
 
 
 def _short_message(text: str) -> tuple[str, ...] | None:

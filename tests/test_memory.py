@@ -74,3 +74,23 @@ def test_detection_is_accurate_or_light() -> None:
     assert Settings().languages.detection == "accurate"
     with pytest.raises(ValueError, match="accurate"):
         Settings(languages={"detection": "fast"})
+
+
+@pytest.mark.parametrize(("text", "lang", "article"), [
+    ("how do I reset my password", "en", "password-reset"),
+    ("L'essai est-il gratuit ?", "fr", "test-ride"),
+])
+async def test_light_detection_reads_short_questions_on_a_desk_of_another_language(
+        aiohttp_client: Callable[..., Any], make_settings: Callable[..., Settings],
+        api_headers: dict[str, str], text: str, lang: str, article: str) -> None:
+    # trigrams alone read them as German and English on a Dutch desk; the function words' prior
+    # does not
+    settings = make_settings(languages={"default": "nl", "supported": ["en", "fr", "nl", "de"],
+                                        "detection": "light"})
+    client = await aiohttp_client(create_app(settings))
+    result = await post(client, api_headers, text)
+    conversation = await client.get(f"/api/v1/conversations/{result['conversation_id']}",
+                                    headers=api_headers)
+    assert (await conversation.json())["language"] == lang
+    (reply,) = result["replies"]
+    assert (reply["kind"], reply["article_id"]) == ("answer", article)

@@ -105,3 +105,72 @@ def test_light_detection_reads_trigrams_only_and_still_tells_sentences(
     detection.configure(["en", "fr", "nl", "de"], accurate=False)
     assert detection._configured == (("en", "fr", "nl", "de"), False)
     assert detect_language(text, default="nl") == language
+
+
+# Short questions that lingua's trigrams alone (light mode) read as another language: the
+# function words' prior (knowledge_base/data/language_words.yaml) settles them, on a desk
+# whose default is another language as well as on an English one.
+HARD_SHORT = [
+    ("how do I reset my password", "en"), ("I forgot my password", "en"),
+    ("Where is my order?", "en"), ("where's my oder", "en"),
+    ("can i book a servcie online", "en"), ("change adress for my order pls", "en"),
+    ("Où en est ma commande ?", "fr"), ("ou en est ma comande", "fr"),
+    ("changer l'adrese de ma commande svp", "fr"), ("L'essai est-il gratuit ?", "fr"),
+    ("Wat is Velora Care?", "nl"), ("kan ik extra gigabytes kopen", "nl"),
+    ("Valt de motor onder de garantie?", "nl"),
+]
+
+
+@pytest.mark.parametrize("accurate", [False, True])
+@pytest.mark.parametrize(("text", "language"), HARD_SHORT)
+def test_function_words_settle_short_questions_in_both_modes(
+        text: str, language: str, accurate: bool) -> None:
+    from knowledge_base import language as detection
+
+    detection.configure(["en", "fr", "nl", "de"], accurate=accurate)
+    for default in ("en", "fr", "nl", "de"):
+        assert detect_language(text, default=default) == language, default
+
+
+def test_without_the_prior_light_mode_misreads_most_of_them(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from knowledge_base import language as detection
+
+    detection.configure(["en", "fr", "nl", "de"], accurate=False)
+    monkeypatch.setattr(detection, "LEXICAL", False)
+    wrong = sum(detect_language(text, default="nl" if lang != "nl" else "de") != lang
+                for text, lang in HARD_SHORT)
+    assert wrong >= len(HARD_SHORT) // 2
+
+
+def test_the_prior_does_not_overrule_a_clear_sentence_or_invent_a_language(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from knowledge_base import language as detection
+
+    detection.configure(["en", "fr", "nl", "de"], accurate=False)
+    # a French sentence quoting English words stays French
+    assert detect_language("Bonjour, mon iPhone affiche « no service » depuis hier soir, "
+                           "que faire ?", default="en") == "fr"
+    # names and numbers are in no list: they leave lingua's reading as it was
+    names = ["Velora Fluxo", "Velora Fluxo Pharmalys", "VEL-20481 Fluxo"]
+    with_prior = [detect_language(text, default="de") for text in names]
+    monkeypatch.setattr(detection, "LEXICAL", False)
+    assert [detect_language(text, default="de") for text in names] == with_prior
+    monkeypatch.setattr(detection, "LEXICAL", True)
+    # the prior only reweighs the configured languages' confidences
+    detection.configure(["en", "nl"], accurate=False)
+    assert detect_language("Où en est ma commande ?", default="nl") in {"en", "nl"}
+
+
+def test_the_word_lists_are_folded_ranked_and_small() -> None:
+    from knowledge_base import language as detection
+    from knowledge_base.text import words
+
+    table = detection._lexical()
+    assert set(table) == {"en", "fr", "nl", "de"}
+    for ranks in table.values():
+        assert 150 <= len(ranks) <= 250
+        assert all(words(word) == [word] for word in ranks)
+        # most frequent first: the weights never grow down the list
+        weights = list(ranks.values())
+        assert weights == sorted(weights, reverse=True) and min(weights) > 0
