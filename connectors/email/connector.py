@@ -88,6 +88,7 @@ class EmailConnector:
             self._alarms = None
         self.reader.health.connected = False
         await self.reader.lease.release()
+        await self.smtp.close()
         self._parser.close()
 
     def expected_interval(self) -> float:

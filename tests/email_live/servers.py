@@ -151,10 +151,16 @@ class SmtpCapture:
         self.port = port or free_port()
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
+        #: The client address and port of each accepted mail's session (one per TCP
+        #: connection: a reused session shows as one peer for several mails).
+        self.peers: list[tuple[str, int]] = []
         self._lock = threading.Lock()
         self.controller: Controller | None = None
         #: Called in the server thread for each RCPT TO; return an SMTP reply to refuse it.
         self.rcpt_hook: Callable[[str], str | None] = lambda _address: None
+        #: Called in the server thread for each MAIL FROM with the client's peer; return an
+        #: SMTP reply to refuse it.
+        self.mail_hook: Callable[[tuple[str, int]], str | None] = lambda _peer: None
 
     def start(self) -> SmtpCapture:
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
@@ -165,6 +171,15 @@ class SmtpCapture:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
+                          mail_options: list[str]) -> str:
+        refusal = self.mail_hook(tuple(session.peer))
+        if refusal:
+            return refusal
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -180,6 +195,7 @@ class SmtpCapture:
         with self._lock:
             self.messages.append(parsed)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.peers.append(tuple(session.peer))
         return "250 Message accepted"
 
     async def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:

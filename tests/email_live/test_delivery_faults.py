@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import aiosmtplib
 import pytest
 
+from connectors.email.smtp import SmtpSender
 from tests.conftest import ADMIN_PASSWORD
 from tests.email_live.conftest import GatewayFactory
 from tests.email_live.console_browser import OpenConsole
@@ -97,11 +97,11 @@ async def test_a_crash_after_the_servers_250_never_sends_the_reply_twice(
         monkeypatch: pytest.MonkeyPatch) -> None:
     accepted = asyncio.Event()
 
-    async def die_at_quit(self: aiosmtplib.SMTP, *args: Any, **kwargs: Any) -> Any:
-        accepted.set()  # DATA got its 250; the process "dies" before QUIT and the rest
+    async def die_after_the_send(self: SmtpSender, *args: Any, **kwargs: Any) -> Any:
+        accepted.set()  # DATA got its 250; the process "dies" before anything else
         await asyncio.Event().wait()
 
-    monkeypatch.setattr(aiosmtplib.SMTP, "quit", die_at_quit)
+    monkeypatch.setattr(SmtpSender, "_release", die_after_the_send)
     first = await gateway(mailbox, outbox={"lease_seconds": 0.5})
     async with MailAdmin() as admin:
         await admin.append(mailbox, make_mail(**QUESTION))

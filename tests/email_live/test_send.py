@@ -38,6 +38,55 @@ async def test_smtp_down_then_up_delivers_the_reply_once(
         late.stop()
 
 
+async def test_replies_in_a_row_share_one_smtp_session(
+        mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory) -> None:
+    gw = await gateway(mailbox)
+    for n in range(3):
+        async with MailAdmin() as admin:
+            uid = await admin.append(mailbox, make_mail(**{**QUESTION, "subject": f"Q{n}"}))
+        await gw.processed(uid)
+        await smtp.wait_for(n + 1)
+    assert len(set(smtp.peers)) == 1  # no connect, EHLO and QUIT per reply
+    assert gw.connector.smtp.sessions_opened == 1
+
+
+async def test_a_session_the_server_dropped_is_replaced_and_the_reply_goes_at_once(
+        mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory) -> None:
+    gw = await gateway(mailbox)
+    async with MailAdmin() as admin:
+        uid = await admin.append(mailbox, make_mail(**QUESTION))
+    await gw.processed(uid)
+    await smtp.wait_for(1)
+    smtp.stop()  # the idle session kept for the next reply dies with the server
+    smtp.start()
+    async with MailAdmin() as admin:
+        uid = await admin.append(mailbox, make_mail(**{**QUESTION, "subject": "Again"}))
+    await gw.processed(uid)
+    await smtp.wait_for(2)
+    await gw.wait(lambda: _all(gw, "sent"), what="both replies sent")
+    assert [e.attempts for e in await gw.store.outbox_entries()] == [1, 1]  # no retry later
+    assert len(set(smtp.peers)) == 2 and gw.connector.smtp.sessions_opened == 2
+
+
+async def test_a_reused_session_answered_421_is_replaced_and_the_reply_goes_at_once(
+        mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory) -> None:
+    # a server that ends idle sessions with 421 at the next command (RFC 5321 §3.8)
+    smtp.mail_hook = lambda peer: "421 4.4.2 Idle timeout" if peer in smtp.peers else None
+    gw = await gateway(mailbox)
+    for n in range(2):
+        async with MailAdmin() as admin:
+            uid = await admin.append(mailbox, make_mail(**{**QUESTION, "subject": f"Q{n}"}))
+        await gw.processed(uid)
+        await smtp.wait_for(n + 1)
+    await gw.wait(lambda: _all(gw, "sent"), what="both replies sent")
+    assert [e.attempts for e in await gw.store.outbox_entries()] == [1, 1]
+    assert len(set(smtp.peers)) == 2
+
+
+async def _all(gw: Any, status: str) -> bool:
+    return {e.status for e in await gw.store.outbox_entries()} == {status}
+
+
 async def _status(gw: Any, status: str) -> bool:
     return [e.status for e in await gw.store.outbox_entries()] == [status]
 

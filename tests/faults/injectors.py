@@ -85,17 +85,17 @@ async def _kill_and_restart(run: Run) -> None:
 
 
 async def _kill_after_250(run: Run, gw: GatewayProcess) -> None:
-    """Kill while the sink holds back its answer to QUIT: the reply was accepted (250),
+    """Kill right after the sink answered 250 to a reply's DATA: the reply was accepted,
     and the gateway has not necessarily written that down. Deliveries pause and all
     mail so far is answered first, then one more mail comes: its reply is the only
     thing in flight when the process dies."""
     async with run.mailbox.lock:
         if not await complete(run, 60.0):
             run.errors.append("not quiet within 60 s before an after-250 kill")
-        run.sink.quitting.clear()
-        run.sink.quit_delay = 3.0
+        run.sink.answered.clear()
+        run.sink.after_250.set()
         await _one_more_mail(run)
-        await _kill_at_quit(run, gw)
+        await _kill_after_answer(run, gw)
 
 
 async def _kill_holder(run: Run) -> GatewayProcess:
@@ -155,14 +155,13 @@ async def _mid_mail(run: Run, fault: Callable[[], Awaitable[object]]) -> None:
             await fault()
 
 
-async def _kill_at_quit(run: Run, gw: GatewayProcess) -> None:
+async def _kill_after_answer(run: Run, gw: GatewayProcess) -> None:
     try:
-        if not await _set_within(run.sink.quitting, 60.0):
+        if not await _set_within(run.sink.answered, 60.0):
             run.errors.append("no reply was sent within 60 s before an after-250 kill")
-        await asyncio.sleep(0.2)
         await gw.kill()
     finally:
-        run.sink.quit_delay = 0.0
+        run.sink.after_250.clear()
 
 
 async def _set_within(event: threading.Event, seconds: float) -> bool:

@@ -39,6 +39,7 @@ class TcpProxy:
         self.connections = 0
         self.peak_open = 0  # the most connections open at the same time
         self.cuts = 0
+        self.transfer_cuts = 0  # of `cuts`, those half-way through a transfer
         self._links: set[_Link] = set()
         self._server: asyncio.Server | None = None
         self._cut_on_transfer = 0
@@ -144,6 +145,7 @@ class TcpProxy:
                     with contextlib.suppress(OSError):
                         await writer.drain()
                     self.cuts += 1
+                    self.transfer_cuts += 1
                     link.abort()
                     return
                 writer.write(data)

@@ -98,6 +98,8 @@ async def _run(scenario: Scenario, workdir: Path) -> dict[str, Any]:
         **figures,
         "faults": {**state.faults, "sigkills": sum(gw.kills for gw in gateways),
                    "imap_connections_cut": imap.cuts, "smtp_connections_cut": smtp.cuts,
+                   "imap_transfers_cut": imap.transfer_cuts,
+                   "smtp_transfers_cut": smtp.transfer_cuts,
                    "imap_connections": imap.connections,
                    "imap_connections_open_at_once": imap.peak_open,
                    "smtp_connections": smtp.connections},

@@ -33,10 +33,11 @@ class SmtpSink:
         self._lock = threading.Lock()
         self._received: list[Delivered] = []
         self._controller: Controller | None = None
-        #: While armed, QUIT (after the 250 to DATA) is answered this late and `quitting`
-        #: is set: the moment the gateway has its 250 but may not have recorded it.
-        self.quit_delay = 0.0
-        self.quitting = threading.Event()
+        #: While `after_250` is set, `answered` is set as a DATA is answered 250: the
+        #: moment the gateway has its 250 but may not have recorded it (sessions are
+        #: reused, so no QUIT follows a mail).
+        self.after_250 = threading.Event()
+        self.answered = threading.Event()
         #: While `hold_250` is set, a DATA is recorded, `data_in` is set and the 250 waits
         #: for `release_250`: the moment before the gateway learns that its mail arrived.
         self.hold_250 = threading.Event()
@@ -65,13 +66,9 @@ class SmtpSink:
             deadline = time.monotonic() + 60
             while not self.release_250.is_set() and time.monotonic() < deadline:
                 await asyncio.sleep(0.01)
+        if self.after_250.is_set():
+            self.answered.set()
         return "250 Message accepted"
-
-    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.quit_delay:
-            self.quitting.set()
-            await asyncio.sleep(self.quit_delay)
-        return "221 Bye"
 
     @property
     def received(self) -> list[Delivered]:
