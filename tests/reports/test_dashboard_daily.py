@@ -96,3 +96,18 @@ async def test_until_the_rows_are_complete_the_tickets_are_read(
     assert await tables(store) == await from_tickets(store, monkeypatch)
     await daily.sweep(store, batch=2)
     assert await daily.ready(store.db)
+
+
+async def test_a_rebuild_counts_every_ticket_again(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/reports.md's rebuild: the three tables emptied and the cursor deleted."""
+    await daily.sweep(store)
+    counted = await tables(store)
+    async with store.db.transaction() as tx:
+        for table in ("daily_tickets", "daily_resolved", "ticket_days"):
+            await tx.execute(f"DELETE FROM {table}")
+        await tx.execute("DELETE FROM connector_state WHERE key = ?", daily.CURSOR_KEY)
+    assert not await daily.ready(store.db)
+    assert await tables(store) == counted  # the tickets are read meanwhile
+    assert await daily.sweep(store) == 5
+    assert await daily.ready(store.db) and await tables(store) == counted
