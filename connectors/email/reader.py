@@ -37,6 +37,7 @@ from connectors.email.imap import (
 from connectors.email.intake import MailIntake
 from connectors.email.lease import MailboxLease
 from connectors.email.parse import ParsedMail
+from connectors.email.reconnect import back_off, backoff_wait
 from connectors.email.state import QUARANTINE_INDEX, QUARANTINE_RAW
 from connectors.email.worker import DEFAULT_TIME_LIMIT
 from gateway.background import stop_task
@@ -57,8 +58,17 @@ _TRANSIENT = (ImapError, aioimaplib.AioImapException, OSError, TimeoutError, Sto
 class Tuning:
     """Timings not in `[email]` (tests and the benchmark shorten them)."""
 
+    #: Reconnect backoff: doubles from `reconnect_min` up to `reconnect_max`, and each
+    #: wait is drawn at random from its upper half (jitter: replicas and gateways on one
+    #: server do not reconnect in lockstep). Back to `reconnect_min` once a session got
+    #: as far as SELECT. The cap bounds how long mail waits after an outage ends (issue
+    #: 11: at 5 min it had reached 64 s during a 2-minute outage).
     reconnect_min: float = 1.0
-    reconnect_max: float = 300.0
+    reconnect_max: float = 15.0
+    #: While waiting after a refused connection (nothing listening: a restart, an
+    #: outage), try a bare TCP connect this often and reconnect as soon as one is
+    #: accepted; 0 turns it off.
+    reconnect_probe: float = 2.0
     #: Re-issue IDLE before the 30-minute inactivity logout (RFC 2177 §3: every 29 min).
     idle_renew: float = 25 * 60.0
     #: Extra seconds an IDLE round may take before the session is declared dead (aioimaplib#110).
@@ -131,8 +141,12 @@ class MailboxReader:
         delay = self.tuning.reconnect_min
         while True:
             self._selected = False
+            refused = False
             try:
                 await self._session()
+            except ConnectionRefusedError as exc:  # nothing listens: the server is down
+                refused = True
+                self._failed(f"{type(exc).__name__}: {exc}")
             except _TRANSIENT as exc:
                 self._failed(f"{type(exc).__name__}: {exc}")
             except Exception as exc:  # a bug must not stop the inbox silently (chatwoot#6604)
@@ -143,8 +157,11 @@ class MailboxReader:
                 # mid-backlog), not an outage, so retry soon rather than after the backoff
                 # a complete sync alone used to reset.
                 delay = self.tuning.reconnect_min
-            log.warning("email.imap.reconnecting", delay=delay, error=self.health.last_error)
-            await asyncio.sleep(delay)
+            wait = backoff_wait(delay)
+            log.warning("email.imap.reconnecting", delay=round(wait, 2),
+                        error=self.health.last_error)
+            await back_off(wait, host=self.settings.imap_host, port=self.settings.imap_port,
+                           probe_every=self.tuning.reconnect_probe if refused else 0.0)
             delay = min(delay * 2, self.tuning.reconnect_max)
 
     def _failed(self, error: str) -> None:
