@@ -24,15 +24,22 @@ _FETCH_BYTES = 512
 async def inject(run: Run) -> None:
     s = run.scenario
     run.faults.update({"imap_random_cuts_missed": 0, "pg_backends_terminated": 0})
-    if s.imap_transfer_cuts:
-        run.imap.cut_during_transfer(s.imap_transfer_cuts, _FETCH_BYTES)
-    if s.smtp_cuts:
-        run.smtp.cut_during_transfer(s.smtp_cuts, _FETCH_BYTES, upstream=True)
     began = time.monotonic()
+    run.faults_began = time.time()
     jobs = [_kills(run, began, _times(run, s.kills))]
     jobs += [_at(run, began, t, lambda: _cut_imap(run)) for t in _times(run, s.imap_cuts)]
     jobs += [_at(run, began, t, lambda: _bye_imap(run)) for t in _times(run, s.imap_byes)]
     jobs += [_at(run, began, t, lambda: _kill_pg(run)) for t in _times(run, s.pg_kills)]
+    # (Drawn after the other faults, whose seeded moments stay as they were.)
+    # Transfer cuts are armed one by one at random moments: each cuts the first large
+    # transfer after its moment. Armed all at the start, they fell on the first transfers
+    # of the run (issue 11's long run: its 10 mid-FETCH cuts on the first 10 FETCH
+    # answers, its 20 mid-DATA cuts on the first 20 replies). A cut armed late still
+    # happens: FETCHes and replies go on a little after the last delivery.
+    jobs += [_at(run, began, t, lambda: _arm_transfer_cut(run, "imap"))
+             for t in _times(run, s.imap_transfer_cuts)]
+    jobs += [_at(run, began, t, lambda: _arm_transfer_cut(run, "smtp"))
+             for t in _times(run, s.smtp_cuts)]
     if s.imap_outage:
         jobs.append(_at(run, began, run.window / 3, lambda: _outage(run, "imap", s.imap_outage)))
     if s.smtp_outage:
@@ -170,6 +177,14 @@ async def _set_within(event: threading.Event, seconds: float) -> bool:
     while not event.is_set() and time.monotonic() < deadline:
         await asyncio.sleep(0.01)
     return event.is_set()
+
+
+async def _arm_transfer_cut(run: Run, which: str) -> None:
+    """The next large transfer: a FETCH answer from Dovecot, or a reply's DATA."""
+    if which == "imap":
+        run.imap.cut_during_transfer(1, _FETCH_BYTES)
+    else:
+        run.smtp.cut_during_transfer(1, _FETCH_BYTES, upstream=True)
 
 
 async def _cut_imap(run: Run) -> None:

@@ -5,7 +5,8 @@ are real network faults for its IMAP and SMTP clients: `cut()` resets every open
 connection, `cut_one()` a random one, `bye()` closes them as a
 server shutting down does, `cut_during_transfer()` the next connection that
 carries a large server answer (a FETCH of a backlog) half-way through it, and
-`outage()` stops listening (connection refused) until `restore()`.
+`outage()` stops listening (connection refused) until `restore()`. The injectors arm
+transfer cuts one at a time at random moments of a run, so they are spread over it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import contextlib
 import random
 import socket
+import time
 from dataclasses import dataclass, field
 
 
@@ -40,6 +42,7 @@ class TcpProxy:
         self.peak_open = 0  # the most connections open at the same time
         self.cuts = 0
         self.transfer_cuts = 0  # of `cuts`, those half-way through a transfer
+        self.transfer_cut_at: list[float] = []  # when each happened (time.time())
         self._links: set[_Link] = set()
         self._server: asyncio.Server | None = None
         self._cut_on_transfer = 0
@@ -146,6 +149,7 @@ class TcpProxy:
                         await writer.drain()
                     self.cuts += 1
                     self.transfer_cuts += 1
+                    self.transfer_cut_at.append(time.time())
                     link.abort()
                     return
                 writer.write(data)

@@ -100,6 +100,9 @@ async def _run(scenario: Scenario, workdir: Path) -> dict[str, Any]:
                    "imap_connections_cut": imap.cuts, "smtp_connections_cut": smtp.cuts,
                    "imap_transfers_cut": imap.transfer_cuts,
                    "smtp_transfers_cut": smtp.transfer_cuts,
+                   # seconds into the fault schedule: spread over the run, not its start
+                   "imap_transfer_cuts_at_s": _offsets(imap.transfer_cut_at, state),
+                   "smtp_transfer_cuts_at_s": _offsets(smtp.transfer_cut_at, state),
                    "imap_connections": imap.connections,
                    "imap_connections_open_at_once": imap.peak_open,
                    "smtp_connections": smtp.connections},
@@ -109,6 +112,10 @@ async def _run(scenario: Scenario, workdir: Path) -> dict[str, Any]:
         "startup_s_max": round(max(startups), 2) if startups else None,
         "seconds": round(time.monotonic() - began, 1),
     }
+
+
+def _offsets(moments: list[float], state: Run) -> list[float]:
+    return [round(at - state.faults_began, 1) for at in moments]
 
 
 def _recorder(state: Run) -> Any:

@@ -71,6 +71,7 @@ class Run:
     faults: dict[str, Any] = field(default_factory=dict)
     extra_mails: int = 0  # delivered by the injectors (after-250, mid-mail), not `mails`
     errors: list[str] = field(default_factory=list)
+    faults_began: float = 0.0  # time.time() when the fault schedule started
 
     @property
     def window(self) -> float:
