@@ -3,7 +3,7 @@ run as the baseline, on SQLite or PostgreSQL.
 
     .venv/bin/python benchmarks/console_scale.py [--tickets 5000] [--requests 15]
     [--database sqlite|postgresql://postgres@127.0.0.1:5432/postgres] [--explain]
-    [--no-dashboards] [--only dashboards] [--old-open]
+    [--no-dashboards] [--only dashboards|search] [--old-open] [--keep] [--reuse NAME]
 
 Loads the tickets in bulk through the store (multi-row INSERTs: 95 % closed, the rest new,
 open or pending, a tenth of those breached, one customer with 300 tickets, three messages
@@ -20,9 +20,13 @@ afterwards. Prints one JSON object: per page the median, p95, size and SQL state
 issue's baseline `/healthz` plus one query; `--explain` adds the plans of the list SQL;
 `--no-dashboards` times the operators' pages only; `--only dashboards` the supervisors'
 pages only, with each dashboard section of the year views timed in process (`sections`);
+`--only search` the search pages only (no backfills, no lists, no dashboards; with
+`--explain`, the plans of each search's statements, with buffers on PostgreSQL);
 `--old-open` makes the open tickets the
 oldest (lowest numbers), so a newest-first list that walks the tickets by number reads the
-closed ones before it finds a page.
+closed ones before it finds a page. On PostgreSQL `--keep` leaves the loaded database
+(its name in the report) and `--reuse NAME` times an already loaded one, so a change can be
+measured before and after on the same desk without loading it again.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 import asyncpg
@@ -65,6 +70,16 @@ QUEUES = ("general", "sales", "billing", "technical")
 ARTICLES = ("delivery-time", "opening-hours-shops", "return-policy", "payment-methods")
 BATCH = 500
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+#: The searches timed (besides `#ticket`): what each word of the desk's text is, see `load`.
+SEARCHES = {
+    "a customer's e-mail": "c1234@example.be",
+    "two words of one message": "Message 150001",
+    "a word of every message": "message",
+    "a rare word (one message)": "150001",
+    "a customer name": "Customer 1234",
+    "a customer number": "1234",
+    "a 2-letter query": "of",
+}
 
 
 def settings_for(url: str) -> Settings:
@@ -195,12 +210,16 @@ async def one_query(app: web.Application, ticket_id: int, requests: int) -> floa
     return statistics.median(samples)
 
 
-async def explain(store: Store, sql: str, args: list[object]) -> list[str]:
+async def explain(store: Store, sql: str, args: list[object],
+                  buffers: bool = False) -> list[str]:
     if store.db.dialect == "sqlite":
         rows = await store.db.fetchall("EXPLAIN QUERY PLAN " + sql, *args)
         return [str(row["detail"]) for row in rows]
     # executed, so the plan says how many rows each step read and filtered out
-    rows = await store.db.fetchall("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + sql, *args)
+    options = "ANALYZE, BUFFERS, COSTS OFF" if buffers else "ANALYZE, COSTS OFF, TIMING OFF"
+    async with store.db.transaction() as tx:  # with the search's own plan mode
+        await tx.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        rows = await tx.fetchall(f"EXPLAIN ({options}) " + sql, *args)
     return [str(row["QUERY PLAN"]) for row in rows]
 
 
@@ -208,6 +227,8 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     settings = settings_for(url)
     store = Store(open_database(url))
     await store.open()
+    if args.reuse:  # loaded by an earlier run with --keep
+        return await _timings(store, settings, url, args, {"reused": args.reuse})
     agent = await store.create_operator("agent1", "Agent One", hash_password(PASSWORD),
                                         role="agent", queues=["general"])
     await store.create_operator("super1", "Super One", hash_password(PASSWORD),
@@ -216,6 +237,14 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     loaded = await load(store, args.tickets, agent.id, args.old_open)
     await timers(store, settings, loaded["open"])
     loaded["load_seconds"] = round(time.perf_counter() - started, 1)
+    if args.only != "search":
+        await _backfills(store, settings, loaded)
+    if store.db.dialect == "postgresql":  # the backfill rewrote every ticket: autovacuum's
+        await store.db.execute("VACUUM ANALYZE tickets")
+    return await _timings(store, settings, url, args, loaded)
+
+
+async def _backfills(store: Store, settings: Settings, loaded: dict[str, Any]) -> None:
     # the backfill of the business-time durations (the watcher's first rounds after the
     # upgrade): every replied or resolved ticket, a batch of 1,000 per event type at a time
     started = time.perf_counter()
@@ -226,8 +255,12 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     loaded["daily_counted"] = await daily.sweep(store, max_batches=1_000_000)
     loaded["daily_backfill_seconds"] = round(time.perf_counter() - begun, 1)
     loaded["durations_backfill_seconds"] = round(time.perf_counter() - started, 1)
-    if store.db.dialect == "postgresql":  # the backfill rewrote every ticket: autovacuum's
-        await store.db.execute("VACUUM ANALYZE tickets")
+
+
+async def _timings(store: Store, settings: Settings, url: str, args: argparse.Namespace,
+                   loaded: dict[str, Any]) -> dict[str, Any]:
+    agent = await store.operator_by_username("agent1")
+    assert agent is not None
     busy = await store.db.fetchone(
         "SELECT id FROM tickets WHERE customer_id = 1 ORDER BY id DESC LIMIT 1")
     some = await store.db.fetchone(
@@ -252,6 +285,8 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
             listing.TicketFilter(statuses=in_work, queues=("general",)), now, dialect=dialect))
         plans["list_newest_every_queue"] = await explain(store, *listing.page_sql(
             listing.TicketFilter(statuses=in_work), now, dialect=dialect))
+    if args.explain and args.only == "search":
+        plans = await _search_plans(store, SEARCHES)
     await store.close()
 
     app: web.Application = create_app(settings)
@@ -281,10 +316,8 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
                 "list: solved": "/console?status=solved",
                 "list: sorted by SLA due": "/console?sort=due",
                 "list: page 20": "/console?page=20",
-                "search: a customer's e-mail": "/console/search?q=c1234@example.be",
-                "search: two words of one message": "/console/search?q=Message+150001",
-                "search: a word of every message": "/console/search?q=message",
-                "search: a customer number": "/console/search?q=1234",
+                **{f"search: {name}": "/console/search?" + urlencode({"q": q})
+                   for name, q in SEARCHES.items()},
                 "search: #ticket (opens it)": f"/console/search?q=%23{some['id']}",
                 "ticket page": f"/console/tickets/{some['id']}",
                 "ticket page, customer with 300 tickets": f"/console/tickets/{busy['id']}",
@@ -292,11 +325,12 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
                 "notifications: unread (the toasts' poll)": "/console/notifications/unread",
             }
             for name, path in pages.items():
-                if args.only == "dashboards" and name != "healthz (baseline)":
+                if args.only and name != "healthz (baseline)" and (
+                        args.only == "dashboards" or not name.startswith("search:")):
                     continue
                 results[name] = await timed(session, base + path, args.requests, tallies)
         query_ms = await one_query(app, some["id"], args.requests)
-        if not args.no_dashboards:
+        if not args.no_dashboards and args.only != "search":
             results.update(await _dashboards(base, args.requests))
     finally:
         await runner.cleanup()
@@ -315,6 +349,48 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     return {"store": store.db.dialect, "desk": loaded, "requests": args.requests,
             "results": results, **({"explain": plans} if plans else {}),
             **({"sections": sections} if sections else {})}
+
+
+class _Recording:
+    """A connection that notes the statements read through it."""
+
+    def __init__(self, conn: Any, seen: list[tuple[str, tuple[Any, ...]]]) -> None:
+        self.conn, self.seen = conn, seen
+
+    async def fetchall(self, sql: str, *args: Any) -> Any:
+        self.seen.append((sql, args))
+        return await self.conn.fetchall(sql, *args)
+
+    async def fetchone(self, sql: str, *args: Any) -> Any:
+        self.seen.append((sql, args))
+        return await self.conn.fetchone(sql, *args)
+
+
+async def _search_plans(store: Store, searches: dict[str, str]) -> dict[str, Any]:
+    """Each search's statements as the agent runs them, explained (executed: with the rows
+    and, on PostgreSQL, the buffers each step read)."""
+    from gateway.console.search import PAGE_SIZE
+    from gateway.store.search_queries import search_terms
+
+    agent = await store.operator_by_username("agent1")
+    assert agent is not None
+    plans: dict[str, Any] = {}
+    for name, query in searches.items():
+        seen: list[tuple[str, tuple[Any, ...]]] = []
+        search = store._search
+
+        async def recorded(conn: Any, *rest: Any) -> Any:
+            return await search(_Recording(conn, seen), *rest)  # noqa: B023 (called at once)
+
+        store._search = recorded  # type: ignore[method-assign]
+        try:
+            await store.search_tickets(search_terms(query)[0], tuple(agent.queues),
+                                       size=PAGE_SIZE)
+        finally:
+            del store._search
+        plans[name] = [await explain(store, sql, list(args), buffers=True)
+                       for sql, args in seen]
+    return plans
 
 
 async def _sections(store: Store, requests: int) -> dict[str, Any]:
@@ -383,8 +459,13 @@ async def main() -> None:
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--no-dashboards", action="store_true",
                         help="only the operators' pages (the supervisors' take minutes)")
-    parser.add_argument("--only", choices=("dashboards",),
-                        help="only the supervisors' pages, each section timed in process")
+    parser.add_argument("--only", choices=("dashboards", "search"),
+                        help="dashboards: only the supervisors' pages, each section timed in"
+                        " process; search: only the search pages (no backfills)")
+    parser.add_argument("--keep", action="store_true",
+                        help="PostgreSQL: leave the loaded database (named in the report)")
+    parser.add_argument("--reuse", metavar="NAME",
+                        help="PostgreSQL: time the database NAME left by --keep, not a new one")
     parser.add_argument("--old-open", action="store_true",
                         help="the open tickets are the oldest (a desk where old ones stay open)")
     args = parser.parse_args()
@@ -392,16 +473,20 @@ async def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             report = await measure(f"sqlite:{Path(tmp) / 'bench.db'}", args)
     else:
-        name = f"hgw_bench_{uuid.uuid4().hex[:10]}"
-        admin = await asyncpg.connect(args.database)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        await admin.close()
+        name = args.reuse or f"hgw_bench_{uuid.uuid4().hex[:10]}"
+        if not args.reuse:
+            admin = await asyncpg.connect(args.database)
+            await admin.execute(f'CREATE DATABASE "{name}"')
+            await admin.close()
         try:
             report = await measure(f"{args.database.rsplit('/', 1)[0]}/{name}", args)
+            if args.keep or args.reuse:
+                report["database"] = name
         finally:
-            admin = await asyncpg.connect(args.database)
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
+            if not (args.keep or args.reuse):
+                admin = await asyncpg.connect(args.database)
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                await admin.close()
     print(json.dumps(report, indent=2, ensure_ascii=False))
 
 
