@@ -1,5 +1,6 @@
 """Schema of the operator workspace (issue 16): ticket search (1600), tags (1610), the
-SLA banner's index (1620), the tickets changed lately (1630).
+SLA banner's index (1620), the tickets changed lately (1630), a customer's searched text in
+one trigram index (1640).
 
 Versions start at 1600. Search finds a fragment anywhere in a subject, a customer's name,
 e-mail address or customer number, or a message, in any language, so both engines index
@@ -57,6 +58,18 @@ _SQLITE_SEARCH = (_fts("search_tickets", "tickets", ("subject",))
 
 #: Tags on tickets, and the desk's known tags (what the filter offers: a small table, never
 #: a DISTINCT over every ticket's tags).
+#: A customer's name, e-mail address and customer number as one text (a search word has no
+#: space, so it never spans two of them): what `customers_search_trgm` indexes and what search
+#: matches. Three indexes ORed made PostgreSQL scan every customer instead (35-130 ms at
+#: 33,333 customers, for every search).
+CUSTOMER_TEXT = "(name || ' ' || COALESCE(email, '') || ' ' || COALESCE(number, ''))"
+
+_PG_CUSTOMER_SEARCH = (
+    "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN"
+    f" CREATE INDEX customers_search_trgm ON customers USING gin ({CUSTOMER_TEXT} gin_trgm_ops);"
+    " END IF; END $$",
+)
+
 _TAGS = """
 CREATE TABLE tags (
     name TEXT PRIMARY KEY,
@@ -79,4 +92,6 @@ MIGRATIONS_CONSOLE: tuple[tuple[int, Migration], ...] = (
            " WHERE type IN ('sla.warning', 'sla.breached')"),
     # The tickets changed lately: what the SLA watcher's catch-up before every list reads.
     (1630, "CREATE INDEX tickets_updated ON tickets (updated_at)"),
+    # SQLite's search_customers already holds the three columns in one FTS5 row.
+    (1640, {"postgresql": _PG_CUSTOMER_SEARCH, "sqlite": ()}),
 )

@@ -114,3 +114,23 @@ async def test_words_most_messages_hold_are_checked_per_ticket_with_the_same_res
     assert _found(await _search(client, "human talk")) == ids
     assert _found(await _search(client, "human beta bike")) == [asked[1]["ticket_id"]]
     assert _found(await _search(client, "human nowhere")) == []
+
+
+async def test_a_word_of_every_customer_but_no_message_is_common_too(
+    client: TestClient, login: Login, handoff: Handoff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The rarity of a word counts the customers and subjects holding it, not only messages:
+    # a surname of every customer was "rare" (no message holds it) and all their tickets
+    # were listed to keep one (1.8 s at 100,000 tickets on PostgreSQL).
+    monkeypatch.setattr(search_queries, "MAX_HITS", 3)
+    asked = [await handoff(f"I want to talk to a human about my {bike} bike",
+                           customer_id=f"vdb-{n}", name=f"Jan Vandenberghe {n}")
+             for n, bike in enumerate(("tandem", "racing", "city", "cargo"))]
+    store = client.app[STORE]
+    common = await store._rarity(store.db, search_queries.SearchTerm("vandenberghe"))
+    assert common >= search_queries.MAX_HITS
+    await login()
+    assert _found(await _search(client, "vandenberghe tandem")) == [asked[0]["ticket_id"]]
+    assert _found(await _search(client, "Vandenberghe")) == sorted(
+        (a["ticket_id"] for a in asked), reverse=True)
+    assert _found(await _search(client, "jan vandenberghe cargo")) == [asked[3]["ticket_id"]]
