@@ -1,21 +1,64 @@
-"""One way to run a background loop for as long as a context lasts (cleanup_ctx style)."""
+"""One way to run a background loop for as long as a context lasts (cleanup_ctx style).
+
+A loop that dies of an error it did not expect (a driver error no `except` names, a bug)
+is started again after a pause, and its crashes show in `/readyz`: before, the outbox
+worker, the SLA watcher or the resume sweep stopped for good and silently on one.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Coroutine
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+#: Pause before a crashed loop starts again: doubling from the first to the last, and back
+#: to the first once it ran `HEALTHY_AFTER` seconds without crashing.
+RESTART_PAUSES = (1.0, 60.0)
+HEALTHY_AFTER = 60.0
+
+#: Crashes of each loop of this process: name -> {"crashes", "last_error", "last_at"}.
+_crashes: dict[str, dict[str, Any]] = {}
+
+
+def crashes() -> dict[str, dict[str, Any]]:
+    """The loops that crashed in this process (for /readyz), each a copy."""
+    return {name: dict(record) for name, record in _crashes.items()}
 
 
 @contextlib.asynccontextmanager
-async def background(loop: Coroutine[Any, Any, None], name: str) -> AsyncIterator[None]:
-    """Start `loop` as a task; on exit cancel it and wait until it has really stopped."""
-    task = asyncio.create_task(loop, name=name)
+async def background(loop: Callable[[], Coroutine[Any, Any, None]],
+                     name: str) -> AsyncIterator[None]:
+    """Run `loop()` as a task, started again after a pause if it crashes; on exit cancel
+    it and wait until it has really stopped."""
+    task = asyncio.create_task(_supervised(loop, name), name=name)
     try:
         yield
     finally:
         await stop_task(task)
+
+
+async def _supervised(loop: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
+    pause = RESTART_PAUSES[0]
+    while True:
+        started = time.monotonic()
+        try:
+            await loop()
+            return  # it finished its work
+        except Exception as exc:  # a cancellation is not one: it stops the loop
+            record = _crashes.setdefault(name, {"crashes": 0})
+            record.update(crashes=record["crashes"] + 1, last_error=f"{type(exc).__name__}: {exc}",
+                          last_at=time.time())
+            log.exception("background.crashed", loop=name, restart_in=pause)
+        if time.monotonic() - started >= HEALTHY_AFTER:
+            pause = RESTART_PAUSES[0]
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, RESTART_PAUSES[1])
 
 
 async def stop_task(task: asyncio.Task[Any]) -> None:

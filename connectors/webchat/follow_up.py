@@ -163,7 +163,7 @@ class FollowUps:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        async with background(self._loop(), "webchat-follow-up"):
+        async with background(self._loop, "webchat-follow-up"):
             yield
 
     async def _loop(self) -> None:

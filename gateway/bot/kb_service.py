@@ -188,7 +188,7 @@ class KnowledgeService:
         if self._snapshot is None:
             await asyncio.to_thread(self.load)
         try:
-            async with background(self._watch(), "kb-reloader"):
+            async with background(self._watch, "kb-reloader"):
                 yield self
         finally:
             if self._rebuild is not None:

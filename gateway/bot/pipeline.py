@@ -193,7 +193,7 @@ class Pipeline:
                     log.error("pipeline.resume_failed", error=f"{type(exc).__name__}: {exc}")
                 await asyncio.sleep(interval)
 
-        async with background(sweep(), "pipeline-resume"):
+        async with background(sweep, "pipeline-resume"):
             yield self
 
     async def _replay(self, outcome: Outcome) -> Outcome:

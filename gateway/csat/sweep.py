@@ -121,5 +121,5 @@ class SurveySweep:
         if not self.settings.enabled:
             yield self
             return
-        async with background(self._loop(), "csat-sweep"):
+        async with background(self._loop, "csat-sweep"):
             yield self

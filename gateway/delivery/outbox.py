@@ -380,7 +380,7 @@ class OutboxWorker:
     @contextlib.asynccontextmanager
     async def running(self, grace: float) -> AsyncIterator[OutboxWorker]:
         try:
-            async with background(self._loop(), "outbox"):
+            async with background(self._loop, "outbox"):
                 yield self
         finally:
             await self.drain(grace)

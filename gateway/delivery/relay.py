@@ -118,7 +118,7 @@ class PgRelay:
     async def running(self) -> AsyncIterator[PgRelay]:
         self.hub.relay_to(self.send)
         try:
-            async with background(self._run(), "hub-relay"):
+            async with background(self._run, "hub-relay"):
                 yield self
         finally:
             self.hub.relay_to(None)

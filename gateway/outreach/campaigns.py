@@ -137,7 +137,7 @@ class CampaignRunner:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[CampaignRunner]:
-        async with background(self._loop(), "campaigns"):
+        async with background(self._loop, "campaigns"):
             yield self
 
 

@@ -113,5 +113,5 @@ async def running(store: Store, settings: RetentionSettings,
                 log.error("retention.store_unavailable", error=str(exc))
             await asyncio.sleep(settings.check_interval)
 
-    async with background(loop(), "retention"):
+    async with background(loop, "retention"):
         yield

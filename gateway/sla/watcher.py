@@ -204,5 +204,5 @@ class SlaWatcher:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[SlaWatcher]:
-        async with background(self._loop(), "sla-watcher"):
+        async with background(self._loop, "sla-watcher"):
             yield self

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.access.auth import current_operator
+from gateway.background import crashes
 from gateway.channels import health_of
 from gateway.errors import StoreError
 from gateway.keys import CONNECTORS, KB, OUTBOX, RELAY, STORE
@@ -53,6 +54,9 @@ async def readyz(request: web.Request) -> web.Response:
                             for name, connector in app[CONNECTORS].items()}
     if RELAY in app:  # shown, not gated on: without it replicas only lag, they still work
         checks["relay"] = app[RELAY].health()
+    crashed = crashes()
+    if crashed:  # shown, not gated on: each crashed loop is started again after a pause
+        checks["background_crashes"] = crashed
     verdict: dict[str, Any] = {"status": "ready" if ready else "not ready"}
     if await _may_see_details(request):
         verdict["checks"] = checks
