@@ -31,8 +31,8 @@ ENVELOPE_BUDGET = 20.0
 
 
 #: Idle sessions kept for the next replies (the outbox sends up to `max_parallel`, 8, at
-#: once): a backlog's replies go out in a row, and a new
-#: session per mail (connect, EHLO, TLS, AUTH, QUIT) costs more than the mail itself.
+#: once): a backlog's replies go out in a row, and a new session per mail (connect, EHLO,
+#: TLS, AUTH, QUIT) costs more than the mail itself.
 POOL_SIZE = 8
 #: A session idle longer than this is closed rather than reused (servers drop idle sessions
 #: after a few minutes, RFC 5321 §4.5.3.2.7: 5; some much sooner).
@@ -90,7 +90,7 @@ class SmtpSender:
         client = reused or await self._connect()
         try:
             try:
-                await self._envelope(client, sender, recipient)
+                await self._envelope(client, sender, recipient, reused=reused is not None)
             except _StaleSession:
                 _drop(client)
                 client = await self._connect()
@@ -126,8 +126,8 @@ class SmtpSender:
             ) from exc
         return client
 
-    async def _envelope(self, client: aiosmtplib.SMTP, sender: str, recipient: str,
-                        reused: bool = True) -> None:
+    async def _envelope(self, client: aiosmtplib.SMTP, sender: str, recipient: str, *,
+                        reused: bool) -> None:
         try:
             async with asyncio.timeout(self.envelope_budget):
                 await client.mail(sender)

@@ -4,8 +4,14 @@ failures that must not be retried (5xx, hard bounces, lost during DATA) are reco
 from __future__ import annotations
 
 import asyncio
+from email.message import EmailMessage
 from typing import Any
 
+import pytest
+
+from connectors.email.smtp import SmtpSender
+from gateway.config.channels import EmailSettings
+from gateway.errors import DeliveryRetryLater
 from tests.email_live.conftest import GatewayFactory
 from tests.email_live.servers import MailAdmin, SmtpCapture, free_port, make_mail
 
@@ -42,10 +48,7 @@ async def test_replies_in_a_row_share_one_smtp_session(
         mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory) -> None:
     gw = await gateway(mailbox)
     for n in range(3):
-        async with MailAdmin() as admin:
-            uid = await admin.append(mailbox, make_mail(**{**QUESTION, "subject": f"Q{n}"}))
-        await gw.processed(uid)
-        await smtp.wait_for(n + 1)
+        await _ask(gw, mailbox, smtp, f"Q{n}", replies=n + 1)
     assert len(set(smtp.peers)) == 1  # no connect, EHLO and QUIT per reply
     assert gw.connector.smtp.sessions_opened == 1
 
@@ -53,16 +56,10 @@ async def test_replies_in_a_row_share_one_smtp_session(
 async def test_a_session_the_server_dropped_is_replaced_and_the_reply_goes_at_once(
         mailbox: str, smtp: SmtpCapture, gateway: GatewayFactory) -> None:
     gw = await gateway(mailbox)
-    async with MailAdmin() as admin:
-        uid = await admin.append(mailbox, make_mail(**QUESTION))
-    await gw.processed(uid)
-    await smtp.wait_for(1)
+    await _ask(gw, mailbox, smtp, "Delivery", replies=1)
     smtp.stop()  # the idle session kept for the next reply dies with the server
     smtp.start()
-    async with MailAdmin() as admin:
-        uid = await admin.append(mailbox, make_mail(**{**QUESTION, "subject": "Again"}))
-    await gw.processed(uid)
-    await smtp.wait_for(2)
+    await _ask(gw, mailbox, smtp, "Again", replies=2)
     await gw.wait(lambda: _all(gw, "sent"), what="both replies sent")
     assert [e.attempts for e in await gw.store.outbox_entries()] == [1, 1]  # no retry later
     assert len(set(smtp.peers)) == 2 and gw.connector.smtp.sessions_opened == 2
@@ -74,13 +71,32 @@ async def test_a_reused_session_answered_421_is_replaced_and_the_reply_goes_at_o
     smtp.mail_hook = lambda peer: "421 4.4.2 Idle timeout" if peer in smtp.peers else None
     gw = await gateway(mailbox)
     for n in range(2):
-        async with MailAdmin() as admin:
-            uid = await admin.append(mailbox, make_mail(**{**QUESTION, "subject": f"Q{n}"}))
-        await gw.processed(uid)
-        await smtp.wait_for(n + 1)
+        await _ask(gw, mailbox, smtp, f"Q{n}", replies=n + 1)
     await gw.wait(lambda: _all(gw, "sent"), what="both replies sent")
     assert [e.attempts for e in await gw.store.outbox_entries()] == [1, 1]
     assert len(set(smtp.peers)) == 2
+
+
+async def test_a_new_session_refused_before_data_is_not_tried_again_at_once(
+        smtp: SmtpCapture) -> None:
+    # only a reused session may have gone stale; a new one refused is the server's answer
+    smtp.mail_hook = lambda _peer: "421 4.3.2 Try again later"
+    sender = SmtpSender(EmailSettings(smtp_host="127.0.0.1", smtp_port=smtp.port,
+                                      smtp_security="plain"))
+    reply = EmailMessage()
+    reply["Subject"] = "Re: Delivery"
+    reply.set_content("Two to three working days.")
+    with pytest.raises(DeliveryRetryLater, match="421"):
+        await sender.send(reply, "support@velora.test", "ann@customer.test")
+    assert sender.sessions_opened == 1
+
+
+async def _ask(gw: Any, mailbox: str, smtp: SmtpCapture, subject: str, replies: int) -> None:
+    """A customer's question under `subject`, taken in and answered: `replies` in all."""
+    async with MailAdmin() as admin:
+        uid = await admin.append(mailbox, make_mail(**{**QUESTION, "subject": subject}))
+    await gw.processed(uid)
+    await smtp.wait_for(replies)
 
 
 async def _all(gw: Any, status: str) -> bool:
