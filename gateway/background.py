@@ -51,12 +51,12 @@ async def _supervised(loop: Callable[[], Coroutine[Any, Any, None]], name: str) 
             await loop()
             return  # it finished its work
         except Exception as exc:  # a cancellation is not one: it stops the loop
+            if time.monotonic() - started >= HEALTHY_AFTER:
+                pause = RESTART_PAUSES[0]
             record = _crashes.setdefault(name, {"crashes": 0})
             record.update(crashes=record["crashes"] + 1, last_error=f"{type(exc).__name__}: {exc}",
                           last_at=time.time())
             log.exception("background.crashed", loop=name, restart_in=pause)
-        if time.monotonic() - started >= HEALTHY_AFTER:
-            pause = RESTART_PAUSES[0]
         await asyncio.sleep(pause)
         pause = min(pause * 2, RESTART_PAUSES[1])
 
