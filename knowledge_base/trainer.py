@@ -40,12 +40,17 @@ T = TypeVar("T")
 
 
 class TrainerError(RuntimeError):
-    """The training child died or answered something that is not a result."""
+    """The training child died during a job, in a new child too."""
 
 
 def run(function: Callable[..., T], *args: Any) -> T:
     """`function(*args)` in the training child of the calling thread's niceness."""
     return _trainer().run(function, *args)
+
+
+#: One trainer per thread niceness (see the module docstring).
+_trainers: dict[int, _Trainer] = {}
+_lock = threading.Lock()
 
 
 def _trainer() -> _Trainer:
@@ -150,10 +155,6 @@ def _exactly(stream: IO[bytes], size: int) -> bytes:
         chunks.append(chunk)
         left -= len(chunk)
     return b"".join(chunks)
-
-
-_lock = threading.Lock()
-_trainers: dict[int, _Trainer] = {}
 
 
 @atexit.register
