@@ -20,18 +20,9 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from benchmarks.memory import free_port
+from benchmarks.email_ingest import Sink, free_port
 from connectors.email.smtp import POOL_SIZE, SmtpSender
 from gateway.config.channels import EmailSettings
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.accepted = 0
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.accepted += 1
-        return "250 Message accepted"
 
 
 def reply(n: int) -> EmailMessage:
