@@ -41,6 +41,9 @@ class EmailConnector:
     resend_uncertain = True
     #: An operator's files go out as MIME attachments (sending.py).
     sends_files = True
+    #: The Message-ID is recorded on the message before the send (sending.py): the outbox
+    #: does not write it again once the mail is accepted.
+    records_message_id = True
 
     def __init__(self, app: web.Application, tuning: Tuning | None = None) -> None:
         self.app = app

@@ -74,8 +74,7 @@ class MailIntake:
         `parsed`: the mail's parse already under way (`ParseAhead`); else it is parsed here.
         """
         mail = await (parsed if parsed is not None else self.parse(raw))
-        known = await self.store.find_message(CHANNEL, mail.message_id)
-        if known is not None and known.direction == "outbound":
+        if await self._own_copy(mail.message_id):
             return "own-copy"  # a copy of our own reply (Bcc, or a server that files it here)
         if mail.bounce is not None:  # before the sender: "From: MAILER-DAEMON <>" has none
             await self._record_bounce(mail)
@@ -120,6 +119,18 @@ class MailIntake:
         if outcome.duplicate:
             return "duplicate"
         return f"automated:{automated}" if automated else str(outcome.decision)
+
+    async def _own_copy(self, message_id: str) -> bool:
+        """The mail is a copy of one of our own (a Bcc, a server filing our replies here).
+
+        Every mail this connector sends carries a Message-ID of ours (`<hgw.…>`, see
+        sending.py), recorded on its message before the send; any other id cannot be an
+        outbound message's, so only ours are looked up (issue 21: a statement less per
+        mail; a customer's resent mail is recognised by `add_inbound`'s ON CONFLICT)."""
+        if not message_id.startswith(OWN_ID_PREFIX):
+            return False
+        known = await self.store.find_message(CHANNEL, message_id)
+        return known is not None and known.direction == "outbound"
 
     async def _keep_attachments(self, mail: ParsedMail, outcome: Outcome,
                                 listed: list[dict[str, Any]]) -> None:

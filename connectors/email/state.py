@@ -75,20 +75,35 @@ async def record_bounce(store: Store, bounce: Bounce,
 
 
 async def suppression(store: Store, address: str) -> str | None:
-    """Why mail to `address` is refused now, or None."""
-    hard = await store.get_state(SUPPRESSED + address.lower())
+    """Why mail to `address` is refused now, or None (both keys read in one statement)."""
+    keys = suppression_keys(address)
+    return suppression_of(await store.get_states(keys), address)
+
+
+def suppression_keys(address: str) -> tuple[str, str]:
+    """The state keys `suppression_of` reads (a caller may read them with others)."""
+    return SUPPRESSED + address.lower(), SOFT_BOUNCES + address.lower()
+
+
+def suppression_of(states: dict[str, Any], address: str) -> str | None:
+    """Why mail to `address` is refused now, or None, from its `suppression_keys` values."""
+    hard = states.get(SUPPRESSED + address.lower())
     if hard:
         details = ", ".join(str(v) for v in (hard.get("status"), hard.get("reason")) if v)
         return f"recipient suppressed after a hard bounce ({details or '5.x.x'})"
-    if len(await _recent_soft_bounces(store, address.lower())) >= SOFT_BOUNCE_LIMIT:
+    if len(_recent(states.get(SOFT_BOUNCES + address.lower()))) >= SOFT_BOUNCE_LIMIT:
         return (f"recipient paused after {SOFT_BOUNCE_LIMIT} soft bounces within "
                 f"{SOFT_BOUNCE_DAYS} days")
     return None
 
 
-async def _recent_soft_bounces(store: Store, address: str) -> list[str]:
+def _recent(stamps: list[str] | None) -> list[str]:
     since = (utcnow() - timedelta(days=SOFT_BOUNCE_DAYS)).isoformat()
-    return [s for s in await store.get_state(SOFT_BOUNCES + address) or [] if s > since]
+    return [s for s in stamps or [] if s > since]
+
+
+async def _recent_soft_bounces(store: Store, address: str) -> list[str]:
+    return _recent(await store.get_state(SOFT_BOUNCES + address))
 
 
 async def about(store: Store, addresses: Sequence[str]) -> dict[str, Any]:

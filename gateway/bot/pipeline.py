@@ -109,7 +109,7 @@ class Pipeline:
                                                                   read_first=False)
             return customer, conversation, created
         if customer is None:  # nobody's identity yet
-            customer = await self.store.resolve_customer(inbound.sender, read_first=False)
+            customer = await self.store.resolve_customer(inbound.sender, unlinked=True)
         conversation, created = await self.store.open_conversation(
             inbound.key, customer.id, inbound.language or customer.language)
         return customer, conversation, created

@@ -204,7 +204,8 @@ class OutboxWorker:
             nonlocal sent
             if not sent:
                 sent = True
-                await self._mark_sent(entry, result)
+                await self._mark_sent(entry, result,
+                                      recorded=getattr(connector, "records_message_id", False))
                 self._count(entry, "sent")
 
         progress = dict(entry.result)
@@ -263,9 +264,12 @@ class OutboxWorker:
             await self._retry_or_fail(entry, f"{type(exc).__name__}: {exc}", None)
             bound.error("outbox.crashed", error=f"{type(exc).__name__}: {exc}")
 
-    async def _mark_sent(self, entry: OutboxEntry, result: dict[str, Any] | None) -> None:
+    async def _mark_sent(self, entry: OutboxEntry, result: dict[str, Any] | None, *,
+                         recorded: bool = False) -> None:
+        """`recorded`: the connector wrote the message's channel id itself before the send
+        (e-mail: its Message-ID), so it is not written a second time."""
         await self._record_sent(entry, result)
-        if result and result.get("channel_message_id"):
+        if result and result.get("channel_message_id") and not recorded:
             await self.store.set_message_channel_id(entry.message_id,
                                                     str(result["channel_message_id"]))
         # A conversation the company started has its channel address only now (a Slack

@@ -125,6 +125,15 @@ class MessageQueries(Queries):
         )
         return [codec.message(r) for r in rows]
 
+    async def latest_inbound(self, conversation_id: int, limit: int = 20) -> list[Message]:
+        """The conversation's newest inbound messages that carry a channel id, newest
+        first, at most `limit` (what a reply threads under; not the whole history)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM messages WHERE conversation_id = ? AND direction = 'inbound'"
+            " AND channel_message_id IS NOT NULL ORDER BY id DESC LIMIT ?",
+            conversation_id, limit)
+        return [codec.message(r) for r in rows]
+
     async def last_outbound_before(self, conversation_id: int,
                                    message_id: int) -> Message | None:
         """What the desk (bot or operator) said last before this message, in one row

@@ -18,28 +18,32 @@ from gateway.store.queries_base import Queries
 _CONVERSATION_FIELDS = frozenset({"owner", "language", "category", "last_article_id",
                                   "verified_number"})
 #: The customer row's columns `codec.customer` reads, as one JSON object's key/value list.
-_CUSTOMER_JSON = ", ".join(f"'{column}', c.{column}" for column in (
+CUSTOMER_JSON = ", ".join(f"'{column}', c.{column}" for column in (
     "id", "name", "email", "language", "segment", "created_at", "number", "preferred_channel"))
 
 
 class PeopleQueries(Queries):
     # -- customers -----------------------------------------------------------------------------
 
-    async def resolve_customer(self, identity: Identity, *, read_first: bool = True) -> Customer:
+    async def resolve_customer(self, identity: Identity, *, read_first: bool = True,
+                               unlinked: bool = False) -> Customer:
         """The customer behind a channel identity, linked by e-mail address across channels.
 
         Safe when replicas (or concurrent requests) see one new customer's first messages at
-        once: both inserts are `ON CONFLICT DO NOTHING` and the row is read back, so the
-        loser of the race gets the winner's customer instead of a unique violation.
+        once: the inserts are `ON CONFLICT` and the loser of the race gets the winner's
+        customer instead of a unique violation. `unlinked`: the caller has just found the
+        identity linked to nobody (`open_as` returned None), so it is not read again: one
+        that another transaction links meanwhile is read once `identities` conflicts.
         """
         email = identity.email.lower() if identity.email else None
         # The common case, a customer seen before, is one read outside any transaction
         # (`read_first=False`: the caller has just found them unknown, see `open_as`).
-        known = await self._customer_of(self.db, identity) if read_first else None
+        known = await self._customer_of(self.db, identity) if read_first and not unlinked \
+            else None
         if known is not None and (not email or known["email"]):
             return codec.customer(known)
         async with self.db.transaction() as tx:
-            row = await self._customer_of(tx, identity)
+            row = None if unlinked else await self._customer_of(tx, identity)
             if row is not None:
                 # Learn the address late (e.g. Slack's users.info answered only now), unless
                 # another customer already has it: two records are never merged silently.
@@ -52,10 +56,12 @@ class PeopleQueries(Queries):
             now = codec.ts(utcnow())
             created = None
             if email:
-                await tx.execute(
+                # The address's customer, new or not, in one statement (a no-op update on
+                # conflict, so that RETURNING gives the existing row).
+                row = await tx.fetchone(
                     "INSERT INTO customers (name, email, created_at) VALUES (?, ?, ?)"
-                    " ON CONFLICT (email) DO NOTHING", identity.name, email, now)
-                row = await tx.fetchone("SELECT * FROM customers WHERE email = ?", email)
+                    " ON CONFLICT (email) DO UPDATE SET email = customers.email RETURNING *",
+                    identity.name, email, now)
             else:
                 row = created = await tx.fetchone(
                     "INSERT INTO customers (name, email, created_at) VALUES (?, NULL, ?)"
@@ -143,7 +149,7 @@ class PeopleQueries(Queries):
             " updated_at) SELECT c.id, ?, ?, COALESCE(?, c.language), ?, ? FROM customers c"
             " JOIN identities i ON i.customer_id = c.id WHERE i.channel = ? AND i.address = ?"
             " ON CONFLICT (channel, address) DO UPDATE SET updated_at = excluded.updated_at"
-            f" RETURNING *, (SELECT {build}({_CUSTOMER_JSON}) FROM customers c JOIN identities i"
+            f" RETURNING *, (SELECT {build}({CUSTOMER_JSON}) FROM customers c JOIN identities i"
             " ON i.customer_id = c.id WHERE i.channel = ? AND i.address = ?) AS customer_row",
             key.channel, key.address, language, now, now, identity.channel, identity.address,
             identity.channel, identity.address,

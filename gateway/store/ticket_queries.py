@@ -9,12 +9,14 @@ from typing import Any
 
 from gateway.models import (
     Conversation,
+    Customer,
     Event,
     Ticket,
     utcnow,
 )
 from gateway.store import codec
 from gateway.store.db import Connection
+from gateway.store.people_queries import CUSTOMER_JSON
 from gateway.store.queries_base import Queries, marks
 
 _TICKET_FIELDS = frozenset({"status", "priority", "queue", "assignee_id", "subject", "category"})
@@ -48,6 +50,33 @@ class TicketQueries(Queries):
     async def get_ticket(self, ticket_id: int) -> Ticket | None:
         row = await self.db.fetchone("SELECT * FROM tickets WHERE id = ?", ticket_id)
         return codec.ticket(row) if row else None
+
+    async def reply_context(self, conversation_id: int
+                            ) -> tuple[Conversation, Customer | None, int | None] | None:
+        """What a channel needs to send a reply, in one statement (issue 21: a mail's send
+        read the conversation, the customer and the ticket one by one): the conversation,
+        its customer and the id of its open ticket (`open_ticket_of`: a merged ticket's
+        survivor is looked up only when the latest ticket is closed). None when there is
+        no such conversation."""
+        build = "json_build_object" if self.db.dialect == "postgresql" else "json_object"
+        latest = ("FROM tickets t WHERE t.conversation_id = v.id ORDER BY CASE WHEN"
+                  " t.status <> 'closed' THEN 0 ELSE 1 END, t.id DESC LIMIT 1")
+        row = await self.db.fetchone(
+            f"SELECT v.*, (SELECT {build}({CUSTOMER_JSON}) FROM customers c"
+            " WHERE c.id = v.customer_id) AS customer_row,"
+            f" (SELECT t.id {latest}) AS ticket_row_id,"
+            f" (SELECT t.status {latest}) AS ticket_row_status"
+            " FROM conversations v WHERE v.id = ?", conversation_id)
+        if row is None:
+            return None
+        customer_row = row.pop("customer_row")
+        ticket_id, status = row.pop("ticket_row_id"), row.pop("ticket_row_status")
+        customer = None if customer_row is None else codec.customer(
+            json.loads(customer_row) if isinstance(customer_row, str) else customer_row)
+        if status == "closed":  # perhaps merged into a ticket still open
+            ticket = await self.open_ticket_of(conversation_id)
+            ticket_id = ticket.id if ticket else None
+        return codec.conversation(row), customer, ticket_id
 
     async def open_ticket_of(self, conversation_id: int) -> Ticket | None:
         """The conversation's ticket that is not closed yet (a solved one can reopen).
