@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 import structlog
@@ -67,6 +67,11 @@ class MailIntake:
         event loop (the reader parses a batch's next mails this way while one is stored)."""
         return await self._parser.parse(
             raw, max_attachment_bytes=self.settings.max_attachment_bytes)
+
+    async def parse_many(self, raws: Sequence[bytes]) -> list[ParsedMail | Exception]:
+        """Several mails parsed in one round trip to the worker (`ParseWorker.parse_many`)."""
+        return await self._parser.parse_many(
+            raws, max_attachment_bytes=self.settings.max_attachment_bytes)
 
     async def ingest(self, raw: bytes, parsed: Awaitable[ParsedMail] | None = None) -> str:
         """Take in one raw mail; return what happened. Raises `Unprocessable` for quarantine.

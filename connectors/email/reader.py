@@ -323,7 +323,7 @@ class MailboxReader:
         if self.tuning.parse_ahead <= 0:
             return [uid for uid in uids if await self._process(bodies[uid], uidvalidity, uid)]
         async with ParseAhead(self.intake.parse, [bodies[uid] for uid in uids],
-                              self.tuning.parse_ahead) as ahead:
+                              self.tuning.parse_ahead, self.intake.parse_many) as ahead:
             for index, uid in enumerate(uids):
                 if await self._process(bodies[uid], uidvalidity, uid, ahead.parsed(index)):
                     done.append(uid)

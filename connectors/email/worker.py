@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -50,6 +51,26 @@ class ParseWorker:
                 "stopped") from None
         except BrokenProcessPool:
             self._kill()  # the worker died (out of memory...): this mail is the suspect
+            raise
+
+    async def parse_many(self, raws: Sequence[bytes], *, max_attachment_bytes: int
+                         ) -> list[ParsedMail | Exception]:
+        """Several mails in one round trip to the worker (issue 21: the trip, not the
+        parse, was most of a mail's time there): each mail's result or its own exception,
+        in order. The time limit is the batch's: past it the worker is stopped and
+        `ParseTimeout` raised, as is a crash; the caller then parses them one by one, so
+        that the mail to blame is found and the others are not."""
+        loop = asyncio.get_running_loop()
+        pool = await self._ensure()
+        future = loop.run_in_executor(pool, _parse_many, list(raws), max_attachment_bytes)
+        try:
+            return await asyncio.wait_for(future, self.time_limit)
+        except TimeoutError:
+            self._kill()
+            raise ParseTimeout(f"parsing {len(raws)} mails took longer than "
+                               f"{self.time_limit:g} s; stopped") from None
+        except BrokenProcessPool:
+            self._kill()
             raise
 
     def close(self) -> None:
@@ -97,3 +118,13 @@ def _start(pool: ProcessPoolExecutor) -> bool:
 
 def _parse(raw: bytes, max_attachment_bytes: int) -> ParsedMail:
     return parse_message(raw, max_attachment_bytes=max_attachment_bytes)
+
+
+def _parse_many(raws: list[bytes], max_attachment_bytes: int) -> list[ParsedMail | Exception]:
+    outcomes: list[ParsedMail | Exception] = []
+    for raw in raws:
+        try:
+            outcomes.append(parse_message(raw, max_attachment_bytes=max_attachment_bytes))
+        except Exception as exc:  # this mail's own failure, handed to it
+            outcomes.append(exc)
+    return outcomes

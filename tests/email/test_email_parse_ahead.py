@@ -8,6 +8,8 @@ import asyncio
 import pytest
 
 from connectors.email.ahead import ParseAhead
+from connectors.email.parse import ParsedMail
+from connectors.email.worker import ParseWorker
 
 
 class Parser:
@@ -78,3 +80,61 @@ async def test_leaving_early_stops_parsing_and_leaves_nothing_pending() -> None:
     await settle()
     assert started == len(parser.started) < len(raws)
     assert parser.running == 0
+
+
+class BatchParser(Parser):
+    """Also takes several mails at once (`parse_many`); `broken` fails a whole batch."""
+
+    def __init__(self, fail: bytes | None = None, broken: bool = False) -> None:
+        super().__init__(fail)
+        self.batches: list[list[bytes]] = []
+        self.broken = broken
+
+    async def many(self, raws: list[bytes]) -> list[str | BaseException]:
+        self.batches.append(list(raws))
+        await asyncio.sleep(0.001)
+        if self.broken:
+            raise TimeoutError("the batch took too long")
+        return [ValueError(f"cannot parse {raw!r}") if raw == self.fail
+                else raw.decode().upper() for raw in raws]
+
+
+async def test_the_mails_allowed_ahead_are_parsed_in_one_round_trip() -> None:
+    parser = BatchParser(fail=b"m2")
+    raws = [f"m{i}".encode() for i in range(10)]
+    async with ParseAhead(parser, raws, depth=3, parse_many=parser.many) as ahead:
+        await settle()
+        assert parser.batches == [raws[:3]] and parser.started == []
+        assert await ahead.parsed(0) == "M0"
+        assert await ahead.parsed(1) == "M1"
+        with pytest.raises(ValueError, match="m2"):  # its own failure, the others parse
+            await ahead.parsed(2)
+        results = [await ahead.parsed(i) for i in range(3, 10)]
+    assert results == [f"M{i}" for i in range(3, 10)]
+    assert [raw for batch in parser.batches for raw in batch] == raws  # each once, in order
+    assert len(parser.batches) < len(raws)
+
+
+async def test_a_batch_that_fails_as_a_whole_is_parsed_one_mail_at_a_time() -> None:
+    parser = BatchParser(fail=b"m1", broken=True)
+    raws = [f"m{i}".encode() for i in range(4)]
+    async with ParseAhead(parser, raws, depth=4, parse_many=parser.many) as ahead:
+        assert await ahead.parsed(0) == "M0"
+        with pytest.raises(ValueError, match="m1"):
+            await ahead.parsed(1)
+        assert [await ahead.parsed(i) for i in (2, 3)] == ["M2", "M3"]
+    assert parser.batches == [raws]
+    assert parser.started == raws and parser.most_at_once == 1
+
+
+async def test_the_worker_process_parses_several_mails_in_one_round_trip() -> None:
+    worker = ParseWorker()
+    raws = [f"From: Ann <ann{i}@customer.test>\r\nTo: support@velora.test\r\n"
+            f"Subject: Question {i}\r\nMessage-ID: <q{i}@customer.test>\r\n\r\n"
+            f"Where is my order {i}?\r\n".encode() for i in range(3)]
+    try:
+        parsed = await worker.parse_many(raws, max_attachment_bytes=1_000_000)
+    finally:
+        worker.close()
+    assert [p.message_id for p in parsed if isinstance(p, ParsedMail)] == \
+        [f"<q{i}@customer.test>" for i in range(3)]
