@@ -140,6 +140,7 @@ async def test_a_mention_and_an_assignment_reach_the_colleague_in_her_browser(
 
     # in the background: the desktop notification
     await bea.evaluate(HIDE)
+    await gina.locator("#transfer-panel summary").click()
     await gina.get_by_label("Operator").select_option("bea")
     await gina.get_by_label("Reason (required").fill("Bea handles invoices")
     await gina.get_by_role("button", name="Transfer").click()

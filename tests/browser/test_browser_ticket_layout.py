@@ -37,7 +37,27 @@ async def test_on_a_desk_screen_the_fields_sit_beside_the_conversation(
     assert side["x"] >= main["x"] + main["width"] - 1, "the side panel is not beside"
     assert side["y"] < main["y"] + 200, "the side panel starts far below the conversation"
     box = await reply.bounding_box()
-    assert box is not None and box["y"] < 900 * 2, "the composer is buried under forms"
+    assert box is not None and box["y"] < 900 * 1.5, "the composer is buried under forms"
+    height = await page.evaluate("document.documentElement.scrollHeight")
+    assert height <= 900 * 2, f"the ticket page is {height} px of stacked forms"
+    await page.context.close()
+
+
+@pytest.mark.browser
+async def test_the_side_actions_unfold_and_the_ones_opened_stay_open_on_the_next_ticket(
+    base_url: str, browser: Browser, settings: Settings
+) -> None:
+    page = await _ticket_page(browser, base_url, settings, 1400, 900)
+    reason = page.get_by_label("Reason (required")
+    await expect(reason).to_be_hidden()
+    await page.get_by_role("region", name="Transfer").locator("summary").click()
+    await expect(reason).to_be_visible()
+    other = (await api_message(base_url, "I want a person about my order", customer_id="c2",
+                               name="Bob"))[
+        "ticket_id"]
+    await page.goto(f"{base_url}/console/tickets/{other}")
+    await expect(page.get_by_label("Reason (required")).to_be_visible()
+    await expect(page.get_by_label("Merge this ticket into")).to_be_hidden()
     await page.context.close()
 
 

@@ -36,6 +36,7 @@ async def test_transfer_between_two_operators(base_url: str, browser: Browser,
     await expect(gina.get_by_role("heading", level=1)).to_contain_text("quote for ten bikes")
 
     transfer = gina.get_by_role("region", name="Transfer")
+    await transfer.get_by_text("Transfer", exact=True).first.click()  # unfold the panel
     await transfer.get_by_label("Queue").select_option("sales")
     # The reason is required: the browser itself refuses an empty one.
     await transfer.get_by_role("button", name="Transfer").click()

@@ -312,4 +312,20 @@
       });
     });
   }
+
+  // The ticket page's side actions (transfer, fields, follow-up, merge, wrap-up) fold away;
+  // the ones an operator opens stay open on the next ticket (this browser only).
+  var REMEMBER = "hgw.open-panels";
+  var remembered = [];
+  try { remembered = JSON.parse(window.localStorage.getItem(REMEMBER) || "[]"); } catch (e) {}
+  document.querySelectorAll("details[data-remember]").forEach(function (panel) {
+    if (remembered.indexOf(panel.id) >= 0) panel.open = true;
+    panel.addEventListener("toggle", function () {
+      var open = [];
+      document.querySelectorAll("details[data-remember]").forEach(function (other) {
+        if (other.open) open.push(other.id);
+      });
+      try { window.localStorage.setItem(REMEMBER, JSON.stringify(open)); } catch (e) {}
+    });
+  });
 })();
