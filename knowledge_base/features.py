@@ -35,6 +35,20 @@ _MIN_PART = 3
 _LINKS = ("", "s", "e", "n", "en")
 COMPOUND_LANGUAGES = frozenset({"nl", "de"})
 _ALPHA_RUN = re.compile(r"[^\W\d_]+")
+#: Separable verbs: in a Dutch or German main clause the particle stands apart at the end
+#: ("ik geef mijn meterstand door", "ich hole die Medikamente ab") where examples write the
+#: infinitive ("doorgeven", "abholen"). A clause-final particle is joined back to a word of
+#: its clause when the joined form has the stem of a KB word (`Featurizer.join_particles`).
+_PARTICLES = {
+    "nl": frozenset("aan af bij binnen buiten door in langs mee na om op over terug thuis "
+                    "toe uit vast voor weg".split()),
+    "de": frozenset("ab an auf aus bei durch ein fest her herunter hin los mit nach um vor "
+                    "vorbei weg weiter zu zurück zusammen".split()),
+}
+#: How many words before its particle the verb may stand ("ik geef mijn meterstand morgen
+#: pas door": 5).
+_PARTICLE_REACH = 8
+_CLAUSE_END = re.compile(r"[,.;:!?()\n]|\s-\s")
 #: Corrections kept per fitted KB (unknown words customers keep typing).
 _REMEMBERED_TYPOS = 10_000
 #: New typo searches (about 0.2-0.4 ms each) one message may cost: an 8,000-character
@@ -71,6 +85,22 @@ def char_grams(text: str, sizes: tuple[int, int]) -> list[str]:
             if len(padded) <= n:
                 break
     return grams
+
+
+def _joined_form(particle: str, verb: str, stems: frozenset[str], lang: str) -> str | None:
+    """`particle` + `verb` as a word whose stem the KB has, trying the verb's endings of
+    other persons ("geeft" -> "geef", "kommt" -> "kommen", "hole" -> "holen"), or None."""
+    forms = [verb]
+    if verb.endswith("t") and len(verb) > 3:
+        forms += [verb[:-1], verb[:-1] + "en"]
+    if verb.endswith("e"):
+        forms.append(verb + "n")
+    forms.append(verb + "en")
+    for form in forms:
+        word = particle + form
+        if stem(word, lang) in stems:
+            return word
+    return None
 
 
 def normalize(rows: sp.csr_matrix) -> sp.csr_matrix:
@@ -159,11 +189,13 @@ class Featurizer:
         self._known: frozenset[str] = frozenset()
         self._typos: dict[str, str] = {}
         self._compounds: dict[str, str] = {}
+        self._known_stems: dict[str, frozenset[str]] = {}
         self._budget = threading.local()  # searches left for the message being matched
 
     def fit_transform(self, texts: Sequence[str], langs: Sequence[str]) -> sp.csr_matrix:
         rows = self._space.rows(texts, langs)
         self._known = frozenset(w for row in rows for w in row.tokens)
+        self._known_stems = {}
         self._vocabulary = sorted(self._known)
         word_view, self._word_idf = _view([r.word_index for r in rows],
                                           [r.word_count for r in rows], len(self._space.words))
@@ -210,6 +242,42 @@ class Featurizer:
         if lang not in COMPOUND_LANGUAGES or not self._known:
             return text
         return _ALPHA_RUN.sub(lambda m: self._split(m.group()), text)
+
+    def join_particles(self, text: str, lang: str) -> str:
+        """Dutch and German separable verbs joined as the KB writes them: "ik haal mijn
+        medicijnen morgen op" -> "ik ophalen mijn medicijnen morgen" when the KB has
+        "ophalen". Only a particle that ends its clause is joined, to the first word before
+        it (at most `_PARTICLE_REACH` words) whose joined form, as written or with the verb
+        ending changed ("kommt an" -> "ankommen", "geeft door" -> "doorgeef"), has the stem
+        of a KB word; a particle with no such word, other languages and prepositions inside
+        a clause ("wachten op mijn fiets") are left as written."""
+        particles = _PARTICLES.get(lang)
+        if particles is None or not self._known:
+            return text
+        stems = self._known_stems.get(lang)
+        if stems is None:
+            stems = self._known_stems[lang] = frozenset(stem(w, lang) for w in self._known)
+        pieces = _CLAUSE_END.split(text)
+        ends = _CLAUSE_END.findall(text)
+        joined = [self._join_clause(piece, particles, stems, lang) for piece in pieces]
+        return "".join(piece + (ends[i] if i < len(ends) else "")
+                       for i, piece in enumerate(joined))
+
+    def _join_clause(self, clause: str, particles: frozenset[str], stems: frozenset[str],
+                     lang: str) -> str:
+        runs = list(_ALPHA_RUN.finditer(clause))
+        for at in range(len(runs) - 1, 0, -1):
+            particle = fold(runs[at].group())
+            if particle not in particles:
+                continue
+            for run in runs[max(0, at - _PARTICLE_REACH):at]:
+                verb = fold(run.group())
+                if verb in particles or len(verb) < 2:
+                    continue
+                form = _joined_form(particle, verb, stems, lang)
+                if form is not None:
+                    return clause[:run.end()] + " " + form + clause[run.end():]
+        return clause
 
     def _split(self, written: str) -> str:
         word = fold(written)

@@ -257,7 +257,8 @@ class Matcher:
         language = lang or detect_language(text)
         if not self.articles or not text.strip():
             return Match(language, [])
-        text = self._featurizer.split_compounds(text, language)
+        text = self._featurizer.split_compounds(
+            self._featurizer.join_particles(text, language), language)
         query, follow_up = self._with_context(text, language, previous_article_id)
         if query != text and not follow_up:  # merely short: is it a new question?
             alone = self.match(text, language)
