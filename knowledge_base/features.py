@@ -39,11 +39,13 @@ _ALPHA_RUN = re.compile(r"[^\W\d_]+")
 #: ("ik geef mijn meterstand door", "ich hole die Medikamente ab") where examples write the
 #: infinitive ("doorgeven", "abholen"). A clause-final particle is joined back to a word of
 #: its clause when the joined form has the stem of a KB word (`Featurizer.join_particles`).
+#: Folded, as the words are compared. "zurück" ("zuruck") is left out: joined, it made
+#: "ich schicke das Paket an meine Oma zurück" an answer of the return article.
 _PARTICLES = {
     "nl": frozenset("aan af bij binnen buiten door in langs mee na om op over terug thuis "
                     "toe uit vast voor weg".split()),
     "de": frozenset("ab an auf aus bei durch ein fest her herunter hin los mit nach um vor "
-                    "vorbei weg weiter zu zurück zusammen".split()),
+                    "vorbei weg weiter zu zusammen".split()),
 }
 #: How many words before its particle the verb may stand ("ik geef mijn meterstand morgen
 #: pas door": 5).
