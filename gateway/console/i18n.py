@@ -17,10 +17,12 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar, Token
-from functools import cache
+from datetime import date, time, timedelta
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale, negotiate_locale
+from babel.dates import TIMEDELTA_UNITS, format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -78,7 +80,64 @@ def current() -> str:
 
 
 def format_locale() -> Locale:
-    return Locale.parse(FORMAT_LOCALES[current()])
+    """The request's regional variant, parsed once per process (a page formats a hundred
+    dates and ages: `Locale.parse` on each was a tenth of a list page's time)."""
+    return _format_locale(current())
+
+
+@cache
+def _format_locale(language: str) -> Locale:
+    return Locale.parse(FORMAT_LOCALES[language])
+
+
+@lru_cache(maxsize=4096)
+def day_text(day: date, language: str) -> str:
+    """A date as `format_date(day, "medium")` says it in `language`'s regional variant;
+    kept (the rows of a page share a few days, and the next page load the same ones)."""
+    return format_date(day, "medium", locale=_format_locale(language))
+
+
+@lru_cache(maxsize=8192)
+def clock_text(hour: int, minute: int, language: str) -> str:
+    """A time of day to the minute as `format_time(…, "short")` says it (the short
+    patterns of the four variants hold hours and minutes only)."""
+    return format_time(time(hour, minute), "short", locale=_format_locale(language))
+
+
+def relative(delta: timedelta) -> str:
+    """"in 2 hours" / "5 min ago", "dans 2 heures": exactly what Babel's `format_timedelta
+    (delta, add_direction=True, format="short", granularity="minute")` says in the request's
+    language, the unit and rounding chosen here and the text kept per (direction, unit,
+    value): the same few dozen texts make every page's ages."""
+    seconds = delta.total_seconds()
+    for unit, per_unit in TIMEDELTA_UNITS:
+        value = abs(seconds) / per_unit
+        if value >= _THRESHOLD or unit == "minute":
+            if unit == "minute" and value > 0:
+                value = max(1, value)
+            return _relative_text(seconds >= 0, unit, round(value), current())
+    return ""  # pragma: no cover (the minute always answers)
+
+
+#: `format_timedelta`'s default threshold: a unit is used from 0.85 of it.
+_THRESHOLD = 0.85
+
+
+@lru_cache(maxsize=2048)
+def _relative_text(future: bool, unit: str, value: int, language: str) -> str:
+    """Babel's own pattern look-up of `format_timedelta` (short, with direction)."""
+    locale = _format_locale(language)
+    rel = locale._data["date_fields"]
+    patterns_of = (rel.get(f"{unit}-short") or rel.get(unit) or {})
+    candidates = (patterns_of["future" if future else "past"],
+                  locale._data["unit_patterns"].get(f"duration-{unit}", {}).get("short"))
+    form = locale.plural_form(value)
+    for patterns in candidates:
+        if patterns is not None:
+            pattern = patterns.get(form) or patterns.get("other")
+            if pattern:
+                return str(pattern.replace("{0}", str(value)))
+    return ""
 
 
 def gettext(message: str) -> str:

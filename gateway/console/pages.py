@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
-from babel.dates import format_date, format_time, format_timedelta
 from babel.numbers import format_decimal
+from markupsafe import Markup
 
 from gateway.console import i18n
 from gateway.console.labels import label
@@ -49,17 +49,17 @@ SESSION: web.RequestKey[Session] = web.RequestKey("console_session", Session)
 def when(moment: datetime, zone: ZoneInfo = UTC_ZONE) -> str:
     """A moment in the desk's time zone, to the minute, with the zone's abbreviation, in the
     request's language ("02 Mar 2026 14:05 CET", "2 mars 2026 14:05 CET"): the desk works
-    in local time. `utc` is its tooltip."""
-    local, where = moment.astimezone(zone), i18n.format_locale()
-    return (f"{format_date(local, 'medium', locale=where)} "
-            f"{format_time(local, 'short', locale=where)} {local.strftime('%Z')}")
+    in local time. `utc` is its tooltip. The date's and the time's texts are kept per
+    language (`i18n.day_text`, `i18n.clock_text`): Babel formatting each was most of a
+    list page's rendering."""
+    local, language = moment.astimezone(zone), i18n.current()
+    return (f"{i18n.day_text(local.date(), language)} "
+            f"{i18n.clock_text(local.hour, local.minute, language)} {local.tzname() or ''}")
 
 
 def ago(moment: datetime, now: datetime | None = None) -> str:
     """How far a moment is from now, in the request's language ("il y a 3 h", "over 9 min.")."""
-    delta = moment - (now or datetime.now(UTC))
-    return format_timedelta(delta, add_direction=True, format="short", granularity="minute",
-                            locale=i18n.format_locale())
+    return i18n.relative(moment - (now or datetime.now(UTC)))
 
 
 def utc(moment: datetime) -> str:
@@ -85,12 +85,34 @@ def setup(app: web.Application) -> None:
 
 
 def install_gettext(env: jinja2.Environment) -> None:
-    """Once per environment: the callables read the request's language themselves."""
+    """Once per environment: the callables read the request's language themselves.
+
+    Jinja's own newstyle callables (`install_gettext_callables`) go through two
+    `Context.call`s per message and `Markup % {}` even when a message has no placeholder
+    (a list page says some 200 messages); `template_gettext`/`template_ngettext` do what
+    they do, for this environment, whose templates are all autoescaped."""
+    assert env.autoescape is True  # what the callables below assume of every template
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True)
+    env.globals.update(gettext=template_gettext, ngettext=template_ngettext,
+                       _=template_gettext)
     env.globals["language"] = i18n.current
     env.globals["language_names"] = i18n.language_names()
     env.globals["script_messages"] = i18n.script_messages
+
+
+def template_gettext(message: str, /, **variables: Any) -> Markup:
+    """`{{ _("…", name=value) }}` and `{% trans %}`: Jinja's newstyle gettext under
+    autoescape (the translation as markup, formatted with the escaped variables), without
+    the formatting when there is nothing to format: no variable and no `%` in the text."""
+    said = Markup(i18n.gettext(message))
+    return said % variables if variables or "%" in said else said
+
+
+def template_ngettext(singular: str, plural: str, num: int, /, **variables: Any) -> Markup:
+    """Jinja's newstyle ngettext under autoescape (`num` is a variable too)."""
+    variables.setdefault("num", num)
+    return Markup(i18n.ngettext(singular, plural, num)) % variables
 
 
 def _filters(zone: ZoneInfo) -> dict[str, Callable[..., str]]:

@@ -12,12 +12,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from babel.dates import format_timedelta
 from babel.units import format_unit
 
 from gateway.config.settings import Settings
 from gateway.console import queries
 from gateway.console.i18n import N_, format_locale
+from gateway.console.i18n import relative as relative_time
 from gateway.console.listing import RowFacts
 from gateway.models import Event, Ticket
 from gateway.sla.clocks import Clock, SlaStatus, evaluate, history_from_events
@@ -58,8 +58,7 @@ class RowSla:
 def relative(moment: datetime, now: datetime) -> str:
     """"in 2 hours" / "5 min ago", "dans 2 heures" / "il y a 5 min": how far a due time is,
     for scanning, in the request's language."""
-    return format_timedelta(moment - now, add_direction=True, format="short",
-                            granularity="minute", locale=format_locale())
+    return relative_time(moment - now)
 
 
 def duration(span: timedelta) -> str:
