@@ -120,6 +120,14 @@ async def current_operator(request: web.Request,
     `extend` slides the idle expiry: true for what the operator does, false for automatic
     page refreshes, so an unattended console tab still times out.
     """
+    found = await current_session(request, extend)
+    return (found[0], found[1]) if found else None
+
+
+async def current_session(request: web.Request, extend: bool = True
+                          ) -> tuple[Operator, str, tuple[str, int] | None] | None:
+    """`current_operator`, with the presence and capacity the operator set (None: never
+    set), read in the same statement."""
     token = request.cookies.get(COOKIE)
     if not token:
         return None
@@ -127,7 +135,7 @@ async def current_operator(request: web.Request,
     found = await store.session_operator(_digest(token))
     if found is None:
         return None
-    operator, csrf, expires_at = found
+    operator, csrf, expires_at, status = found
     if expires_at < utcnow():
         await store.delete_session(_digest(token))
         return None
@@ -139,7 +147,7 @@ async def current_operator(request: web.Request,
         # through tickets would otherwise commit on every click (±1 min of idle time).
         if utcnow() + idle - expires_at > EXTEND_STEP:
             await store.extend_session(_digest(token), utcnow() + idle)
-    return operator, csrf
+    return operator, csrf, status
 
 
 def csrf_ok(expected: str, given: str | None) -> bool:

@@ -18,13 +18,12 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from gateway.access.auth import csrf_ok, current_operator
+from gateway.access.auth import csrf_ok, current_session
 from gateway.console import i18n
 from gateway.console.i18n import _
 from gateway.console.pages import SESSION, Session, error_page
-from gateway.console.queries import operator_status
 from gateway.errors import AccessDenied
-from gateway.keys import SETTINGS, STORE
+from gateway.keys import SETTINGS
 from gateway.tickets.service import TicketError
 
 #: Sent by console.js on the page refreshes a live signal triggers: not operator activity.
@@ -120,16 +119,16 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
     if public:
         expected = request.cookies.get(LOGIN_CSRF_COOKIE)
     else:
-        found = await current_operator(
+        found = await current_session(
             request, extend=request.headers.get(LIVE_REFRESH_HEADER) != "1")
         if found is None:
             raise web.HTTPSeeOther(_login_url(request))
-        status = await operator_status(request.app[STORE], found[0].id)
-        request[SESSION] = (Session(*found, presence=status.presence, capacity=status.capacity)
-                            if status else Session(*found))
-        expected = found[1]
-        if found[0].locale in i18n.LOCALES:
-            i18n.use(found[0].locale)
+        operator, csrf, status = found  # the presence read with the session
+        request[SESSION] = (Session(operator, csrf, presence=status[0], capacity=status[1])
+                            if status else Session(operator, csrf))
+        expected = csrf
+        if operator.locale in i18n.LOCALES:
+            i18n.use(operator.locale)
     if not public and expected and streamed(request):
         request[EXPECTED_CSRF] = expected
     elif request.method == "POST" and not (expected and csrf_ok(expected,

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.console.listing import RowFacts, facts_of, row_lookups
-from gateway.models import Conversation, Customer, Event, Ticket
+from gateway.models import Conversation, Customer, Event, Message, Operator, Survey, Ticket
 from gateway.store import Store, codec
+from gateway.store.survey_queries import survey
 
 
 @dataclass(frozen=True)
@@ -66,35 +67,45 @@ CARD_SIZE = 20
 
 async def tickets_of_customer(store: Store, customer_id: int, *, exclude: int,
                               queues: tuple[str, ...] | None, page: int = 1,
-                              size: int = CARD_SIZE) -> tuple[list[Ticket], int]:
-    """One page of a customer's other tickets, newest first, and how many there are; only
-    those of `queues` (None: all), so an agent's card never mentions another team's."""
-    sql = " FROM tickets WHERE customer_id = ? AND id <> ?"
+                              size: int = CARD_SIZE) -> tuple[list[tuple[Ticket, str]], int]:
+    """One page of a customer's other tickets, newest first, each with its conversation's
+    channel, and how many there are; only those of `queues` (None: all), so an agent's card
+    never mentions another team's. One statement (the count a window over the same rows;
+    counted apart only for a page past the end, which has no row to carry it)."""
+    sql = " FROM tickets t WHERE t.customer_id = ? AND t.id <> ?"
     args: list[object] = [customer_id, exclude]
     if queues is not None:
         if not queues:
             return [], 0
-        sql += f" AND queue IN ({_marks(queues)})"
+        sql += f" AND t.queue IN ({_marks(queues)})"
         args += queues
-    counted = await store.db.fetchone("SELECT COUNT(*) AS n" + sql, *args)
-    rows = await store.db.fetchall("SELECT *" + sql + " ORDER BY id DESC LIMIT ? OFFSET ?",
-                                   *args, size, (page - 1) * size)
-    return [codec.ticket(row) for row in rows], int(counted["n"]) if counted else 0
+    rows = await store.db.fetchall(
+        "SELECT t.*, COUNT(*) OVER () AS total_count,"
+        " (SELECT v.channel FROM conversations v WHERE v.id = t.conversation_id)"
+        f" AS conversation_channel{sql} ORDER BY t.id DESC LIMIT ? OFFSET ?",
+        *args, size, (page - 1) * size)
+    if rows:
+        total = int(rows[0]["total_count"])
+    elif page > 1:
+        counted = await store.db.fetchone("SELECT COUNT(*) AS n" + sql, *args)
+        total = int(counted["n"]) if counted else 0
+    else:
+        total = 0
+    return [(codec.ticket(row), str(row["conversation_channel"] or "?")) for row in rows], total
 
 
 async def conversations_of_customer(store: Store, customer_id: int,
                                     size: int = CARD_SIZE) -> tuple[list[PastConversation], int]:
     """The customer's latest conversations on every channel with their size, and how many
-    there are in all."""
-    counted = await store.db.fetchone(
-        "SELECT COUNT(*) AS n FROM conversations WHERE customer_id = ?", customer_id)
+    there are in all (a window over the same rows: one statement)."""
     rows = await store.db.fetchall(
-        "SELECT c.*, (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id)"
+        "SELECT c.*, COUNT(*) OVER () AS total_count,"
+        " (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id)"
         " AS message_count FROM conversations c WHERE c.customer_id = ? ORDER BY c.id DESC"
         " LIMIT ?", customer_id, size,
     )
     return ([PastConversation(codec.conversation(row), int(row["message_count"]))
-             for row in rows], int(counted["n"]) if counted else 0)
+             for row in rows], int(rows[0]["total_count"]) if rows else 0)
 
 
 async def deliveries(store: Store, conversation_id: int) -> dict[int, Delivery]:
@@ -163,6 +174,19 @@ async def operator_statuses(store: Store) -> dict[int, OperatorStatus]:
             for row in rows}
 
 
+async def operators_with_status(store: Store
+                                ) -> tuple[list[Operator], dict[int, OperatorStatus]]:
+    """Every operator by username, and the presence and capacity of those who set them, in
+    one statement (`Store.operators` and `operator_statuses` were two)."""
+    rows = await store.db.fetchall(
+        "SELECT o.*, st.presence AS status_presence, st.capacity AS status_capacity"
+        " FROM operators o LEFT JOIN operator_status st ON st.operator_id = o.id"
+        " ORDER BY o.username")
+    return ([codec.operator(row) for row in rows],
+            {int(row["id"]): OperatorStatus(row["status_presence"], int(row["status_capacity"]))
+             for row in rows if row["status_presence"] is not None})
+
+
 async def operator_status(store: Store, operator_id: int) -> OperatorStatus | None:
     row = await store.db.fetchone(
         "SELECT presence, capacity FROM operator_status WHERE operator_id = ?", operator_id
@@ -194,3 +218,116 @@ async def row_facts(store: Store, tickets: list[Ticket]) -> dict[int, RowFacts]:
         f"SELECT t.id, {row_lookups('t', store.db.dialect)} FROM tickets t"
         f" WHERE t.id IN ({_marks(ids)})", *ids)
     return {int(row["id"]): facts_of(row, sla=False) for row in rows}
+
+
+# -- the ticket page, in as few statements as its data allows ---------------------------------
+
+#: What `codec.conversation`, `codec.customer` and `survey_queries.survey` read: the
+#: columns of the rows the ticket page reads beside its ticket (a key codec reads that is
+#: not here fails every ticket page test, not silently).
+CONVERSATION_COLUMNS = ("id", "customer_id", "channel", "address", "language", "owner",
+                        "category", "last_article_id", "created_at", "updated_at",
+                        "verified_number")
+CUSTOMER_COLUMNS = ("id", "name", "email", "language", "segment", "created_at", "number",
+                    "preferred_channel")
+SURVEY_COLUMNS = ("id", "ticket_id", "conversation_id", "customer_id", "channel", "queue",
+                  "operator_id", "language", "status", "due_at", "message_id", "sent_at",
+                  "skip_reason", "score", "comment", "answered_at", "created_at")
+
+
+def _aliased(alias: str, columns: tuple[str, ...]) -> str:
+    return ", ".join(f"{alias}.{c} AS {alias}_{c}" for c in columns)
+
+
+def _unaliased(row: Any, alias: str, columns: tuple[str, ...]) -> dict[str, Any]:
+    return {c: row[f"{alias}_{c}"] for c in columns}
+
+
+@dataclass(frozen=True)
+class TicketContext:
+    """A ticket with what its page shows of it, read in one statement: its conversation,
+    customer, tags and satisfaction survey (`csat_surveys.ticket_id` is unique)."""
+
+    ticket: Ticket
+    conversation: Conversation
+    customer: Customer
+    tags: list[str]
+    survey: Survey | None
+
+
+async def ticket_context(store: Store, ticket_id: int) -> TicketContext | None:
+    """The ticket and its context by primary keys (five statements before). The caller
+    checks the ticket against who asks before it shows anything of it."""
+    tags = ("string_agg(g.tag, ',')" if store.db.dialect == "postgresql"
+            else "group_concat(g.tag, ',')")
+    row = await store.db.fetchone(
+        f"SELECT t.*, {_aliased('cv', CONVERSATION_COLUMNS)},"
+        f" {_aliased('cu', CUSTOMER_COLUMNS)}, {_aliased('sv', SURVEY_COLUMNS)},"
+        f" (SELECT {tags} FROM ticket_tags g WHERE g.ticket_id = t.id) AS tag_list"
+        " FROM tickets t LEFT JOIN conversations cv ON cv.id = t.conversation_id"
+        " LEFT JOIN customers cu ON cu.id = t.customer_id"
+        " LEFT JOIN csat_surveys sv ON sv.ticket_id = t.id WHERE t.id = ?", ticket_id)
+    if row is None:
+        return None
+    # tickets reference conversations and customers (foreign keys)
+    assert row["cv_id"] is not None and row["cu_id"] is not None
+    return TicketContext(
+        ticket=codec.ticket(row),
+        conversation=codec.conversation(_unaliased(row, "cv", CONVERSATION_COLUMNS)),
+        customer=codec.customer(_unaliased(row, "cu", CUSTOMER_COLUMNS)),
+        tags=sorted(str(row["tag_list"]).split(",")) if row["tag_list"] else [],
+        survey=(survey(_unaliased(row, "sv", SURVEY_COLUMNS)) if row["sv_id"] is not None
+                else None))
+
+
+async def trail(store: Store, ticket_id: int, conversation_id: int) -> list[Event]:
+    """The ticket's events and its conversation's events that belong to no ticket
+    (delivery failures, feedback), in order, in one statement (two before, and a third and
+    fourth for the merges and the split, which are the ticket's own events)."""
+    rows = await store.db.fetchall(
+        "SELECT * FROM events WHERE ticket_id = ?"
+        " UNION ALL SELECT * FROM events WHERE conversation_id = ? AND ticket_id IS NULL"
+        " ORDER BY id", ticket_id, conversation_id)
+    return [codec.event(row) for row in rows]
+
+
+async def merged_tickets(store: Store, ids: Collection[int]) -> list[tuple[Ticket, str]]:
+    """The tickets merged into one, with their conversation's channel (one statement; it
+    was one, then one per merged conversation)."""
+    if not ids:
+        return []
+    rows = await store.db.fetchall(
+        "SELECT t.*, (SELECT v.channel FROM conversations v WHERE v.id = t.conversation_id)"
+        f" AS conversation_channel FROM tickets t WHERE t.id IN ({_marks(ids)}) ORDER BY t.id",
+        *ids)
+    return [(codec.ticket(row), str(row["conversation_channel"] or "?")) for row in rows]
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A message of a transcript with what the page shows beside it."""
+
+    message: Message
+    delivery: Delivery | None
+    #: The ticket a split placed it on (`ticket_messages`), if any.
+    placed: int | None
+    has_files: bool
+
+
+async def transcript_messages(store: Store, conversation_id: int) -> list[Shown]:
+    """A conversation's messages with their outbox state (`outbox.message_id` is unique),
+    where a split placed them and whether they have attachments, in one statement (four
+    before: the messages, the outbox, the placements, the attachments)."""
+    rows = await store.db.fetchall(
+        "SELECT m.*, o.id AS outbox_id, o.status AS outbox_status,"
+        " o.last_error AS outbox_last_error,"
+        " (SELECT p.ticket_id FROM ticket_messages p WHERE p.message_id = m.id) AS placed,"
+        " CASE WHEN EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id)"
+        " THEN 1 ELSE 0 END AS has_files"
+        " FROM messages m LEFT JOIN outbox o ON o.message_id = m.id"
+        " WHERE m.conversation_id = ? ORDER BY m.id", conversation_id)
+    return [Shown(codec.message(row),
+                  Delivery(row["outbox_status"], row["outbox_last_error"], row["outbox_id"])
+                  if row["outbox_id"] is not None else None,
+                  int(row["placed"]) if row["placed"] is not None else None,
+                  bool(row["has_files"])) for row in rows]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gateway.console import queries
+from gateway.console.queries import OperatorStatus
 from gateway.models import Operator, Ticket
-from gateway.store import Store
 
 
 @dataclass(frozen=True)
@@ -24,14 +24,13 @@ class TransferGroup:
     targets: list[TransferTarget]
 
 
-async def transfer_targets(store: Store, ticket: Ticket,
-                           operators: list[Operator]) -> list[TransferGroup]:
+def transfer_targets(ticket: Ticket, operators: list[Operator],
+                     statuses: Mapping[int, OperatorStatus]) -> list[TransferGroup]:
     """Who the transfer form offers, by queue: the colleagues of every queue the ticket can
     go to (an agent transferring to sales may name a sales colleague), then supervisors and
     admins. Supervisors and admins may give any ticket to anyone; the service checks that a
     named agent works the queue the ticket ends up in. `operators`: the request's
-    (`people.operators`)."""
-    statuses = await queries.operator_statuses(store)
+    (`people.operators`), with their presence (`people.statuses`)."""
     groups: dict[str, list[TransferTarget]] = {}
     for other in operators:
         if not other.active:

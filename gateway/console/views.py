@@ -176,6 +176,8 @@ class TicketPage:
     survey: Survey | None = None
     #: Tickets split off this one, and the one it was split from: (label, ticket id).
     links: tuple[tuple[str, int], ...] = ()
+    #: The ticket's tags, in order.
+    tags: list[str] = field(default_factory=list)
 
     @property
     def undelivered(self) -> list[Entry]:
@@ -285,23 +287,17 @@ def _lookup(action: Any) -> Lookup | None:
         fields=[(str(k), str(v)) for k, v in fields.items()])
 
 
-async def _profile(store: Store, operator: Operator, ticket: Ticket,
+async def _profile(store: Store, operator: Operator, ticket: Ticket, customer: Customer,
                    conversation: Conversation, history_page: int = 1) -> Profile:
-    """The customer card, bounded: a customer with 300 tickets gets a page of 20 of them."""
-    customer = await store.get_customer(ticket.customer_id)
-    assert customer is not None  # tickets reference customers (foreign key)
+    """The customer card, bounded: a customer with 300 tickets gets a page of 20 of them
+    (two statements: the conversations and the page of tickets, each with its count)."""
     conversations, conversations_total = await queries.conversations_of_customer(
         store, customer.id)
     queues = None if operator.role in ("supervisor", "admin") else operator.queues
     others, total = await queries.tickets_of_customer(store, customer.id, exclude=ticket.id,
                                                       queues=queues, page=history_page)
-    channels = {c.conversation.id: c.conversation.channel for c in conversations}
-    missing = {t.conversation_id for t in others} - set(channels)
-    channels.update({k: c.channel for k, c in
-                     (await queries.conversations_by_id(store, missing)).items()})
-    history = [HistoryItem(id=t.id, subject=t.subject, status=t.status,
-                           channel=channels.get(t.conversation_id, "?"), created_at=t.created_at)
-               for t in others]
+    history = [HistoryItem(id=t.id, subject=t.subject, status=t.status, channel=channel,
+                           created_at=t.created_at) for t, channel in others]
     return Profile(customer=customer, channel=conversation.channel,
                    conversations=conversations, tickets=history,
                    conversations_total=conversations_total, tickets_total=total,
@@ -309,67 +305,76 @@ async def _profile(store: Store, operator: Operator, ticket: Ticket,
                    history_pages=max(1, -(-total // queries.CARD_SIZE)))
 
 
-async def _transcript(store: Store, conversation: Conversation, ticket: Ticket) -> list[Entry]:
+def merged_ids(trail: list[Event]) -> set[int]:
+    """The tickets merged into this one, from its own trail (`ticket.merged_from`)."""
+    return {found for found in (e.data.get("from") for e in trail
+                                if e.type == "ticket.merged_from") if isinstance(found, int)}
+
+
+async def _transcript(store: Store, conversation: Conversation, ticket: Ticket,
+                      trail: list[Event]) -> list[Entry]:
     """The ticket's conversation and those of the tickets merged into it, in time order; a
     message of a merged conversation says which ticket it came from. Of a split
-    conversation, the ticket split off shows its own messages, the others the rest."""
+    conversation, the ticket split off shows its own messages, the others the rest. The
+    merges and the split are read from the ticket's `trail`; each conversation is one
+    statement, and the attachments one more when a message has any."""
     sources: dict[int, str | None] = {conversation.id: None}
-    merged_tickets = await queries.merged_into(store, ticket.id)
-    ours = {ticket.id} | {t.id for t in merged_tickets}  # a split ticket merged back: ours
-    for merged in merged_tickets:
-        if merged.conversation_id not in sources:
-            other = await store.get_conversation(merged.conversation_id)
-            channel = other.channel if other else "?"
-            sources[merged.conversation_id] = _("merged ticket #%(id)s (%(channel)s)") % {
-                "id": merged.id, "channel": channel}
-    entries: list[tuple[Message, Entry]] = []
-    placed = await store.message_tickets(conversation.id)
-    split_off = bool(placed) and await store.is_split_off(ticket.id)
+    merged = await queries.merged_tickets(store, merged_ids(trail))
+    ours = {ticket.id} | {t.id for t, _channel in merged}  # a split ticket merged back: ours
+    for other, channel in merged:
+        if other.conversation_id not in sources:
+            sources[other.conversation_id] = _("merged ticket #%(id)s (%(channel)s)") % {
+                "id": other.id, "channel": channel}
+    split_off = any(e.type == "ticket.split_from" for e in trail)
+    shown: list[tuple[queries.Shown, str | None]] = []
     for conversation_id, source in sources.items():
-        sent = await queries.deliveries(store, conversation_id)
-        messages = await store.messages(conversation_id)
-        if conversation_id == conversation.id and placed:  # split: this ticket's share
-            messages = [m for m in messages if placed.get(m.id) in ours
-                        or (not split_off and m.id not in placed)]
-        files = await attachments_of(store, [m.id for m in messages
-                                             if m.author in ("customer", "operator")])
-        entries += [(m, entry(m, sent.get(m.id), files.get(m.id), source)) for m in messages]
-    return [shown for _, shown in sorted(entries, key=lambda pair: (pair[0].created_at,
-                                                                   pair[0].id))]
+        messages = await queries.transcript_messages(store, conversation_id)
+        if conversation_id == conversation.id and any(m.placed is not None for m in messages):
+            # split: this ticket's share
+            messages = [m for m in messages if m.placed in ours
+                        or (not split_off and m.placed is None)]
+        shown += [(m, source) for m in messages]
+    files = await attachments_of(store, [m.message.id for m, _source in shown if m.has_files
+                                         and m.message.author in ("customer", "operator")])
+    entries = [(m.message, entry(m.message, m.delivery, files.get(m.message.id), source))
+               for m, source in shown]
+    return [made for _, made in sorted(entries, key=lambda pair: (pair[0].created_at,
+                                                                 pair[0].id))]
 
 
 async def ticket_page(service: TicketService, operator: Operator, ticket_id: int,
                       operators: list[Operator], settings: Settings | None = None,
                       history_page: int = 1) -> TicketPage:
-    """Everything the ticket page shows; `AccessDenied`/`LookupError` before anything is read.
+    """Everything the ticket page shows; `AccessDenied`/`LookupError` before anything else
+    is read (the ticket comes with its conversation, customer, tags and survey, checked
+    against `operator` before any of it is used).
 
     `operators`: the request's (`people.operators`), for the owner's name. With `settings`,
     also the SLA clocks as of now."""
-    ticket = await service.get(operator, ticket_id)
     store = service.store
-    conversation = await store.get_conversation(ticket.conversation_id)
-    assert conversation is not None  # tickets reference conversations (foreign key)
+    context = await queries.ticket_context(store, ticket_id)
+    ticket = service.checked(operator, ticket_id, context.ticket if context else None)
+    assert context is not None
+    conversation = context.conversation
     names = _names(operators)
-    transcript = await _transcript(store, conversation, ticket)
     # The ticket's own trail, plus conversation events that belong to no ticket
     # (delivery failures, feedback) so the operator sees when a reply did not go out.
-    trail = await store.events(ticket_id=ticket.id)
-    events = {e.id: e for e in trail}
-    events.update({e.id: e for e in await store.events(conversation_id=conversation.id)
-                   if e.ticket_id is None})
-    profile = await _profile(store, operator, ticket, conversation, history_page)
+    events = await queries.trail(store, ticket.id, conversation.id)
+    trail = [e for e in events if e.ticket_id == ticket.id]
+    transcript = await _transcript(store, conversation, ticket, trail)
+    profile = await _profile(store, operator, ticket, context.customer, conversation,
+                             history_page)
+    zone = ZoneInfo(settings.calendar.timezone) if settings else UTC_ZONE
     return TicketPage(
         ticket=ticket, conversation=conversation,
         assignee=names.get(ticket.assignee_id, "–") if ticket.assignee_id else _("nobody"),
         transcript=transcript, attempts=attempts(ticket.bot_attempts),
         profile=profile,
-        audit=[audit_item(events[k], names,
-                          ZoneInfo(settings.calendar.timezone) if settings else UTC_ZONE)
-               for k in sorted(events)],
+        audit=[audit_item(e, names, zone) for e in events],
         sla=ticket_sla(settings, ticket, trail, utcnow()) if settings is not None else None,
         language=(language_of(settings, ticket, conversation.language, profile.customer)
                   if settings is not None else ticket.language or "en"),
-        survey=await store.survey_of_ticket(ticket.id),
+        survey=context.survey, tags=context.tags,
         links=_links(trail),
     )
 

@@ -97,20 +97,25 @@ class OperatorQueries(Queries):
         return row["operator_id"], row["csrf_token"], expires
 
     async def session_operator(self, token_hash: str
-                               ) -> tuple[Operator, str, datetime] | None:
-        """The session's operator, CSRF token and end, in one statement: every console
-        request asks (it was two: the session, then its operator)."""
+                               ) -> tuple[Operator, str, datetime, tuple[str, int] | None] | None:
+        """The session's operator, CSRF token and end, and the presence and capacity the
+        operator set (`operator_status`; None: never set), in one statement: every console
+        request asks (it was three: the session, its operator, the presence)."""
         row = await self.db.fetchone(
             "SELECT o.*, s.csrf_token, s.expires_at AS session_expires_at,"
-            " s.absolute_expires_at AS session_absolute_expires_at"
+            " s.absolute_expires_at AS session_absolute_expires_at,"
+            " st.presence AS status_presence, st.capacity AS status_capacity"
             " FROM sessions s JOIN operators o ON o.id = s.operator_id"
+            " LEFT JOIN operator_status st ON st.operator_id = o.id"
             " WHERE s.token_hash = ?", token_hash)
         if row is None:
             return None
         expires = codec.parse_ts(row["session_expires_at"])
         if row["session_absolute_expires_at"]:
             expires = min(expires, codec.parse_ts(row["session_absolute_expires_at"]))
-        return codec.operator(row), row["csrf_token"], expires
+        status = (None if row["status_presence"] is None
+                  else (str(row["status_presence"]), int(row["status_capacity"])))
+        return codec.operator(row), row["csrf_token"], expires, status
 
     async def extend_session(self, token_hash: str, expires_at: datetime) -> None:
         await self.db.execute("UPDATE sessions SET expires_at = ? WHERE token_hash = ?",

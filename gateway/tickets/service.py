@@ -81,7 +81,12 @@ class TicketService:
 
     async def get(self, operator: Operator, ticket_id: int) -> Ticket:
         """The ticket, or `LookupError`; `AccessDenied` outside the operator's queues."""
-        ticket = await self.store.get_ticket(ticket_id)
+        return self.checked(operator, ticket_id, await self.store.get_ticket(ticket_id))
+
+    @staticmethod
+    def checked(operator: Operator, ticket_id: int, ticket: Ticket | None) -> Ticket:
+        """`get`'s checks on a ticket read otherwise (the ticket page reads it with its
+        context in one statement): `LookupError`, `AccessDenied`, or the ticket."""
         if ticket is None:
             raise LookupError(f"no ticket {ticket_id}")
         if not can_see(operator, ticket):
