@@ -79,11 +79,13 @@ async def tickets_of_customer(store: Store, customer_id: int, *, exclude: int,
             return [], 0
         sql += f" AND t.queue IN ({_marks(queues)})"
         args += queues
+    # the page and the count chosen over the ids alone (the index), then the page's rows
     rows = await store.db.fetchall(
-        "SELECT t.*, COUNT(*) OVER () AS total_count,"
+        "SELECT t.*, p.total_count,"
         " (SELECT v.channel FROM conversations v WHERE v.id = t.conversation_id)"
-        f" AS conversation_channel{sql} ORDER BY t.id DESC LIMIT ? OFFSET ?",
-        *args, size, (page - 1) * size)
+        " AS conversation_channel FROM (SELECT t.id, COUNT(*) OVER () AS total_count"
+        f"{sql} ORDER BY t.id DESC LIMIT ? OFFSET ?) p JOIN tickets t ON t.id = p.id"
+        " ORDER BY t.id DESC", *args, size, (page - 1) * size)
     if rows:
         total = int(rows[0]["total_count"])
     elif page > 1:
@@ -98,11 +100,13 @@ async def conversations_of_customer(store: Store, customer_id: int,
                                     size: int = CARD_SIZE) -> tuple[list[PastConversation], int]:
     """The customer's latest conversations on every channel with their size, and how many
     there are in all (a window over the same rows: one statement)."""
+    # chosen and counted over the ids alone, so only the page's conversations are counted
     rows = await store.db.fetchall(
-        "SELECT c.*, COUNT(*) OVER () AS total_count,"
-        " (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id)"
-        " AS message_count FROM conversations c WHERE c.customer_id = ? ORDER BY c.id DESC"
-        " LIMIT ?", customer_id, size,
+        "SELECT c.*, p.total_count,"
+        " (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count"
+        " FROM (SELECT id, COUNT(*) OVER () AS total_count FROM conversations"
+        " WHERE customer_id = ? ORDER BY id DESC LIMIT ?) p JOIN conversations c"
+        " ON c.id = p.id ORDER BY c.id DESC", customer_id, size,
     )
     return ([PastConversation(codec.conversation(row), int(row["message_count"]))
              for row in rows], int(rows[0]["total_count"]) if rows else 0)
