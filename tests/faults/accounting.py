@@ -91,9 +91,23 @@ def _down_seconds(up: list[tuple[float, float | None]], since: float, until: flo
     return max(0.0, until - since - covered)
 
 
+def _by_minute(delivered: dict[str, float], waits: dict[str, float],
+               began: float) -> list[list[float]]:
+    """[minute into the schedule, mails delivered in it, of those stalled, longest wait s]
+    per minute of delivery: where in the run the stalls were (with the run's timeline)."""
+    rows: dict[int, list[float]] = {}
+    for mid, at in delivered.items():
+        row = rows.setdefault(int((at - began) // 60), [0, 0, 0.0])
+        row[0] += 1
+        row[1] += waits[mid] > STALL_SECONDS
+        row[2] = max(row[2], round(waits[mid], 1))
+    return [[minute, *rows[minute]] for minute in sorted(rows)]
+
+
 def account(ledger: Ledger, ingested: list[Ingested], replies: list[Delivered],
-            quarantined: int, end: float) -> dict[str, Any]:
-    """The figures of issue 11, as one JSON-able dict."""
+            quarantined: int, end: float, began: float | None = None) -> dict[str, Any]:
+    """The figures of issue 11, as one JSON-able dict; `began` (the fault schedule's
+    start) adds the stalls per minute of delivery."""
     delivered = ledger.delivered
     rows = Counter(i.message_id for i in ingested)
     first_row: dict[str, float] = {}
@@ -107,7 +121,8 @@ def account(ledger: Ledger, ingested: list[Ingested], replies: list[Delivered],
     same_id_twice = sum(1 for mid in twice
                         if len({r.message_id for r in by_parent[mid]}) < len(by_parent[mid]))
     ingest_latency = [first_row[mid] - at for mid, at in delivered.items() if mid in first_row]
-    ingest_waits = [ledger.waited(at, first_row.get(mid, end)) for mid, at in delivered.items()]
+    waits = {mid: ledger.waited(at, first_row.get(mid, end)) for mid, at in delivered.items()}
+    ingest_waits = list(waits.values())
     reply_latency = [min(r.at for r in by_parent[mid]) - at for mid, at in delivered.items()
                      if mid in by_parent]
     # what a customer waits for the answer while the gateway runs (restarts not counted)
@@ -145,4 +160,6 @@ def account(ledger: Ledger, ingested: list[Ingested], replies: list[Delivered],
         "ingest_latency_s": _seconds(ingest_latency),
         "reply_latency_s": _seconds(reply_latency),
         "reply_wait_up_s": _seconds(reply_waits),
+        **({"stalls_by_minute": _by_minute(delivered, waits, began)}
+           if began is not None and delivered else {}),
     }

@@ -27,25 +27,30 @@ async def inject(run: Run) -> None:
     began = time.monotonic()
     run.faults_began = time.time()
     jobs = [_kills(run, began, _times(run, s.kills))]
-    jobs += [_at(run, began, t, lambda: _cut_imap(run)) for t in _times(run, s.imap_cuts)]
-    jobs += [_at(run, began, t, lambda: _bye_imap(run)) for t in _times(run, s.imap_byes)]
-    jobs += [_at(run, began, t, lambda: _kill_pg(run)) for t in _times(run, s.pg_kills)]
+    jobs += [_at(run, began, t, lambda: _cut_imap(run), "imap cut")
+             for t in _times(run, s.imap_cuts)]
+    jobs += [_at(run, began, t, lambda: _bye_imap(run), "imap bye")
+             for t in _times(run, s.imap_byes)]
+    jobs += [_at(run, began, t, lambda: _kill_pg(run), "pg kill")
+             for t in _times(run, s.pg_kills)]
     # (Drawn after the other faults, whose seeded moments stay as they were.)
     # Transfer cuts are armed one by one at random moments: each cuts the first large
     # transfer after its moment. Armed all at the start, they fell on the first transfers
     # of the run (issue 11's long run: its 10 mid-FETCH cuts on the first 10 FETCH
     # answers, its 20 mid-DATA cuts on the first 20 replies). A cut armed late still
     # happens: FETCHes and replies go on a little after the last delivery.
-    jobs += [_at(run, began, t, lambda: _arm_transfer_cut(run, "imap"))
+    jobs += [_at(run, began, t, lambda: _arm_transfer_cut(run, "imap"), "")
              for t in _times(run, s.imap_transfer_cuts)]
-    jobs += [_at(run, began, t, lambda: _arm_transfer_cut(run, "smtp"))
+    jobs += [_at(run, began, t, lambda: _arm_transfer_cut(run, "smtp"), "")
              for t in _times(run, s.smtp_cuts)]
     if s.imap_outage:
-        jobs.append(_at(run, began, run.window / 3, lambda: _outage(run, "imap", s.imap_outage)))
+        jobs.append(_at(run, began, run.window / 3, lambda: _outage(run, "imap", s.imap_outage),
+                        "imap outage"))
     if s.smtp_outage:
-        jobs.append(_at(run, began, run.window / 3, lambda: _outage(run, "smtp", s.smtp_outage)))
+        jobs.append(_at(run, began, run.window / 3, lambda: _outage(run, "smtp", s.smtp_outage),
+                        "smtp outage"))
     if s.uidvalidity_reset:
-        jobs.append(_at(run, began, run.window / 2, lambda: _reset(run)))
+        jobs.append(_at(run, began, run.window / 2, lambda: _reset(run), "uidvalidity reset"))
     await asyncio.gather(*jobs)
 
 
@@ -54,18 +59,24 @@ def _times(run: Run, count: int) -> list[float]:
 
 
 async def _at(run: Run, began: float, offset: float,
-              fault: Callable[[], Awaitable[None]]) -> None:
+              fault: Callable[[], Awaitable[None]], name: str) -> None:
+    """Run `fault` at `offset` seconds; a named one goes into the run's timeline as
+    [name, seconds into the schedule, seconds it took] (the post-mortem of a stall)."""
     await asyncio.sleep(max(0.0, began + offset - time.monotonic()))
+    started = time.monotonic()
     try:
         await fault()
     except Exception as exc:  # the run goes on and reports what went wrong
         run.errors.append(f"{type(exc).__name__}: {str(exc)[:300]}")
+    if name:
+        run.timeline.append([name, round(started - began, 1),
+                             round(time.monotonic() - started, 1)])
 
 
 async def _kills(run: Run, began: float, times: list[float]) -> None:
     """One after the other: a kill never hits a replica that is still starting."""
     for offset in times:
-        await _at(run, began, offset, lambda: _kill_and_restart(run))
+        await _at(run, began, offset, lambda: _kill_and_restart(run), "sigkill and restart")
 
 
 async def _kill_and_restart(run: Run) -> None:

@@ -80,7 +80,7 @@ async def _run(scenario: Scenario, workdir: Path) -> dict[str, Any]:
             await gw.stop()
         state.ledger.up = union([i for gw in gateways for i in gw.up])
         figures = account(state.ledger, await database.ingested(), sink.received,
-                          await database.quarantined(), end)
+                          await database.quarantined(), end, state.faults_began or None)
     finally:
         for gw in gateways:
             with contextlib.suppress(Exception):
@@ -106,6 +106,7 @@ async def _run(scenario: Scenario, workdir: Path) -> dict[str, Any]:
                    "imap_connections": imap.connections,
                    "imap_connections_open_at_once": imap.peak_open,
                    "smtp_connections": smtp.connections},
+        "timeline": state.timeline,
         "gateway_crashes": sum(gw.crashes for gw in gateways),
         "errors": state.errors,
         "harness_incidents": mailbox.incidents,  # retried harness hiccups, not faults

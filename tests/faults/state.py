@@ -72,6 +72,8 @@ class Run:
     extra_mails: int = 0  # delivered by the injectors (after-250, mid-mail), not `mails`
     errors: list[str] = field(default_factory=list)
     faults_began: float = 0.0  # time.time() when the fault schedule started
+    #: [fault, seconds into the schedule, seconds it took], in the order they ended
+    timeline: list[list[Any]] = field(default_factory=list)
 
     @property
     def window(self) -> float:
