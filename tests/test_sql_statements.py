@@ -96,15 +96,15 @@ async def test_a_duplicate_costs_reads_only(
 #: timers, replies and tags a query each; then 8: the presence apart from the session.
 LIST_PAGE = 7
 #: A ticket page: session (with operator and presence), the operators (with their
-#: presence, for the transfer form), the ticket with its conversation, customer, tags and
-#: survey, its trail (with the conversation's own events), its conversation's messages
-#: (with their outbox state and split placement), the customer's conversations and other
-#: tickets (each with its count), the known tags, the banner (one more, the attachments,
-#: when a message has any). It was 25, then 22: the
-#: presence, the ticket, conversation, customer, tags, survey, the trail's two halves,
-#: the merges, the placements, the outbox and the attachments were a statement each, and
-#: the customer card's two counts and the other tickets' channels three more.
-TICKET_PAGE = 9
+#: presence, for the transfer form), the ticket with its conversation, customer, tags,
+#: survey and the desk's known tags, its trail (with the conversation's own events), its
+#: conversation's messages (with their outbox state and split placement), the customer's
+#: conversations and other tickets (each with its count), the banner (one more, the
+#: attachments, when a message has any). It was 25, then 22: the presence, the ticket,
+#: conversation, customer, tags, survey, known tags, the trail's two halves, the merges,
+#: the placements, the outbox and the attachments were a statement each, and the customer
+#: card's two counts and the other tickets' channels three more.
+TICKET_PAGE = 8
 #: The notifications page: session with operator, presence, the banner, a page, the count;
 #: the presence now with the session.
 NOTIFICATIONS_PAGE = 4
@@ -152,6 +152,7 @@ async def test_a_ticket_page_and_the_notifications_read_the_operators_once(
         assert ticket.kinds[f"SELECT {table}"] == 0, ticket.kinds
     assert ticket.kinds["SELECT conversations"] == 1, ticket.kinds  # the customer card's
     assert ticket.kinds["SELECT events"] == 1, ticket.kinds  # the trail, once
+    assert ticket.kinds["SELECT tags"] == 0, ticket.kinds  # the known ones with the ticket
     assert (await client.get("/console/notifications")).status == 200
     notices = tallies[-1]
     assert notices.total <= NOTIFICATIONS_PAGE, notices.kinds

@@ -15,6 +15,7 @@ from gateway.console.listing import RowFacts, facts_of, row_lookups
 from gateway.models import Conversation, Customer, Event, Message, Operator, Survey, Ticket
 from gateway.store import Store, codec
 from gateway.store.survey_queries import survey
+from gateway.store.tag_queries import MAX_KNOWN, known_tags_column, known_tags_of
 
 
 @dataclass(frozen=True)
@@ -257,20 +258,25 @@ class TicketContext:
     customer: Customer
     tags: list[str]
     survey: Survey | None
+    #: `Store.known_tags`, read in the same statement (the tag form's suggestions).
+    known_tags: list[str]
 
 
 async def ticket_context(store: Store, ticket_id: int) -> TicketContext | None:
-    """The ticket and its context by primary keys (five statements before). The caller
+    """The ticket and its context by primary keys, and the desk's known tags (six
+    statements before). The caller
     checks the ticket against who asks before it shows anything of it."""
-    tags = ("string_agg(g.tag, ',')" if store.db.dialect == "postgresql"
-            else "group_concat(g.tag, ',')")
+    dialect = store.db.dialect
+    tags = "string_agg(g.tag, ',')" if dialect == "postgresql" else "group_concat(g.tag, ',')"
     row = await store.db.fetchone(
         f"SELECT t.*, {_aliased('cv', CONVERSATION_COLUMNS)},"
         f" {_aliased('cu', CUSTOMER_COLUMNS)}, {_aliased('sv', SURVEY_COLUMNS)},"
-        f" (SELECT {tags} FROM ticket_tags g WHERE g.ticket_id = t.id) AS tag_list"
+        f" (SELECT {tags} FROM ticket_tags g WHERE g.ticket_id = t.id) AS tag_list,"
+        f" {known_tags_column(dialect)} AS known_list"
         " FROM tickets t LEFT JOIN conversations cv ON cv.id = t.conversation_id"
         " LEFT JOIN customers cu ON cu.id = t.customer_id"
-        " LEFT JOIN csat_surveys sv ON sv.ticket_id = t.id WHERE t.id = ?", ticket_id)
+        " LEFT JOIN csat_surveys sv ON sv.ticket_id = t.id WHERE t.id = ?",
+        MAX_KNOWN, ticket_id)
     if row is None:
         return None
     # tickets reference conversations and customers (foreign keys)
@@ -281,7 +287,8 @@ async def ticket_context(store: Store, ticket_id: int) -> TicketContext | None:
         customer=codec.customer(_unaliased(row, "cu", CUSTOMER_COLUMNS)),
         tags=sorted(str(row["tag_list"]).split(",")) if row["tag_list"] else [],
         survey=(survey(_unaliased(row, "sv", SURVEY_COLUMNS)) if row["sv_id"] is not None
-                else None))
+                else None),
+        known_tags=known_tags_of(row["known_list"], dialect))
 
 
 async def trail(store: Store, ticket_id: int, conversation_id: int) -> list[Event]:

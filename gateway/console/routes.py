@@ -190,7 +190,6 @@ async def _ticket_response(request: web.Request, ticket_id: int, *, history_page
     """The ticket page; with `collision`, the replies others sent since the operator's page
     loaded, above their draft (kept) for them to read before sending it again."""
     operator, service = request[SESSION].operator, request.app[TICKETS]
-    store = request.app[STORE]
     everyone = await people.operators(request)
     view = await views.ticket_page(service, operator, ticket_id, everyone,
                                    request.app[SETTINGS], history_page=history_page)
@@ -204,7 +203,7 @@ async def _ticket_response(request: web.Request, ticket_id: int, *, history_page
         "status_actions": _status_actions(ticket),
         "duplicates": [t for t in view.profile.tickets if t.status != "closed"],
         "tags": view.tags,
-        "known_tags": await store.known_tags(),
+        "known_tags": view.known_tags,
         "macros": macros.macro_views(request.app[SETTINGS]),
         "collision": collision or [], "draft": draft, "reply_error": reply_error,
         "reply_files": reply_form.composer(request, view.conversation.channel),

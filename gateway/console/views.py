@@ -178,6 +178,8 @@ class TicketPage:
     links: tuple[tuple[str, int], ...] = ()
     #: The ticket's tags, in order.
     tags: list[str] = field(default_factory=list)
+    #: The desk's known tags (`Store.known_tags`): the tag form's suggestions.
+    known_tags: list[str] = field(default_factory=list)
 
     @property
     def undelivered(self) -> list[Entry]:
@@ -374,7 +376,7 @@ async def ticket_page(service: TicketService, operator: Operator, ticket_id: int
         sla=ticket_sla(settings, ticket, trail, utcnow()) if settings is not None else None,
         language=(language_of(settings, ticket, conversation.language, profile.customer)
                   if settings is not None else ticket.language or "en"),
-        survey=context.survey, tags=context.tags,
+        survey=context.survey, tags=context.tags, known_tags=context.known_tags,
         links=_links(trail),
     )
 

@@ -67,3 +67,19 @@ class TagQueries:
         row = await self.db.fetchone("SELECT COUNT(*) AS n FROM ticket_tags WHERE ticket_id = ?",
                                      ticket_id)
         return int(row["n"]) if row else 0
+
+
+def known_tags_column(dialect: str) -> str:
+    """`known_tags` as one column of another SELECT (its one `?` is `MAX_KNOWN`): the names
+    joined by commas, which a tag never holds (`gateway.tags`), in `known_tags`' order;
+    `known_tags_of` reads it back."""
+    joined = ("string_agg(k.name, ',' ORDER BY k.name)" if dialect == "postgresql"
+              else "group_concat(k.name, ',')")
+    return f"(SELECT {joined} FROM (SELECT name FROM tags ORDER BY name LIMIT ?) k)"
+
+
+def known_tags_of(value: object, dialect: str) -> list[str]:
+    """The list of `known_tags_column`'s value (SQLite's `group_concat` promises no order:
+    sorted here, by code point as SQLite's own `ORDER BY name` does)."""
+    names = str(value).split(",") if value else []
+    return names if dialect == "postgresql" else sorted(names)
