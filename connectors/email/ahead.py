@@ -48,6 +48,12 @@ class ParseAhead(Generic[T]):
         #: i + depth (so asking for any mail, in any order, never waits on a parse that is
         #: not allowed yet).
         self._allowed = self._depth
+        #: The newest mail the store has asked for (it waits for it if not parsed yet).
+        self._wanted = -1
+        #: With `parse_many`, a call waits for this many mails to be allowed unless the
+        #: store is waiting already: in the steady state each call would otherwise carry
+        #: the single mail the window has just allowed (issue 21).
+        self._gather = max(self._depth // 2, 1) if parse_many is not None else 1
         self._more = asyncio.Event()
         self._futures: list[asyncio.Future[T]] = []
         self._task: asyncio.Task[None] | None = None
@@ -71,12 +77,15 @@ class ParseAhead(Generic[T]):
         if index + 1 + self._depth > self._allowed:  # mail `index` and `depth` after it
             self._allowed = index + 1 + self._depth
             self._more.set()
+        if index > self._wanted:
+            self._wanted = index
+            self._more.set()
         return await asyncio.shield(self._futures[index])
 
     async def _run(self) -> None:
         index = 0
         while index < len(self._raws):
-            while index >= self._allowed:  # `depth` mails are parsed and not yet asked for
+            while not self._ready(index):
                 self._more.clear()
                 await self._more.wait()
             # Every mail allowed now, in one call when the parser takes several.
@@ -90,6 +99,15 @@ class ParseAhead(Generic[T]):
                 except Exception as exc:  # the mail's own failure: quarantined by its reader
                     self._settle(at, exc)
             index = end
+
+    def _ready(self, index: int) -> bool:
+        """Mail `index` may be parsed now: it is within the window (`depth` mails parsed
+        and not yet asked for hold it back), and either the store waits for it or
+        enough mails are allowed to make one call worth it (or all that are left)."""
+        if index >= self._allowed:
+            return False
+        enough = min(index + self._gather, len(self._raws))
+        return self._wanted >= index or self._allowed >= enough
 
     async def _batch(self, start: int, end: int) -> bool:
         """Parse mails `start:end` in one call; False when the batch failed as a whole."""

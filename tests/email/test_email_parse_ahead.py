@@ -138,3 +138,22 @@ async def test_the_worker_process_parses_several_mails_in_one_round_trip() -> No
         worker.close()
     assert [p.message_id for p in parsed if isinstance(p, ParsedMail)] == \
         [f"<q{i}@customer.test>" for i in range(3)]
+
+
+async def test_ahead_of_the_store_a_call_gathers_half_the_window() -> None:
+    parser = BatchParser()
+    raws = [f"m{i}".encode() for i in range(12)]
+    async with ParseAhead(parser, raws, depth=4, parse_many=parser.many) as ahead:
+        await settle()
+        assert parser.batches == [raws[:4]]
+        assert await ahead.parsed(0) == "M0"
+        await settle()  # one mail allowed, the store not waiting: no call for it alone
+        assert parser.batches == [raws[:4]]
+        assert await ahead.parsed(1) == "M1"
+        await settle()  # two allowed: one call for both
+        assert parser.batches == [raws[:4], raws[4:6]]
+        # The store waiting for a mail not parsed yet takes what is allowed at once.
+        assert await asyncio.wait_for(ahead.parsed(9), 5) == "M9"
+        results = [await ahead.parsed(i) for i in range(10, 12)]
+    assert results == ["M10", "M11"]
+    assert [raw for batch in parser.batches for raw in batch] == raws
