@@ -5,23 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import structlog
 from aiohttp import WSMsgType, web
 
-from connectors.webchat import assets, frames, identity
+from connectors.webchat import assets, frames, identity, render
 from connectors.webchat import files as chat_files
+from connectors.webchat.decisions import Decisions
 from connectors.webchat.follow_up import MAIL_KINDS, FollowUps
+from connectors.webchat.intake import Intake
 from connectors.webchat.limits import ChatLimits
 from connectors.webchat.presence import hours_line
+from connectors.webchat.render import frame_of
 from connectors.webchat.sessions import (
     CHANNEL,
     LIMITS,
     address_of,
-    inbound_for,
     origin_allowed,
     resumable,
 )
@@ -29,65 +30,20 @@ from connectors.webchat.theme import theme
 from connectors.webchat.upload import upload
 from gateway.addresses import valid_address
 from gateway.background import stop_task
-from gateway.bot.turn import Outcome
 from gateway.channels import Outbound
 from gateway.console import STATIC as CONSOLE_STATIC
 from gateway.delivery.notify import live_topic
 from gateway.errors import StoreError
 from gateway.keys import CONNECTORS, HUB, PIPELINE, SETTINGS, STORE
-from gateway.markdown import to_safe_html
 from gateway.models import Conversation, Message, utcnow
 from gateway.signed_links import LinkInvalid
 from gateway.store.attachments import AttachmentMeta, attachments_of
-from gateway.store.codec import parse_ts
 
 log = structlog.get_logger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 #: A chat message is a few lines of text; anything bigger is refused by the socket itself.
 MAX_FRAME_BYTES = 64 * 1024
-
-
-def frame_of(message: Message, files: Sequence[AttachmentMeta] = ()) -> dict[str, Any]:
-    """A stored message as the widget shows it (replayed history). A customer's own message
-    carries the client_id it was sent with, so the widget matches it to a bubble still
-    waiting for its ack (lost in a drop, or kept across a reload) instead of showing it twice,
-    and the names of the files it carried."""
-    frame = _frame(message.id, message.author, message.kind or "", message.text, message.meta,
-                   message.created_at.isoformat())
-    if message.author == "customer" and message.channel_message_id:
-        frame["client_id"] = message.channel_message_id.partition(":")[2]
-    if files:
-        frame["attachments"] = [{"name": f.filename, "size": f.size} for f in files]
-    return frame
-
-
-def _frame(message_id: int, author: str, kind: str, text: str, meta: dict[str, Any],
-           created_at: str | None = None) -> dict[str, Any]:
-    frame: dict[str, Any] = {"type": "message", "id": message_id, "author": author,
-                             "kind": kind, "text": text, "created_at": created_at}
-    if author != "customer":
-        frame["html"] = to_safe_html(text)
-    if author == "operator":
-        frame.update(operator=meta.get("operator", ""), **chat_files.listed(meta))
-    titles = meta.get("titles")
-    if kind == "clarify" and titles:
-        frame["choices"] = [*titles, meta.get("none_label", "")]
-    if kind == "slot" and meta.get("choices"):  # a KB action's shops, free slots, ...
-        frame["choices"] = [str(choice) for choice in meta["choices"]]
-    if kind == "answer":
-        frame["feedback"] = True
-    form = meta.get("survey")
-    if kind == "survey" and isinstance(form, dict):  # the widget shows 1-5 buttons
-        frame["survey"] = {k: form.get(k) for k in ("token", "scale", "low", "high", "comment",
-                                                    "send", "thanks", "used")}
-    return frame
-
-
-def _iso(stored: object) -> str | None:
-    """When a pushed reply was written (the outbox's copy of the store's timestamp), in the
-    form replayed history uses; None for an entry queued before the payload carried it."""
-    return parse_ts(stored).isoformat() if isinstance(stored, str) else None
 
 
 class WebChatConnector:
@@ -98,6 +54,8 @@ class WebChatConnector:
     def __init__(self, app: web.Application) -> None:
         self.hub = app[HUB]
         self.follow_ups = FollowUps(app)
+        #: Stored chat messages waiting for their decision (decisions.py).
+        self.decisions = Decisions(lambda: app[PIPELINE])
         self._sweep: contextlib.AbstractAsyncContextManager[None] | None = None
 
     async def start(self) -> None:
@@ -105,6 +63,7 @@ class WebChatConnector:
         await self._sweep.__aenter__()
 
     async def stop(self) -> None:
+        await self.decisions.stop()
         if self._sweep is not None:
             await self._sweep.__aexit__(None, None, None)
             self._sweep = None
@@ -115,13 +74,14 @@ class WebChatConnector:
         see it by then (follow_up.py)."""
         if outbound.author == "operator":
             await self.follow_ups.replied(outbound.conversation_id, outbound.message_id)
-        frame = _frame(outbound.message_id, outbound.author, outbound.kind, outbound.text,
-                       outbound.meta, _iso(outbound.meta.get("created_at")))
+        frame = render.frame(outbound.message_id, outbound.author, outbound.kind,
+                             outbound.text, outbound.meta,
+                             render.iso(outbound.meta.get("created_at")))
         live = self.hub.publish(live_topic(CHANNEL, outbound.key.address), frame)
         return {"live_sockets": live}
 
 
-class _ChatSession:
+class ChatSession:
     """One open socket: hello, then messages in; pushes replies out."""
 
     def __init__(self, request: web.Request, ws: web.WebSocketResponse) -> None:
@@ -142,6 +102,7 @@ class _ChatSession:
         #: whether this socket's conversation was marked verified with it yet.
         self.verified: str | None = None
         self.marked = False
+        self.intake = Intake(self)
 
     async def run(self) -> None:
         queue: asyncio.Queue[dict[str, Any]] | None = None
@@ -168,7 +129,7 @@ class _ChatSession:
                     await self.ws.send_json(frames.error(
                         "say hello first", getattr(data, "client_id", "")))
                 elif isinstance(data, frames.ChatMessage):
-                    await self._message(data)
+                    await self.intake.take(data)
                 elif isinstance(data, frames.Contact):
                     await self._contact(data)
                 elif isinstance(data, frames.Transcript):
@@ -178,6 +139,7 @@ class _ChatSession:
                 else:
                     await self._seen_upto(data.upto)
         finally:
+            await self.intake.stop()
             if pusher is not None:
                 await stop_task(pusher)
             if queue is not None:
@@ -257,60 +219,15 @@ class _ChatSession:
                 await self.ws.send_json(frame_of(message, files.get(message.id, ())))
         return True
 
-    async def _message(self, data: frames.ChatMessage) -> None:
-        client_id, text = data.client_id, data.text.strip()
-        if not text:
-            await self.ws.send_json(frames.error("client_id and text are required", client_id))
-            return
-        assert self.session is not None
-        if not self.limits.message_allowed(self.source, self.session):
-            await self.ws.send_json(frames.error("too many messages, slow down", client_id,
-                                                 retry=True))
-            return
-        meta: dict[str, Any] = {"action": data.action} if data.action else {}
-        if self.language:
-            meta["language_hint"] = self.language
-        inbound = inbound_for(self.address, client_id, text, name=self.name,
-                              verified=self.verified, language=data.language, meta=meta)
-        if not self.limits.enter():
-            await self.ws.send_json(frames.busy(client_id))
-            return
-        acked = False
-
-        async def acknowledge(outcome: Outcome) -> None:
-            """As soon as the message is stored; its reply follows, pushed once decided."""
-            nonlocal acked
-            acked = True
-            self.conversation_id = outcome.conversation_id
-            await self.ws.send_json({"type": "ack", "client_id": client_id,
-                                     "message_id": outcome.message_id,
-                                     "conversation_id": outcome.conversation_id})
-
-        try:
-            if self.verified is not None and not self.marked:
-                await identity.verify_conversation(self.app[STORE], inbound.key, inbound.sender,
-                                                   self.verified, data.language)
-                self.marked = True
-            outcome = await self.app[PIPELINE].handle(inbound, stored=acknowledge)
-        except StoreError as exc:
-            log.error("webchat.store_unavailable", error=str(exc))
-            if not acked:  # once acknowledged, it is stored: the resume sweep answers it
-                await self.ws.send_json(frames.error(
-                    "temporarily unavailable, resending shortly", client_id, retry=True))
-            return
-        finally:
-            self.limits.leave()
-        self.conversation_id = outcome.conversation_id
-        if not acked:  # a resend of a stored message: its ack and the replies it got
-            await acknowledge(outcome)
-            for reply in outcome.replies:
-                await self.ws.send_json(frame_of(reply))
+    @property
+    def connector(self) -> WebChatConnector:
+        connector = self.app[CONNECTORS][CHANNEL]
+        assert isinstance(connector, WebChatConnector)
+        return connector
 
     @property
     def follow_ups(self) -> FollowUps:
-        connector = self.app[CONNECTORS][CHANNEL]
-        assert isinstance(connector, WebChatConnector)
-        return connector.follow_ups
+        return self.connector.follow_ups
 
     async def _continued(self, token: str) -> tuple[str, Conversation] | None:
         """A follow-up link opened here: a new session joined to its conversation (None,
@@ -372,7 +289,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         raise web.HTTPForbidden(text="origin not allowed")
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=30)
     await ws.prepare(request)
-    await _ChatSession(request, ws).run()
+    await ChatSession(request, ws).run()
     return ws
 
 

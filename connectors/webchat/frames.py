@@ -125,7 +125,10 @@ def error(message: str, client_id: str = "", retry: bool = False) -> dict[str, A
     return frame
 
 
-def busy(client_id: str) -> dict[str, Any]:
-    """The process decides as many messages as it may at once: the widget keeps this one,
-    shows "busy, retrying" and sends it again shortly (never a silent wait in a queue)."""
-    return {**error("busy, retrying shortly", client_id, retry=True), "busy": True}
+def busy(client_id: str, retry_after: float) -> dict[str, Any]:
+    """The process holds as many messages as it may: the widget keeps this one, shows
+    "busy, retrying" and sends it again after `retry_after` seconds (about when there
+    is room for it); never a silent wait in a queue. Not counted against the session's
+    rate limit: it was not taken."""
+    return {**error("busy, retrying shortly", client_id, retry=True), "busy": True,
+            "retry_after": round(retry_after, 1)}

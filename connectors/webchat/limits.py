@@ -69,18 +69,36 @@ class ChatLimits:
         self.new_sessions = Buckets(settings.new_sessions_per_minute,
                                     settings.new_sessions_per_minute)
         self._issued: OrderedDict[str, float] = OrderedDict()
-        #: Messages of all sockets being stored and decided now (the back-pressure bound).
+        #: Messages of all sockets taken and not yet decided (being stored, waiting for
+        #: their decision, being decided): the back-pressure bound, and per session.
         self.in_flight = 0
+        self._sessions_in_flight: dict[str, int] = {}
 
-    def enter(self) -> bool:
-        """Room for one more message to decide now? Then it counts until `leave`."""
-        if self.in_flight >= self.settings.max_in_flight:
+    def enter(self, session: str) -> bool:
+        """Room for one more message of `session`? Then it counts until `leave`.
+
+        At most `max_in_flight` in all; a session that has a message waiting already gets
+        a place only while the process holds fewer than a quarter of that, so in a burst
+        every visitor's first message is taken before anybody's next ones."""
+        limit = self.settings.max_in_flight
+        mine = self._sessions_in_flight.get(session, 0)
+        if self.in_flight >= limit or (mine and self.in_flight >= max(1, limit // 4)):
             return False
         self.in_flight += 1
+        self._sessions_in_flight[session] = mine + 1
         return True
 
-    def leave(self) -> None:
+    def excess(self, session: str) -> int:
+        """How many messages must be decided before `enter(session)` finds a place."""
+        limit = self.settings.max_in_flight
+        bound = max(1, limit // 4) if self._sessions_in_flight.get(session) else limit
+        return max(0, self.in_flight - bound + 1)
+
+    def leave(self, session: str) -> None:
         self.in_flight -= 1
+        mine = self._sessions_in_flight.pop(session, 1) - 1
+        if mine > 0:
+            self._sessions_in_flight[session] = mine
 
     def source(self, request: web.Request) -> str:
         """The client's address: the peer, or what the trusted proxy says it forwarded."""
@@ -91,13 +109,15 @@ class ChatLimits:
         return request.remote or "unknown"
 
     def message_allowed(self, address: str, session: str) -> bool:
-        """One more message from this session at this address? Counted only if both allow."""
+        """One more message from this session at this address? Not counted yet: `count`
+        once it is taken (a message told "busy" and sent again is one message, not two)."""
         now = time.monotonic()
-        if not (self.sessions.has(session, now) and self.addresses.has(address, now)):
-            return False
+        return self.sessions.has(session, now) and self.addresses.has(address, now)
+
+    def count(self, address: str, session: str) -> None:
+        now = time.monotonic()
         self.sessions.take(session, now)
         self.addresses.take(address, now)
-        return True
 
     def new_session(self, address: str) -> str | None:
         """A fresh session token (192 random bits) for this address, or None over the cap."""

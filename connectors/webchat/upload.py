@@ -103,6 +103,7 @@ async def upload(request: web.Request) -> web.Response:
         limits = request.app[LIMITS]
         if not limits.message_allowed(limits.source(request), session):
             raise Refused(429, "too many messages, slow down")
+        limits.count(limits.source(request), session)
         verified = fields.get("customer_id")  # the signed customer of the socket, if any
         if verified and identity.refusal(request.app[SETTINGS].webchat.identity_secret,
                                          verified, fields.get("customer_hash", "")):

@@ -48,14 +48,16 @@ def new_owner() -> str:
 
 
 async def holding(store: Store, message_id: int, owner: str, work: Awaitable[T],
-                  claim: timedelta = CLAIM) -> T:
+                  claim: timedelta = CLAIM, since: float | None = None) -> T:
     """Run `work` while renewing `owner`'s claim; stop it with `ClaimLost` when the claim
-    could not be renewed before it would run out. On failure the claim is released."""
+    could not be renewed before it would run out. On failure the claim is released.
+    `since`: when the claim was taken (`time.monotonic()`), if not just now (a message
+    stored and decided a moment later): it runs out `claim` from then."""
     lease = claim.total_seconds()
     every = lease / 3
     patience = every / 2  # one renewal may take this long; slower counts as failed
     task = asyncio.ensure_future(work)
-    valid_until = time.monotonic() + lease
+    valid_until = (time.monotonic() if since is None else since) + lease
     try:
         while True:
             await asyncio.wait({task}, timeout=every)

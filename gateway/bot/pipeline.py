@@ -37,6 +37,20 @@ from knowledge_base.signals import MAX_SIGNAL_CHARS
 
 log = structlog.get_logger(__name__)
 
+
+@dataclasses.dataclass
+class Stored:
+    """A message `Pipeline.store_only` stored: what `Pipeline.decide` needs to decide it.
+    `owner` is its handling claim's token, None when there is nothing to decide (a resend
+    of a message decided or being decided: `outcome.replies` are what it got so far)."""
+
+    inbound: Inbound
+    outcome: Outcome
+    owner: str | None
+    first_contact: Message | None = None
+    #: When it was stored (monotonic): its claim runs `CLAIM` from then.
+    at: float = dataclasses.field(default_factory=time.monotonic)
+
 #: Below this many letters language detection guesses; keep the conversation's language.
 _MIN_DETECT_LETTERS = 12
 
@@ -56,6 +70,9 @@ class Pipeline:
         #: deliver_now`: a web-chat reply is pushed at once, the others wake the worker).
         self.deliver_now = deliver_now
         self.locks = KeyedLocks()
+        #: Storing a message (`store`) is serialised per conversation apart from deciding
+        #: (`locks`): the next message of a conversation is stored while one is decided.
+        self.store_locks = KeyedLocks()
         self.bot = Bot(store, kb, settings, hub, directory, integrations)
         self.texts = self.bot.texts
         self.rules: Sequence[Rule] = RULES
@@ -95,6 +112,56 @@ class Pipeline:
                 await holding(self.store, message.id, owner,
                               self._process(inbound, customer, conversation, outcome,
                                             first_contact=message if created else None))
+        return outcome
+
+    async def store_only(self, inbound: Inbound) -> Stored:
+        """Store one message, not yet deciding it (the web chat acknowledges it at once and
+        hands it to `decide` when a place is free, connectors/webchat/decisions.py).
+
+        A new message is claimed as `handle` claims it; if the process dies before `decide`
+        commits, the claim runs out and the resume sweep decides it. A resend of a stored
+        message whose handling was cut short is reclaimed (decided again); one still
+        claimed (waiting for its decision, or decided) gets the replies it has so far and
+        `Stored.owner` None: nothing to decide."""
+        async with self.store.unit(), self.store_locks.hold(inbound.key):
+            _, conversation, created = await self._open(inbound, None)
+            owner = new_owner()
+            message, new = await self.store.add_inbound(
+                conversation, inbound.text, inbound.channel_message_id,
+                {**inbound.meta, "automated": inbound.automated} if inbound.automated
+                else inbound.meta, claim=CLAIM, owner=owner, touch=False,
+            )
+            outcome = Outcome(conversation.id, message.id, duplicate=not new)
+            if not new and not await self.store.reclaim_unhandled(message.id, CLAIM, owner):
+                # Stored before earlier messages were decided, its replies need not
+                # follow it: found by their keys.
+                outcome.replies = await self.store.replies_to(message.id)
+                return Stored(inbound, outcome, None)
+            return Stored(inbound, outcome, owner, first_contact=message if created else None)
+
+    async def decide(self, stored: Stored) -> Outcome:
+        """Decide a message `store_only` stored, in its conversation's turn: what earlier
+        messages' decisions changed (owner, language, the customer) is read again now. A
+        message whose claim ran out meanwhile is only decided if its claim is still this
+        caller's (renewed), else the resume sweep or a resend has it."""
+        assert stored.owner is not None
+        outcome, message_id = stored.outcome, stored.outcome.message_id
+        async with self.store.unit(), self.locks.hold(stored.inbound.key):
+            waited = time.monotonic() - stored.at
+            if waited >= SWEEP_EVERY / 2 and not await self.store.renew_claim(
+                    message_id, stored.owner, CLAIM):
+                log.info("pipeline.decided_elsewhere", message_id=message_id)
+                return outcome
+            conversation = await self.store.get_conversation(outcome.conversation_id)
+            if conversation is None:  # erased meanwhile (privacy)
+                return outcome
+            customer = await self.store.get_customer(conversation.customer_id)
+            if customer is None:
+                return outcome
+            await holding(self.store, message_id, stored.owner,
+                          self._process(stored.inbound, customer, conversation, outcome,
+                                        first_contact=stored.first_contact),
+                          since=None if waited >= SWEEP_EVERY / 2 else stored.at)
         return outcome
 
     async def _open(self, inbound: Inbound, customer: Customer | None

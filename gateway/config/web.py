@@ -49,9 +49,13 @@ class WebChatSettings(BaseModel):
     address_per_minute: float = Field(60.0, gt=0)
     #: New chat sessions one source address may open per minute.
     new_sessions_per_minute: int = Field(10, ge=1)
-    #: Messages this process decides at once; one more is told "busy, retrying" (the
-    #: widget keeps it and sends it again) instead of waiting in an unbounded queue.
-    max_in_flight: int = Field(64, ge=1)
+    #: Chat messages this process holds at once: taken and not yet decided (being stored,
+    #: stored and waiting in the decision queue, being decided). One more is told "busy,
+    #: retrying" with a `retry_after` (the widget keeps it and sends it again then)
+    #: instead of waiting in an unbounded queue; a session that has one waiting already
+    #: gets a place only while fewer than a quarter of this are held (a burst takes every
+    #: visitor's first message before anybody's next ones).
+    max_in_flight: int = Field(1000, ge=1)
     #: Take the source address from the last X-Forwarded-For entry (the one your reverse
     #: proxy added). Only behind such a proxy: otherwise a client picks its own address.
     trust_forwarded_for: bool = False

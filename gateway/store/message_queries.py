@@ -134,6 +134,17 @@ class MessageQueries(Queries):
             conversation_id, limit)
         return [codec.message(r) for r in rows]
 
+    async def replies_to(self, message_id: int, most: int = 8) -> list[Message]:
+        """The replies deciding this inbound message stored (their `reply_key` is
+        `<message id>:<n>`, n from 0; a decision writes a few), wherever later messages put
+        them in the conversation. Equality on the unique index, whatever the collation."""
+        keys = [f"{message_id}:{n}" for n in range(most)]
+        rows = await self.db.fetchall(
+            f"SELECT * FROM messages WHERE reply_key IN ({', '.join('?' * most)}) ORDER BY id",
+            *keys,
+        )
+        return [codec.message(r) for r in rows]
+
     async def last_outbound_before(self, conversation_id: int,
                                    message_id: int) -> Message | None:
         """What the desk (bot or operator) said last before this message, in one row
