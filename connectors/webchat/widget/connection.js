@@ -1,6 +1,18 @@
 // The connection: the socket and its frames, what the customer sends (text, files), and
 // starting over. (Part 4 of 4 of /chat/static/widget.js.)
-  var ws = null, delay = 500;
+  var ws = null, delay = 500, resendTimer = null;
+
+  // A refused message (busy, a rate limit, an outage) is kept and sent again: all that is
+  // pending, once, after the busy frame's retry_after (about when the gateway has room) or
+  // 2 s; more refusals meanwhile wait for that same resend, not one each.
+  function resendLater(seconds) {
+    if (resendTimer !== null) return;
+    var ms = seconds > 0 ? Math.min(seconds, 60) * 1000 : 2000;
+    resendTimer = setTimeout(function () {
+      resendTimer = null;
+      state.pending.forEach(transmit);
+    }, ms);
+  }
 
   function transmit(p) {
     if (ws && ws.readyState === 1 && state.session) {
@@ -91,11 +103,18 @@
         }
         state.pending.forEach(transmit);
       } else if (data.type === "ack") {
-        if (status.textContent === L.busy) status.textContent = L.online;
         var node = pendingNodes[data.client_id];
         if (node && node.classList.contains("hgw-pending")) place(node, data.message_id);
         acknowledged(data.client_id, data.message_id);
+        // Stored. "queued": its answer waits for others' (the desk is busy, not silent);
+        // "busy" stays while another message is still refused.
+        if (status.textContent === L.busy && state.pending.length) { /* still refused */ }
+        else if (data.queued) status.textContent = L.queued;
+        else if (status.textContent === L.busy) status.textContent = L.online;
       } else if (data.type === "message") {
+        if (data.author !== "customer" && status.textContent === L.queued) {
+          status.textContent = L.online;
+        }
         showMessage(data);
       } else if (data.type === "read") {
         showRead(Number(data.upto) || 0);
@@ -107,7 +126,7 @@
         showTyping(data.operator || "");
       } else if (data.type === "error" && data.retry) {
         if (data.busy) status.textContent = L.busy;  // kept, and sent again shortly
-        setTimeout(function () { state.pending.forEach(transmit); }, 2000);
+        resendLater(Number(data.retry_after) || 0);
       } else if (data.type === "error" && window.console) {
         console.error("helpdesk-gateway chat: " + data.error);  // e.g. a refused identity
       }

@@ -19,25 +19,25 @@
           bot: "Assistant", helped: "Did this help?", open: "Open chat", close: "Close chat",
           unread: "new messages", typing: "{name} is typing…",
           restart: "New conversation", attach: "Attach a photo or PDF", seen: "Seen",
-          busy: "busy, retrying…" },
+          busy: "busy, retrying…", queued: "received, answer on its way…" },
     fr: { title: "Support", send: "Envoyer", placeholder: "Posez votre question…", online: "en ligne",
           offline: "reconnexion…", yes: "Oui, merci", no: "Non, parler à quelqu'un", you: "Vous",
           bot: "Assistant", helped: "Cela vous a-t-il aidé ?", open: "Ouvrir le chat",
           close: "Fermer le chat", unread: "nouveaux messages", typing: "{name} écrit…",
           restart: "Nouvelle conversation", attach: "Joindre une photo ou un PDF", seen: "Vu",
-          busy: "occupé, nouvel essai…" },
+          busy: "occupé, nouvel essai…", queued: "reçu, réponse en route…" },
     nl: { title: "Klantendienst", send: "Verstuur", placeholder: "Stel uw vraag…", online: "online",
           offline: "opnieuw verbinden…", yes: "Ja, bedankt", no: "Nee, met iemand praten", you: "U",
           bot: "Assistent", helped: "Heeft dit geholpen?", open: "Chat openen",
           close: "Chat sluiten", unread: "nieuwe berichten", typing: "{name} typt…",
           restart: "Nieuw gesprek", attach: "Foto of pdf bijvoegen", seen: "Gezien",
-          busy: "druk, we proberen opnieuw…" },
+          busy: "druk, we proberen opnieuw…", queued: "ontvangen, antwoord onderweg…" },
     de: { title: "Kundendienst", send: "Senden", placeholder: "Ihre Frage…", online: "online",
           offline: "verbinde neu…", yes: "Ja, danke", no: "Nein, mit einem Menschen sprechen",
           you: "Sie", bot: "Assistent", helped: "Hat das geholfen?", open: "Chat öffnen",
           close: "Chat schließen", unread: "neue Nachrichten", typing: "{name} schreibt…",
           restart: "Neues Gespräch", attach: "Foto oder PDF anhängen", seen: "Gesehen",
-          busy: "ausgelastet, neuer Versuch…" }
+          busy: "ausgelastet, neuer Versuch…", queued: "erhalten, Antwort unterwegs…" }
   };
   L = L[lang] || L.en;
 
