@@ -10,9 +10,10 @@ Two phases against each server, one after the other:
   random moment of the first interval) for `--seconds`; reply time is from the send to the
   bot's answer on the socket. Then the replies still due are awaited (at most 30 s).
 - burst: every visitor sends `--burst` messages at once. A message's first feedback is its
-  ack or a "busy, retrying" frame; the visitor resends a busy one 2 s later, as the widget
-  does. Reported: how many visitors had feedback on all their messages within 1 s, busy
-  frames, and replies per second until the last reply.
+  ack or a "busy, retrying" frame; the visitor resends a busy one after the frame's
+  `retry_after` (2 s without one), as the widget does. Reported: how many visitors had
+  feedback on all their messages within 1 s, an ack within 1 s, all acks within 1 s, busy
+  frames, acks saying "queued", and replies per second until the last reply.
 
 Each visitor comes from its own address (X-Forwarded-For, the gateway set to trust it), so
 the per-address limits stay as shipped while the per-session ones apply as to real people.
@@ -51,7 +52,9 @@ QUESTIONS = (
     "Combien de temps prend la livraison ?", "What are your opening hours?",
     "Mein Akku lädt nicht mehr", "Is delivery free?", "Do you have a warranty?",
 )
-WIDGET_RESEND_S = 2.0  # connectors/webchat/widget/connection.js: a busy message is resent
+#: connectors/webchat/widget/connection.js: a refused message is resent after the busy
+#: frame's `retry_after`, or this long (a rate limit, a gateway without `retry_after`).
+WIDGET_RESEND_S = 2.0
 REPLY_WAIT_S = 30.0
 
 
@@ -105,6 +108,7 @@ class Phase:
     busy: int = 0
     answers_before_ack: int = 0
     slowed: int = 0
+    queued: int = 0  # acks saying the message waits in the decision queue
     errors: Counter[str] = field(default_factory=Counter)
     last_reply_at: float = 0.0
 
@@ -116,6 +120,7 @@ class Phase:
             "unanswered": self.sent - replies, "errors": dict(self.errors),
             "error_count": sum(self.errors.values()) + self.sent - replies,
             "busy_frames": self.busy, "slow_down_frames": self.slowed,
+            "acks_queued": self.queued,
             "answers_before_ack": self.answers_before_ack,
             "ack_ms": _percentiles(self.ack_ms), "reply_ms": _percentiles(self.reply_ms),
             "feedback_ms": _percentiles(self.feedback_ms),
@@ -161,8 +166,8 @@ class Visitor:
         except (ConnectionError, RuntimeError) as exc:
             phase.errors[f"send: {type(exc).__name__}"] += 1
 
-    async def _resend_later(self, item: Sent, phase: Phase) -> None:
-        await asyncio.sleep(WIDGET_RESEND_S)
+    async def _resend_later(self, item: Sent, phase: Phase, after: float) -> None:
+        await asyncio.sleep(after)
         await self._transmit(item, phase)
 
     async def read(self) -> None:
@@ -179,6 +184,7 @@ class Visitor:
             if item.acked_at is None:
                 item.acked_at = now
                 phase.ack_ms.append((now - item.first_at) * 1000)
+                phase.queued += bool(frame.get("queued"))
             self._feedback(item, phase, now)
         elif kind == "error" and known:
             item, phase = known
@@ -190,7 +196,10 @@ class Visitor:
             else:
                 phase.errors[f"error frame: {frame.get('error')}"] += 1
                 return
-            task = asyncio.create_task(self._resend_later(item, phase))
+            # As the widget: after the busy frame's retry_after, else WIDGET_RESEND_S.
+            after = frame.get("retry_after")
+            task = asyncio.create_task(self._resend_later(
+                item, phase, float(after) if isinstance(after, int | float) else WIDGET_RESEND_S))
             self.resends.add(task)
             task.add_done_callback(self.resends.discard)
         elif kind == "message" and frame.get("author") not in ("customer", None):
@@ -278,6 +287,9 @@ async def burst(visitors: list[Visitor], messages: int) -> dict[str, Any]:
         per_visitor.setdefault(item.client_id.split("-")[0], []).append(item)
     report["visitors_with_feedback_within_1s"] = sum(
         all(i.feedback_at is not None and i.feedback_at - i.first_at <= 1.0 for i in items)
+        for items in per_visitor.values())
+    report["visitors_with_an_ack_within_1s"] = sum(
+        any(i.acked_at is not None and i.acked_at - i.first_at <= 1.0 for i in items)
         for items in per_visitor.values())
     report["visitors_acked_within_1s"] = sum(
         all(i.acked_at is not None and i.acked_at - i.first_at <= 1.0 for i in items)
