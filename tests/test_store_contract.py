@@ -76,6 +76,28 @@ async def test_a_resent_message_is_stored_once(database_url: str) -> None:
         await store.close()
 
 
+async def test_the_replies_to_a_message_are_found_by_their_keys(database_url: str) -> None:
+    """Web chat stores a visitor's next messages before the first is decided: its replies
+    are found by their reply_key, wherever they land in the conversation."""
+    store = await open_store(database_url)
+    try:
+        customer = await store.resolve_customer(Identity("webchat", "s9"))
+        conversation = await store.conversation_for(ConversationKey("webchat", "s9"),
+                                                    customer.id, "en")
+        first, _ = await store.add_inbound(conversation, "one", "m-1")
+        second, _ = await store.add_inbound(conversation, "two", "m-2")
+        for n, text in enumerate(("a", "b")):
+            await store.add_reply(conversation, author="bot", text=text, kind="answer",
+                                  reply_key=f"{first.id}:{n}")
+        await store.add_reply(conversation, author="bot", text="c", kind="answer",
+                              reply_key=f"{second.id}:0")
+        assert [m.text for m in await store.replies_to(first.id)] == ["a", "b"]
+        assert [m.text for m in await store.replies_to(second.id)] == ["c"]
+        assert await store.replies_to(second.id + 100) == []
+    finally:
+        await store.close()
+
+
 async def test_concurrent_first_contacts_share_one_conversation(database_url: str) -> None:
     store = await open_store(database_url)
     try:

@@ -14,13 +14,16 @@ Protocol (JSON frames):
            then every message after `after` ({"type": "message", ...})
   client → {"type": "message", "client_id": str, "text": str, "language"?: str,
             "action"?: "helpful" | "not_helpful"}
-  server → {"type": "ack", "client_id": str, "message_id": int}   as soon as the message is
-           stored, before it is decided (the reply follows)
+  server → {"type": "ack", "client_id": str, "message_id": int, "conversation_id": int,
+            "queued"?: true}   as soon as the message is stored, before it is decided (the
+           reply follows; queued: its decision waits behind others', decisions.py)
   server → {"type": "message", "id", "author", "kind", "text", "created_at", "choices"?,
             "client_id"? (a replayed customer message: the id it was sent with)}
-  server → {"type": "error", "client_id"?: str, "error": str, "retry"?: true, "busy"?: true}
+  server → {"type": "error", "client_id"?: str, "error": str, "retry"?: true, "busy"?: true,
+            "retry_after"?: seconds}
            (retry: a limit or an outage, send again later; otherwise the frame was invalid;
-            busy: the process decides `max_in_flight` messages already)
+            busy: the process holds as many messages as it may (intake.py), send it again
+            after retry_after; a busy message does not count against the rate limits)
   client → {"type": "contact", "email": str, "consent": true}   (after a hand-off)
   server → {"type": "follow_up", "offered": true, "address": "a***@x.be"}
            or {"type": "follow_up", "error": "invalid_address"}

@@ -60,9 +60,11 @@ class Decisions:
         self._rate = 0.0
         self._last = time.monotonic()
 
-    def may_store(self) -> bool:
-        """Whether one more message would be stored within `STORE_BUDGET_S`."""
-        return self.storing * self._store_s < STORE_BUDGET_S
+    def may_store(self, more: bool = False) -> bool:
+        """Whether one more message would be stored within `STORE_BUDGET_S`; `more`: its
+        session has a message held already, it may use only a quarter of that (so a
+        burst's first messages of every visitor come before anybody's next ones)."""
+        return self.storing * self._store_s < STORE_BUDGET_S / (4 if more else 1)
 
     def store_wait(self) -> float:
         """About how long the messages waiting to be stored take."""
@@ -75,7 +77,7 @@ class Decisions:
     def storing_ends(self) -> None:
         now = time.monotonic()
         if self.storing > 1 and now - self._stored_at < 1.0:  # within a run of stores
-            self._store_s = 0.9 * self._store_s + 0.1 * (now - self._stored_at)
+            self._store_s = 0.8 * self._store_s + 0.2 * (now - self._stored_at)
         self._stored_at = now
         self.storing -= 1
         if self.storing == 0:

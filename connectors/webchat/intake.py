@@ -65,7 +65,7 @@ class Intake:
                                                  retry=True))
             return
         decisions = chat.connector.decisions
-        if not decisions.may_store():  # its ack would be late: busy, at once
+        if not decisions.may_store(limits.holds(session)):  # its ack would be late
             await chat.ws.send_json(frames.busy(client_id, MIN_RETRY_AFTER_S
                                                 + decisions.store_wait() * random.random()))
             return

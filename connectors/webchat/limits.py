@@ -88,6 +88,10 @@ class ChatLimits:
         self._sessions_in_flight[session] = mine + 1
         return True
 
+    def holds(self, session: str) -> bool:
+        """Whether a message of `session` is held (taken, not yet decided)."""
+        return session in self._sessions_in_flight
+
     def excess(self, session: str) -> int:
         """How many messages must be decided before `enter(session)` finds a place."""
         limit = self.settings.max_in_flight
