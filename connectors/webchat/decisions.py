@@ -30,9 +30,10 @@ log = structlog.get_logger(__name__)
 #: Decisions under way at once: they share one event loop (and on SQLite one connection),
 #: so more only lengthen each one; a few overlap one's database waits with another's work.
 AT_ONCE = 8
-#: A message is taken only if those already waiting to be stored are likely stored within
-#: this: its ack comes within about a second however deep the decision queue is.
-STORE_BUDGET_S = 0.5
+#: Messages taken and not yet stored, at most: one more is told "busy" at once, so what
+#: is taken is acknowledged promptly however long the decision queue is. A store is one or
+#: two statements (about a millisecond on SQLite when the machine is quiet).
+MAX_STORING = 256
 #: The longest a decision waits for the messages waiting to be stored.
 STORES_FIRST_S = 1.0
 
@@ -48,12 +49,9 @@ class Decisions:
         self._chains: dict[Hashable, collections.deque[tuple[Stored, Callable[[], None]]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.waiting = 0
-        #: Messages taken and not yet stored, and the recent time per store while some
-        #: wait (the inverse of the store rate). No decision starts while some wait: a
-        #: store never queues behind decisions that began after it was taken.
+        #: Messages taken and not yet stored. No decision starts while some wait: a store
+        #: never queues behind decisions that began after it was taken.
         self.storing = 0
-        self._store_s = 0.002
-        self._stored_at = 0.0
         self._no_stores = asyncio.Event()
         self._no_stores.set()
         #: Decisions per second, smoothed: how long a busy visitor should wait.
@@ -61,24 +59,16 @@ class Decisions:
         self._last = time.monotonic()
 
     def may_store(self, more: bool = False) -> bool:
-        """Whether one more message would be stored within `STORE_BUDGET_S`; `more`: its
+        """Whether one more message may wait to be stored (`MAX_STORING`); `more`: its
         session has a message held already, it may use only a quarter of that (so a
         burst's first messages of every visitor come before anybody's next ones)."""
-        return self.storing * self._store_s < STORE_BUDGET_S / (4 if more else 1)
-
-    def store_wait(self) -> float:
-        """About how long the messages waiting to be stored take."""
-        return self.storing * self._store_s
+        return self.storing < (MAX_STORING // 4 if more else MAX_STORING)
 
     def storing_begins(self) -> None:
         self.storing += 1
         self._no_stores.clear()
 
     def storing_ends(self) -> None:
-        now = time.monotonic()
-        if self.storing > 1 and now - self._stored_at < 1.0:  # within a run of stores
-            self._store_s = 0.8 * self._store_s + 0.2 * (now - self._stored_at)
-        self._stored_at = now
         self.storing -= 1
         if self.storing == 0:
             self._no_stores.set()

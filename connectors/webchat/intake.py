@@ -66,8 +66,8 @@ class Intake:
             return
         decisions = chat.connector.decisions
         if not decisions.may_store(limits.holds(session)):  # its ack would be late
-            await chat.ws.send_json(frames.busy(client_id, MIN_RETRY_AFTER_S
-                                                + decisions.store_wait() * random.random()))
+            await chat.ws.send_json(frames.busy(client_id,
+                                                MIN_RETRY_AFTER_S * random.uniform(1.0, 1.5)))
             return
         if not limits.enter(session):
             # Not counted against the session's rate: the widget sends it again when told.

@@ -48,7 +48,7 @@ class Stored:
     outcome: Outcome
     owner: str | None
     first_contact: Message | None = None
-    #: When it was stored (monotonic): its claim runs `CLAIM` from then.
+    #: When its claim was taken (monotonic): it runs `CLAIM` from then.
     at: float = dataclasses.field(default_factory=time.monotonic)
 
 #: Below this many letters language detection guesses; keep the conversation's language.
@@ -123,9 +123,9 @@ class Pipeline:
         message whose handling was cut short is reclaimed (decided again); one still
         claimed (waiting for its decision, or decided) gets the replies it has so far and
         `Stored.owner` None: nothing to decide."""
-        async with self.store.unit(), self.store_locks.hold(inbound.key):
+        async with self.store_locks.hold(inbound.key), self.store.unit():
             _, conversation, created = await self._open(inbound, None)
-            owner = new_owner()
+            owner, claimed_at = new_owner(), time.monotonic()
             message, new = await self.store.add_inbound(
                 conversation, inbound.text, inbound.channel_message_id,
                 {**inbound.meta, "automated": inbound.automated} if inbound.automated
@@ -137,7 +137,7 @@ class Pipeline:
                 # follow it: found by their keys.
                 outcome.replies = await self.store.replies_to(message.id)
                 return Stored(inbound, outcome, None)
-            return Stored(inbound, outcome, owner, first_contact=message if created else None)
+            return Stored(inbound, outcome, owner, message if created else None, claimed_at)
 
     async def decide(self, stored: Stored) -> Outcome:
         """Decide a message `store_only` stored, in its conversation's turn: what earlier
@@ -146,7 +146,7 @@ class Pipeline:
         caller's (renewed), else the resume sweep or a resend has it."""
         assert stored.owner is not None
         outcome, message_id = stored.outcome, stored.outcome.message_id
-        async with self.store.unit(), self.locks.hold(stored.inbound.key):
+        async with self.locks.hold(stored.inbound.key), self.store.unit():
             waited = time.monotonic() - stored.at
             if waited >= SWEEP_EVERY / 2 and not await self.store.renew_claim(
                     message_id, stored.owner, CLAIM):
