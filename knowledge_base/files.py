@@ -29,15 +29,51 @@ class LoadResult:
     files: dict[Path, list[str]] = field(default_factory=dict)
 
 
-def load_directory(path: Path) -> LoadResult:
-    """Load every *.yaml / *.yml below `path` (hidden files and folders skipped)."""
+Parsed = tuple[list[tuple[Article, int | None]], list[KBFileError]]
+
+
+class FileCache:
+    """Each file's parse, kept by its modification time and size: a reload reads again only
+    the files that changed (PyYAML's pure-Python composer, which gives the lines of errors,
+    took 5.9 s of a 7.6 s reload of a 150-file KB, on the loaded development machine).
+
+    One `load_directory` at a time per cache (the gateway's reloads are serialised)."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[Path, tuple[tuple[int, int], Parsed]] = {}
+        #: files parsed (not taken from the cache) by the last load
+        self.parsed = 0
+
+    def read(self, files: list[Path]) -> dict[Path, Parsed]:
+        kept: dict[Path, tuple[tuple[int, int], Parsed]] = {}
+        self.parsed = 0
+        for file in files:
+            try:
+                stat = file.stat()
+                stamp = (stat.st_mtime_ns, stat.st_size)
+            except OSError:
+                stamp = (-1, -1)  # gone meanwhile: _read says so, and it is not kept
+            found = self._parsed.get(file)
+            if found is None or found[0] != stamp or stamp[0] < 0:
+                found = (stamp, _read(file))
+                self.parsed += 1
+            kept[file] = found
+        self._parsed = kept  # deleted files leave the cache
+        return {file: parsed for file, (_, parsed) in kept.items()}
+
+
+def load_directory(path: Path, cache: FileCache | None = None) -> LoadResult:
+    """Load every *.yaml / *.yml below `path` (hidden files and folders skipped); with a
+    `cache`, files unchanged since its last load are not parsed again."""
     result = LoadResult()
     if not path.is_dir():
         return result
     where: dict[str, Path] = {}
-    for file in _kb_files(path):
+    files = _kb_files(path)
+    parsed = cache.read(files) if cache is not None else {f: _read(f) for f in files}
+    for file in files:
         result.files[file] = []
-        articles, errors = _read(file)
+        articles, errors = parsed[file]
         result.errors.extend(errors)
         for article, line in articles:
             if article.id in where:
@@ -64,7 +100,7 @@ def _kb_files(root: Path) -> list[Path]:
     return sorted(f for f in visible if f.is_file())
 
 
-def _read(path: Path) -> tuple[list[tuple[Article, int | None]], list[KBFileError]]:
+def _read(path: Path) -> Parsed:
     """Parse and validate one file: (article, line of its id) pairs, or the file's errors."""
     try:
         text = path.read_text(encoding="utf-8")

@@ -97,6 +97,17 @@ async def test_an_edited_article_is_updated_then_rebuilt_and_answers_as_a_fresh_
     path = kb / "warranty.yaml"
     text = path.read_text(encoding="utf-8")
     assert "    questions:\n" in text
+    other = "how long does delivery take"
+    assert (await ask(client, api_headers, other))["replies"][0]["article_id"] == "delivery-time"
+    others: list[str | None] = []
+    flowing = asyncio.Event()
+
+    async def keep_asking() -> None:  # other customers' answers flow during the reload
+        while not flowing.is_set():
+            others.append((await ask(client, api_headers, other))["replies"][0]
+                          .get("article_id"))
+
+    asker = asyncio.create_task(keep_asking())
     path.write_text(text.replace("    questions:\n", f"    questions:\n      - {question}\n", 1)
                     .replace("answer: |\n", "answer: |\n      Gearboxes too: five years.\n", 1),
                     encoding="utf-8")
@@ -106,7 +117,11 @@ async def test_an_edited_article_is_updated_then_rebuilt_and_answers_as_a_fresh_
         return reply.get("article_id") == "warranty" and "Gearboxes too" in reply["text"]
 
     await eventually(answered)
+    flowing.set()
+    await asker
+    assert others and set(others) == {"delivery-time"}
     assert client.app[KB].updates == 1, "the edit was an update, not a full rebuild"
+    assert client.app[KB].files_parsed == 1, "only the edited file was parsed again"
 
     async def rebuilt() -> bool:
         body = await (await client.get("/readyz")).json()

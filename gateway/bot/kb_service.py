@@ -30,7 +30,7 @@ import structlog
 from gateway.background import background, stop_task
 from gateway.memory import release_freed_memory
 from knowledge_base.decide import Thresholds
-from knowledge_base.files import LoadResult, load_directory
+from knowledge_base.files import FileCache, LoadResult, load_directory
 from knowledge_base.index import Matcher, MatcherSettings
 from knowledge_base.language import load_models
 from knowledge_base.model import Article
@@ -75,6 +75,8 @@ class KnowledgeService:
         self._snapshot: KBSnapshot | None = None
         self._fingerprint: Fingerprint | None = None
         self.reloads = 0
+        #: the files' parses: a reload parses only the files that changed
+        self._files = FileCache()
         #: reloads that updated the serving matcher rather than building it in full
         self.updates = 0
         self._reloading = asyncio.Lock()
@@ -88,6 +90,11 @@ class KnowledgeService:
         if self._snapshot is None:
             raise RuntimeError("the knowledge base is not loaded yet")
         return self._snapshot
+
+    @property
+    def files_parsed(self) -> int:
+        """Files the last load parsed (the others were unchanged: their parse is kept)."""
+        return self._files.parsed
 
     @property
     def errors(self) -> tuple[str, ...]:
@@ -108,7 +115,7 @@ class KnowledgeService:
         """The directory's snapshot (in a worker thread: this is the CPU work)."""
         started = time.perf_counter()
         fingerprint = _fingerprint(self.root)
-        result = load_directory(self.root)
+        result = load_directory(self.root, self._files)
         articles = self._with_last_good(result)
         previous = self._snapshot.matcher if update and self._snapshot is not None else None
         matcher = Matcher.build(articles.values(), self.matcher_settings, previous)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from knowledge_base.errors import KBError, KBFileError
-from knowledge_base.files import LoadResult, load_directory, load_file
+from knowledge_base.files import FileCache, LoadResult, load_directory, load_file
 
 GOOD = """\
 id: opening-hours-extra
@@ -102,3 +102,25 @@ def test_hidden_files_and_other_extensions_are_ignored(kb_copy: Path) -> None:
 def test_missing_directory_loads_nothing(tmp_path: Path) -> None:
     result = load_directory(tmp_path / "nope")
     assert result.articles == {} and result.errors == []
+
+
+def test_a_cached_load_parses_only_changed_files_and_loads_the_same(kb_copy: Path) -> None:
+    cache = FileCache()
+    first = load_directory(kb_copy, cache)
+    assert cache.parsed == len(first.files) > 3
+    assert load_directory(kb_copy, cache) == first and cache.parsed == 0
+
+    (kb_copy / "extra.yaml").write_text(GOOD, encoding="utf-8")
+    (kb_copy / "warranty.yaml").write_text("id: warranty\ncategory: [broken\n", encoding="utf-8")
+    (kb_copy / "opening-hours.yaml").unlink()
+    loaded = load_directory(kb_copy, cache)
+    assert cache.parsed == 2  # the new file and the edited one
+    uncached = load_directory(kb_copy)
+    assert (loaded.articles, loaded.files) == (uncached.articles, uncached.files)
+    assert list(map(str, loaded.errors)) == list(map(str, uncached.errors))
+    assert "opening-hours-extra" in loaded.articles and "opening-hours" not in loaded.articles
+    assert [e.path.name for e in loaded.errors] == ["warranty.yaml"]
+
+    (kb_copy / "warranty.yaml").write_text(GOOD.replace("opening-hours-extra", "warranty"),
+                                           encoding="utf-8")
+    assert load_directory(kb_copy, cache).errors == [] and cache.parsed == 1
