@@ -86,11 +86,11 @@ class GatewayProcess:
     """One gateway replica; `start`, `kill` (SIGKILL) and `start` again, `stop` (SIGTERM)."""
 
     def __init__(self, config: GatewayConfig, workdir: Path, name: str = "gw") -> None:
-        self.port = free_port()
+        self.config = config
         self.name = name
         self.config_path = workdir / f"{name}.toml"
         self.log_path = workdir / f"{name}.log"
-        self.config_path.write_text(render_config(config, self.port), encoding="utf-8")
+        self.new_port()
         self.env = {**os.environ, "PYTHONPATH": str(ROOT),
                     "HELPDESK_CONSOLE__ADMIN__PASSWORD": ADMIN_PASSWORD,
                     "HELPDESK_EMAIL__IMAP_PASSWORD": f"{config.imap_user}-pass"}
@@ -105,6 +105,11 @@ class GatewayProcess:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def new_port(self) -> None:
+        """Listen on a port free now (the next start uses it)."""
+        self.port = free_port()
+        self.config_path.write_text(render_config(self.config, self.port), encoding="utf-8")
 
     @property
     def running(self) -> bool:

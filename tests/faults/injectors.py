@@ -9,6 +9,7 @@ half of it; pg_terminate_backend on every connection of the gateway(s).
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -257,12 +258,15 @@ async def _kill_pg_marking_sent(run: Run) -> None:
 async def _outage(run: Run, which: str, seconds: float) -> None:
     proxy = run.imap if which == "imap" else run.smtp
     began = time.time()
+    away = len(run.ledger.unavailable)
+    if which == "imap":  # while it lasts too: the health sampler must not call it a stall
+        run.ledger.unavailable.append((began, math.inf))
     await proxy.outage()
     await asyncio.sleep(seconds)
     await proxy.restore()
     run.faults[f"{which}_outage_s"] = seconds
     if which == "imap":
-        run.ledger.unavailable.append((began, time.time()))
+        run.ledger.unavailable[away] = (began, time.time())
 
 
 async def _reset(run: Run) -> None:

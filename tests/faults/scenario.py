@@ -134,6 +134,7 @@ async def _start_all(state: Run) -> None:
         if isinstance(result, BaseException):
             state.errors.append(f"{gw.name} start: {str(result)[:300]}")
             await gw.kill()
+            gw.new_port()  # another process may have taken it (a shared machine)
             await gw.start()  # a second try: the run measures the rest
 
 
@@ -170,5 +171,7 @@ async def _sample_health(state: Run) -> None:
                 continue
             ready = await gw.readyz()
             email = (ready or {}).get("checks", {}).get("connectors", {}).get("email", {})
+            if email.get("state") == "standby":
+                continue  # another replica reads the mailbox: its word is the one to judge
             state.ledger.health.append(HealthSample(time.time(), bool(email.get("ok")),
                                                     waiting, str(email.get("state", ""))))
