@@ -82,6 +82,7 @@ async def test_a_french_operator_works_a_ticket_in_french(
     await page.get_by_role("button", name="Envoyer la réponse").click()
     await expect(page.get_by_role("status").filter(
         has_text="Réponse envoyée au client.")).to_be_visible()
+    await page.locator("#close-panel summary").click()  # the wrap-up panel folds away
     await page.get_by_label("Résultat").select_option(label="répondu")
     await page.get_by_role("button", name="Clôturer le ticket").click()
     await expect(page.get_by_role("status").filter(has_text="Ticket clôturé.")).to_be_visible()
