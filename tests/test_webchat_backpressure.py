@@ -18,20 +18,26 @@ from gateway.store.codec import ts
 from tests.test_webchat import hello, receive_until
 
 
-async def test_ack_on_store_and_busy_when_the_process_is_full(
-        aiohttp_client: Callable[..., Any], make_settings: Callable[..., Settings],
-        monkeypatch: Any) -> None:
-    app = create_app(make_settings(webchat={"max_in_flight": 1}))
-    client: TestClient = await aiohttp_client(app)
+def hold_decisions(app: Any, monkeypatch: Any) -> asyncio.Event:
+    """Every decision waits until the returned event is set (storing and acks do not)."""
     pipeline = app[PIPELINE]
     release = asyncio.Event()
     decide = pipeline._process
 
     async def held_decision(*args: Any, **kwargs: Any) -> None:
-        await release.wait()  # the decision of the first message takes its time
+        await release.wait()
         await decide(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "_process", held_decision)
+    return release
+
+
+async def test_ack_on_store_and_busy_when_the_process_is_full(
+        aiohttp_client: Callable[..., Any], make_settings: Callable[..., Settings],
+        monkeypatch: Any) -> None:
+    app = create_app(make_settings(webchat={"max_in_flight": 1}))
+    client: TestClient = await aiohttp_client(app)
+    release = hold_decisions(app, monkeypatch)
     async with client.ws_connect("/chat/ws") as first, client.ws_connect("/chat/ws") as second:
         await hello(first)
         await hello(second)
@@ -88,15 +94,7 @@ async def test_a_burst_beyond_the_bound_gets_acks_or_busy_before_any_decision(
     in the queue; resent as told, every message is answered exactly once."""
     app = create_app(make_settings(webchat={"max_in_flight": 8}))
     client: TestClient = await aiohttp_client(app)
-    pipeline = app[PIPELINE]
-    release = asyncio.Event()
-    decide = pipeline._process
-
-    async def held_decision(*args: Any, **kwargs: Any) -> None:
-        await release.wait()
-        await decide(*args, **kwargs)
-
-    monkeypatch.setattr(pipeline, "_process", held_decision)
+    release = hold_decisions(app, monkeypatch)
     sockets = [await client.ws_connect("/chat/ws") for _ in range(6)]
     try:
         for ws in sockets:
@@ -176,15 +174,7 @@ async def test_resending_a_busy_message_is_not_counted_against_the_rate_limit(
     app = create_app(make_settings(webchat={"max_in_flight": 1, "session_burst": 2,
                                             "session_per_minute": 1}))
     client: TestClient = await aiohttp_client(app)
-    pipeline = app[PIPELINE]
-    release = asyncio.Event()
-    decide = pipeline._process
-
-    async def held_decision(*args: Any, **kwargs: Any) -> None:
-        await release.wait()
-        await decide(*args, **kwargs)
-
-    monkeypatch.setattr(pipeline, "_process", held_decision)
+    release = hold_decisions(app, monkeypatch)
     async with client.ws_connect("/chat/ws") as first, client.ws_connect("/chat/ws") as second:
         await hello(first)
         await hello(second)
